@@ -1,0 +1,98 @@
+// Command lms-ferretdb runs FerretDB 1.24 (embedded package, SQLite handler) as the
+// learning server's default database. It is our own tiny main so that:
+//   - the version.txt pitfall of `go install .../cmd/ferretdb` does not apply
+//     (the embeddable package needs no generated files) and telemetry is off;
+//   - it exits when its parent dies: the parent keeps our stdin open, so EOF on
+//     stdin (parent exited, crashed or was killed) stops the engine.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/FerretDB/FerretDB/ferretdb"
+)
+
+func main() {
+	dir := flag.String("dir", "", "directory of the SQLite databases")
+	port := flag.Int("port", 0, "TCP port on 127.0.0.1 (0 = pick a free one)")
+	logLevel := flag.String("log-level", "warn", "debug, info, warn or error")
+	watchStdin := flag.Bool("watch-stdin", true, "stop when stdin reaches EOF (parent gone)")
+	flag.Parse()
+
+	if *dir == "" {
+		fail("-dir is required")
+	}
+	if err := os.MkdirAll(*dir, 0o700); err != nil {
+		fail(err.Error())
+	}
+
+	if *port == 0 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			fail(err.Error())
+		}
+		*port = l.Addr().(*net.TCPAddr).Port
+		l.Close()
+	}
+
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		fail("bad -log-level")
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	addr := fmt.Sprintf("127.0.0.1:%d", *port)
+	f, err := ferretdb.New(&ferretdb.Config{
+		Listener:  ferretdb.ListenerConfig{TCP: addr},
+		Logger:    logger,
+		Handler:   "sqlite",
+		SQLiteURL: "file:" + *dir + "/",
+	})
+	if err != nil {
+		fail(err.Error())
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if *watchStdin {
+		go func() {
+			_, _ = io.Copy(io.Discard, os.Stdin)
+			stop()
+		}()
+	}
+
+	done := make(chan struct{})
+	go func() {
+		_ = f.Run(ctx)
+		close(done)
+	}()
+
+	// Announce readiness only once the port accepts connections.
+	for i := 0; i < 200; i++ {
+		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
+		if err == nil {
+			c.Close()
+			break
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	out, _ := json.Marshal(map[string]any{"uri": f.MongoDBURI(), "port": *port, "pid": os.Getpid(), "version": "1.24.2"})
+	fmt.Println(string(out))
+
+	<-done
+}
+
+func fail(msg string) {
+	fmt.Fprintln(os.Stderr, "lms-ferretdb:", msg)
+	os.Exit(2)
+}

@@ -1,0 +1,208 @@
+/**
+ * The app factory: config → database → i18n → express with the shared middleware → plugins in
+ * dependency order. Used by the server (index.ts), the CLI (cli.ts) and the tests alike.
+ */
+import path from 'node:path';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import session from 'express-session';
+import { MongoStore } from 'connect-mongo';
+import compression from 'compression';
+import helmet from 'helmet';
+import expressLayouts from 'express-ejs-layouts';
+import { Passport, type PassportStatic } from 'passport';
+import { csrfSync } from 'csrf-sync';
+import { ROOT, SUPPORTED_LANGUAGES, loadConfig, type Config } from './core/config';
+import { openDatabase, type Database } from './core/db/connect';
+import type { EngineOwner } from './core/db/engine';
+import { createI18n, i18nMiddleware, isLanguage, LANG_COOKIE } from './core/i18n';
+import { createLogger } from './core/log';
+import { Permissions } from './core/permissions';
+import { Hooks, ServiceRegistry } from './core/services';
+import { resolvePlugins, type NavItem, type Plugin, type PluginContext, type Runtime } from './core/plugin';
+import { errorHandler, notFoundHandler } from './core/error-handler';
+import { allPlugins } from './plugins';
+
+export interface AppOptions {
+  config?: Config;
+  /** Defaults to every plugin in server/plugins (filtered by config.plugins / PLUGINS). */
+  plugins?: Plugin[];
+  mode?: Runtime['mode'];
+  /** An already open database (tests share one engine); otherwise one is opened. */
+  database?: Database;
+}
+
+export interface LmsApp extends Runtime {
+  app: express.Express;
+  plugins: Plugin[];
+  database: Database;
+  /** Server-only start tasks of every plugin (first-start setup, background jobs). */
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function createLmsApp(opts: AppOptions = {}): Promise<LmsApp> {
+  const config = opts.config ?? loadConfig();
+  const mode = opts.mode ?? 'server';
+  const log = createLogger(config.logLevel);
+  // Resolve plugins before touching the database: a bad PLUGINS value fails fast.
+  const plugins = resolvePlugins(opts.plugins ?? allPlugins, config.plugins);
+
+  const owner: EngineOwner = mode === 'server' ? 'server' : mode === 'cli' ? 'cli' : 'test';
+  const database = opts.database ?? (await openDatabase(config, owner, (m) => log.info(m)));
+  const closers: Array<() => Promise<void> | void> = [];
+  if (!opts.database) closers.push(() => database.close());
+
+  try {
+    const i18n = await createI18n();
+    const services = new ServiceRegistry();
+    const hooks = new Hooks();
+    const permissions = new Permissions();
+    const passport = new Passport() as PassportStatic;
+    const nav: NavItem[] = [];
+    const runtime: Runtime = { config, log, db: database.connection, services, hooks, i18n, mode };
+
+    const app = express();
+    app.disable('x-powered-by');
+    if (config.trustProxy) app.set('trust proxy', /^\d+$/.test(config.trustProxy) ? Number(config.trustProxy) : config.trustProxy);
+    app.set('views', path.join(ROOT, 'views'));
+    app.set('view engine', 'ejs');
+    app.set('layout', 'layout');
+    app.use(
+      helmet({
+        contentSecurityPolicy: {
+          directives: {
+            'img-src': ["'self'", 'data:'],
+            'frame-src': ["'self'", ...(config.env.CONTENT_ORIGIN ? [config.env.CONTENT_ORIGIN] : [])],
+            // Only ask browsers to upgrade to HTTPS when the server is actually served over HTTPS.
+            'upgrade-insecure-requests': config.secureCookies ? [] : null,
+          },
+        },
+        strictTransportSecurity: config.secureCookies,
+      }),
+    );
+    app.use(compression());
+    app.use(expressLayouts);
+    app.use('/static', express.static(path.join(ROOT, 'public'), { maxAge: config.production ? '7d' : 0, index: false }));
+
+    const store = MongoStore.create({
+      client: database.connection.getClient() as never,
+      dbName: config.dbName,
+      collectionName: 'core_sessions',
+      // FerretDB has no TTL indexes: expired sessions are removed by a periodic deleteMany.
+      autoRemove: 'interval',
+      autoRemoveInterval: 10,
+      touchAfter: 300,
+    });
+    closers.push(() => store.close());
+    app.use(
+      session({
+        name: 'lms.sid',
+        secret: config.sessionSecret,
+        store,
+        resave: false,
+        saveUninitialized: false,
+        cookie: { httpOnly: true, sameSite: 'lax', secure: config.secureCookies, maxAge: 8 * 3600_000 },
+      }),
+    );
+    app.use(passport.initialize());
+    app.use(passport.session());
+    app.use(i18nMiddleware(i18n));
+
+    const { csrfSynchronisedProtection, generateToken } = csrfSync({
+      getTokenFromRequest: (req) => (req.body as Record<string, string> | undefined)?._csrf ?? (req.headers['x-csrf-token'] as string | undefined),
+    });
+    app.use((req: Request, res: Response, next: NextFunction) => {
+      res.locals.user = req.user;
+      res.locals.currentPath = req.path;
+      res.locals.languages = SUPPORTED_LANGUAGES;
+      res.locals.baseUrl = config.baseUrl;
+      res.locals.csrfToken = () => generateToken(req);
+      res.locals.can = (perm: string) => permissions.allows(req.user, perm);
+      res.locals.nav = () =>
+        req.user
+          ? nav.filter((n) => !n.permission || permissions.allows(req.user, n.permission)).sort((a, b) => (a.order ?? 50) - (b.order ?? 50))
+          : [];
+      res.locals.title = '';
+      next();
+    });
+    const bodyLimit = '1mb';
+    const forms = [express.urlencoded({ extended: false, limit: bodyLimit }), express.json({ limit: bodyLimit }), csrfSynchronisedProtection];
+
+    // Language switch for everyone (signed-in users also save it on their profile page).
+    app.get('/lang/:code', (req, res) => {
+      const code = req.params.code;
+      if (isLanguage(code)) res.cookie(LANG_COOKIE, code, { httpOnly: true, sameSite: 'lax', maxAge: 365 * 86400_000 });
+      const back = typeof req.query.next === 'string' && req.query.next.startsWith('/') && !req.query.next.startsWith('//') ? req.query.next : '/';
+      res.redirect(303, back);
+    });
+    app.get('/health', (_req, res) => {
+      res.json({ status: 'ok', engine: database.engine });
+    });
+
+    for (const plugin of plugins) {
+      const { name } = plugin.manifest;
+      try {
+        permissions.declare(name, plugin.manifest.permissions);
+        const router = express.Router();
+        if (plugin.manifest.forms !== false) router.use(...forms);
+        const root = express.Router();
+        const ctx: PluginContext = {
+          ...runtime,
+          name,
+          log: log.child({ plugin: name }),
+          router,
+          root,
+          permissions,
+          can: (perm?: string) => permissions.guard(perm),
+          forms,
+          passport,
+          nav: (item) => nav.push(item),
+          onClose: (fn) => closers.push(fn),
+        };
+        await plugin.register(ctx);
+        app.use(root);
+        app.use(plugin.manifest.prefix ?? `/${name}`, router);
+      } catch (err) {
+        throw new Error(`Plugin "${name}" failed to load: ${(err as Error).message}`, { cause: err });
+      }
+    }
+
+    app.get('/', (req, res) => {
+      if (!req.user) return res.redirect(303, services.has('accounts.users') ? '/accounts/login' : '/health');
+      res.render('home', { title: req.t('core:home.title') });
+    });
+    app.use(notFoundHandler);
+    app.use(errorHandler(log));
+
+    let closing: Promise<void> | undefined;
+    return {
+      ...runtime,
+      app,
+      plugins,
+      database,
+      async start() {
+        for (const p of plugins) {
+          try {
+            await p.start?.(runtime);
+          } catch (err) {
+            throw new Error(`Plugin "${p.manifest.name}" failed to start: ${(err as Error).message}`, { cause: err });
+          }
+        }
+      },
+      close() {
+        return (closing ??= (async () => {
+          for (const fn of closers.reverse()) {
+            try {
+              await fn();
+            } catch (err) {
+              log.warn({ err }, 'error while closing');
+            }
+          }
+        })());
+      },
+    };
+  } catch (err) {
+    for (const fn of closers.reverse()) await Promise.resolve(fn()).catch(() => {});
+    throw err;
+  }
+}

@@ -1,0 +1,94 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Repository root: everything (views, locales, engine source, content) is found from here. */
+export const ROOT = path.resolve(__dirname, '..', '..');
+
+const LANGUAGES = ['es', 'pt', 'en'] as const;
+export type Language = (typeof LANGUAGES)[number];
+export const SUPPORTED_LANGUAGES: readonly Language[] = LANGUAGES;
+export const DEFAULT_LANGUAGE: Language = 'es';
+
+const EnvSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  BASE_URL: z.string().url().optional(),
+  MONGODB_URI: z.string().optional(),
+  DB_NAME: z.string().regex(/^[A-Za-z0-9_-]+$/).default('lms'),
+  DATA_DIR: z.string().default('./data'),
+  PLUGINS: z.string().optional(),
+  SESSION_SECRET: z.string().min(16).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TRUST_PROXY: z.string().optional(),
+  ADMIN_EMAIL: z.string().email().optional(),
+  ADMIN_PASSWORD: z.string().min(10).optional(),
+  LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(5),
+  LOGIN_LOCK_MINUTES: z.coerce.number().int().min(1).default(15),
+  LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).default(20),
+  NODE_ENV: z.string().default('development'),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  baseUrl: string;
+  mongodbUri?: string;
+  dbName: string;
+  dataDir: string;
+  plugins?: string[];
+  sessionSecret: string;
+  logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  trustProxy?: string;
+  adminEmail?: string;
+  adminPassword?: string;
+  login: { maxFailures: number; lockMinutes: number; rateLimit: number };
+  secureCookies: boolean;
+  production: boolean;
+  /** The raw environment, for plugins that parse their own settings. */
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+/** Reads the configuration from the environment; a bad value stops start-up naming the variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.DATA_DIR);
+  const baseUrl = (e.BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    baseUrl,
+    mongodbUri: e.MONGODB_URI || undefined,
+    dbName: e.DB_NAME,
+    dataDir,
+    plugins: e.PLUGINS ? e.PLUGINS.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
+    sessionSecret: e.SESSION_SECRET ?? persistentSecret(dataDir, 'session-secret'),
+    logLevel: e.LOG_LEVEL,
+    trustProxy: e.TRUST_PROXY,
+    adminEmail: e.ADMIN_EMAIL,
+    adminPassword: e.ADMIN_PASSWORD,
+    login: { maxFailures: e.LOGIN_MAX_FAILURES, lockMinutes: e.LOGIN_LOCK_MINUTES, rateLimit: e.LOGIN_RATE_LIMIT },
+    secureCookies: baseUrl.startsWith('https://'),
+    production: e.NODE_ENV === 'production',
+    env: { ...env },
+  };
+}
+
+/**
+ * A random secret created once and kept in the data dir, so sessions survive restarts
+ * without anyone having to invent a secret for a first install.
+ */
+export function persistentSecret(dataDir: string, name: string): string {
+  const file = path.join(dataDir, name);
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('hex');
+  writeFileSync(file, secret + '\n', { mode: 0o600 });
+  return secret;
+}

@@ -1,0 +1,186 @@
+/**
+ * The embedded default database: FerretDB 1.24.2 (SQLite handler) built from the Go module
+ * proxy into .cache/ and run as a child process bound to 127.0.0.1.
+ *
+ * One engine per data dir. Its address is recorded in DATA_DIR/engine.json so that CLI commands
+ * run while the server is up reuse it instead of opening the same SQLite files a second time.
+ * The child watches its stdin: when this process ends in any way (exit, crash, SIGKILL) the pipe
+ * closes and the engine stops by itself.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { ROOT } from '../config';
+
+export const ENGINE_VERSION = '1.24.2';
+const ENGINE_SRC = path.join(ROOT, 'engine');
+const CACHE_DIR = path.join(ROOT, '.cache', 'ferretdb');
+export const ENGINE_BINARY = path.join(CACHE_DIR, `lms-ferretdb-${ENGINE_VERSION}`);
+
+export type EngineOwner = 'server' | 'cli' | 'test';
+
+interface EngineRecord {
+  pid: number;
+  port: number;
+  uri: string;
+  version: string;
+  owner: EngineOwner;
+  ownerPid: number;
+  startedAt: string;
+}
+
+export interface RunningEngine {
+  uri: string;
+  port: number;
+  version: string;
+  /** true when this process started the engine (and will stop it). */
+  owned: boolean;
+  stop(): Promise<void>;
+}
+
+/** Builds the engine once into .cache/ (a few minutes the first time). */
+export function ensureEngineBinary(log: (msg: string) => void = (m) => console.log(m)): string {
+  if (existsSync(ENGINE_BINARY)) return ENGINE_BINARY;
+  const go = spawnSync('go', ['version'], { encoding: 'utf8' });
+  if (go.error || go.status !== 0) {
+    throw new Error(
+      'The embedded database (FerretDB) must be built with Go, and Go was not found on PATH. ' +
+        'Install Go 1.22+ (https://go.dev/dl/, or `apt-get install golang`), or set MONGODB_URI to use an existing MongoDB.',
+    );
+  }
+  mkdirSync(CACHE_DIR, { recursive: true });
+  log(`Building the embedded database FerretDB ${ENGINE_VERSION} with ${go.stdout.trim()} (first run only, a few minutes)…`);
+  const tmp = `${ENGINE_BINARY}.tmp-${process.pid}`;
+  const started = Date.now();
+  const res = spawnSync('go', ['build', '-trimpath', '-o', tmp, '.'], {
+    cwd: ENGINE_SRC,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, CGO_ENABLED: '0' },
+  });
+  if (res.status !== 0) {
+    rmSync(tmp, { force: true });
+    throw new Error(`Building FerretDB failed (go build exited with ${res.status ?? res.signal}); see the lines above.`);
+  }
+  renameSync(tmp, ENGINE_BINARY);
+  log(`FerretDB ${ENGINE_VERSION} built in ${Math.round((Date.now() - started) / 1000)} s → ${path.relative(ROOT, ENGINE_BINARY)}`);
+  return ENGINE_BINARY;
+}
+
+function recordPath(dataDir: string): string {
+  return path.join(dataDir, 'engine.json');
+}
+
+function readRecord(dataDir: string): EngineRecord | undefined {
+  try {
+    return JSON.parse(readFileSync(recordPath(dataDir), 'utf8')) as EngineRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/** The engine already running on this data dir, if any. */
+export async function findRunningEngine(dataDir: string): Promise<EngineRecord | undefined> {
+  const rec = readRecord(dataDir);
+  if (!rec) return undefined;
+  if (alive(rec.pid) && (await portOpen(rec.port))) return rec;
+  return undefined;
+}
+
+/**
+ * Starts (or reuses) the engine for a data dir.
+ * - A CLI command reuses whatever engine runs on the data dir.
+ * - A server reuses nothing owned by another server (two servers on one data dir is a mistake),
+ *   waits briefly for a CLI's engine to go away, then starts its own.
+ */
+export async function startEngine(dataDir: string, owner: EngineOwner, log: (m: string) => void): Promise<RunningEngine> {
+  mkdirSync(dataDir, { recursive: true });
+  let running = await findRunningEngine(dataDir);
+  if (running && owner !== 'server') {
+    return { uri: running.uri, port: running.port, version: running.version, owned: false, stop: async () => {} };
+  }
+  if (running && running.owner === 'server') {
+    throw new Error(
+      `Another server (pid ${running.ownerPid}) is already running on data dir ${dataDir}; stop it first or use another DATA_DIR.`,
+    );
+  }
+  for (let i = 0; running && i < 100; i++) {
+    await new Promise((r) => setTimeout(r, 300));
+    running = await findRunningEngine(dataDir);
+  }
+  if (running) throw new Error(`A command (pid ${running.ownerPid}) still holds the database in ${dataDir}.`);
+
+  const binary = ensureEngineBinary(log);
+  const child = spawn(binary, ['-dir', path.join(dataDir, 'ferretdb'), '-log-level', 'error'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const info = await readAnnouncement(child);
+  const rec: EngineRecord = {
+    pid: info.pid,
+    port: info.port,
+    uri: info.uri,
+    version: info.version,
+    owner,
+    ownerPid: process.pid,
+    startedAt: new Date().toISOString(),
+  };
+  writeFileSync(recordPath(dataDir), JSON.stringify(rec, null, 2));
+
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopped ??= new Promise<void>((resolve) => {
+      const current = readRecord(dataDir);
+      if (current?.pid === rec.pid) rmSync(recordPath(dataDir), { force: true });
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+    }));
+  // Last resort on a synchronous exit path: never leave the engine or a stale record behind.
+  process.once('exit', () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    const current = readRecord(dataDir);
+    if (current?.pid === rec.pid) rmSync(recordPath(dataDir), { force: true });
+  });
+  return { uri: rec.uri, port: rec.port, version: rec.version, owned: true, stop };
+}
+
+function readAnnouncement(child: ChildProcess): Promise<{ uri: string; port: number; pid: number; version: string }> {
+  return new Promise((resolve, reject) => {
+    const rl = createInterface({ input: child.stdout! });
+    const timer = setTimeout(() => reject(new Error('The embedded database did not start within 30 s.')), 30_000);
+    rl.once('line', (line) => {
+      clearTimeout(timer);
+      try {
+        resolve(JSON.parse(line));
+      } catch {
+        reject(new Error(`Unexpected output from the embedded database: ${line}`));
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`The embedded database exited at start (code ${code}).`));
+    });
+  });
+}

@@ -1,0 +1,82 @@
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import i18next, { type i18n, type Resource, type TFunction } from 'i18next';
+import type { NextFunction, Request, Response } from 'express';
+import { DEFAULT_LANGUAGE, ROOT, SUPPORTED_LANGUAGES, type Language } from './config';
+
+export const LOCALES_DIR = path.join(ROOT, 'locales');
+
+/** Loads every locales/<lang>/<namespace>.json (one namespace per plugin, plus `core`). */
+export async function createI18n(dir = LOCALES_DIR): Promise<i18n> {
+  const resources: Resource = {};
+  const namespaces = new Set<string>();
+  for (const lng of SUPPORTED_LANGUAGES) {
+    resources[lng] = {};
+    const lngDir = path.join(dir, lng);
+    if (!existsSync(lngDir)) continue;
+    for (const file of readdirSync(lngDir).filter((f) => f.endsWith('.json'))) {
+      const ns = file.replace(/\.json$/, '');
+      namespaces.add(ns);
+      resources[lng][ns] = JSON.parse(readFileSync(path.join(lngDir, file), 'utf8'));
+    }
+  }
+  const instance = i18next.createInstance();
+  await instance.init({
+    resources,
+    lng: DEFAULT_LANGUAGE,
+    fallbackLng: DEFAULT_LANGUAGE,
+    supportedLngs: [...SUPPORTED_LANGUAGES],
+    ns: [...namespaces],
+    defaultNS: 'core',
+    interpolation: { escapeValue: false }, // EJS escapes with <%= %>
+    returnNull: false,
+  });
+  return instance;
+}
+
+export function isLanguage(v: unknown): v is Language {
+  return typeof v === 'string' && (SUPPORTED_LANGUAGES as readonly string[]).includes(v);
+}
+
+/** Cookie used to remember an anonymous visitor's choice. */
+export const LANG_COOKIE = 'lms.lang';
+
+function cookieLanguage(req: Request): Language | undefined {
+  const m = /(?:^|;\s*)lms\.lang=([a-z]{2})/.exec(req.headers.cookie ?? '');
+  return m && isLanguage(m[1]) ? m[1] : undefined;
+}
+
+/** Language: the user's profile, then the visitor's choice, then Accept-Language, then Spanish. */
+export function detectLanguage(req: Request): Language {
+  if (req.user && isLanguage(req.user.language)) return req.user.language;
+  const fromCookie = cookieLanguage(req);
+  if (fromCookie) return fromCookie;
+  const accepted = req.acceptsLanguages(...SUPPORTED_LANGUAGES);
+  return isLanguage(accepted) ? accepted : DEFAULT_LANGUAGE;
+}
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      lang: Language;
+      t: TFunction;
+      /** Switches the language of the rest of this response (e.g. right after a profile change). */
+      setLanguage(lang: Language): void;
+    }
+  }
+}
+
+export function i18nMiddleware(instance: i18n) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    req.setLanguage = (lang: Language) => {
+      req.lang = lang;
+      req.t = instance.getFixedT(lang);
+      res.locals.lang = lang;
+      res.locals.t = req.t;
+      res.setHeader('Content-Language', lang);
+    };
+    req.setLanguage(detectLanguage(req));
+    next();
+  };
+}

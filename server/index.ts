@@ -1,0 +1,42 @@
+/**
+ * Boot: config → database → plugins → listen. Stops cleanly on SIGINT/SIGTERM (and stops the
+ * embedded engine, which also stops by itself if this process dies).
+ */
+import type { Server } from 'node:http';
+import { createLmsApp, type LmsApp } from './app';
+import { loadConfig } from './core/config';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  let lms: LmsApp | undefined;
+  let server: Server | undefined;
+  const shutdown = async (signal: string, code = 0) => {
+    lms?.log.info(`${signal}: stopping`);
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    server?.closeAllConnections();
+    await lms?.close();
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('unhandledRejection', (err) => {
+    lms?.log.fatal({ err }, 'unhandled rejection');
+    void shutdown('crash', 1);
+  });
+
+  lms = await createLmsApp({ config, mode: 'server' });
+  await lms.start();
+  server = lms.app.listen(config.port, config.host);
+  await new Promise<void>((resolve, reject) => {
+    server!.once('listening', resolve);
+    server!.once('error', reject);
+  });
+  lms.log.info(
+    `Listening on ${config.baseUrl} (database: ${lms.database.engine} at ${lms.database.address}, plugins: ${lms.plugins.map((p) => p.manifest.name).join(', ')})`,
+  );
+}
+
+main().catch((err: Error) => {
+  console.error(`Start-up failed: ${err.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,69 @@
+import { Strategy as LocalStrategy } from 'passport-local';
+import type { Plugin } from '../../core/plugin';
+import type { SessionUser } from '../../core/permissions';
+import { mountRoutes } from '../../core/routes';
+import { accountRoutes } from './routes';
+import { accountCommands } from './commands';
+import { setupModel, userModel } from './user.model';
+import { UsersService } from './users.service';
+
+declare module '../../core/services' {
+  interface Services {
+    'accounts.users': UsersService;
+  }
+  interface HookEvents {
+    /** demo:seed ran: other plugins add their demo data for these users. */
+    'accounts.demo.seed': { orgUnit: string; users: Array<SessionUser & { password: string }> };
+  }
+}
+
+export const accountsPlugin: Plugin = {
+  manifest: {
+    name: 'accounts',
+    version: '1.0.0',
+    core: 1,
+    description: 'People, roles, sign-in, profile and language',
+    permissions: {
+      'accounts:manage': { roles: ['admin'], description: 'list, create and deactivate user accounts' },
+    },
+  },
+
+  async register(ctx) {
+    const svc = new UsersService(userModel(ctx.db), setupModel(ctx.db), ctx.config.login);
+    await userModel(ctx.db).init(); // unique email index before the first write
+    ctx.services.provide('accounts', 'accounts.users', svc);
+
+    ctx.passport.use(
+      new LocalStrategy({ usernameField: 'email', passwordField: 'password' }, (email, password, done) => {
+        svc.login(email, password).then((r) => done(null, r.ok ? r.user : false), done);
+      }),
+    );
+    ctx.passport.serializeUser((user, done) => done(null, user.id));
+    ctx.passport.deserializeUser((id: string, done) => {
+      svc.findActiveById(id).then((u) => done(null, u ?? false), done);
+    });
+
+    mountRoutes(ctx.router, ctx.permissions, accountRoutes(svc, ctx.passport, ctx.config));
+    ctx.nav({ href: '/accounts/admin/users', label: 'accounts:nav.users', permission: 'accounts:manage', order: 90 });
+    ctx.nav({ href: '/accounts/profile', label: 'accounts:nav.profile', order: 99 });
+  },
+
+  /** First start: create the admin from ADMIN_EMAIL/ADMIN_PASSWORD, or print a one-time setup link. */
+  async start(rt) {
+    const svc = rt.services.get('accounts.users');
+    if (await svc.hasAdmin()) return;
+    const { adminEmail, adminPassword } = rt.config;
+    if (adminEmail && adminPassword) {
+      const existing = await svc.findByEmail(adminEmail);
+      if (!existing) await svc.create({ email: adminEmail, name: 'Administrator', role: 'admin', password: adminPassword });
+      rt.log.info(`First admin ${adminEmail} created from ADMIN_EMAIL/ADMIN_PASSWORD.`);
+      return;
+    }
+    const token = await svc.createSetupToken();
+    const link = `${rt.config.baseUrl}/accounts/setup/${token}`;
+    // Printed on stdout on purpose: the operator who started the server needs it, once.
+    console.log(`\nNo administrator yet. Create the first one here (link works once):\n  ${link}\n`);
+  },
+
+  commands: accountCommands,
+};

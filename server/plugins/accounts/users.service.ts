@@ -1,0 +1,182 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { isValidObjectId } from 'mongoose';
+import { z } from 'zod';
+import { isDuplicateKey } from '../../core/db/connect';
+import { HttpError } from '../../core/errors';
+import { ROLES, type SessionUser } from '../../core/permissions';
+import { LEVELS } from '../../core/taxonomy';
+import { SUPPORTED_LANGUAGES } from '../../core/config';
+import { hashPassword, passwordProblem, verifyPassword } from './password';
+import type { SetupModel, UserDoc, UserModel } from './user.model';
+
+export const NewUserSchema = z.object({
+  email: z.string().trim().toLowerCase().email('email is not a valid address').max(254),
+  name: z.string().trim().min(1, 'name is required').max(200),
+  role: z.enum(ROLES).default('learner'),
+  password: z.string().optional(),
+  nationalId: z.string().trim().max(64).optional(),
+  orgUnit: z.string().trim().max(64).optional(),
+  level: z.enum(LEVELS).optional(),
+  tier: z.string().trim().max(64).optional(),
+  language: z.enum(SUPPORTED_LANGUAGES).default('es'),
+});
+export type NewUser = z.input<typeof NewUserSchema>;
+
+export type LoginResult = { ok: true; user: SessionUser } | { ok: false };
+
+export interface LockoutPolicy {
+  maxFailures: number;
+  lockMinutes: number;
+}
+
+/** Accounts: creation, login with lockout, roles, language. No express here. */
+export class UsersService {
+  constructor(
+    private readonly users: UserModel,
+    private readonly setup: SetupModel,
+    private readonly lockout: LockoutPolicy,
+  ) {}
+
+  /** Creates an account; 400 naming the field on bad input, 409 if the email is taken. */
+  async create(input: NewUser): Promise<SessionUser> {
+    const parsed = NewUserSchema.safeParse(input);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new HttpError(400, `${issue.path.join('.') || 'input'}: ${issue.message}`, { details: parsed.error.issues });
+    }
+    const { password, ...fields } = parsed.data;
+    if (password !== undefined) {
+      const problem = passwordProblem(password);
+      if (problem) throw new HttpError(400, problem, { key: 'accounts:errors.password' });
+    }
+    try {
+      const doc = await this.users.create({ ...fields, passwordHash: password ? await hashPassword(password) : undefined });
+      return toSessionUser(doc.toObject() as UserDoc);
+    } catch (err) {
+      if (isDuplicateKey(err)) throw new HttpError(409, `email: ${fields.email} is already registered`, { key: 'accounts:errors.emailTaken' });
+      throw err;
+    }
+  }
+
+  async findById(id: string): Promise<SessionUser | undefined> {
+    if (!isValidObjectId(id)) return undefined;
+    const doc = await this.users.findById(id).lean<UserDoc>();
+    return doc ? toSessionUser(doc) : undefined;
+  }
+
+  /** For session restore: inactive accounts lose their sessions at once. */
+  async findActiveById(id: string): Promise<SessionUser | undefined> {
+    if (!isValidObjectId(id)) return undefined;
+    const doc = await this.users.findById(id).lean<UserDoc>();
+    return doc && doc.active ? toSessionUser(doc) : undefined;
+  }
+
+  async findByEmail(email: string): Promise<SessionUser | undefined> {
+    const doc = await this.users.findOne({ email: email.trim().toLowerCase() }).lean<UserDoc>();
+    return doc ? toSessionUser(doc) : undefined;
+  }
+
+  /**
+   * Checks credentials. Unknown email, inactive account, locked account and wrong password all
+   * give the same answer in the same time, so the login form reveals nothing about who exists.
+   */
+  async login(email: string, password: string): Promise<LoginResult> {
+    const doc = await this.users.findOne({ email: String(email).trim().toLowerCase() }).lean<UserDoc>();
+    const matches = await verifyPassword(String(password), doc?.passwordHash ?? undefined);
+    if (!doc || !doc.active) return { ok: false };
+    const now = new Date();
+    if (doc.lockedUntil && doc.lockedUntil > now) return { ok: false };
+    if (!matches) {
+      const failures = (doc.failedLogins ?? 0) + 1;
+      const lock = failures >= this.lockout.maxFailures;
+      await this.users.updateOne(
+        { _id: doc._id },
+        lock ? { $set: { failedLogins: 0, lockedUntil: new Date(now.getTime() + this.lockout.lockMinutes * 60_000) } } : { $set: { failedLogins: failures } },
+      );
+      return { ok: false };
+    }
+    await this.users.updateOne({ _id: doc._id }, { $set: { failedLogins: 0, lastLoginAt: now }, $unset: { lockedUntil: 1 } });
+    return { ok: true, user: toSessionUser(doc) };
+  }
+
+  async passwordHashOf(id: string): Promise<string | undefined> {
+    const doc = await this.users.findById(id, { passwordHash: 1 }).lean<UserDoc>();
+    return doc?.passwordHash ?? undefined;
+  }
+
+  async setPassword(id: string, password: string): Promise<void> {
+    const problem = passwordProblem(password);
+    if (problem) throw new HttpError(400, problem, { key: 'accounts:errors.password' });
+    await this.users.updateOne({ _id: id }, { $set: { passwordHash: await hashPassword(password), failedLogins: 0 }, $unset: { lockedUntil: 1 } });
+  }
+
+  async updateProfile(id: string, changes: { language?: string; name?: string }): Promise<void> {
+    const parsed = z
+      .object({ language: z.enum(SUPPORTED_LANGUAGES).optional(), name: z.string().trim().min(1).max(200).optional() })
+      .safeParse(changes);
+    if (!parsed.success) throw new HttpError(400, `${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`);
+    await this.users.updateOne({ _id: id }, { $set: parsed.data });
+  }
+
+  async setActive(id: string, active: boolean): Promise<void> {
+    if (!isValidObjectId(id)) throw new HttpError(404, 'No such user');
+    const res = await this.users.updateOne({ _id: id }, { $set: { active } });
+    if (res.matchedCount === 0) throw new HttpError(404, 'No such user');
+  }
+
+  async list(filter: { q?: string; role?: string; orgUnit?: string; skip?: number; limit?: number } = {}): Promise<{ users: Array<SessionUser & { active: boolean; lastLoginAt?: Date }>; total: number }> {
+    const query: Record<string, unknown> = {};
+    if (filter.role && (ROLES as readonly string[]).includes(filter.role)) query.role = filter.role;
+    if (filter.orgUnit) query.orgUnit = filter.orgUnit;
+    if (filter.q) query.email = { $regex: '^' + escapeRegex(filter.q.trim().toLowerCase()) };
+    const [docs, total] = await Promise.all([
+      this.users.find(query).sort({ email: 1 }).skip(filter.skip ?? 0).limit(Math.min(filter.limit ?? 50, 200)).lean<UserDoc[]>(),
+      this.users.countDocuments(query),
+    ]);
+    return { users: docs.map((d) => ({ ...toSessionUser(d), active: d.active ?? true, lastLoginAt: d.lastLoginAt ?? undefined })), total };
+  }
+
+  async hasAdmin(): Promise<boolean> {
+    return (await this.users.countDocuments({ role: 'admin', active: true })) > 0;
+  }
+
+  /** First start with no admin: a one-time setup token (only its hash is stored). */
+  async createSetupToken(): Promise<string> {
+    const token = randomBytes(24).toString('base64url');
+    await this.setup.replaceOne({ _id: 'first-admin' }, { _id: 'first-admin', tokenHash: sha256(token), createdAt: new Date() }, { upsert: true });
+    return token;
+  }
+
+  async checkSetupToken(token: string): Promise<boolean> {
+    const doc = await this.setup.findById('first-admin').lean();
+    return !!doc && doc.tokenHash === sha256(String(token)) && !(await this.hasAdmin());
+  }
+
+  /** Consumes the token: deleted before the admin is created, so it can never be replayed. */
+  async createFirstAdmin(token: string, input: NewUser): Promise<SessionUser> {
+    if (!(await this.checkSetupToken(token))) throw new HttpError(404, 'Setup link is invalid or already used');
+    await this.setup.deleteOne({ _id: 'first-admin' });
+    return this.create({ ...input, role: 'admin' });
+  }
+}
+
+export function toSessionUser(d: UserDoc): SessionUser {
+  return {
+    id: String(d._id),
+    email: d.email,
+    name: d.name,
+    role: d.role,
+    language: d.language ?? 'es',
+    orgUnit: d.orgUnit ?? undefined,
+    level: d.level ?? undefined,
+    tier: d.tier ?? undefined,
+  };
+}
+
+function sha256(s: string): string {
+  return createHash('sha256').update(s).digest('hex');
+}
+
+export function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

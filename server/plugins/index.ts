@@ -1,0 +1,8 @@
+import type { Plugin } from '../core/plugin';
+import { accountsPlugin } from './accounts';
+
+/**
+ * Every plugin this server knows, listed explicitly (no magic file discovery). The loader
+ * orders them by their declared dependencies; PLUGINS chooses which are enabled.
+ */
+export const allPlugins: Plugin[] = [accountsPlugin];

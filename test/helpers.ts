@@ -1,0 +1,65 @@
+import { randomBytes } from 'node:crypto';
+import supertest from 'supertest';
+import type TestAgent from 'supertest/lib/agent';
+import { createLmsApp, type AppOptions, type LmsApp } from '../server/app';
+import { loadConfig, type Config } from '../server/core/config';
+import { openDatabase } from '../server/core/db/connect';
+import { testRun } from './setup';
+
+/** The shared test engine's address (or TEST_MONGODB_URI to run the suite against a real MongoDB). */
+export function testDbUri(): string {
+  const uri = process.env.TEST_MONGODB_URI ?? testRun.engine?.uri;
+  if (!uri) throw new Error('test engine not started');
+  return uri;
+}
+
+export function testConfig(env: Record<string, string> = {}): Config {
+  return loadConfig({
+    DATA_DIR: testRun.dataDir,
+    MONGODB_URI: testDbUri(),
+    DB_NAME: `t_${randomBytes(5).toString('hex')}`,
+    LOG_LEVEL: 'silent',
+    SESSION_SECRET: 'test-session-secret-0123456789',
+    BASE_URL: 'http://127.0.0.1',
+    ...env,
+  });
+}
+
+/** A whole app on its own fresh database. Pass `config` to reopen an existing database. */
+export async function testApp(opts: Partial<AppOptions> & { env?: Record<string, string> } = {}): Promise<LmsApp> {
+  const config = opts.config ?? testConfig(opts.env);
+  const database = opts.database ?? (await openDatabase(config, 'test', () => {}));
+  const lms = await createLmsApp({ ...opts, config, database, mode: 'test' });
+  const close = lms.close.bind(lms);
+  lms.close = async () => {
+    await close();
+    if (!opts.database) await database.close();
+  };
+  return lms;
+}
+
+export function csrfFrom(html: string): string {
+  const m = /name="_csrf" value="([^"]+)"/.exec(html);
+  if (!m) throw new Error('no CSRF token in page');
+  return m[1];
+}
+
+/** A cookie-keeping client signed in as `email`. */
+export async function signIn(lms: LmsApp, email: string, password: string): Promise<TestAgent> {
+  const agent = supertest.agent(lms.app);
+  const page = await agent.get('/accounts/login').expect(200);
+  const res = await agent.post('/accounts/login').type('form').send({ _csrf: csrfFrom(page.text), email, password });
+  if (res.status !== 303) throw new Error(`sign-in of ${email} failed with ${res.status}`);
+  return agent;
+}
+
+/** Creates a user directly through the accounts service and returns its credentials. */
+export async function makeUser(
+  lms: LmsApp,
+  fields: { role?: 'learner' | 'hr' | 'admin'; email?: string; name?: string; orgUnit?: string; tier?: string; level?: 'national' | 'regional' | 'local'; language?: 'es' | 'pt' | 'en' } = {},
+) {
+  const email = fields.email ?? `u${randomBytes(4).toString('hex')}@example.org`;
+  const password = 'correct horse battery';
+  const user = await lms.services.get('accounts.users').create({ name: 'Test Person', ...fields, email, password });
+  return { ...user, password };
+}
