@@ -109,7 +109,8 @@ export async function createLmsApp(opts: AppOptions = {}): Promise<LmsApp> {
     app.use(i18nMiddleware(i18n));
 
     const { csrfSynchronisedProtection, generateToken } = csrfSync({
-      getTokenFromRequest: (req) => (req.body as Record<string, string> | undefined)?._csrf ?? (req.headers['x-csrf-token'] as string | undefined),
+      getTokenFromRequest: (req) =>
+        (req.body as Record<string, string> | undefined)?._csrf ?? (req.headers['x-csrf-token'] as string | undefined),
     });
     app.use((req: Request, res: Response, next: NextFunction) => {
       res.locals.user = req.user;
@@ -126,13 +127,18 @@ export async function createLmsApp(opts: AppOptions = {}): Promise<LmsApp> {
       next();
     });
     const bodyLimit = '1mb';
-    const forms = [express.urlencoded({ extended: false, limit: bodyLimit }), express.json({ limit: bodyLimit }), csrfSynchronisedProtection];
+    const forms = [
+      express.urlencoded({ extended: false, limit: bodyLimit }),
+      express.json({ limit: bodyLimit }),
+      csrfSynchronisedProtection,
+    ];
 
     // Language switch for everyone (signed-in users also save it on their profile page).
     app.get('/lang/:code', (req, res) => {
       const code = req.params.code;
       if (isLanguage(code)) res.cookie(LANG_COOKIE, code, { httpOnly: true, sameSite: 'lax', maxAge: 365 * 86400_000 });
-      const back = typeof req.query.next === 'string' && req.query.next.startsWith('/') && !req.query.next.startsWith('//') ? req.query.next : '/';
+      const back =
+        typeof req.query.next === 'string' && req.query.next.startsWith('/') && !req.query.next.startsWith('//') ? req.query.next : '/';
       res.redirect(303, back);
     });
     app.get('/health', (_req, res) => {

@@ -17,13 +17,18 @@ const coreCommands: CliCommand[] = [
     options: [{ flags: '--json', description: 'machine-readable output' }],
     async run(rt, o) {
       const db = rt.db.db!;
-      const build = await db.admin().command({ buildInfo: 1 }).catch(() => ({}) as Record<string, unknown>);
+      const build = await db
+        .admin()
+        .command({ buildInfo: 1 })
+        .catch(() => ({}) as Record<string, unknown>);
       const collections = await db.listCollections({}, { nameOnly: true }).toArray();
       const counts: Record<string, number> = {};
       for (const c of collections.map((c) => c.name).sort()) counts[c] = await db.collection(c).estimatedDocumentCount();
       const status = {
         engine: rt.config.mongodbUri ? 'mongodb' : 'ferretdb (embedded, SQLite)',
-        version: rt.config.mongodbUri ? String(build.version ?? 'unknown') : `FerretDB ${ENGINE_VERSION} (MongoDB ${String(build.version ?? '?')} compatible)`,
+        version: rt.config.mongodbUri
+          ? String(build.version ?? 'unknown')
+          : `FerretDB ${ENGINE_VERSION} (MongoDB ${String(build.version ?? '?')} compatible)`,
         address: `${(rt as Runtime & { address?: string }).address}`,
         database: rt.config.dbName,
         dataDir: rt.config.mongodbUri ? undefined : rt.config.dataDir,

@@ -48,7 +48,10 @@ export function csrfFrom(html: string): string {
 export async function signIn(lms: LmsApp, email: string, password: string): Promise<TestAgent> {
   const agent = supertest.agent(lms.app);
   const page = await agent.get('/accounts/login').expect(200);
-  const res = await agent.post('/accounts/login').type('form').send({ _csrf: csrfFrom(page.text), email, password });
+  const res = await agent
+    .post('/accounts/login')
+    .type('form')
+    .send({ _csrf: csrfFrom(page.text), email, password });
   if (res.status !== 303) throw new Error(`sign-in of ${email} failed with ${res.status}`);
   return agent;
 }
@@ -56,7 +59,15 @@ export async function signIn(lms: LmsApp, email: string, password: string): Prom
 /** Creates a user directly through the accounts service and returns its credentials. */
 export async function makeUser(
   lms: LmsApp,
-  fields: { role?: 'learner' | 'hr' | 'admin'; email?: string; name?: string; orgUnit?: string; tier?: string; level?: 'national' | 'regional' | 'local'; language?: 'es' | 'pt' | 'en' } = {},
+  fields: {
+    role?: 'learner' | 'hr' | 'admin';
+    email?: string;
+    name?: string;
+    orgUnit?: string;
+    tier?: string;
+    level?: 'national' | 'regional' | 'local';
+    language?: 'es' | 'pt' | 'en';
+  } = {},
 ) {
   const email = fields.email ?? `u${randomBytes(4).toString('hex')}@example.org`;
   const password = 'correct horse battery';

@@ -14,9 +14,7 @@ export const testRun: { dataDir: string; engine?: RunningEngine } = {
 export const mochaHooks = {
   async beforeAll(this: Mocha.Context) {
     this.timeout(15 * 60_000); // the first run on a fresh machine builds FerretDB
-    testRun.engine = process.env.TEST_MONGODB_URI
-      ? undefined
-      : await startEngine(testRun.dataDir, 'test', (m) => console.log(m));
+    testRun.engine = process.env.TEST_MONGODB_URI ? undefined : await startEngine(testRun.dataDir, 'test', (m) => console.log(m));
   },
   async afterAll() {
     await testRun.engine?.stop();

@@ -16,7 +16,10 @@ const EnvSchema = z.object({
   HOST: z.string().default('0.0.0.0'),
   BASE_URL: z.string().url().optional(),
   MONGODB_URI: z.string().optional(),
-  DB_NAME: z.string().regex(/^[A-Za-z0-9_-]+$/).default('lms'),
+  DB_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .default('lms'),
   DATA_DIR: z.string().default('./data'),
   PLUGINS: z.string().optional(),
   SESSION_SECRET: z.string().min(16).optional(),
@@ -67,7 +70,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     mongodbUri: e.MONGODB_URI || undefined,
     dbName: e.DB_NAME,
     dataDir,
-    plugins: e.PLUGINS ? e.PLUGINS.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
+    plugins: e.PLUGINS
+      ? e.PLUGINS.split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : undefined,
     sessionSecret: e.SESSION_SECRET ?? persistentSecret(dataDir, 'session-secret'),
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,

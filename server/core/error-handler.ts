@@ -27,7 +27,6 @@ interface ParserError {
  */
 export function errorHandler(log: Logger) {
   // Express recognises error handlers by their four parameters.
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars
   return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
     let status = 500;
     let message = 'Internal server error';

@@ -23,8 +23,16 @@ describe('accounts: sign-in', () => {
     const u = await makeUser(lms);
     const agent = supertest.agent(lms.app);
     const page = await agent.get('/accounts/login');
-    const wrong = await agent.post('/accounts/login').type('form').send({ _csrf: csrfFrom(page.text), email: u.email, password: 'nope nope nope' }).expect(401);
-    const unknown = await agent.post('/accounts/login').type('form').send({ _csrf: csrfFrom(page.text), email: 'nobody@example.org', password: 'nope nope nope' }).expect(401);
+    const wrong = await agent
+      .post('/accounts/login')
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text), email: u.email, password: 'nope nope nope' })
+      .expect(401);
+    const unknown = await agent
+      .post('/accounts/login')
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text), email: 'nobody@example.org', password: 'nope nope nope' })
+      .expect(401);
     const msg = (html: string) => /role="alert"[^>]*>([^<]+)</.exec(html)?.[1];
     expect(msg(wrong.text)).to.be.a('string').and.equal(msg(unknown.text));
   });
@@ -33,7 +41,8 @@ describe('accounts: sign-in', () => {
     const u = await makeUser(lms);
     const agent = supertest.agent(lms.app);
     const token = csrfFrom((await agent.get('/accounts/login')).text);
-    for (let i = 0; i < 3; i++) await agent.post('/accounts/login').type('form').send({ _csrf: token, email: u.email, password: 'wrong wrong wrong' }).expect(401);
+    for (let i = 0; i < 3; i++)
+      await agent.post('/accounts/login').type('form').send({ _csrf: token, email: u.email, password: 'wrong wrong wrong' }).expect(401);
     await agent.post('/accounts/login').type('form').send({ _csrf: token, email: u.email, password: u.password }).expect(401);
   });
 

@@ -34,7 +34,7 @@ export async function openDatabase(config: Config, owner: EngineOwner, log: (m: 
     await connection.asPromise();
   } catch (err) {
     await embedded?.stop();
-    throw new Error(`Cannot connect to the database at ${redact(uri)}: ${(err as Error).message}`);
+    throw new Error(`Cannot connect to the database at ${redact(uri)}: ${(err as Error).message}`, { cause: err });
   }
   let closed = false;
   return {

@@ -23,11 +23,19 @@ export function accountRoutes(users: UsersService, passport: PassportStatic, con
     limit: config.login.rateLimit,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
-    handler: (_req, _res, next) => next(new HttpError(429, 'Too many sign-in attempts; wait 15 minutes', { key: 'accounts:login.tooMany' })),
+    handler: (_req, _res, next) =>
+      next(new HttpError(429, 'Too many sign-in attempts; wait 15 minutes', { key: 'accounts:login.tooMany' })),
   });
 
   const renderLogin = (req: Request, res: Response, status = 200, error?: string) =>
-    res.status(status).render('accounts/login', { title: req.t('accounts:login.title'), error, next: safeNext(req.body?.next ?? req.query.next), email: str(req.body?.email) });
+    res
+      .status(status)
+      .render('accounts/login', {
+        title: req.t('accounts:login.title'),
+        error,
+        next: safeNext(req.body?.next ?? req.query.next),
+        email: str(req.body?.email),
+      });
 
   const login = (req: Request, res: Response, next: NextFunction) => {
     if (typeof req.body?.email !== 'string' || typeof req.body?.password !== 'string') {
@@ -96,7 +104,8 @@ export function accountRoutes(users: UsersService, passport: PassportStatic, con
   };
 
   const setActive = (active: boolean) => async (req: Request, res: Response) => {
-    if (!active && req.params.id === req.user!.id) throw new HttpError(400, 'You cannot deactivate your own account', { key: 'accounts:admin.notSelf' });
+    if (!active && req.params.id === req.user!.id)
+      throw new HttpError(400, 'You cannot deactivate your own account', { key: 'accounts:admin.notSelf' });
     await users.setActive(String(req.params.id), active);
     res.redirect(303, '/accounts/admin/users');
   };
@@ -116,7 +125,8 @@ export function accountRoutes(users: UsersService, passport: PassportStatic, con
 
   const changePassword = async (req: Request, res: Response) => {
     const current = await users.passwordHashOf(req.user!.id);
-    if (!(await verifyPassword(str(req.body.current), current))) return profile(req, res, 400, undefined, req.t('accounts:profile.wrongPassword'));
+    if (!(await verifyPassword(str(req.body.current), current)))
+      return profile(req, res, 400, undefined, req.t('accounts:profile.wrongPassword'));
     if (str(req.body.password) !== str(req.body.confirm)) return profile(req, res, 400, undefined, req.t('accounts:profile.mismatch'));
     try {
       await users.setPassword(req.user!.id, str(req.body.password));
@@ -135,18 +145,35 @@ export function accountRoutes(users: UsersService, passport: PassportStatic, con
   const doSetup = async (req: Request, res: Response, next: NextFunction) => {
     const b = req.body as Record<string, string>;
     try {
-      const admin = await users.createFirstAdmin(String(req.params.token), { email: str(b.email), name: str(b.name), password: str(b.password), language: req.lang });
+      const admin = await users.createFirstAdmin(String(req.params.token), {
+        email: str(b.email),
+        name: str(b.name),
+        password: str(b.password),
+        language: req.lang,
+      });
       req.logIn(admin, (err) => (err ? next(err) : res.redirect(303, '/')));
     } catch (err) {
       if (!(err instanceof HttpError) || err.status !== 400) throw err;
-      res.status(400).render('accounts/setup', { title: req.t('accounts:setup.title'), token: req.params.token, error: err.options.key ? req.t(err.options.key) : err.message, form: { ...b, password: '' } });
+      res
+        .status(400)
+        .render('accounts/setup', {
+          title: req.t('accounts:setup.title'),
+          token: req.params.token,
+          error: err.options.key ? req.t(err.options.key) : err.message,
+          form: { ...b, password: '' },
+        });
     }
   };
 
   return [
     { method: 'get', path: '/login', guard: 'public', handler: (req, res) => (req.user ? res.redirect(303, '/') : renderLogin(req, res)) },
     { method: 'post', path: '/login', guard: 'public', handler: [loginLimiter, login] },
-    { method: 'post', path: '/logout', guard: 'public', handler: (req, res, next) => req.logout((err) => (err ? next(err) : req.session.destroy(() => res.redirect(303, '/accounts/login')))) },
+    {
+      method: 'post',
+      path: '/logout',
+      guard: 'public',
+      handler: (req, res, next) => req.logout((err) => (err ? next(err) : req.session.destroy(() => res.redirect(303, '/accounts/login')))),
+    },
     { method: 'get', path: '/profile', guard: 'user', handler: (req, res) => profile(req, res) },
     { method: 'post', path: '/profile', guard: 'user', handler: saveProfile },
     { method: 'post', path: '/profile/password', guard: 'user', handler: changePassword },

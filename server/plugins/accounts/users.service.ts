@@ -53,7 +53,8 @@ export class UsersService {
       const doc = await this.users.create({ ...fields, passwordHash: password ? await hashPassword(password) : undefined });
       return toSessionUser(doc.toObject() as UserDoc);
     } catch (err) {
-      if (isDuplicateKey(err)) throw new HttpError(409, `email: ${fields.email} is already registered`, { key: 'accounts:errors.emailTaken' });
+      if (isDuplicateKey(err))
+        throw new HttpError(409, `email: ${fields.email} is already registered`, { key: 'accounts:errors.emailTaken' });
       throw err;
     }
   }
@@ -91,7 +92,9 @@ export class UsersService {
       const lock = failures >= this.lockout.maxFailures;
       await this.users.updateOne(
         { _id: doc._id },
-        lock ? { $set: { failedLogins: 0, lockedUntil: new Date(now.getTime() + this.lockout.lockMinutes * 60_000) } } : { $set: { failedLogins: failures } },
+        lock
+          ? { $set: { failedLogins: 0, lockedUntil: new Date(now.getTime() + this.lockout.lockMinutes * 60_000) } }
+          : { $set: { failedLogins: failures } },
       );
       return { ok: false };
     }
@@ -107,7 +110,10 @@ export class UsersService {
   async setPassword(id: string, password: string): Promise<void> {
     const problem = passwordProblem(password);
     if (problem) throw new HttpError(400, problem, { key: 'accounts:errors.password' });
-    await this.users.updateOne({ _id: id }, { $set: { passwordHash: await hashPassword(password), failedLogins: 0 }, $unset: { lockedUntil: 1 } });
+    await this.users.updateOne(
+      { _id: id },
+      { $set: { passwordHash: await hashPassword(password), failedLogins: 0 }, $unset: { lockedUntil: 1 } },
+    );
   }
 
   async updateProfile(id: string, changes: { language?: string; name?: string }): Promise<void> {
@@ -124,13 +130,20 @@ export class UsersService {
     if (res.matchedCount === 0) throw new HttpError(404, 'No such user');
   }
 
-  async list(filter: { q?: string; role?: string; orgUnit?: string; skip?: number; limit?: number } = {}): Promise<{ users: Array<SessionUser & { active: boolean; lastLoginAt?: Date }>; total: number }> {
+  async list(
+    filter: { q?: string; role?: string; orgUnit?: string; skip?: number; limit?: number } = {},
+  ): Promise<{ users: Array<SessionUser & { active: boolean; lastLoginAt?: Date }>; total: number }> {
     const query: Record<string, unknown> = {};
     if (filter.role && (ROLES as readonly string[]).includes(filter.role)) query.role = filter.role;
     if (filter.orgUnit) query.orgUnit = filter.orgUnit;
     if (filter.q) query.email = { $regex: '^' + escapeRegex(filter.q.trim().toLowerCase()) };
     const [docs, total] = await Promise.all([
-      this.users.find(query).sort({ email: 1 }).skip(filter.skip ?? 0).limit(Math.min(filter.limit ?? 50, 200)).lean<UserDoc[]>(),
+      this.users
+        .find(query)
+        .sort({ email: 1 })
+        .skip(filter.skip ?? 0)
+        .limit(Math.min(filter.limit ?? 50, 200))
+        .lean<UserDoc[]>(),
       this.users.countDocuments(query),
     ]);
     return { users: docs.map((d) => ({ ...toSessionUser(d), active: d.active ?? true, lastLoginAt: d.lastLoginAt ?? undefined })), total };
@@ -143,7 +156,11 @@ export class UsersService {
   /** First start with no admin: a one-time setup token (only its hash is stored). */
   async createSetupToken(): Promise<string> {
     const token = randomBytes(24).toString('base64url');
-    await this.setup.replaceOne({ _id: 'first-admin' }, { _id: 'first-admin', tokenHash: sha256(token), createdAt: new Date() }, { upsert: true });
+    await this.setup.replaceOne(
+      { _id: 'first-admin' },
+      { _id: 'first-admin', tokenHash: sha256(token), createdAt: new Date() },
+      { upsert: true },
+    );
     return token;
   }
 
