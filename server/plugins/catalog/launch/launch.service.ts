@@ -1,0 +1,283 @@
+/**
+ * cmi5 launch (§8, §10, §11): sessions, launch tokens behind a one-time fetch URL, LMS.LaunchData,
+ * learner preferences, `launched`/`abandoned`/`waived` statements, and the LRS hooks that enforce
+ * the statement rules for AU credentials and turn stored statements into progress.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { HttpError } from '../../../core/errors';
+import type { SessionUser } from '../../../core/permissions';
+import type { LrsCredential, LrsCredentials, LrsDocuments, LrsStatements, StatementHookPayload, StoredStatement } from '../../../core/contracts/lrs';
+import { SUPPORTED_LANGUAGES } from '../../../core/config';
+import { findAu, type CourseReader } from '../paths/course-reader';
+import type { PathsService } from '../paths/paths.service';
+import type { ProgressService } from '../progress/progress.service';
+import { CATEGORY_CMI5, EXT, LAUNCH_DATA, LEARNER_PREFERENCES, VERB_NAMES, WAIVE_REASONS, durationSeconds, isoDuration, learnerActor, lmsActivityId, type LaunchMode } from './cmi5';
+import { checkBatch, type RuleState } from './rules';
+import type { SessionDoc, SessionModels } from './session.model';
+import { abandonedStatement, launchedStatement, waivedStatement } from './statements';
+
+export interface LrsPorts {
+  statements(): LrsStatements;
+  documents(): LrsDocuments;
+  credentials(): LrsCredentials;
+}
+
+/** How long an unused fetch URL stays valid (the AU calls it as soon as it loads). */
+const FETCH_TTL_MS = 10 * 60_000;
+
+export class LaunchService {
+  constructor(
+    private readonly m: SessionModels,
+    private readonly courses: CourseReader,
+    private readonly paths: PathsService,
+    private readonly progress: ProgressService,
+    private readonly lrs: LrsPorts,
+    private readonly baseUrl: string,
+  ) {}
+
+  /**
+   * Launches an AU of the learner's registration: abandons an open session, creates the session,
+   * its launch token and fetch URL, writes LMS.LaunchData and the learner preferences, records
+   * `launched`, and returns the AU's URL with the launch parameters (§8.1).
+   */
+  async launch(user: Pick<SessionUser, 'id' | 'language'>, registration: string, auId: string): Promise<{ url: string; launchMethod: 'AnyWindow' | 'OwnWindow'; sessionId: string }> {
+    const reg = await this.progress.registration(registration);
+    if (!reg || reg.userId !== user.id) throw new HttpError(403, 'This registration is not yours', { key: 'core:errors.403.body' });
+    const course = await this.courses.getCourse(reg.courseId);
+    if (!course?.published) throw new HttpError(403, `Course ${reg.courseId} is not published`, { key: 'catalog:errors.unpublished' });
+    const version = await this.courses.getVersion(reg.courseId, reg.courseVersion);
+    const au = version && findAu(version.structure, auId);
+    if (!version || !au) throw new HttpError(404, `No AU ${auId} in this course`, { key: 'core:errors.404.body' });
+
+    return this.progress.serial(registration, async () => {
+      const before = await this.progress.get(reg.userId, reg.courseId);
+      if (before?.activeSessionId) await this.abandon(before.activeSessionId);
+      const auState = before?.aus.find((a) => a.auId === au.id);
+      // An AU already satisfied is reopened for review: it can no longer change the outcome.
+      const launchMode: LaunchMode = auState?.satisfied && au.moveOn !== 'NotApplicable' ? 'Review' : 'Normal';
+      const actor = learnerActor(this.baseUrl, user.id);
+      const activityId = lmsActivityId(this.baseUrl, 'au', reg.courseId, au.id);
+      const sessionId = randomUUID();
+      const token = await this.lrs.credentials().createLaunchToken({
+        name: `cmi5 session ${sessionId}`,
+        launch: { actor, registration, activityId, sessionId, meta: { courseId: reg.courseId, auId: au.id, launchMode, masteryScore: au.masteryScore } },
+      });
+      const now = new Date();
+      await this.m.sessions.create({
+        _id: sessionId,
+        registration,
+        userId: user.id,
+        courseId: reg.courseId,
+        courseVersion: reg.courseVersion,
+        auId: au.id,
+        activityId,
+        credentialId: token.id,
+        launchMode,
+        moveOn: au.moveOn,
+        ...(au.masteryScore !== undefined ? { masteryScore: au.masteryScore } : {}),
+        state: 'launched',
+        verbs: [],
+        launchedAt: now,
+      } satisfies SessionDoc);
+      const fetchId = randomBytes(24).toString('base64url');
+      await this.m.fetches.create({ _id: fetchId, sessionId, authToken: token.authToken, createdAt: now });
+
+      const returnURL = `${this.baseUrl}/catalog/course?id=${encodeURIComponent(reg.courseId)}`;
+      await this.lrs.documents().putState({
+        activityId,
+        agent: actor,
+        stateId: LAUNCH_DATA,
+        registration,
+        body: {
+          contextTemplate: { contextActivities: { grouping: [{ id: au.id }] }, extensions: { [EXT.sessionId]: sessionId } },
+          launchMode,
+          moveOn: au.moveOn,
+          returnURL,
+          ...(au.launchParameters ? { launchParameters: au.launchParameters } : {}),
+          ...(au.masteryScore !== undefined ? { masteryScore: au.masteryScore } : {}),
+          ...(au.entitlementKey ? { entitlementKey: { courseStructure: au.entitlementKey } } : {}),
+        },
+      });
+      const langs = [user.language, ...SUPPORTED_LANGUAGES.filter((l) => l !== user.language)].join(',');
+      await this.lrs.documents().putAgentProfile({ agent: actor, profileId: LEARNER_PREFERENCES, body: { languagePreference: langs, audioPreference: 'on' } });
+
+      const launchUrl = new URL(this.courses.contentUrl(version, au.url), this.baseUrl + '/');
+      await this.lrs.statements().storeAsSystem([
+        launchedStatement({
+          actor,
+          registration,
+          sessionId,
+          publisherId: au.id,
+          activityId,
+          launchMode,
+          launchUrl: launchUrl.href,
+          moveOn: au.moveOn,
+          masteryScore: au.masteryScore,
+          launchParameters: au.launchParameters,
+        }),
+      ]);
+      await this.progress.change(registration, au.id, { launchedAt: now }, { sessionId, activeSessionId: sessionId });
+
+      // The AU's own query parameters are kept; cmi5's are appended (§8.1).
+      const params = launchUrl.searchParams;
+      params.set('endpoint', `${this.baseUrl}/xapi/`);
+      params.set('fetch', `${this.baseUrl}/catalog/fetch/${fetchId}`);
+      params.set('actor', JSON.stringify(actor));
+      params.set('registration', registration);
+      params.set('activityId', activityId);
+      return { url: launchUrl.href, launchMethod: au.launchMethod, sessionId };
+    });
+  }
+
+  /**
+   * The fetch URL (§8.2): the token once, then error 1; unknown ids get error 2. One atomic
+   * `_id` update both reads and clears the token, so two racing calls cannot both get it.
+   */
+  async fetchToken(fetchId: string): Promise<Record<string, string>> {
+    const before = await this.m.fetches.findOneAndUpdate({ _id: fetchId }, { $unset: { authToken: 1 }, $set: { usedAt: new Date() } }, { new: false }).lean();
+    if (!before) return { 'error-code': '2', 'error-text': 'Unknown fetch URL.' };
+    if (!before.authToken) return { 'error-code': '1', 'error-text': 'The authorization token has already been returned.' };
+    const session = await this.m.sessions.findById(before.sessionId).lean<SessionDoc>();
+    if (Date.now() - before.createdAt.getTime() > FETCH_TTL_MS || !session || session.state === 'terminated' || session.state === 'abandoned') {
+      return { 'error-code': '1', 'error-text': 'The AU session has expired.' };
+    }
+    return { 'auth-token': before.authToken };
+  }
+
+  /** Ends an open session abnormally (§9.3.6): `abandoned` with the session's duration, token revoked. */
+  async abandon(sessionId: string): Promise<boolean> {
+    const s = await this.m.sessions.findById(sessionId).lean<SessionDoc>();
+    if (!s || s.state === 'terminated' || s.state === 'abandoned') return false;
+    const end = s.lastStatementAt ?? new Date();
+    const seconds = (end.getTime() - s.launchedAt.getTime()) / 1000;
+    await this.m.sessions.updateOne({ _id: sessionId }, { $set: { state: 'abandoned', endedAt: new Date() } });
+    await this.lrs.credentials().revoke(s.credentialId);
+    await this.lrs.statements().storeAsSystem([
+      abandonedStatement({ actor: learnerActor(this.baseUrl, s.userId), registration: s.registration, sessionId, publisherId: s.auId, activityId: s.activityId, durationIso: isoDuration(seconds) }),
+    ]);
+    await this.progress.change(s.registration, undefined, {}, { sessionId, addSeconds: seconds, activeSessionId: null });
+    return true;
+  }
+
+  /**
+   * Waives an AU (§9.3.7) with one of the spec's reasons: one `waived` per AU and registration,
+   * under a new session id, then moveOn is evaluated (satisfied statements use that session id).
+   */
+  async waive(registration: string, auId: string, reason: string): Promise<void> {
+    if (!(WAIVE_REASONS as readonly string[]).includes(reason)) throw new HttpError(400, `reason: must be one of ${WAIVE_REASONS.join(', ')}`);
+    const reg = await this.progress.registration(registration);
+    if (!reg) throw new HttpError(404, `No registration ${registration}`);
+    const version = await this.courses.getVersion(reg.courseId, reg.courseVersion);
+    const au = version && findAu(version.structure, auId);
+    if (!au) throw new HttpError(404, `No AU ${auId} in this course`);
+    await this.progress.serial(registration, async () => {
+      const p = await this.progress.get(reg.userId, reg.courseId);
+      if (p?.aus.find((a) => a.auId === auId)?.waived) throw new HttpError(409, `AU ${auId} is already waived in this registration`);
+      const sessionId = randomUUID();
+      await this.lrs.statements().storeAsSystem([
+        waivedStatement({ actor: learnerActor(this.baseUrl, reg.userId), registration, sessionId, publisherId: au.id, activityId: lmsActivityId(this.baseUrl, 'au', reg.courseId, au.id), reason }),
+      ]);
+      await this.progress.change(registration, auId, { waived: true, waiveReason: reason }, { sessionId });
+    });
+  }
+
+  private async ruleState(credential: LrsCredential): Promise<{ session: SessionDoc; state: RuleState }> {
+    const launch = credential.launch;
+    const session = launch && (await this.m.sessions.findById(launch.sessionId).lean<SessionDoc>());
+    if (!launch || !session) throw new HttpError(403, 'cmi5: this launch token has no open AU session');
+    const p = await this.progress.get(session.userId, session.courseId);
+    const au = p?.aus.find((a) => a.auId === session.auId);
+    return {
+      session,
+      state: {
+        sessionId: session._id,
+        registration: session.registration,
+        activityId: session.activityId,
+        auId: session.auId,
+        actor: launch.actor,
+        launchMode: session.launchMode,
+        masteryScore: session.masteryScore,
+        state: session.state,
+        verbs: session.verbs,
+        completed: !!au?.completed,
+        passed: !!au?.passed,
+      },
+    };
+  }
+
+  /** `lrs.statements.validate`: statements sent with an AU's launch token must follow cmi5 §9. */
+  async validateStatements({ statements, credential }: StatementHookPayload): Promise<void> {
+    if (credential.kind !== 'launch') return;
+    const { state } = await this.ruleState(credential);
+    checkBatch(state, statements);
+  }
+
+  /** `lrs.document.validate`: LMS.LaunchData is read-only to the AU (§10.2.1). */
+  validateDocument(p: { resource: string; method: string; stateId?: string; credential: LrsCredential }): void {
+    if (p.credential.kind === 'launch' && p.resource === 'state' && p.stateId === LAUNCH_DATA) {
+      throw new HttpError(403, 'cmi5: LMS.LaunchData is read-only to the AU (§10.2.1)');
+    }
+  }
+
+  /** `lrs.statements.stored`: session state and progress follow the AU's statements. */
+  async statementsStored({ credential, stored }: StatementHookPayload & { stored: StoredStatement[] }): Promise<void> {
+    if (credential.kind !== 'launch' || !credential.launch || !stored.length) return;
+    const registration = credential.launch.registration;
+    await this.progress.serial(registration, async () => {
+      const { session, state } = await this.ruleState(credential);
+      const after = checkBatchLenient(state, stored.map((s) => s.statement));
+      const delta: { completed?: boolean; passed?: boolean; failed?: boolean; score?: number } = {};
+      let seconds = 0;
+      for (const { statement } of stored) {
+        const ctx = statement.context as { contextActivities?: { category?: Array<{ id?: string }> } } | undefined;
+        if (!ctx?.contextActivities?.category?.some((c) => c.id === CATEGORY_CMI5)) continue;
+        const name = VERB_NAMES.get(String((statement.verb as { id?: string })?.id));
+        const result = statement.result as { score?: { scaled?: number }; duration?: string } | undefined;
+        if (name === 'completed') delta.completed = true;
+        if (name === 'passed') delta.passed = true;
+        if (name === 'failed') delta.failed = true;
+        if ((name === 'passed' || name === 'failed') && typeof result?.score?.scaled === 'number') delta.score = result.score.scaled;
+        if (name === 'terminated') seconds += durationSeconds(result?.duration) ?? 0;
+      }
+      const ended = after.state === 'terminated';
+      await this.m.sessions.updateOne(
+        { _id: session._id },
+        { $set: { state: after.state, verbs: after.verbs, lastStatementAt: new Date(), ...(ended ? { endedAt: new Date() } : {}) } },
+      );
+      if (ended) await this.lrs.credentials().revoke(session.credentialId);
+      await this.progress.change(registration, session.auId, session.launchMode === 'Normal' ? delta : {}, {
+        sessionId: session._id,
+        addSeconds: seconds,
+        ...(ended ? { activeSessionId: null } : {}),
+      });
+    });
+  }
+
+  /** Sessions of one learner, newest first (history page). */
+  async sessionsOf(userId: string, limit = 50): Promise<SessionDoc[]> {
+    return this.m.sessions.find({ userId }).sort({ launchedAt: -1 }).limit(limit).lean<SessionDoc[]>();
+  }
+
+  /** Drops fetch documents older than a day (no TTL indexes on FerretDB). */
+  async cleanFetches(): Promise<void> {
+    await this.m.fetches.deleteMany({ createdAt: { $lt: new Date(Date.now() - 86400_000) } });
+  }
+}
+
+/** The state after a batch that was already accepted (validation ran before it was stored). */
+function checkBatchLenient(state: RuleState, statements: Array<Record<string, unknown>>): RuleState {
+  try {
+    return checkBatch(state, statements);
+  } catch {
+    // Statements stored concurrently may make the replay disagree; the verbs seen still count.
+    const verbs = new Set(state.verbs);
+    let s = state.state;
+    for (const st of statements) {
+      const name = VERB_NAMES.get(String((st.verb as { id?: string })?.id));
+      if (name) verbs.add(name);
+      if (name === 'initialized' && s === 'launched') s = 'initialized';
+      if (name === 'terminated') s = 'terminated';
+    }
+    return { ...state, verbs: [...verbs], state: s };
+  }
+}

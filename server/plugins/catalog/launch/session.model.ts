@@ -1,0 +1,81 @@
+import { Schema, type Connection, type Model } from 'mongoose';
+import type { LaunchMode } from './cmi5';
+import type { MoveOn } from '../paths/course-reader';
+
+/** catalog_sessions: one AU launch session (cmi5 §9.6.3.1), `_id` = session id (UUID). */
+export interface SessionDoc {
+  _id: string;
+  registration: string;
+  userId: string;
+  courseId: string;
+  courseVersion: number;
+  /** The AU's publisher id (course structure) and the LMS-generated activity id (launch URL). */
+  auId: string;
+  activityId: string;
+  credentialId: string;
+  launchMode: LaunchMode;
+  moveOn: MoveOn;
+  masteryScore?: number;
+  state: 'launched' | 'initialized' | 'terminated' | 'abandoned';
+  /** cmi5 defined verbs already used in this session (names, e.g. 'completed'). */
+  verbs: string[];
+  launchedAt: Date;
+  lastStatementAt?: Date;
+  endedAt?: Date;
+}
+const sessionSchema = new Schema<SessionDoc>(
+  {
+    _id: { type: String, required: true },
+    registration: { type: String, required: true },
+    userId: { type: String, required: true },
+    courseId: { type: String, required: true },
+    courseVersion: { type: Number, required: true },
+    auId: { type: String, required: true },
+    activityId: { type: String, required: true },
+    credentialId: { type: String, required: true },
+    launchMode: { type: String, required: true },
+    moveOn: { type: String, required: true },
+    masteryScore: Number,
+    state: { type: String, required: true, default: 'launched' },
+    verbs: { type: [String], default: [] },
+    launchedAt: { type: Date, default: Date.now },
+    lastStatementAt: Date,
+    endedAt: Date,
+  },
+  { collection: 'catalog_sessions', versionKey: false },
+);
+// A learner's sessions (history) and a registration's sessions, on MongoDB.
+sessionSchema.index({ userId: 1, launchedAt: -1 });
+sessionSchema.index({ registration: 1, launchedAt: -1 });
+
+/**
+ * catalog_fetch: the one-time fetch URL (cmi5 §8.2), `_id` = the random id in the URL. The token
+ * is removed the first time it is returned; the document stays so a second call gets error 1.
+ */
+export interface FetchDoc {
+  _id: string;
+  sessionId: string;
+  authToken?: string;
+  createdAt: Date;
+  usedAt?: Date;
+}
+const fetchSchema = new Schema<FetchDoc>(
+  {
+    _id: { type: String, required: true },
+    sessionId: { type: String, required: true },
+    authToken: String,
+    createdAt: { type: Date, default: Date.now },
+    usedAt: Date,
+  },
+  { collection: 'catalog_fetch', versionKey: false },
+);
+// Periodic clean-up of old fetch documents (no TTL indexes on FerretDB).
+fetchSchema.index({ createdAt: 1 });
+
+export function sessionModels(db: Connection) {
+  return {
+    sessions: (db.models.CatalogSession as Model<SessionDoc>) ?? db.model<SessionDoc>('CatalogSession', sessionSchema),
+    fetches: (db.models.CatalogFetch as Model<FetchDoc>) ?? db.model<FetchDoc>('CatalogFetch', fetchSchema),
+  };
+}
+export type SessionModels = ReturnType<typeof sessionModels>;

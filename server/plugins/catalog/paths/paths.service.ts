@@ -1,0 +1,167 @@
+/**
+ * Role tiers, learning paths (required courses per tier, optionally per level of government) and
+ * enrolment: a learner's required courses follow from their profile and are enrolled
+ * automatically; optional published courses can be self-enrolled.
+ */
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { isDuplicateKey } from '../../../core/db/connect';
+import { HttpError } from '../../../core/errors';
+import type { SessionUser } from '../../../core/permissions';
+import type { Hooks } from '../../../core/services';
+import { DEFAULT_TIERS, LEVELS } from '../../../core/taxonomy';
+import type { ProgressService } from '../progress/progress.service';
+import type { CourseReader } from './course-reader';
+import type { EnrollmentDoc, PathDoc, PathModels, TierDoc } from './paths.model';
+
+/** The tier every servant belongs to, whatever their own tier (digital basics, security...). */
+export const ALL_TIER = 'all';
+
+const TierCode = z.string().trim().regex(/^[a-z][a-z0-9-]{1,39}$/, 'tier code must be lower-case letters, digits and dashes (2–40)');
+const PathInput = z.object({
+  tier: TierCode,
+  level: z.enum(LEVELS).optional(),
+  courses: z.array(z.string().min(1).max(2000)).max(500),
+});
+
+export const pathId = (tier: string, level?: string) => (level ? `${tier}:${level}` : tier);
+
+export class PathsService {
+  constructor(
+    private readonly m: PathModels,
+    private readonly courses: CourseReader,
+    private readonly progress: ProgressService,
+    private readonly hooks: Hooks,
+  ) {}
+
+  /** First start: the core's default tiers (idempotent; admins may add more). */
+  async seedTiers(): Promise<void> {
+    await Promise.all(
+      DEFAULT_TIERS.map((t, i) => this.m.tiers.updateOne({ _id: t }, { $setOnInsert: { _id: t, order: i * 10, label: [] } }, { upsert: true })),
+    );
+  }
+
+  async tiers(): Promise<TierDoc[]> {
+    return this.m.tiers.find().sort({ order: 1, _id: 1 }).lean<TierDoc[]>();
+  }
+
+  async addTier(code: string, label: Array<{ lang: string; text: string }>): Promise<void> {
+    const parsed = TierCode.safeParse(code);
+    if (!parsed.success) throw new HttpError(400, `tier: ${parsed.error.issues[0].message}`);
+    const labels = label.filter((l) => l.text.trim()).map((l) => ({ lang: l.lang, text: l.text.trim().slice(0, 120) }));
+    try {
+      await this.m.tiers.create({ _id: parsed.data, order: 100, label: labels });
+    } catch (err) {
+      if (isDuplicateKey(err)) throw new HttpError(409, `tier: "${parsed.data}" already exists`);
+      throw err;
+    }
+  }
+
+  async getPath(tier: string, level?: string): Promise<PathDoc | null> {
+    return this.m.paths.findById(pathId(tier, level)).lean<PathDoc>();
+  }
+
+  /** The courses one path requires: the level-specific path if there is one, else the tier's. */
+  private async pathCourses(tier: string, level?: string): Promise<string[]> {
+    const specific = level ? await this.getPath(tier, level) : null;
+    if (specific) return specific.courses;
+    return (await this.getPath(tier))?.courses ?? [];
+  }
+
+  /** Required course ids for a person of `tier` at `level`: the "all servants" path plus their tier's. */
+  async requiredCourses(tier?: string, level?: string): Promise<string[]> {
+    const tiers = tier && tier !== ALL_TIER ? [ALL_TIER, tier] : [ALL_TIER];
+    const lists = await Promise.all(tiers.map((t) => this.pathCourses(t, level)));
+    return [...new Set(lists.flat())];
+  }
+
+  async setPath(input: { tier: string; level?: string; courses: string[] }, by?: string): Promise<PathDoc> {
+    const parsed = PathInput.safeParse(input);
+    if (!parsed.success) throw new HttpError(400, `${parsed.error.issues[0].path.join('.') || 'path'}: ${parsed.error.issues[0].message}`);
+    const { tier, level } = parsed.data;
+    if (!(await this.m.tiers.findById(tier).lean())) throw new HttpError(400, `tier: "${tier}" is not a configured tier`);
+    const courses = [...new Set(parsed.data.courses)];
+    const found = await Promise.all(courses.map((c) => this.courses.getCourse(c)));
+    const missing = courses.filter((_, i) => !found[i]);
+    if (missing.length) throw new HttpError(400, `courses: no such course ${missing.join(', ')}`);
+    const doc: PathDoc = { _id: pathId(tier, level), tier, ...(level ? { level } : {}), courses, updatedAt: new Date(), ...(by ? { updatedBy: by } : {}) };
+    await this.m.paths.replaceOne({ _id: doc._id }, doc, { upsert: true });
+    await this.hooks.emit('catalog.paths.changed', { tier });
+    return doc;
+  }
+
+  /** Removes a level-specific override, so that level follows the tier's general path again. */
+  async removeOverride(tier: string, level: string): Promise<void> {
+    if (!(LEVELS as readonly string[]).includes(level)) throw new HttpError(400, `level: "${level}" is not a level of government`);
+    await this.m.paths.deleteOne({ _id: pathId(tier, level) });
+    await this.hooks.emit('catalog.paths.changed', { tier });
+  }
+
+  /**
+   * Adds each published course to the paths its own metadata names (cmi5.xml courseMeta tiers and
+   * levels). Courses restricted to some levels go to those levels' paths, which start as a copy
+   * of the tier's general path. Returns how many path entries were added.
+   */
+  async applyCourseMeta(by?: string): Promise<number> {
+    let added = 0;
+    const courses = (await this.courses.listCourses({ publishedOnly: true })).filter((c) => c.tiers.length);
+    const tiers = new Set((await this.tiers()).map((t) => t._id));
+    for (const c of courses) {
+      const levels = c.levels.filter((l) => (LEVELS as readonly string[]).includes(l));
+      const targets = levels.length === 0 || levels.length === LEVELS.length ? [undefined] : levels;
+      for (const tier of c.tiers.filter((t) => tiers.has(t))) {
+        for (const level of targets) {
+          const current = level ? ((await this.getPath(tier, level))?.courses ?? (await this.getPath(tier))?.courses ?? []) : ((await this.getPath(tier))?.courses ?? []);
+          if (current.includes(c._id)) continue;
+          await this.setPath({ tier, level, courses: [...current, c._id] }, by);
+          added++;
+        }
+      }
+    }
+    return added;
+  }
+
+  async enrollment(userId: string, courseId: string): Promise<EnrollmentDoc | null> {
+    return this.m.enrollments.findById(`${userId}:${courseId}`).lean<EnrollmentDoc>();
+  }
+
+  /**
+   * Enrols a learner in the course's current version (fixed from then on). Idempotent: an
+   * existing enrolment is returned as it is. Unpublished courses cannot be enrolled (403).
+   */
+  async enrol(user: Pick<SessionUser, 'id'>, courseId: string, source: 'path' | 'self'): Promise<EnrollmentDoc> {
+    const existing = await this.enrollment(user.id, courseId);
+    if (existing) return existing;
+    const course = await this.courses.getCourse(courseId);
+    if (!course) throw new HttpError(404, `No such course ${courseId}`, { key: 'core:errors.404.body' });
+    if (!course.published) throw new HttpError(403, `Course ${courseId} is not published`, { key: 'catalog:errors.unpublished' });
+    const version = await this.courses.getVersion(courseId, course.currentVersion);
+    if (!version) throw new HttpError(409, `Course ${courseId} has no version ${course.currentVersion}`);
+    const doc: EnrollmentDoc = { _id: `${user.id}:${courseId}`, userId: user.id, courseId, courseVersion: version.version, registration: randomUUID(), source, createdAt: new Date() };
+    try {
+      await this.m.enrollments.create(doc);
+    } catch (err) {
+      // Two requests raced: the first one's enrolment (and registration) wins.
+      if (isDuplicateKey(err)) return (await this.enrollment(user.id, courseId))!;
+      throw err;
+    }
+    await this.progress.start({ userId: user.id, course, version, registration: doc.registration, source, at: doc.createdAt });
+    return doc;
+  }
+
+  /**
+   * The learner's required courses, enrolling them in any they are not yet enrolled in
+   * (published ones only: an unpublished course in a path waits until it is published).
+   */
+  async syncPath(user: Pick<SessionUser, 'id' | 'tier' | 'level'>, enrolled: Set<string>): Promise<{ required: string[]; added: string[] }> {
+    const required = await this.requiredCourses(user.tier, user.level);
+    const added: string[] = [];
+    for (const courseId of required.filter((c) => !enrolled.has(c))) {
+      const course = await this.courses.getCourse(courseId);
+      if (!course?.published) continue;
+      await this.enrol(user, courseId, 'path');
+      added.push(courseId);
+    }
+    return { required, added };
+  }
+}

@@ -1,0 +1,126 @@
+import { Schema, type Connection, type Model } from 'mongoose';
+import type { CourseProgress } from '../../../core/contracts/catalog';
+import type { LangMap } from '../paths/course-reader';
+
+/** Per-AU state inside a progress document (an array: AU ids are IRIs and contain dots). */
+export interface AuProgress {
+  auId: string;
+  completed: boolean;
+  passed: boolean;
+  failed: boolean;
+  waived: boolean;
+  satisfied: boolean;
+  score?: number;
+  waiveReason?: string;
+  lastLaunchedAt?: Date;
+}
+
+/** catalog_progress: `_id` = `${userId}:${courseId}`, updated as statements are stored. */
+export interface ProgressDoc extends CourseProgress {
+  aus: AuProgress[];
+  /** Publisher ids of blocks already satisfied (each gets one `satisfied` statement per registration). */
+  satisfiedBlocks: string[];
+  /** The AU session currently open in this registration (abandoned if another one starts). */
+  activeSessionId?: string;
+  completedAt?: Date;
+}
+
+const auSchema = new Schema<AuProgress>(
+  {
+    auId: { type: String, required: true },
+    completed: { type: Boolean, default: false },
+    passed: { type: Boolean, default: false },
+    failed: { type: Boolean, default: false },
+    waived: { type: Boolean, default: false },
+    satisfied: { type: Boolean, default: false },
+    score: Number,
+    waiveReason: String,
+    lastLaunchedAt: Date,
+  },
+  { _id: false },
+);
+
+const progressSchema = new Schema<ProgressDoc>(
+  {
+    _id: { type: String, required: true },
+    userId: { type: String, required: true },
+    courseId: { type: String, required: true },
+    courseVersion: { type: Number, required: true },
+    registration: { type: String, required: true },
+    status: { type: String, required: true, default: 'not-started' },
+    satisfied: { type: Boolean, default: false },
+    satisfiedAt: Date,
+    score: Number,
+    timeSpentSeconds: { type: Number, default: 0 },
+    startedAt: Date,
+    completedAt: Date,
+    updatedAt: { type: Date, default: Date.now },
+    aus: { type: [auSchema], default: [] },
+    satisfiedBlocks: { type: [String], default: [] },
+    activeSessionId: String,
+  },
+  { collection: 'catalog_progress', versionKey: false },
+);
+// Reports on MongoDB: progress of a course, satisfied learners over time.
+progressSchema.index({ courseId: 1, status: 1 });
+progressSchema.index({ userId: 1 });
+progressSchema.index({ satisfied: 1, satisfiedAt: 1 });
+
+/** catalog_registrations: `_id` = registration UUID → its enrolment, so the statement hook needs one `_id` read. */
+export interface RegistrationDoc {
+  _id: string;
+  userId: string;
+  courseId: string;
+  courseVersion: number;
+}
+const registrationSchema = new Schema<RegistrationDoc>(
+  {
+    _id: { type: String, required: true },
+    userId: { type: String, required: true },
+    courseId: { type: String, required: true },
+    courseVersion: { type: Number, required: true },
+  },
+  { collection: 'catalog_registrations', versionKey: false },
+);
+
+/** One line of a learner's summary: what "my path" and "history" show without reading each course. */
+export interface LearnerCourse {
+  courseId: string;
+  title: LangMap;
+  hours: number;
+  source: 'path' | 'self';
+  registration: string;
+  status: CourseProgress['status'];
+  satisfied: boolean;
+  auTotal: number;
+  auDone: number;
+  enrolledAt: Date;
+  updatedAt: Date;
+  satisfiedAt?: Date;
+}
+
+/**
+ * catalog_learners: `_id` = userId, a materialised summary of the learner's enrolments, keyed by
+ * a hash of the course IRI (keys may not contain dots). Written with the progress documents, so
+ * the "my path" page is one `_id` read instead of one per course.
+ */
+export interface LearnerDoc {
+  _id: string;
+  courses: Record<string, LearnerCourse>;
+}
+const learnerSchema = new Schema<LearnerDoc>(
+  {
+    _id: { type: String, required: true },
+    courses: { type: Schema.Types.Mixed, default: {} },
+  },
+  { collection: 'catalog_learners', versionKey: false, minimize: false },
+);
+
+export function progressModels(db: Connection) {
+  return {
+    progress: (db.models.CatalogProgress as Model<ProgressDoc>) ?? db.model<ProgressDoc>('CatalogProgress', progressSchema),
+    registrations: (db.models.CatalogRegistration as Model<RegistrationDoc>) ?? db.model<RegistrationDoc>('CatalogRegistration', registrationSchema),
+    learners: (db.models.CatalogLearner as Model<LearnerDoc>) ?? db.model<LearnerDoc>('CatalogLearner', learnerSchema),
+  };
+}
+export type ProgressModels = ReturnType<typeof progressModels>;

@@ -1,0 +1,205 @@
+/**
+ * Progress documents: one per learner and course, changed as statements are stored (never
+ * recomputed by scanning statements). Also issues the LMS's `satisfied` statements (cmi5 §9.3.9)
+ * when moveOn is met, and tells other plugins through hooks.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { Hooks } from '../../../core/services';
+import type { CourseProgress, CourseSummary } from '../../../core/contracts/catalog';
+import type { LrsStatements, XapiStatement } from '../../../core/contracts/lrs';
+import { allAus, type CourseReader, type CourseRecord, type CourseVersionRecord } from '../paths/course-reader';
+import { blockIds, evaluate } from '../launch/move-on';
+import { learnerActor, lmsActivityId } from '../launch/cmi5';
+import { satisfiedStatement } from '../launch/statements';
+import { KeyedLock } from './keyed-lock';
+import type { AuProgress, LearnerCourse, ProgressDoc, ProgressModels, RegistrationDoc } from './progress.model';
+
+export interface AuChange {
+  completed?: boolean;
+  passed?: boolean;
+  failed?: boolean;
+  waived?: boolean;
+  waiveReason?: string;
+  score?: number;
+  launchedAt?: Date;
+}
+
+export const learnerKey = (courseId: string) => 'c' + createHash('sha1').update(courseId).digest('hex');
+export const progressId = (userId: string, courseId: string) => `${userId}:${courseId}`;
+
+export function toSummary(c: CourseRecord, version = c.currentVersion): CourseSummary {
+  return {
+    id: c._id,
+    version,
+    title: Object.fromEntries(c.title.map((t) => [t.lang, t.text])),
+    hours: c.hours,
+    tiers: c.tiers,
+    levels: c.levels,
+  };
+}
+
+export class ProgressService {
+  private readonly lock = new KeyedLock();
+
+  constructor(
+    private readonly m: ProgressModels,
+    private readonly courses: CourseReader,
+    private readonly statements: () => LrsStatements,
+    private readonly hooks: Hooks,
+    private readonly baseUrl: string,
+  ) {}
+
+  /** Runs `fn` with no other progress change of the same registration in between. */
+  serial<T>(registration: string, fn: () => Promise<T>): Promise<T> {
+    return this.lock.run(registration, fn);
+  }
+
+  async registration(reg: string): Promise<RegistrationDoc | null> {
+    return this.m.registrations.findById(reg).lean<RegistrationDoc>();
+  }
+
+  async get(userId: string, courseId: string): Promise<ProgressDoc | null> {
+    return this.m.progress.findById(progressId(userId, courseId)).lean<ProgressDoc>();
+  }
+
+  async many(userId: string, courseIds: string[]): Promise<ProgressDoc[]> {
+    const docs = await Promise.all(courseIds.map((c) => this.get(userId, c)));
+    return docs.filter((d): d is ProgressDoc => !!d);
+  }
+
+  async learnerCourses(userId: string): Promise<LearnerCourse[]> {
+    const doc = await this.m.learners.findById(userId).lean();
+    return Object.values(doc?.courses ?? {});
+  }
+
+  /**
+   * Creates the registration and progress of a new enrolment, then evaluates moveOn at once
+   * (cmi5 §9.6.1: NotApplicable AUs may satisfy blocks or the course at registration).
+   */
+  async start(e: { userId: string; course: CourseRecord; version: CourseVersionRecord; registration: string; source: 'path' | 'self'; at: Date }): Promise<ProgressDoc> {
+    const { userId, course, version, registration } = e;
+    await this.m.registrations.updateOne(
+      { _id: registration },
+      { $setOnInsert: { userId, courseId: course._id, courseVersion: version.version } },
+      { upsert: true },
+    );
+    const aus: AuProgress[] = allAus(version.structure).map((a) => ({ auId: a.id, completed: false, passed: false, failed: false, waived: false, satisfied: false }));
+    const doc: ProgressDoc = {
+      _id: progressId(userId, course._id),
+      userId,
+      courseId: course._id,
+      courseVersion: version.version,
+      registration,
+      status: 'not-started',
+      satisfied: false,
+      timeSpentSeconds: 0,
+      updatedAt: e.at,
+      aus,
+      satisfiedBlocks: [],
+    };
+    await this.m.progress.updateOne({ _id: doc._id }, { $setOnInsert: doc }, { upsert: true });
+    const line: LearnerCourse = {
+      courseId: course._id,
+      title: course.title,
+      hours: course.hours,
+      source: e.source,
+      registration,
+      status: 'not-started',
+      satisfied: false,
+      auTotal: aus.length,
+      auDone: 0,
+      enrolledAt: e.at,
+      updatedAt: e.at,
+    };
+    await this.m.learners.updateOne({ _id: userId }, { $set: { [`courses.${learnerKey(course._id)}`]: line } }, { upsert: true });
+    return this.serial(registration, () => this.change(registration, undefined, {}, { sessionId: randomUUID() }));
+  }
+
+  /**
+   * Applies a change to one AU (or none, to re-evaluate), issues `satisfied` statements for
+   * newly satisfied blocks and the course, saves, and fires the hooks. Call inside `serial`.
+   */
+  async change(registration: string, auId: string | undefined, delta: AuChange, opts: { sessionId: string; addSeconds?: number; activeSessionId?: string | null }): Promise<ProgressDoc> {
+    const reg = await this.registration(registration);
+    if (!reg) throw new Error(`unknown registration ${registration}`);
+    const [doc, version, course] = await Promise.all([
+      this.m.progress.findById(progressId(reg.userId, reg.courseId)).lean<ProgressDoc>(),
+      this.courses.getVersion(reg.courseId, reg.courseVersion),
+      this.courses.getCourse(reg.courseId),
+    ]);
+    if (!doc || !version || !course) throw new Error(`progress of registration ${registration} is incomplete`);
+    const now = new Date();
+    const aus = new Map(doc.aus.map((a) => [a.auId, { ...a }]));
+    if (auId) {
+      const a = aus.get(auId) ?? { auId, completed: false, passed: false, failed: false, waived: false, satisfied: false };
+      if (delta.completed) a.completed = true;
+      if (delta.passed) a.passed = true;
+      if (delta.failed) a.failed = true;
+      if (delta.waived) {
+        a.waived = true;
+        a.waiveReason = delta.waiveReason;
+      }
+      if (delta.score !== undefined) a.score = delta.score;
+      if (delta.launchedAt) a.lastLaunchedAt = delta.launchedAt;
+      aus.set(auId, a);
+    }
+    const sat = evaluate(version.structure, (au) => aus.get(au.id) ?? {});
+    for (const a of aus.values()) a.satisfied = sat.aus.has(a.auId);
+
+    const actor = learnerActor(this.baseUrl, reg.userId);
+    const out: XapiStatement[] = [];
+    const newBlocks = blockIds(version.structure).filter((b) => sat.blocks.has(b) && !doc.satisfiedBlocks.includes(b));
+    for (const b of newBlocks) {
+      out.push(satisfiedStatement({ actor, registration, sessionId: opts.sessionId, publisherId: b, kind: 'block', objectId: lmsActivityId(this.baseUrl, 'block', reg.courseId, b) }));
+    }
+    const newlySatisfied = sat.course && !doc.satisfied;
+    if (newlySatisfied) {
+      out.push(satisfiedStatement({ actor, registration, sessionId: opts.sessionId, publisherId: reg.courseId, kind: 'course', objectId: lmsActivityId(this.baseUrl, 'course', reg.courseId, reg.courseId) }));
+    }
+    // Statements first: if storing fails, progress is unchanged and the next statement retries.
+    if (out.length) await this.statements().storeAsSystem(out);
+
+    const list = [...aus.values()];
+    const scores = list.map((a) => a.score).filter((s): s is number => typeof s === 'number');
+    const started = !!auId || !!doc.startedAt;
+    const satisfied = doc.satisfied || sat.course;
+    const next: ProgressDoc = {
+      ...doc,
+      aus: list,
+      satisfiedBlocks: [...doc.satisfiedBlocks, ...newBlocks],
+      satisfied,
+      satisfiedAt: doc.satisfiedAt ?? (sat.course ? now : undefined),
+      startedAt: doc.startedAt ?? (auId ? now : undefined),
+      score: scores.length ? Math.round((scores.reduce((s, x) => s + x, 0) / scores.length) * 10000) / 10000 : doc.score,
+      timeSpentSeconds: Math.round((doc.timeSpentSeconds + (opts.addSeconds ?? 0)) * 100) / 100,
+      status: satisfied ? (list.length && list.every((a) => a.waived) ? 'waived' : 'satisfied') : started ? 'in-progress' : 'not-started',
+      updatedAt: now,
+    };
+    if (opts.activeSessionId === null) delete next.activeSessionId;
+    else if (opts.activeSessionId) next.activeSessionId = opts.activeSessionId;
+    for (const k of Object.keys(next) as Array<keyof ProgressDoc>) if (next[k] === undefined) delete next[k];
+    await this.m.progress.replaceOne({ _id: doc._id }, next);
+    await this.m.learners.updateOne(
+      { _id: reg.userId },
+      {
+        $set: {
+          [`courses.${learnerKey(reg.courseId)}.status`]: next.status,
+          [`courses.${learnerKey(reg.courseId)}.satisfied`]: next.satisfied,
+          [`courses.${learnerKey(reg.courseId)}.auDone`]: sat.aus.size,
+          [`courses.${learnerKey(reg.courseId)}.updatedAt`]: now,
+          ...(next.satisfiedAt ? { [`courses.${learnerKey(reg.courseId)}.satisfiedAt`]: next.satisfiedAt } : {}),
+        },
+      },
+    );
+    const progress = publicProgress(next);
+    await this.hooks.emit('catalog.progress.changed', { progress });
+    if (newlySatisfied) await this.hooks.emit('catalog.course.satisfied', { userId: reg.userId, course: toSummary(course, reg.courseVersion), progress });
+    return next;
+  }
+}
+
+/** The contract's view of a progress document (without the per-AU details). */
+export function publicProgress(d: ProgressDoc): CourseProgress {
+  const { aus: _aus, satisfiedBlocks: _b, activeSessionId: _s, completedAt: _c, ...rest } = d;
+  return rest;
+}
