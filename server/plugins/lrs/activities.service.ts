@@ -1,0 +1,57 @@
+/** The canonical Activity definition: what statements said about it, later ones refining earlier. */
+import type { Model } from 'mongoose';
+import type { ActivityDoc } from './activity.model';
+import type { Obj } from './validate/primitives';
+
+const LANG_MAPS = ['name', 'description'];
+
+/** Later values win; language maps and extensions are merged key by key. */
+export function mergeDefinition(old: Obj, next: Obj): Obj {
+  const out: Obj = { ...old };
+  for (const [k, v] of Object.entries(next)) {
+    if ((LANG_MAPS.includes(k) || k === 'extensions') && old[k] && typeof old[k] === 'object') out[k] = { ...(old[k] as Obj), ...(v as Obj) };
+    else out[k] = v;
+  }
+  return out;
+}
+
+function definitionsIn(s: Obj, into: Map<string, Obj>): void {
+  const visit = (a: Obj | undefined) => {
+    if (!a || (a.objectType ?? 'Activity') !== 'Activity' || typeof a.id !== 'string') return;
+    const def = (a.definition as Obj | undefined) ?? {};
+    into.set(a.id, mergeDefinition(into.get(a.id) ?? {}, def));
+  };
+  visit(s.object as Obj);
+  const ca = (s.context as Obj | undefined)?.contextActivities as Obj | undefined;
+  for (const v of Object.values(ca ?? {})) for (const a of Array.isArray(v) ? v : [v]) visit(a as Obj);
+  if ((s.object as Obj).objectType === 'SubStatement') definitionsIn(s.object as Obj, into);
+}
+
+export class ActivitiesService {
+  /** Last definition text written per activity: a course's statements repeat the same definition. */
+  private readonly seen = new Map<string, string>();
+
+  constructor(private readonly activities: Model<ActivityDoc>) {}
+
+  async learnFrom(statements: Obj[]): Promise<void> {
+    const defs = new Map<string, Obj>();
+    for (const s of statements) definitionsIn(s, defs);
+    for (const [id, def] of defs) {
+      const text = JSON.stringify(def);
+      if (this.seen.get(id) === text) continue;
+      const existing = await this.activities.findById(id).lean();
+      const merged = JSON.stringify(mergeDefinition(existing ? (JSON.parse(existing.definition) as Obj) : {}, def));
+      if (!existing || existing.definition !== merged) {
+        await this.activities.updateOne({ _id: id }, { $set: { definition: merged, updated: new Date() } }, { upsert: true });
+      }
+      if (this.seen.size > 10_000) this.seen.clear();
+      this.seen.set(id, text);
+    }
+  }
+
+  async get(id: string): Promise<Obj> {
+    const doc = await this.activities.findById(id).lean();
+    const definition = doc ? (JSON.parse(doc.definition) as Obj) : {};
+    return Object.keys(definition).length ? { objectType: 'Activity', id, definition } : { objectType: 'Activity', id };
+  }
+}

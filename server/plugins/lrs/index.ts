@@ -1,0 +1,83 @@
+import express from 'express';
+import type { Plugin } from '../../core/plugin';
+import { mountRoutes } from '../../core/routes';
+import type { LrsDocuments, LrsStatements } from '../../core/contracts/lrs';
+import { ActivitiesService } from './activities.service';
+import { activityModel } from './activity.model';
+import { credentialModel } from './credential.model';
+import { CredentialsService } from './credentials.service';
+import { documentModel } from './document.model';
+import { DocumentsService } from './documents.service';
+import { cors, prepare } from './http/pipeline';
+import { lrsCommands } from './commands';
+import { adminRoutes, xapiRoutes } from './routes';
+import { attachmentModel, statementModel } from './statement.model';
+import { StatementsService } from './statements.service';
+import { actor, ifiKey } from './validate/actor';
+import { iri } from './validate/primitives';
+
+const DEFAULT_BODY_LIMIT = 20 * 1024 * 1024;
+
+export const lrsPlugin: Plugin = {
+  manifest: {
+    name: 'lrs',
+    version: '1.0.0',
+    core: 1,
+    description: 'xAPI 1.0.3 and 2.0 Learning Record Store at /xapi, with its credentials',
+    prefix: '/xapi',
+    // The LRS reads its own bodies (size limit, multipart/mixed) and uses Basic auth, not sessions.
+    forms: false,
+    permissions: {
+      'lrs:manage': { roles: ['admin'], description: 'create and revoke LRS clients' },
+    },
+  },
+
+  async register(ctx) {
+    const models = [statementModel(ctx.db), attachmentModel(ctx.db), activityModel(ctx.db), documentModel(ctx.db), credentialModel(ctx.db)];
+    await Promise.all(models.map((m) => m.init()));
+    const credentials = new CredentialsService(credentialModel(ctx.db), ctx.config.baseUrl);
+    const activities = new ActivitiesService(activityModel(ctx.db));
+    const statements = new StatementsService(statementModel(ctx.db), attachmentModel(ctx.db), activities, ctx.hooks);
+    const documents = new DocumentsService(documentModel(ctx.db));
+
+    const system = credentials.system();
+    const lrsStatements: LrsStatements = {
+      storeAsSystem: (list) => statements.store(list, { credential: system, family: '2.0' }),
+    };
+    const agentKey = (a: Record<string, unknown>) => ifiKey(actor(a, 'agent'))!;
+    const lrsDocuments: LrsDocuments = {
+      async putState({ activityId, agent, stateId, registration, body }) {
+        const scope = { kind: 'state' as const, activityId: iri(activityId, 'activityId'), agent: agentKey(agent), registration: registration?.toLowerCase() };
+        await documents.put(scope, stateId, Buffer.from(JSON.stringify(body)), 'application/json', {});
+      },
+      async getState({ activityId, agent, stateId, registration }) {
+        const doc = await documents.get({ kind: 'state', activityId, agent: agentKey(agent), registration: registration?.toLowerCase() }, stateId);
+        return doc ? (JSON.parse(doc.content.toString('utf8')) as unknown) : undefined;
+      },
+      async putAgentProfile({ agent, profileId, body }) {
+        await documents.put({ kind: 'agentProfile', agent: agentKey(agent) }, profileId, Buffer.from(JSON.stringify(body)), 'application/json', {});
+      },
+    };
+    ctx.services.provide('lrs', 'lrs.statements', lrsStatements);
+    ctx.services.provide('lrs', 'lrs.documents', lrsDocuments);
+    ctx.services.provide('lrs', 'lrs.credentials', credentials);
+
+    const limit = Number(ctx.config.env.LRS_BODY_LIMIT ?? DEFAULT_BODY_LIMIT);
+    if (!Number.isInteger(limit) || limit <= 0) throw new Error('LRS_BODY_LIMIT must be a positive number of bytes');
+    const xapiRouter = express.Router();
+    xapiRouter.use(cors(), prepare({ credentials, bodyLimit: limit, needsAuth: (p) => p !== '/about' }));
+    mountRoutes(xapiRouter, ctx.permissions, xapiRoutes({ statements, documents, activities, hooks: ctx.hooks }));
+    ctx.router.use(xapiRouter);
+
+    mountRoutes(ctx.root, ctx.permissions, adminRoutes(credentials, ctx.forms));
+    ctx.nav({ href: '/lrs/admin/clients', label: 'lrs:nav.clients', permission: 'lrs:manage', order: 80 });
+
+    if (ctx.mode === 'server') {
+      const timer = setInterval(() => void credentials.purgeExpired().catch((err) => ctx.log.warn({ err }, 'purging launch tokens failed')), 3600_000);
+      timer.unref();
+      ctx.onClose(() => clearInterval(timer));
+    }
+  },
+
+  commands: lrsCommands,
+};

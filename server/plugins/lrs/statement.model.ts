@@ -1,0 +1,95 @@
+/**
+ * Statements as Learning Locker stores them: one wrapper document per statement whose `_id` is
+ * the statement id (GET by id is an `_id` lookup), the statement itself kept as its JSON text so
+ * it round-trips exactly (extension keys with `.` or `$`, nested arrays, language maps), and the
+ * fields GET /statements filters on pre-extracted next to it, each with the index that serves it.
+ */
+import { Schema, type Connection, type Model } from 'mongoose';
+
+/** What one statement (or one statement it targets through a StatementRef) can be found by. */
+export interface MatchFields {
+  /** IFI keys of the actor (and its members) and of an Agent/Group object: the `agent` filter. */
+  agents: string[];
+  /** Every agent anywhere in the statement: `agent` + `related_agents=true`. */
+  relAgents: string[];
+  verb: string;
+  /** The object's id when it is an Activity: the `activity` filter. */
+  activity?: string;
+  /** Object, context activities and SubStatement activities: `activity` + `related_activities=true`. */
+  relActs: string[];
+  reg?: string;
+}
+
+export interface StatementDoc extends MatchFields {
+  _id: string;
+  /** The statement as returned by the LRS, as JSON text. */
+  raw: string;
+  /** Hash of the statement minus what the spec lets an LRS change: equal hash = same statement. */
+  hash: string;
+  stored: Date;
+  timestamp: Date;
+  voided: boolean;
+  /** Verb is "voided": such a statement can never be voided itself. */
+  voiding: boolean;
+  /** Credential that stored it (`statements/read/mine`). */
+  cred: string;
+  /** Match fields of the statements this one targets through StatementRef (the spec's "filter conditions for StatementRefs"). */
+  refs: MatchFields[];
+  /** sha2 of the attachments whose content the LRS holds. */
+  att: string[];
+}
+
+const matchFields = {
+  agents: { type: [String], default: undefined },
+  relAgents: { type: [String], default: undefined },
+  verb: String,
+  activity: String,
+  relActs: { type: [String], default: undefined },
+  reg: String,
+};
+
+const schema = new Schema<StatementDoc>(
+  {
+    _id: String,
+    raw: { type: String, required: true },
+    hash: { type: String, required: true },
+    stored: { type: Date, required: true },
+    timestamp: { type: Date, required: true },
+    voided: { type: Boolean, default: false },
+    voiding: { type: Boolean, default: false },
+    cred: String,
+    ...matchFields,
+    refs: { type: [new Schema(matchFields, { _id: false })], default: undefined },
+    att: { type: [String], default: undefined },
+  },
+  { collection: 'lrs_statements', versionKey: false },
+);
+
+// Every list query is "not voided, <filter>, newest first, then _id" (the `more` cursor's tie-breaker).
+schema.index({ voided: 1, stored: -1, _id: -1 });
+schema.index({ agents: 1, voided: 1, stored: -1, _id: -1 });
+schema.index({ verb: 1, activity: 1, voided: 1, stored: -1, _id: -1 });
+schema.index({ activity: 1, voided: 1, stored: -1, _id: -1 });
+schema.index({ reg: 1, voided: 1, stored: -1, _id: -1 });
+schema.index({ relAgents: 1, voided: 1, stored: -1, _id: -1 });
+schema.index({ relActs: 1, voided: 1, stored: -1, _id: -1 });
+schema.index({ cred: 1, stored: -1, _id: -1 });
+schema.index({ 'refs.agents': 1 });
+schema.index({ 'refs.verb': 1 });
+
+export interface AttachmentDoc {
+  _id: string; // sha2 of the content: equal content is stored once
+  contentType: string;
+  data: Buffer;
+}
+
+const attachmentSchema = new Schema<AttachmentDoc>(
+  { _id: String, contentType: String, data: Buffer },
+  { collection: 'lrs_attachments', versionKey: false },
+);
+
+export const statementModel = (db: Connection): Model<StatementDoc> =>
+  (db.models.LrsStatement as Model<StatementDoc>) ?? db.model<StatementDoc>('LrsStatement', schema);
+
+export const attachmentModel = (db: Connection): Model<AttachmentDoc> =>
+  (db.models.LrsAttachment as Model<AttachmentDoc>) ?? db.model<AttachmentDoc>('LrsAttachment', attachmentSchema);

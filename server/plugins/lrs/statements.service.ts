@@ -1,0 +1,269 @@
+/**
+ * Storing and finding statements. Validation of a whole batch happens before anything is written;
+ * FerretDB has no transactions, so a batch is inserted with one insertMany and, if any statement
+ * turns out to conflict with a stored one, the statements just inserted are removed again.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { Model } from 'mongoose';
+import { HttpError } from '../../core/errors';
+import type { Hooks } from '../../core/services';
+import type { LrsCredential, StoredStatement, XapiStatement } from '../../core/contracts/lrs';
+import { isDuplicateKey } from '../../core/db/connect';
+import type { AttachmentDoc, MatchFields, StatementDoc } from './statement.model';
+import { comparisonHash, matchFields } from './statement-fields';
+import { verifySignature } from './signature';
+import { SIGNATURE_USAGE } from './validate/parts';
+import { invalid, type Family, type Obj } from './validate/primitives';
+import { validateStatement, VOIDED } from './validate/statement';
+import type { ActivitiesService } from './activities.service';
+
+export interface Part {
+  contentType: string;
+  data: Buffer;
+}
+
+export interface StoreOptions {
+  credential: LrsCredential;
+  family: Family;
+  /** Attachment contents received as multipart/mixed parts, by their X-Experience-API-Hash. */
+  parts?: Map<string, Part>;
+}
+
+export interface StatementQuery {
+  agent?: string;
+  verb?: string;
+  activity?: string;
+  registration?: string;
+  relatedAgents?: boolean;
+  relatedActivities?: boolean;
+  since?: Date;
+  until?: Date;
+  limit: number;
+  ascending?: boolean;
+  /** Cursor of the last statement of the previous page. */
+  after?: { stored: Date; id: string };
+  /** `statements/read/mine`: only what this credential stored. */
+  credentialId?: string;
+}
+
+export const MAX_LIMIT = 500;
+
+export class StatementsService {
+  constructor(
+    private readonly statements: Model<StatementDoc>,
+    private readonly attachments: Model<AttachmentDoc>,
+    private readonly activities: ActivitiesService,
+    private readonly hooks: Hooks,
+  ) {}
+
+  /** Validates and stores a batch (all or nothing); returns the ids in the order received. */
+  async store(input: unknown[], opts: StoreOptions): Promise<string[]> {
+    const single = input.length === 1;
+    const received = input.map((s, i) => validateStatement(s, opts.family, single ? 'statement' : `statements[${i}]`));
+    await this.checkAttachments(received, opts, single);
+
+    const ids = new Set<string>();
+    for (const [i, s] of received.entries()) {
+      if (typeof s.id !== 'string') continue;
+      const id = s.id.toLowerCase();
+      if (ids.has(id)) throw invalid(single ? 'statement.id' : `statements[${i}].id`, `the batch contains statement ${s.id} twice`);
+      ids.add(id);
+    }
+    await this.checkVoiding(received, single);
+    await this.hooks.emit('lrs.statements.validate', { statements: received as XapiStatement[], credential: opts.credential });
+    // Contents first: a stored statement must never point at an attachment that is not there.
+    if (opts.parts?.size) await this.saveParts(opts.parts);
+
+    const stored = new Date();
+    const docs: StatementDoc[] = [];
+    for (const s of received) docs.push(await this.wrap(s, stored, opts));
+
+    const fresh = await this.insertAll(docs);
+    const freshDocs = docs.filter((d) => fresh.has(d._id));
+    if (freshDocs.length) await this.afterInsert(freshDocs, opts.credential);
+    return docs.map((d) => JSON.parse(d.raw).id as string);
+  }
+
+  /** Inserts, then resolves duplicates: same content is an idempotent retry, different content is 409. */
+  private async insertAll(docs: StatementDoc[]): Promise<Set<string>> {
+    const fresh = new Set(docs.map((d) => d._id));
+    try {
+      await this.statements.insertMany(docs, { ordered: false, rawResult: false, lean: true });
+      return fresh;
+    } catch (err) {
+      const writeErrors = (err as { writeErrors?: Array<{ index?: number; err?: { index?: number; code?: number }; code?: number }> }).writeErrors;
+      if (!isDuplicateKey(err) && !writeErrors?.length) throw err;
+      const dupIdx = (writeErrors ?? []).map((w) => w.index ?? w.err?.index).filter((i): i is number => i !== undefined);
+      if ((writeErrors ?? []).some((w) => (w.code ?? w.err?.code) !== 11000)) {
+        await this.statements.deleteMany({ _id: { $in: docs.filter((_, i) => !dupIdx.includes(i)).map((d) => d._id) } });
+        throw err;
+      }
+      for (const i of dupIdx) fresh.delete(docs[i]._id);
+      for (const i of dupIdx) {
+        const existing = await this.statements.findById(docs[i]._id, { hash: 1 }).lean();
+        if (existing && existing.hash !== docs[i].hash) {
+          // Undo this batch's new statements so a rejected batch leaves nothing behind.
+          for (const id of fresh) await this.statements.deleteOne({ _id: id });
+          throw new HttpError(409, `statement ${docs[i]._id} already exists with different content`, { details: { field: 'id' } });
+        }
+      }
+      return fresh;
+    }
+  }
+
+  private async wrap(s: Obj, stored: Date, opts: StoreOptions): Promise<StatementDoc> {
+    const hash = comparisonHash(s);
+    const full: Obj = { ...s };
+    full.id = typeof s.id === 'string' ? s.id : randomUUID();
+    full.timestamp = typeof s.timestamp === 'string' ? s.timestamp : stored.toISOString();
+    full.stored = stored.toISOString();
+    full.authority = opts.credential.authority;
+    full.version = typeof s.version === 'string' ? s.version : opts.family === '2.0' ? '2.0.0' : '1.0.0';
+    const fields = matchFields(full);
+    const object = s.object as Obj;
+    const refs: MatchFields[] = [];
+    if (object.objectType === 'StatementRef') {
+      const target = await this.statements.findById(String(object.id).toLowerCase(), { agents: 1, relAgents: 1, verb: 1, activity: 1, relActs: 1, reg: 1, refs: 1 }).lean();
+      if (target) {
+        const { agents, relAgents, verb, activity, relActs, reg } = target;
+        refs.push({ agents, relAgents, verb, activity, relActs, reg }, ...(target.refs ?? []));
+      }
+    }
+    const att = ((s.attachments as Obj[] | undefined) ?? []).filter((a) => !a.fileUrl || opts.parts?.has(a.sha2 as string)).map((a) => a.sha2 as string);
+    return {
+      _id: (full.id as string).toLowerCase(),
+      raw: JSON.stringify(full),
+      hash,
+      stored,
+      timestamp: new Date(full.timestamp as string),
+      voided: false,
+      voiding: fields.verb === VOIDED,
+      cred: opts.credential.id,
+      ...fields,
+      ...(refs.length ? { refs } : {}),
+      ...(att.length ? { att } : {}),
+    } as StatementDoc;
+  }
+
+  /** Every attachment without a fileUrl needs its content as a part; every part needs its attachment. */
+  private async checkAttachments(received: Obj[], opts: StoreOptions, single: boolean): Promise<void> {
+    const parts = opts.parts ?? new Map<string, Part>();
+    const declared = new Set<string>();
+    for (const [i, s] of received.entries()) {
+      const base = single ? 'statement' : `statements[${i}]`;
+      for (const [j, a] of ((s.attachments as Obj[] | undefined) ?? []).entries()) {
+        const path = `${base}.attachments[${j}]`;
+        const sha2 = a.sha2 as string;
+        declared.add(sha2);
+        const part = parts.get(sha2);
+        if (!part && !a.fileUrl) throw invalid(path, `no multipart part carries the content with X-Experience-API-Hash ${sha2}`);
+        if (a.usageType === SIGNATURE_USAGE) {
+          if (!part) throw invalid(path, 'a signature attachment must be sent as a part');
+          if (a.contentType !== 'application/octet-stream') throw invalid(`${path}.contentType`, 'a signature must be application/octet-stream');
+          await verifySignature(s, part.data, path);
+        }
+      }
+    }
+    for (const sha2 of parts.keys()) {
+      if (!declared.has(sha2)) throw new HttpError(400, `the multipart part with X-Experience-API-Hash ${sha2} matches no attachment of the statements`, { details: { field: 'X-Experience-API-Hash' } });
+    }
+    for (const [sha2, part] of parts) {
+      const algo = sha2.length === 64 ? 'sha256' : sha2.length === 96 ? 'sha384' : sha2.length === 128 ? 'sha512' : 'sha224';
+      if (createHash(algo).update(part.data).digest('hex') !== sha2.toLowerCase()) {
+        throw new HttpError(400, `the content of the part with X-Experience-API-Hash ${sha2} does not have that hash`, { details: { field: 'X-Experience-API-Hash' } });
+      }
+    }
+  }
+
+  /** A voiding statement may not target a voiding statement. */
+  private async checkVoiding(received: Obj[], single: boolean): Promise<void> {
+    for (const [i, s] of received.entries()) {
+      if ((s.verb as Obj).id !== VOIDED) continue;
+      const targetId = String((s.object as Obj).id).toLowerCase();
+      const inBatch = received.find((o) => typeof o.id === 'string' && o.id.toLowerCase() === targetId);
+      const target = inBatch ? { voiding: (inBatch.verb as Obj).id === VOIDED } : await this.statements.findById(targetId, { voiding: 1 }).lean();
+      if (target?.voiding) throw invalid(single ? 'statement.object.id' : `statements[${i}].object.id`, 'a voiding statement cannot be voided');
+    }
+  }
+
+  private async afterInsert(docs: StatementDoc[], credential: LrsCredential): Promise<void> {
+    const statements = docs.map((d) => JSON.parse(d.raw) as Obj);
+    const targets = docs.filter((d) => d.voiding).map((d, _i) => String(((JSON.parse(d.raw) as Obj).object as Obj).id).toLowerCase());
+    for (const id of targets) await this.statements.updateOne({ _id: id, voiding: false }, { $set: { voided: true } });
+    await this.activities.learnFrom(statements);
+    await this.hooks.emit('lrs.statements.stored', {
+      statements: statements as XapiStatement[],
+      credential,
+      stored: docs.map((d, i): StoredStatement => ({ id: statements[i].id as string, statement: statements[i] as XapiStatement, stored: d.stored })),
+    });
+  }
+
+  async saveParts(parts: Map<string, Part>): Promise<void> {
+    for (const [sha2, part] of parts) {
+      await this.attachments.updateOne({ _id: sha2 }, { $setOnInsert: { contentType: part.contentType, data: part.data } }, { upsert: true });
+    }
+  }
+
+  /** One statement by id: `voided` chooses statementId (must not be voided) or voidedStatementId (must be). */
+  async getOne(id: string, voided: boolean, credentialId?: string): Promise<StatementDoc | undefined> {
+    const doc = await this.statements.findById(id.toLowerCase()).lean();
+    if (!doc || doc.voided !== voided || (credentialId && doc.cred !== credentialId)) return undefined;
+    return doc;
+  }
+
+  /** The filter a GET /statements query becomes; exported for the benchmark's driver comparison. */
+  static filter(q: StatementQuery): Record<string, unknown> {
+    const self: Record<string, unknown> = {};
+    if (q.agent) self[q.relatedAgents ? 'relAgents' : 'agents'] = q.agent;
+    if (q.verb) self.verb = q.verb;
+    if (q.activity) self[q.relatedActivities ? 'relActs' : 'activity'] = q.activity;
+    if (q.registration) self.reg = q.registration.toLowerCase();
+    const and: Record<string, unknown>[] = [];
+    if (Object.keys(self).length) {
+      // A statement also matches through the statement it targets (xAPI "filter conditions for StatementRefs").
+      and.push({ $or: [self, { refs: { $elemMatch: self } }] });
+    }
+    const dir = q.ascending ? '$gt' : '$lt';
+    if (q.after) and.push({ $or: [{ stored: { [dir]: q.after.stored } }, { stored: q.after.stored, _id: { [dir]: q.after.id } }] });
+    const filter: Record<string, unknown> = { voided: false };
+    if (q.credentialId) filter.cred = q.credentialId;
+    const stored: Record<string, Date> = {};
+    if (q.since) stored.$gt = q.since;
+    if (q.until) stored.$lte = q.until;
+    if (Object.keys(stored).length) filter.stored = stored;
+    if (and.length) filter.$and = and;
+    return filter;
+  }
+
+  static sort(q: Pick<StatementQuery, 'ascending'>): Record<string, 1 | -1> {
+    const d = q.ascending ? 1 : -1;
+    return { stored: d, _id: d };
+  }
+
+  /** One page of statements plus whether more follow. */
+  async query(q: StatementQuery): Promise<{ docs: StatementDoc[]; more: boolean }> {
+    const limit = q.limit > 0 && q.limit <= MAX_LIMIT ? q.limit : MAX_LIMIT;
+    const docs = await this.statements
+      .find(StatementsService.filter(q), { raw: 1, stored: 1, att: 1 })
+      .sort(StatementsService.sort(q))
+      .limit(limit + 1)
+      .lean();
+    return { docs: docs.slice(0, limit) as StatementDoc[], more: docs.length > limit };
+  }
+
+  async attachmentsOf(docs: Pick<StatementDoc, 'att'>[]): Promise<AttachmentDoc[]> {
+    const shas = [...new Set(docs.flatMap((d) => d.att ?? []))];
+    const out: AttachmentDoc[] = [];
+    for (const sha of shas) {
+      const a = await this.attachments.findById(sha).lean();
+      const data = a?.data as unknown;
+      if (a) out.push({ ...a, data: Buffer.isBuffer(data) ? data : Buffer.from((data as { buffer: Uint8Array }).buffer) });
+    }
+    return out;
+  }
+
+  async lastStored(): Promise<Date | undefined> {
+    const d = await this.statements.findOne({}, { stored: 1 }).sort({ stored: -1 }).lean();
+    return d?.stored;
+  }
+}
