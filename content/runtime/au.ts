@@ -1,0 +1,331 @@
+/**
+ * The script of every AU page of the built-in library (bundled by esbuild into runtime.js).
+ * cmi5 handshake and defined statements through @xapi/cmi5; language from the learner's
+ * cmi5LearnerPreferences; bookmark in the xAPI state API (the page runs in a sandboxed, opaque
+ * origin: no cookies or localStorage). Without an LMS the page stays readable and says so.
+ */
+import Cmi5 from '@xapi/cmi5';
+import { score, type AnswerKey } from './scoring';
+import { UI, fmt, type UiLang } from './strings';
+
+interface Bookmark {
+  section?: string;
+  completed?: boolean;
+  passed?: boolean;
+}
+
+const config = JSON.parse(document.getElementById('au-config')!.textContent!) as {
+  kind: 'lesson' | 'assessment';
+  languages: UiLang[];
+  defaultLanguage: UiLang;
+};
+const BOOKMARK = 'bookmark';
+const CMI5_CATEGORY = { id: 'https://w3id.org/xapi/cmi5/context/categories/cmi5' };
+
+let lang: UiLang = config.defaultLanguage;
+let cmi5: Cmi5 | null = null;
+let initializedAt = 0;
+let terminated = false;
+let judgedThisSession = false;
+let bookmark: Bookmark = {};
+let savedSection: string | undefined;
+
+const ui = () => UI[lang];
+const $ = <T extends HTMLElement>(sel: string) => document.querySelector<T>(sel);
+const say = (msg: string) => {
+  $('#au-status')!.textContent = msg;
+};
+const reason = (err: unknown) => {
+  const e = err as { response?: { status?: number }; message?: string };
+  return e?.response?.status ? `HTTP ${e.response.status}` : (e?.message ?? String(err));
+};
+const normal = () => cmi5 !== null && cmi5.getLaunchData().launchMode === 'Normal';
+
+function stateParams() {
+  const lp = cmi5!.getLaunchParameters();
+  return { agent: lp.actor, activityId: lp.activityId, registration: lp.registration, stateId: BOOKMARK };
+}
+
+async function saveBookmark(): Promise<void> {
+  if (!cmi5 || terminated) return;
+  try {
+    await cmi5.xapi!.setState({ ...stateParams(), state: { ...bookmark } });
+    savedSection = bookmark.section;
+  } catch (err) {
+    say(fmt(ui().saveFailed, { reason: reason(err) }));
+  }
+}
+
+// ---- language -------------------------------------------------------------------------------
+
+function pickLanguage(preference: string | undefined): UiLang | undefined {
+  for (const tag of (preference ?? '').split(',')) {
+    const primary = tag.trim().toLowerCase().split('-')[0] as UiLang;
+    if (config.languages.includes(primary)) return primary;
+  }
+  return undefined;
+}
+
+async function showLanguage(next: UiLang): Promise<void> {
+  if (next === lang) return;
+  const res = await fetch(`${next}.html`);
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  const tpl = document.createElement('template');
+  tpl.innerHTML = await res.text();
+  const fresh = tpl.content.querySelector<HTMLElement>('#au-root');
+  if (!fresh) throw new Error('bad fragment');
+  // Answers chosen so far survive a language switch: option ids are the same in every language.
+  const checked = [...document.querySelectorAll<HTMLInputElement>('#au-quiz input:checked')].map((i) => i.id);
+  const submitted = !$('#au-result')?.hidden;
+  $('#au-root')!.replaceWith(fresh);
+  lang = next;
+  document.documentElement.lang = next;
+  document.title = fresh.dataset.title ?? document.title;
+  $('#au-course')!.textContent = fresh.dataset.courseTitle ?? '';
+  for (const b of document.querySelectorAll<HTMLButtonElement>('[data-au-lang]')) {
+    b.setAttribute('aria-pressed', String(b.dataset.auLang === next));
+  }
+  if (!submitted) {
+    for (const id of checked) {
+      const input = document.getElementById(id) as HTMLInputElement | null;
+      if (input) input.checked = true;
+    }
+  }
+  watchSections();
+}
+
+// ---- lessons: bookmark by section ------------------------------------------------------------
+
+let observer: IntersectionObserver | undefined;
+let saveTimer: ReturnType<typeof setTimeout> | undefined;
+
+function watchSections(): void {
+  observer?.disconnect();
+  if (config.kind !== 'lesson' || typeof IntersectionObserver === 'undefined') return;
+  observer = new IntersectionObserver(
+    (entries) => {
+      for (const e of entries) {
+        if (!e.isIntersecting) continue;
+        bookmark.section = e.target.id;
+        clearTimeout(saveTimer);
+        // Batched: one state write per pause in reading, not one per heading scrolled past.
+        saveTimer = setTimeout(() => {
+          if (bookmark.section !== savedSection) void saveBookmark();
+        }, 1500);
+      }
+    },
+    { rootMargin: '0px 0px -70% 0px' },
+  );
+  for (const h of document.querySelectorAll('h2[id^="au-s-"]')) observer.observe(h);
+}
+
+function resume(): boolean {
+  const h = bookmark.section ? document.getElementById(bookmark.section) : null;
+  if (!h) return false;
+  h.scrollIntoView();
+  h.focus();
+  say(fmt(ui().resumed, { section: h.textContent ?? '' }));
+  return true;
+}
+
+async function completeLesson(): Promise<void> {
+  if (!cmi5) return say(ui().completedOffline);
+  if (!normal()) return say(ui().browseMode);
+  try {
+    // cmi5 §9.3.3: one "completed" per registration.
+    if (!bookmark.completed) await cmi5.complete();
+    bookmark.completed = true;
+    await saveBookmark();
+    say(ui().completedMsg);
+  } catch (err) {
+    say(fmt(ui().saveFailed, { reason: reason(err) }));
+  }
+}
+
+// ---- assessment ---------------------------------------------------------------------------------
+
+function answerKey(): AnswerKey {
+  return JSON.parse($('#au-root .au-key')!.textContent!) as AnswerKey;
+}
+
+async function submitAssessment(form: HTMLFormElement): Promise<void> {
+  const key = answerKey();
+  const answers: Record<string, number[]> = {};
+  const missing: string[] = [];
+  key.questions.forEach((q, i) => {
+    answers[q.id] = [...form.querySelectorAll<HTMLInputElement>(`input[name="${q.id}"]:checked`)].map((x) => Number(x.value));
+    if (!answers[q.id].length) missing.push(String(i + 1));
+  });
+  if (missing.length) {
+    say(fmt(ui().unanswered, { list: missing.join(', ') }));
+    form.querySelector<HTMLInputElement>(`input[name="q${missing[0]}"]`)?.focus();
+    return;
+  }
+  const mastery = cmi5?.getLaunchData().masteryScore ?? key.masteryScore;
+  const result = score(key, answers, mastery);
+
+  for (const q of key.questions) {
+    const right = result.perQuestion[q.id];
+    const verdict = document.getElementById(`${q.id}-verdict`)!;
+    verdict.textContent = right ? ui().right : ui().wrong;
+    verdict.dataset.right = String(right);
+    verdict.hidden = false;
+    form.querySelectorAll<HTMLInputElement>(`input[name="${q.id}"]`).forEach((input, i) => {
+      input.disabled = true;
+      const marks = [input.checked ? ui().yourChoice : '', q.correct.includes(i) ? ui().correctOption : ''].filter(Boolean);
+      const label = form.querySelector(`label[for="${input.id}"]`)!;
+      if (marks.length) label.insertAdjacentHTML('beforeend', ` <strong class="au-mark">(${marks.join(' · ')})</strong>`);
+      document.getElementById(`${input.id}-fb`)!.hidden = false;
+    });
+  }
+  form.querySelector<HTMLButtonElement>('button[type="submit"]')!.hidden = true;
+  form.querySelector<HTMLButtonElement>('[data-au-action="retry"]')!.hidden = false;
+
+  const lines = [
+    fmt(ui().result, { raw: result.raw, max: result.max, pct: Math.round(result.scaled * 100), mastery: Math.round(mastery * 100) }),
+    result.passed ? ui().passed : ui().failed,
+  ];
+  if (cmi5 && normal() && !judgedThisSession && !bookmark.passed) {
+    const s = { scaled: result.scaled, raw: result.raw, min: result.min, max: result.max };
+    try {
+      // cmi5 §9.3: one of passed/failed per session, one passed per registration, no failed after passed.
+      if (result.passed) await cmi5.pass(s);
+      else await cmi5.fail(s);
+      judgedThisSession = true;
+      if (result.passed) {
+        bookmark.passed = true;
+        await saveBookmark();
+      }
+      lines.push(ui().recorded);
+    } catch (err) {
+      lines.push(fmt(ui().saveFailed, { reason: reason(err) }));
+    }
+  } else if (cmi5) {
+    lines.push(!normal() ? ui().browseMode : bookmark.passed ? ui().alreadyPassed : ui().notRecorded);
+  } else {
+    lines.push(ui().standalone);
+  }
+  const box = $('#au-result')!;
+  $('#au-result-text')!.textContent = lines.join(' ');
+  box.hidden = false;
+  box.focus();
+}
+
+function retryAssessment(): void {
+  const form = $<HTMLFormElement>('#au-quiz')!;
+  form.reset();
+  form.querySelectorAll('.au-mark').forEach((m) => m.remove());
+  form.querySelectorAll<HTMLElement>('.au-feedback, .au-verdict').forEach((p) => (p.hidden = true));
+  form.querySelectorAll<HTMLInputElement>('input').forEach((i) => (i.disabled = false));
+  form.querySelector<HTMLButtonElement>('button[type="submit"]')!.hidden = false;
+  form.querySelector<HTMLButtonElement>('[data-au-action="retry"]')!.hidden = true;
+  $('#au-result')!.hidden = true;
+  if (judgedThisSession || bookmark.passed) say(bookmark.passed ? ui().alreadyPassed : ui().notRecorded);
+  form.querySelector<HTMLInputElement>('input')!.focus();
+}
+
+// ---- session end ----------------------------------------------------------------------------------
+
+async function exit(): Promise<void> {
+  say(ui().exiting);
+  if (cmi5 && !terminated) {
+    clearTimeout(saveTimer);
+    if (bookmark.section !== savedSection) await saveBookmark();
+    try {
+      await cmi5.terminate();
+      terminated = true;
+    } catch (err) {
+      return say(fmt(ui().saveFailed, { reason: reason(err) }));
+    }
+  }
+  const back = cmi5?.getLaunchData().returnURL;
+  if (back) window.location.href = back;
+  else say(ui().closed);
+}
+
+function uuid(): string {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/** Leaving without "Exit": the same terminated statement, sent with keepalive so it outlives the page. */
+function terminateOnLeave(): void {
+  if (!cmi5 || terminated) return;
+  terminated = true;
+  const lp = cmi5.getLaunchParameters();
+  const context = JSON.parse(JSON.stringify(cmi5.getLaunchData().contextTemplate ?? {}));
+  context.registration = lp.registration;
+  context.contextActivities = { ...(context.contextActivities ?? {}) };
+  context.contextActivities.category = [...(context.contextActivities.category ?? []), CMI5_CATEGORY];
+  const statement = {
+    id: uuid(),
+    actor: lp.actor,
+    verb: { id: 'http://adlnet.gov/expapi/verbs/terminated', display: { 'en-US': 'terminated' } },
+    object: { objectType: 'Activity', id: lp.activityId },
+    result: { duration: `PT${((Date.now() - initializedAt) / 1000).toFixed(2)}S` },
+    context,
+    timestamp: new Date().toISOString(),
+  };
+  void fetch(`${lp.endpoint.replace(/\/?$/, '/')}statements`, {
+    method: 'POST',
+    keepalive: true,
+    headers: {
+      Authorization: `Basic ${cmi5.getAuthToken()}`,
+      'Content-Type': 'application/json',
+      'X-Experience-API-Version': '1.0.3',
+    },
+    body: JSON.stringify(statement),
+  }).catch(() => undefined);
+}
+
+// ---- start ----------------------------------------------------------------------------------------
+
+document.addEventListener('click', (ev) => {
+  const el = (ev.target as HTMLElement).closest<HTMLElement>('[data-au-action], [data-au-lang]');
+  if (!el) return;
+  if (el.dataset.auLang) {
+    showLanguage(el.dataset.auLang as UiLang).catch((err) => say(fmt(ui().saveFailed, { reason: reason(err) })));
+    return;
+  }
+  const action = el.dataset.auAction;
+  if (action === 'complete') void completeLesson();
+  else if (action === 'retry') retryAssessment();
+  else if (action === 'exit') void exit();
+});
+document.addEventListener('submit', (ev) => {
+  const form = ev.target as HTMLFormElement;
+  if (form.id !== 'au-quiz') return;
+  ev.preventDefault();
+  void submitAssessment(form);
+});
+window.addEventListener('pagehide', terminateOnLeave);
+
+async function start(): Promise<void> {
+  watchSections();
+  if (!Cmi5.isCmiAvailable) return say(ui().standalone);
+  say(ui().connecting);
+  try {
+    const c = Cmi5.instance;
+    await c.initialize();
+    cmi5 = c;
+    initializedAt = Date.now();
+  } catch (err) {
+    return say(fmt(ui().failedConnect, { reason: reason(err) }));
+  }
+  const preferred = pickLanguage(cmi5.getLearnerPreferences()?.languagePreference);
+  if (preferred) await showLanguage(preferred).catch(() => undefined);
+  try {
+    const res = await cmi5.xapi!.getState(stateParams());
+    if (res.data && typeof res.data === 'object') bookmark = res.data as Bookmark;
+    savedSection = bookmark.section;
+  } catch {
+    bookmark = {}; // 404: first session of this registration
+  }
+  if (!normal()) return say(ui().browseMode);
+  if (!resume()) say(ui().connected);
+}
+
+void start();
