@@ -1,0 +1,33 @@
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { Route } from '../../../core/routes';
+import { HttpError } from '../../../core/errors';
+import { readManifest } from '../../../../content/tools/build-library';
+
+/**
+ * `GET /catalog/library/<slug>.zip`: the built package of a library course, public so other
+ * institutions can import it (the library is openly licensed; the licence is in the zip).
+ */
+export function libraryRoutes(buildDir: string): Route[] {
+  return [
+    {
+      method: 'get',
+      path: '/library/:file',
+      guard: 'public',
+      handler: (req, res) => {
+        const m = /^([a-z0-9][a-z0-9-]*)\.zip$/.exec(String(req.params.file));
+        if (!m) throw new HttpError(404, 'Library packages are named <course-slug>.zip');
+        const entry = readManifest(buildDir)?.courses.find((c) => c.slug === m[1]);
+        const file = entry && path.join(buildDir, `${entry.slug}.zip`);
+        if (!entry || !file || !existsSync(file)) throw new HttpError(404, `No library package "${m[1]}" (run npm run content:build)`);
+        res.setHeader('Content-Type', 'application/zip');
+        res.setHeader('Content-Length', String(statSync(file).size));
+        res.setHeader('Content-Disposition', `attachment; filename="${entry.slug}.zip"`);
+        res.setHeader('ETag', `"${entry.sha256}"`);
+        res.setHeader('Cache-Control', 'public, max-age=3600');
+        if (req.headers['if-none-match'] === `"${entry.sha256}"`) return void res.status(304).end();
+        createReadStream(file).pipe(res);
+      },
+    },
+  ];
+}
