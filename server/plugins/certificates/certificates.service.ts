@@ -1,0 +1,423 @@
+import { createHash } from 'node:crypto';
+import type { i18n } from 'i18next';
+import { z } from 'zod';
+import type { Config } from '../../core/config';
+import { isDuplicateKey } from '../../core/db/connect';
+import { HttpError } from '../../core/errors';
+import type { Logger } from '../../core/log';
+import type { SessionUser } from '../../core/permissions';
+import type { ServiceRegistry } from '../../core/services';
+import type { CourseProgress, CourseSummary } from '../../core/contracts/catalog';
+import { signCredential, type IssuerInfo } from './badge';
+import type { CertificateDoc, CertificateModels } from './certificate.model';
+import { renderCertificatePdf } from './pdf-render';
+import type { PdfSigner } from './pdf-sign';
+import type { BadgeKey } from './signing-keys';
+import { pickLanguage, type CertificateTemplate } from './templates';
+import { newVerificationCode, normaliseCode } from './verification-code';
+
+/** xAPI: registered "earned" verb; the object is typed as a badge, as the certificate is also an Open Badge. */
+export const XAPI_VERB_EARNED = 'http://id.tincanapi.com/verb/earned';
+export const XAPI_TYPE_BADGE = 'http://activitystrea.ms/schema/1.0/badge';
+
+interface IssueInput {
+  kind: 'course' | 'path';
+  userId: string;
+  subjectId: string;
+  subjectVersion: number;
+  /** Title by language; the learner's language is printed. */
+  title: Record<string, string> | ((lang: 'es' | 'pt' | 'en') => string);
+  hours: number;
+  score?: number;
+  completedAt: Date;
+}
+
+export interface IssueResult {
+  certificate: CertificateDoc;
+  created: boolean;
+}
+
+export type Verification =
+  | { status: 'unknown'; code?: string }
+  | {
+      status: 'valid' | 'revoked' | 'replaced';
+      code: string;
+      name: string;
+      title: string;
+      kind: 'course' | 'path';
+      completedAt: Date;
+      issuedAt: Date;
+      institution: string;
+      revokedAt?: Date;
+      revokeReason?: string;
+      replacedBy?: string;
+    };
+
+const ReasonSchema = z.string().trim().min(3, 'reason must be at least 3 characters').max(500, 'reason must be at most 500 characters');
+const NameSchema = z.string().trim().min(1, 'name is required').max(200, 'name must be at most 200 characters');
+
+/** Listing and lifecycle never load PDFs: they are read one by one, by `_id`, when downloaded. */
+const LIST_FIELDS = '-__v';
+
+export interface CertificatesDeps {
+  models: CertificateModels;
+  templates: Map<string, CertificateTemplate>;
+  signer: PdfSigner;
+  badgeKey: BadgeKey;
+  config: Readonly<Config>;
+  services: ServiceRegistry;
+  i18n: i18n;
+  log: Logger;
+}
+
+/** Issues, stores, verifies and manages certificates. No express here. */
+export class CertificatesService {
+  readonly issuer: IssuerInfo;
+
+  constructor(private readonly d: CertificatesDeps) {
+    const base = d.config.baseUrl;
+    this.issuer = { id: `${base}/certificates/issuer.json`, jwksUrl: `${base}/certificates/jwks.json`, verifyUrl: (code) => `${base}/verify/${code}` };
+  }
+
+  templateFor(orgUnit: string | undefined): CertificateTemplate {
+    return (orgUnit && this.d.templates.get(orgUnit)) || this.d.templates.get('default')!;
+  }
+
+  /** catalog.course.satisfied: one certificate per learner × course × version. */
+  async issueForCourse(p: { userId: string; course: CourseSummary; progress: CourseProgress }): Promise<IssueResult | undefined> {
+    const score = typeof p.progress.score === 'number' && Number.isFinite(p.progress.score) ? Math.round(p.progress.score * 1000) / 10 : undefined;
+    return this.issue({
+      kind: 'course',
+      userId: p.userId,
+      subjectId: p.course.id,
+      subjectVersion: p.course.version,
+      title: p.course.title,
+      hours: p.course.hours,
+      score,
+      completedAt: p.progress.satisfiedAt ?? p.progress.updatedAt ?? new Date(),
+    });
+  }
+
+  /**
+   * The learning-path certificate. The path's identity is the sorted list of its required
+   * courses, so a path that later gains a course yields a new certificate once that is done too.
+   */
+  async issueForPath(p: { userId: string; tier: string; trainedAt: Date; courseIds: string[] }): Promise<IssueResult | undefined> {
+    if (!p.courseIds.length) return undefined;
+    const ids = [...new Set(p.courseIds)].sort();
+    const pathHash = createHash('sha256').update(ids.join('\n')).digest('hex').slice(0, 12);
+    let hours = 0;
+    if (this.d.services.has('catalog')) {
+      const catalog = this.d.services.get('catalog');
+      for (const id of ids) hours += (await catalog.getCourse(id))?.hours ?? 0;
+    }
+    const tier = p.tier;
+    return this.issue({
+      kind: 'path',
+      userId: p.userId,
+      subjectId: `path:${tier}:${pathHash}`,
+      subjectVersion: 1,
+      title: (lang) => {
+        const t = this.d.i18n.getFixedT(lang);
+        return t('certificates:path.title', { tier: t(`core:tiers.${tier}`, { defaultValue: tier }) });
+      },
+      hours,
+      completedAt: p.trainedAt,
+    });
+  }
+
+  /**
+   * Without the reports plugin (which decides "trained" and emits reports.person.trained), the
+   * path is done when every required course of the learner's tier and level is satisfied.
+   */
+  async checkPath(userId: string): Promise<IssueResult | undefined> {
+    if (!this.d.services.has('catalog')) return undefined;
+    const user = await this.d.services.get('accounts.users').findById(userId);
+    if (!user?.tier) return undefined;
+    const catalog = this.d.services.get('catalog');
+    const required = await catalog.requiredCourses(user.tier, user.level);
+    if (!required.length) return undefined;
+    const progress = await catalog.progressOf(userId, required);
+    const done = new Map(progress.filter((p) => p.satisfied).map((p) => [p.courseId, p]));
+    if (!required.every((id) => done.has(id))) return undefined;
+    const trainedAt = new Date(Math.max(...[...done.values()].map((p) => (p.satisfiedAt ?? p.updatedAt).getTime())));
+    return this.issueForPath({ userId, tier: user.tier, trainedAt, courseIds: required });
+  }
+
+  private async issue(input: IssueInput): Promise<IssueResult | undefined> {
+    const { models } = this.d;
+    const user = await this.d.services.get('accounts.users').findById(input.userId);
+    if (!user) {
+      this.d.log.warn({ userId: input.userId, subject: input.subjectId }, 'certificate not issued: no such user');
+      return undefined;
+    }
+    const key = `${input.userId}:${input.subjectId}:v${input.subjectVersion}`;
+    let code = newVerificationCode();
+    try {
+      await models.claims.create({ _id: key, code, createdAt: new Date() });
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      const claim = await models.claims.findById(key).lean();
+      if (!claim) throw err;
+      const existing = await models.certificates.findById(claim.code).lean<CertificateDoc>();
+      if (existing) return { certificate: existing, created: false };
+      // Claimed but not finished (a crash, or the same event being handled right now): finish it
+      // under the claimed code; the inserts below are idempotent, so only one certificate results.
+      code = claim.code;
+    }
+    const certificate = await this.build(code, key, input, user, user.name);
+    return { certificate: await this.store(certificate, user), created: true };
+  }
+
+  private async build(code: string, key: string, input: IssueInput, user: SessionUser, name: string, replaces?: { code: string; reason: string }) {
+    const language = pickLanguage(user.language);
+    const template = this.templateFor(user.orgUnit);
+    const title = typeof input.title === 'function' ? input.title(language) : (input.title[language] ?? input.title.es ?? Object.values(input.title)[0] ?? input.subjectId);
+    const institution = template.institution[language];
+    const issuedAt = new Date();
+    const pdf = await this.renderAndSign(template, {
+      kind: input.kind,
+      language,
+      learnerName: name,
+      title,
+      hours: input.hours,
+      score: input.score,
+      completedAt: input.completedAt,
+      institution,
+      code,
+      verifyUrl: this.issuer.verifyUrl(code),
+    }, issuedAt);
+    return {
+      doc: {
+        _id: code,
+        kind: input.kind,
+        key,
+        userId: input.userId,
+        orgUnit: user.orgUnit,
+        learnerName: name,
+        language,
+        subjectId: input.subjectId,
+        subjectVersion: input.subjectVersion,
+        title,
+        hours: input.hours,
+        score: input.score,
+        completedAt: input.completedAt,
+        issuedAt,
+        template: template.name,
+        institution,
+        signatory: template.signatory.name,
+        status: 'valid' as const,
+        replaces: replaces?.code,
+        reissueReason: replaces?.reason,
+        pdfSha256: createHash('sha256').update(pdf).digest('hex'),
+        pdfBytes: pdf.length,
+      },
+      pdf,
+    };
+  }
+
+  private async renderAndSign(template: CertificateTemplate, content: Parameters<typeof renderCertificatePdf>[1], signingTime: Date): Promise<Buffer> {
+    const unsigned = await renderCertificatePdf(template, content);
+    return this.d.signer.sign(unsigned, { reason: `${content.title} — ${content.code}`, contact: this.issuer.verifyUrl(content.code), signingTime });
+  }
+
+  /** PDF first, then the record that makes it visible: a crash in between leaves nothing half-issued. */
+  private async store(built: Awaited<ReturnType<CertificatesService['build']>>, user: SessionUser): Promise<CertificateDoc> {
+    const { models } = this.d;
+    const doc = { ...built.doc };
+    try {
+      await models.pdfs.create({ _id: doc._id, pdf: built.pdf });
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      // Another worker finished this code first: describe its PDF, not ours.
+      const theirs = await models.pdfs.findById(doc._id).lean();
+      const pdf = Buffer.from(theirs!.pdf.buffer ?? theirs!.pdf);
+      doc.pdfSha256 = createHash('sha256').update(pdf).digest('hex');
+      doc.pdfBytes = pdf.length;
+    }
+    try {
+      await models.certificates.create(doc);
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      return (await models.certificates.findById(doc._id).lean<CertificateDoc>())!;
+    }
+    const stored = (await models.certificates.findById(doc._id).lean<CertificateDoc>())!;
+    await this.emitStatement(stored, user);
+    return stored;
+  }
+
+  /** Issuing is recorded in the LRS; a failing LRS does not undo a certificate already signed. */
+  private async emitStatement(cert: CertificateDoc, user: SessionUser): Promise<void> {
+    if (!this.d.services.has('lrs.statements')) return;
+    const id = uuidFrom(`certificate:${cert._id}`);
+    const statement = {
+      id,
+      actor: { objectType: 'Agent', name: user.name, account: { homePage: this.d.config.baseUrl, name: user.id } },
+      verb: { id: XAPI_VERB_EARNED, display: { 'en-US': 'earned', es: 'obtuvo', 'pt-BR': 'obteve' } },
+      object: {
+        objectType: 'Activity',
+        id: this.issuer.verifyUrl(cert._id),
+        definition: { type: XAPI_TYPE_BADGE, name: { [cert.language === 'en' ? 'en-US' : cert.language === 'pt' ? 'pt-BR' : 'es']: cert.title } },
+      },
+      result: { completion: true, success: true, ...(cert.score !== undefined && cert.score !== null ? { score: { scaled: cert.score / 100 } } : {}) },
+      ...(cert.kind === 'course' && /^[a-z][a-z0-9+.-]*:/i.test(cert.subjectId) ? { context: { contextActivities: { parent: [{ objectType: 'Activity', id: cert.subjectId }] } } } : {}),
+      timestamp: cert.issuedAt.toISOString(),
+    };
+    try {
+      await this.d.services.get('lrs.statements').storeAsSystem([statement]);
+      await this.d.models.certificates.updateOne({ _id: cert._id }, { $set: { xapiStatementId: id } });
+      cert.xapiStatementId = id;
+    } catch (err) {
+      this.d.log.error({ err, code: cert._id }, 'certificate issued but its xAPI statement was not stored');
+    }
+  }
+
+  async get(codeInput: unknown): Promise<CertificateDoc | undefined> {
+    const code = normaliseCode(codeInput);
+    if (!code) return undefined;
+    return (await this.d.models.certificates.findById(code).select(LIST_FIELDS).lean<CertificateDoc>()) ?? undefined;
+  }
+
+  /** What anyone holding the code may see: the minimum to confirm the document. */
+  async verify(codeInput: unknown): Promise<Verification> {
+    const cert = await this.get(codeInput);
+    if (!cert) return { status: 'unknown' };
+    return {
+      status: cert.status,
+      code: cert._id,
+      name: cert.learnerName,
+      title: cert.title,
+      kind: cert.kind,
+      completedAt: cert.completedAt,
+      issuedAt: cert.issuedAt,
+      institution: cert.institution,
+      ...(cert.status === 'revoked' ? { revokedAt: cert.revokedAt ?? undefined, revokeReason: cert.revokeReason ?? undefined } : {}),
+      ...(cert.status === 'replaced' ? { replacedBy: cert.replacedBy ?? undefined } : {}),
+    };
+  }
+
+  async pdf(code: string): Promise<Buffer> {
+    const doc = await this.d.models.pdfs.findById(code).lean();
+    if (!doc) throw new HttpError(404, 'No PDF for this certificate');
+    const bin = doc.pdf as unknown as { buffer?: Uint8Array } | Buffer;
+    return Buffer.isBuffer(bin) ? bin : Buffer.from((bin as { buffer: Uint8Array }).buffer);
+  }
+
+  badge(cert: CertificateDoc): Promise<string> {
+    return signCredential(cert, this.issuer, this.d.badgeKey);
+  }
+
+  listForUser(userId: string): Promise<CertificateDoc[]> {
+    return this.d.models.certificates.find({ userId }).select(LIST_FIELDS).sort({ issuedAt: -1, _id: 1 }).limit(500).lean<CertificateDoc[]>();
+  }
+
+  /** Org units the user may manage; `undefined` means every unit (admins). */
+  async scopeOf(user: SessionUser): Promise<string[] | undefined> {
+    if (user.role === 'admin') return undefined;
+    if (user.role !== 'hr' || !user.orgUnit) return [];
+    if (this.d.services.has('org.scope')) return this.d.services.get('org.scope').subtree(user.orgUnit);
+    return [user.orgUnit];
+  }
+
+  async inScope(user: SessionUser, cert: CertificateDoc): Promise<boolean> {
+    const scope = await this.scopeOf(user);
+    return scope === undefined || (!!cert.orgUnit && scope.includes(cert.orgUnit));
+  }
+
+  /** A certificate the user may manage, or 404 (not 403: codes outside the scope are not confirmed). */
+  async manageable(user: SessionUser, codeInput: unknown): Promise<CertificateDoc> {
+    const cert = await this.get(codeInput);
+    if (!cert || !(await this.inScope(user, cert))) throw new HttpError(404, 'No such certificate in your scope', { key: 'certificates:errors.notFound' });
+    return cert;
+  }
+
+  private async scopeFilter(user: SessionUser, f: { status?: string; q?: string }) {
+    const scope = await this.scopeOf(user);
+    const query: Record<string, unknown> = {};
+    if (scope !== undefined) query.orgUnit = { $in: scope };
+    if (f.status && ['valid', 'revoked', 'replaced'].includes(f.status)) query.status = f.status;
+    if (f.q?.trim()) query.learnerName = { $regex: f.q.trim().replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), $options: 'i' };
+    return query;
+  }
+
+  async listInScope(user: SessionUser, f: { status?: string; q?: string; skip?: number; limit?: number } = {}): Promise<{ list: CertificateDoc[]; total: number }> {
+    const query = await this.scopeFilter(user, f);
+    const [list, total] = await Promise.all([
+      this.d.models.certificates
+        .find(query)
+        .select(LIST_FIELDS)
+        .sort({ issuedAt: -1, _id: 1 })
+        .skip(f.skip ?? 0)
+        .limit(Math.min(f.limit ?? 50, 200))
+        .lean<CertificateDoc[]>(),
+      this.d.models.certificates.countDocuments(query),
+    ]);
+    return { list, total };
+  }
+
+  /** Every certificate in scope (for the zip), oldest first, without PDFs. */
+  async allInScope(user: SessionUser, f: { status?: string; q?: string } = {}): Promise<CertificateDoc[]> {
+    return this.d.models.certificates.find(await this.scopeFilter(user, f)).select(LIST_FIELDS).sort({ issuedAt: 1, _id: 1 }).lean<CertificateDoc[]>();
+  }
+
+  async revoke(user: SessionUser, codeInput: unknown, reasonInput: unknown): Promise<CertificateDoc> {
+    const reason = parse(ReasonSchema, reasonInput, 'reason');
+    const cert = await this.manageable(user, codeInput);
+    const res = await this.d.models.certificates.updateOne(
+      { _id: cert._id, status: 'valid' },
+      { $set: { status: 'revoked', revokedAt: new Date(), revokedBy: user.id, revokeReason: reason } },
+    );
+    if (res.modifiedCount !== 1) throw new HttpError(409, `Certificate ${cert._id} is already ${cert.status}`, { key: 'certificates:errors.notValid' });
+    return (await this.get(cert._id))!;
+  }
+
+  /**
+   * A corrected certificate (e.g. the learner's name was misspelt): a new code and PDF; the old
+   * one stays on record as "replaced by" the new one, so printed copies still lead somewhere.
+   */
+  async reissue(user: SessionUser, codeInput: unknown, input: { name?: unknown; reason?: unknown }): Promise<CertificateDoc> {
+    const reason = parse(ReasonSchema, input.reason, 'reason');
+    const name = parse(NameSchema, input.name, 'name');
+    const old = await this.manageable(user, codeInput);
+    if (old.status !== 'valid') throw new HttpError(409, `Certificate ${old._id} is ${old.status}; only a valid certificate can be reissued`, { key: 'certificates:errors.notValid' });
+    const learner = await this.d.services.get('accounts.users').findById(old.userId);
+    if (!learner) throw new HttpError(409, 'The learner of this certificate no longer exists');
+    const code = newVerificationCode();
+    const built = await this.build(
+      code,
+      old.key,
+      { kind: old.kind, userId: old.userId, subjectId: old.subjectId, subjectVersion: old.subjectVersion, title: () => old.title, hours: old.hours, score: old.score ?? undefined, completedAt: old.completedAt },
+      { ...learner, language: old.language, orgUnit: old.orgUnit ?? learner.orgUnit },
+      name,
+      { code: old._id, reason },
+    );
+    const fresh = await this.store(built, { ...learner, name });
+    const res = await this.d.models.certificates.updateOne(
+      { _id: old._id, status: 'valid' },
+      { $set: { status: 'replaced', replacedBy: fresh._id, replacedAt: new Date() } },
+    );
+    if (res.modifiedCount !== 1) {
+      // Someone revoked or reissued it meanwhile: withdraw ours so there is only one successor.
+      await this.d.models.certificates.deleteOne({ _id: fresh._id });
+      await this.d.models.pdfs.deleteOne({ _id: fresh._id });
+      throw new HttpError(409, `Certificate ${old._id} changed while reissuing; reload and try again`, { key: 'certificates:errors.notValid' });
+    }
+    await this.d.models.claims.updateOne({ _id: old.key }, { $set: { code: fresh._id } });
+    return fresh;
+  }
+}
+
+function parse<T>(schema: z.ZodType<T>, value: unknown, field: string): T {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new HttpError(400, `${field}: ${r.error.issues[0].message}`, { key: `certificates:errors.${field}` });
+  return r.data;
+}
+
+/** A name-based UUID (v5-style, SHA-1), so re-sending an issuing statement is idempotent in the LRS. */
+function uuidFrom(name: string): string {
+  const h = createHash('sha1').update(name).digest();
+  h[6] = (h[6] & 0x0f) | 0x50;
+  h[8] = (h[8] & 0x3f) | 0x80;
+  const hex = h.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

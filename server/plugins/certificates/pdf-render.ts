@@ -1,0 +1,151 @@
+/**
+ * Draws a certificate as an A4 landscape PDF (PDF/A-2b flavour: embedded subset fonts, sRGB
+ * output intent, XMP metadata) with pdfkit. The QR code is drawn as vector squares so it stays
+ * sharp in print and adds only a few hundred bytes.
+ */
+import path from 'node:path';
+import PDFDocument from 'pdfkit';
+import QRCode from 'qrcode';
+import { ROOT } from '../../core/config';
+import { fill, type CertificateTemplate } from './templates';
+
+const FONT_DIR = path.join(ROOT, 'certificates', 'fonts');
+const FONT_REGULAR = path.join(FONT_DIR, 'DejaVuSans-Latin.ttf');
+const FONT_BOLD = path.join(FONT_DIR, 'DejaVuSans-Bold-Latin.ttf');
+
+export interface CertificateContent {
+  kind: 'course' | 'path';
+  language: 'es' | 'pt' | 'en';
+  learnerName: string;
+  title: string;
+  hours: number;
+  /** Percent, 0..100, when the course was scored. */
+  score?: number;
+  completedAt: Date;
+  institution: string;
+  code: string;
+  verifyUrl: string;
+}
+
+export function formatDate(d: Date, lang: string): string {
+  return new Intl.DateTimeFormat(lang, { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }).format(d);
+}
+
+export function formatHours(h: number, lang: string): string {
+  return new Intl.NumberFormat(lang, { maximumFractionDigits: 1 }).format(h);
+}
+
+/** Groups the code in fours for people who copy it by hand. */
+export function groupCode(code: string): string {
+  return code.replace(/(.{4})(?=.)/g, '$1 ');
+}
+
+export async function renderCertificatePdf(tpl: CertificateTemplate, c: CertificateContent): Promise<Buffer> {
+  const texts = tpl.texts[c.language];
+  const L = tpl.layout;
+  const doc = new PDFDocument({
+    size: 'A4',
+    layout: 'landscape',
+    margin: 0,
+    pdfVersion: '1.7',
+    subset: 'PDF/A-2b',
+    tagged: false,
+    compress: true,
+    lang: c.language,
+    displayTitle: true,
+    info: {
+      Title: `${c.kind === 'path' ? texts.pathHeading : texts.heading} — ${c.learnerName}`,
+      Author: c.institution,
+      Subject: c.title,
+      Keywords: c.code,
+      Creator: 'LMS certificates',
+      CreationDate: c.completedAt,
+    },
+  });
+  const chunks: Buffer[] = [];
+  doc.on('data', (b: Buffer) => chunks.push(b));
+  const done = new Promise<Buffer>((resolve, reject) => {
+    doc.on('end', () => resolve(Buffer.concat(chunks)));
+    doc.on('error', reject);
+  });
+
+  doc.registerFont('regular', FONT_REGULAR);
+  doc.registerFont('bold', FONT_BOLD);
+  const W = doc.page.width;
+  const H = doc.page.height;
+  const m = L.margin;
+
+  // Frame: an outer rule in the primary colour and a thin inner one in the accent colour.
+  doc.lineWidth(L.border).strokeColor(tpl.colours.primary).rect(m, m, W - 2 * m, H - 2 * m).stroke();
+  doc.lineWidth(0.8).strokeColor(tpl.colours.accent).rect(m + 8, m + 8, W - 2 * m - 16, H - 2 * m - 16).stroke();
+
+  const inner = m + 40;
+  const width = W - 2 * inner;
+  let y = m + 34;
+  if (tpl.logoData) {
+    doc.image(tpl.logoData, W / 2 - L.logoWidth / 2, y, { width: L.logoWidth });
+    y += L.logoWidth + 10;
+  }
+  doc.font('bold').fontSize(13).fillColor(tpl.colours.primary).text(c.institution, inner, y, { width, align: 'center' });
+  y = doc.y + 14;
+  doc.font('bold').fontSize(L.headingSize).fillColor(tpl.colours.primary).text(c.kind === 'path' ? texts.pathHeading : texts.heading, inner, y, { width, align: 'center' });
+  y = doc.y + 12;
+  doc.font('regular').fontSize(13).fillColor(tpl.colours.muted).text(texts.intro, inner, y, { width, align: 'center' });
+  y = doc.y + 6;
+  doc.font('bold').fontSize(L.nameSize).fillColor(tpl.colours.text).text(c.learnerName, inner, y, { width, align: 'center' });
+  y = doc.y + 6;
+  doc.font('regular').fontSize(13).fillColor(tpl.colours.muted).text(c.kind === 'path' ? texts.pathLine : texts.courseLine, inner, y, { width, align: 'center' });
+  y = doc.y + 6;
+  doc.font('bold').fontSize(L.titleSize).fillColor(tpl.colours.primary).text(c.title, inner, y, { width, align: 'center' });
+  y = doc.y + 10;
+  const facts = [fill(texts.hours, { hours: formatHours(c.hours, c.language) })];
+  if (c.score !== undefined) facts.push(fill(texts.score, { score: formatHours(c.score, c.language) }));
+  facts.push(fill(texts.date, { date: formatDate(c.completedAt, c.language) }));
+  doc.font('regular').fontSize(12).fillColor(tpl.colours.text).text(facts.join('   ·   '), inner, y, { width, align: 'center' });
+
+  // Bottom band: signatory on the left, verification (code, URL, QR) on the right.
+  const qr = L.qrSize;
+  const bottom = H - m - 30;
+  const sigX = inner;
+  const sigW = 260;
+  doc.lineWidth(0.8).strokeColor(tpl.colours.text).moveTo(sigX, bottom - 34).lineTo(sigX + sigW, bottom - 34).stroke();
+  doc.font('bold').fontSize(11).fillColor(tpl.colours.text).text(tpl.signatory.name, sigX, bottom - 28, { width: sigW, align: 'center' });
+  doc.font('regular').fontSize(10).fillColor(tpl.colours.muted).text(tpl.signatory.title[c.language], sigX, doc.y + 1, { width: sigW, align: 'center' });
+
+  const qrX = W - inner - qr;
+  const qrY = bottom - qr;
+  drawQr(doc, c.verifyUrl, qrX, qrY, qr);
+  const vW = 300;
+  const vX = qrX - vW - 12;
+  doc.font('regular').fontSize(9).fillColor(tpl.colours.muted).text(texts.code, vX, qrY + 4, { width: vW, align: 'right' });
+  doc.font('bold').fontSize(11).fillColor(tpl.colours.text).text(groupCode(c.code), vX, doc.y + 1, { width: vW, align: 'right' });
+  doc.font('regular').fontSize(9).fillColor(tpl.colours.muted).text(texts.verifyAt, vX, doc.y + 6, { width: vW, align: 'right' });
+  doc.font('regular').fontSize(8).fillColor(tpl.colours.primary).text(c.verifyUrl, vX, doc.y + 1, { width: vW, align: 'right', link: c.verifyUrl });
+
+  doc.end();
+  return done;
+}
+
+function drawQr(doc: PDFKit.PDFDocument, text: string, x: number, y: number, size: number): void {
+  const qr = QRCode.create(text, { errorCorrectionLevel: 'M' });
+  const n = qr.modules.size;
+  const quiet = 2;
+  const cell = size / (n + 2 * quiet);
+  doc.rect(x, y, size, size).fill('#ffffff');
+  doc.fillColor('#000000');
+  for (let r = 0; r < n; r++) {
+    // Runs of dark modules become one rectangle: fewer operators, smaller file.
+    let c = 0;
+    while (c < n) {
+      if (!qr.modules.get(r, c)) {
+        c++;
+        continue;
+      }
+      let end = c;
+      while (end < n && qr.modules.get(r, end)) end++;
+      doc.rect(x + (quiet + c) * cell, y + (quiet + r) * cell, (end - c) * cell, cell);
+      c = end;
+    }
+  }
+  doc.fill('#000000');
+}

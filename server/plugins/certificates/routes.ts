@@ -1,0 +1,212 @@
+import type { Request, RequestHandler, Response } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import yazl from 'yazl';
+import { HttpError } from '../../core/errors';
+import type { Permissions } from '../../core/permissions';
+import type { Route } from '../../core/routes';
+import type { CertificateDoc } from './certificate.model';
+import type { CertificatesService, Verification } from './certificates.service';
+import { formatDate } from './pdf-render';
+import type { BadgeKey } from './signing-keys';
+
+const str = (v: unknown) => (typeof v === 'string' ? v : '');
+const PAGE = 50;
+
+function wantsJson(req: Request): boolean {
+  return req.query.format === 'json' || req.accepts(['html', 'json']) === 'json';
+}
+
+/** File names inside downloads: the learner's name in plain ASCII, then the code. */
+function fileName(cert: CertificateDoc, ext: string): string {
+  const base = cert.learnerName.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60) || 'certificate';
+  return `${base}-${cert._id}.${ext}`;
+}
+
+export function verificationJson(v: Verification) {
+  if (v.status === 'unknown') return { status: 'unknown' };
+  return {
+    status: v.status,
+    code: v.code,
+    name: v.name,
+    title: v.title,
+    kind: v.kind,
+    completedAt: v.completedAt.toISOString().slice(0, 10),
+    issuedAt: v.issuedAt.toISOString(),
+    institution: v.institution,
+    ...(v.revokedAt ? { revokedAt: v.revokedAt.toISOString(), revokeReason: v.revokeReason } : {}),
+    ...(v.replacedBy ? { replacedBy: v.replacedBy } : {}),
+  };
+}
+
+/** Public routes outside the plugin prefix: the verification page printed on every certificate. */
+export function verifyRoutes(svc: CertificatesService, limitPerMinute: number): Route[] {
+  const limiter = rateLimit({
+    windowMs: 60_000,
+    limit: limitPerMinute,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    handler: (_req, _res, next) => next(new HttpError(429, 'Too many verification requests; wait a minute', { key: 'certificates:verify.tooMany' })),
+  });
+
+  const show: RequestHandler = async (req, res) => {
+    const v = await svc.verify(req.params.code);
+    res.status(v.status === 'unknown' ? 404 : 200);
+    res.setHeader('Cache-Control', 'no-store');
+    if (wantsJson(req)) {
+      res.json(verificationJson(v));
+      return;
+    }
+    res.render('certificates/verify', { title: req.t(`certificates:verify.title`), v, date: (d: Date) => formatDate(d, req.lang) });
+  };
+
+  const form: RequestHandler = (req, res) => {
+    const code = str(req.query.code).replace(/[\s-]/g, '');
+    if (code) return res.redirect(303, `/verify/${encodeURIComponent(code)}`);
+    res.render('certificates/verify', { title: req.t('certificates:verify.title'), v: undefined, date: (d: Date) => formatDate(d, req.lang) });
+  };
+
+  return [
+    { method: 'get', path: '/verify', guard: 'public', handler: [limiter, form] },
+    { method: 'get', path: '/verify/:code', guard: 'public', handler: [limiter, show] },
+  ];
+}
+
+export function certificateRoutes(svc: CertificatesService, permissions: Permissions, badgeKey: BadgeKey): Route[] {
+  /** Owner, or a manager whose scope covers the certificate; anything else is "not found". */
+  const readable = async (req: Request): Promise<CertificateDoc> => {
+    const cert = await svc.get(req.params.code);
+    const user = req.user!;
+    if (cert && (cert.userId === user.id || (permissions.allows(user, 'certificates:manage') && (await svc.inScope(user, cert))))) return cert;
+    throw new HttpError(404, 'No such certificate', { key: 'certificates:errors.notFound' });
+  };
+
+  const downloadPdf: RequestHandler = async (req, res) => {
+    const cert = await readable(req);
+    const pdf = await svc.pdf(cert._id);
+    res.type('application/pdf');
+    res.setHeader('Content-Disposition', `attachment; filename="${fileName(cert, 'pdf')}"`);
+    res.send(pdf);
+  };
+
+  const downloadBadge: RequestHandler = async (req, res) => {
+    const cert = await readable(req);
+    if (cert.status !== 'valid') throw new HttpError(409, `Certificate ${cert._id} is ${cert.status}: no badge is issued for it`, { key: 'certificates:errors.notValid' });
+    const jwt = await svc.badge(cert);
+    res.type('application/vc+jwt');
+    res.setHeader('Content-Disposition', `attachment; filename="${fileName(cert, 'jwt')}"`);
+    res.send(jwt);
+  };
+
+  const mine: RequestHandler = async (req, res) => {
+    const list = await svc.listForUser(req.user!.id);
+    res.render('certificates/mine', { title: req.t('certificates:mine.title'), list, date: (d: Date) => formatDate(d, req.lang) });
+  };
+
+  const manageList: RequestHandler = async (req, res) => {
+    const page = Math.max(1, Math.floor(Number(req.query.page)) || 1);
+    const filter = { status: str(req.query.status), q: str(req.query.q).slice(0, 100) };
+    const { list, total } = await svc.listInScope(req.user!, { ...filter, skip: (page - 1) * PAGE, limit: PAGE });
+    res.render('certificates/manage', {
+      title: req.t('certificates:manage.title'),
+      list,
+      total,
+      page,
+      pages: Math.max(1, Math.ceil(total / PAGE)),
+      filter,
+      date: (d: Date) => formatDate(d, req.lang),
+    });
+  };
+
+  const renderDetail = async (req: Request, res: Response, cert: CertificateDoc, status = 200, error?: string, message?: string) => {
+    res.status(status).render('certificates/detail', {
+      title: req.t('certificates:detail.title'),
+      cert,
+      error,
+      message,
+      form: { name: str(req.body?.name) || cert.learnerName, reason: str(req.body?.reason) },
+      date: (d: Date) => formatDate(d, req.lang),
+    });
+  };
+
+
+  /** Lifecycle forms re-render with the problem named; the JSON clients get the HttpError as is. */
+  const lifecycle =
+    (action: (req: Request) => Promise<CertificateDoc>, messageKey: string): RequestHandler =>
+    async (req, res) => {
+      try {
+        const result = await action(req);
+        if (wantsJson(req)) return res.json({ code: result._id, status: result.status, replaces: result.replaces ?? undefined });
+        res.redirect(303, `/certificates/manage/${result._id}?done=${messageKey}`);
+      } catch (err) {
+        if (!(err instanceof HttpError) || err.status >= 500 || err.status === 404 || wantsJson(req)) throw err;
+        const cert = await svc.manageable(req.user!, req.params.code);
+        await renderDetail(req, res, cert, err.status, err.options.key ? req.t(err.options.key) : err.message);
+      }
+    };
+
+  const revoke = lifecycle((req) => svc.revoke(req.user!, req.params.code, req.body?.reason), 'revoked');
+  const reissue = lifecycle((req) => svc.reissue(req.user!, req.params.code, { name: req.body?.name, reason: req.body?.reason }), 'reissued');
+
+  const detailWithMessage: RequestHandler = async (req, res) => {
+    const cert = await svc.manageable(req.user!, req.params.code);
+    const done = str(req.query.done);
+    await renderDetail(req, res, cert, 200, undefined, ['revoked', 'reissued'].includes(done) ? req.t(`certificates:detail.${done}`) : undefined);
+  };
+
+  /** Every PDF in the officer's scope (filtered like the list), streamed as a zip. */
+  const bulkZip: RequestHandler = async (req, res) => {
+    const filter = { status: str(req.query.status) || 'valid', q: str(req.query.q).slice(0, 100) };
+    const certs = await svc.allInScope(req.user!, filter);
+    const zip = new yazl.ZipFile();
+    res.type('application/zip');
+    res.setHeader('Content-Disposition', `attachment; filename="certificates-${new Date().toISOString().slice(0, 10)}.zip"`);
+    zip.outputStream.pipe(res);
+    const index = ['code,name,title,hours,completed,status,org_unit'];
+    for (const c of certs) {
+      // PDFs are already compressed; storing them avoids spending CPU for nothing.
+      zip.addBuffer(await svc.pdf(c._id), fileName(c, 'pdf'), { compress: false, mtime: c.issuedAt });
+      index.push([c._id, c.learnerName, c.title, c.hours, c.completedAt.toISOString().slice(0, 10), c.status, c.orgUnit ?? ''].map(csvCell).join(','));
+    }
+    zip.addBuffer(Buffer.from(index.join('\r\n') + '\r\n', 'utf8'), 'index.csv', { mtime: new Date() });
+    zip.end();
+  };
+
+  const publicKeys: RequestHandler = (_req, res) => {
+    res.setHeader('Cache-Control', 'public, max-age=3600');
+    res.json({ keys: [badgeKey.publicJwk] });
+  };
+
+  const issuerProfile: RequestHandler = (req, res) => {
+    res.setHeader('Cache-Control', 'public, max-age=3600');
+    res.json({
+      '@context': ['https://www.w3.org/2018/credentials/v1', 'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json'],
+      id: svc.issuer.id,
+      type: ['Profile'],
+      name: svc.templateFor(undefined).institution[req.lang],
+      url: new URL(svc.issuer.id).origin,
+      ...(badgeKey.development ? { description: 'Development issuer: keys generated on first start, not for production use.' } : {}),
+      publicKey: [{ id: `${svc.issuer.id}#${badgeKey.kid}`, type: 'JsonWebKey2020', controller: svc.issuer.id, publicKeyJwk: badgeKey.publicJwk }],
+      jwks_uri: svc.issuer.jwksUrl,
+    });
+  };
+
+  return [
+    { method: 'get', path: '/mine', guard: 'certificates:view-own', handler: mine },
+    { method: 'get', path: '/issuer.json', guard: 'public', handler: issuerProfile },
+    { method: 'get', path: '/jwks.json', guard: 'public', handler: publicKeys },
+    { method: 'get', path: '/manage', guard: 'certificates:manage', handler: manageList },
+    { method: 'get', path: '/manage/export.zip', guard: 'certificates:manage', handler: bulkZip },
+    { method: 'get', path: '/manage/:code', guard: 'certificates:manage', handler: detailWithMessage },
+    { method: 'post', path: '/manage/:code/revoke', guard: 'certificates:manage', handler: revoke },
+    { method: 'post', path: '/manage/:code/reissue', guard: 'certificates:manage', handler: reissue },
+    { method: 'get', path: '/:code/pdf', guard: 'certificates:view-own', handler: downloadPdf },
+    { method: 'get', path: '/:code/badge', guard: 'certificates:view-own', handler: downloadBadge },
+  ];
+}
+
+function csvCell(v: unknown): string {
+  const s = String(v ?? '');
+  // A leading =, +, - or @ would run as a formula in spreadsheets.
+  const safe = /^[=+\-@]/.test(s) ? `'${s}` : s;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
