@@ -71,7 +71,7 @@ export function errorHandler(log: Logger) {
     const view = {
       title: t(`core:errors.${known}.title`),
       status,
-      body: key ? t(key) : t(`core:errors.${known}.body`),
+      explanation: key ? t(key) : t(`core:errors.${known}.body`),
       detail: status < 500 && !key ? message : undefined,
     };
     // A broken template must not turn an error page into a stack trace.

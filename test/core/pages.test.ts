@@ -1,0 +1,90 @@
+import { expect } from 'chai';
+import supertest from 'supertest';
+import type { LmsApp } from '../../server/app';
+import type { Plugin } from '../../server/core/plugin';
+import { accountsPlugin } from '../../server/plugins/accounts';
+import { csrfFrom, makeUser, signIn, testApp } from '../helpers';
+
+// A plugin whose route fails unexpectedly, to see what a 500 looks like from outside.
+const failing: Plugin = {
+  manifest: { name: 'failing', version: '1.0.0', core: 1 },
+  register: async (ctx) => {
+    ctx.router.get('/boom', () => {
+      throw new Error('secret internal detail');
+    });
+    ctx.router.post('/echo', (req, res) => {
+      res.json(req.body);
+    });
+  },
+};
+
+describe('core: pages, errors and languages', () => {
+  let lms: LmsApp;
+  before(async () => {
+    lms = await testApp({ plugins: [accountsPlugin, failing] });
+  });
+  after(() => lms.close());
+
+  it('serves pages in Spanish by default and follows Accept-Language', async () => {
+    const es = await supertest(lms.app).get('/accounts/login').expect(200);
+    expect(es.text).to.contain('<html lang="es">').and.contain('Iniciar sesión');
+    const pt = await supertest(lms.app).get('/accounts/login').set('Accept-Language', 'pt-BR,pt;q=0.9').expect(200);
+    expect(pt.text).to.contain('<html lang="pt">').and.contain('Entrar');
+    const en = await supertest(lms.app).get('/accounts/login').set('Accept-Language', 'en-GB').expect(200);
+    expect(en.text).to.contain('Sign in');
+  });
+
+  it('remembers an anonymous visitor’s language choice', async () => {
+    const agent = supertest.agent(lms.app);
+    await agent.get('/lang/en?next=/accounts/login').expect(303).expect('Location', '/accounts/login');
+    const page = await agent.get('/accounts/login').expect(200);
+    expect(page.text).to.contain('Sign in');
+  });
+
+  it("the user's profile language wins, and changing it changes the page text", async () => {
+    const u = await makeUser(lms, { language: 'pt' });
+    const agent = await signIn(lms, u.email, u.password);
+    const before = await agent.get('/accounts/profile').set('Accept-Language', 'en').expect(200);
+    expect(before.text).to.contain('Meu perfil');
+    await agent.post('/accounts/profile').type('form').send({ _csrf: csrfFrom(before.text), language: 'en' }).expect(200);
+    const after = await agent.get('/accounts/profile').expect(200);
+    expect(after.text).to.contain('My profile').and.not.contain('Meu perfil');
+  });
+
+  it('shows a translated 404 page, and JSON to API clients', async () => {
+    const html = await supertest(lms.app).get('/no/such/page').set('Accept-Language', 'en').expect(404);
+    expect(html.text).to.contain('Page not found');
+    const json = await supertest(lms.app).get('/no/such/page').set('Accept', 'application/json').expect(404);
+    expect(json.body.error.status).to.equal(404);
+  });
+
+  it('never shows a stack trace or internal message on a 500', async () => {
+    const res = await supertest(lms.app).get('/failing/boom').expect(500);
+    expect(res.text).to.contain('Algo salió mal').and.not.contain('secret internal detail').and.not.match(/at .*\.ts:\d+/);
+  });
+
+  it('answers 400 naming the problem for a malformed body', async () => {
+    const agent = supertest.agent(lms.app);
+    const token = csrfFrom((await agent.get('/accounts/login')).text);
+    const res = await agent.post('/failing/echo').set('x-csrf-token', token).set('Content-Type', 'application/json').send('{"broken": ').expect(400);
+    expect(res.text, res.text).to.match(/not valid JSON/);
+  });
+
+  it('redirects anonymous visitors to sign in, and refuses admin pages to learners (403)', async () => {
+    await supertest(lms.app).get('/accounts/admin/users').expect(303).expect('Location', '/accounts/login?next=%2Faccounts%2Fadmin%2Fusers');
+    const u = await makeUser(lms, { role: 'learner' });
+    const agent = await signIn(lms, u.email, u.password);
+    const res = await agent.get('/accounts/admin/users').expect(403);
+    expect(res.text).to.contain('Acceso denegado');
+    const hr = await makeUser(lms, { role: 'hr' });
+    await (await signIn(lms, hr.email, hr.password)).get('/accounts/admin/users').expect(403);
+  });
+
+  it('sends security headers', async () => {
+    const res = await supertest(lms.app).get('/accounts/login');
+    expect(res.headers['content-security-policy']).to.contain("default-src 'self'");
+    expect(res.headers['x-content-type-options']).to.equal('nosniff');
+    expect(res.headers['x-powered-by']).to.equal(undefined);
+    expect(res.headers['set-cookie']?.[0]).to.match(/HttpOnly/).and.match(/SameSite=Lax/);
+  });
+});

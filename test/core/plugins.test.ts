@@ -1,0 +1,71 @@
+import { expect } from 'chai';
+import supertest from 'supertest';
+import { resolvePlugins, type Plugin } from '../../server/core/plugin';
+import { accountsPlugin } from '../../server/plugins/accounts';
+import { testApp } from '../helpers';
+
+const plugin = (name: string, dependencies: string[] = [], extra: Partial<Plugin> = {}): Plugin => ({
+  manifest: { name, version: '1.0.0', core: 1, dependencies },
+  register: async () => {},
+  ...extra,
+});
+
+describe('core: plugin loading', () => {
+  it('orders plugins after their dependencies', () => {
+    const order = resolvePlugins([plugin('reports', ['catalog']), plugin('catalog', ['lrs']), plugin('lrs')]).map((p) => p.manifest.name);
+    expect(order).to.deep.equal(['lrs', 'catalog', 'reports']);
+  });
+
+  it('enables only the plugins PLUGINS names', () => {
+    const order = resolvePlugins([plugin('a'), plugin('b'), plugin('c', ['a'])], ['c', 'a']).map((p) => p.manifest.name);
+    expect(order).to.deep.equal(['a', 'c']);
+  });
+
+  it('refuses a missing, disabled or unknown dependency and cycles, naming the plugin', () => {
+    expect(() => resolvePlugins([plugin('catalog', ['lrs'])])).to.throw(/"catalog" depends on "lrs", which does not exist/);
+    expect(() => resolvePlugins([plugin('catalog', ['lrs']), plugin('lrs')], ['catalog'])).to.throw(/"catalog" depends on "lrs", which is not enabled/);
+    expect(() => resolvePlugins([plugin('a')], ['nope'])).to.throw(/unknown plugin "nope"/);
+    expect(() => resolvePlugins([plugin('a', ['b']), plugin('b', ['a'])])).to.throw(/cycle: a → b → a/);
+  });
+
+  it('refuses a plugin written for another core version', () => {
+    const old = plugin('old');
+    old.manifest.core = 0;
+    expect(() => resolvePlugins([old])).to.throw(/"old" was written for core 0/);
+  });
+
+  it('stops start-up with a message naming a plugin that fails to register', async () => {
+    const broken = plugin('broken', [], {
+      register: async () => {
+        throw new Error('template missing');
+      },
+    });
+    let error: Error | undefined;
+    try {
+      await testApp({ plugins: [accountsPlugin, broken] });
+    } catch (err) {
+      error = err as Error;
+    }
+    expect(error?.message).to.equal('Plugin "broken" failed to load: template missing');
+  });
+
+  it("mounts a plugin's router at its prefix and gives it the services of its dependencies", async () => {
+    let seen: unknown;
+    const probe = plugin('probe', ['accounts'], {
+      register: async (ctx) => {
+        seen = ctx.services.get('accounts.users');
+        ctx.router.get('/ping', (_req, res) => {
+          res.json({ pong: ctx.name });
+        });
+      },
+    });
+    const lms = await testApp({ plugins: [accountsPlugin, probe] });
+    try {
+      expect(seen).to.have.property('login');
+      const res = await supertest(lms.app).get('/probe/ping').expect(200);
+      expect(res.body).to.deep.equal({ pong: 'probe' });
+    } finally {
+      await lms.close();
+    }
+  });
+});
