@@ -149,6 +149,45 @@ export class UsersService {
     return { users: docs.map((d) => ({ ...toSessionUser(d), active: d.active ?? true, lastLoginAt: d.lastLoginAt ?? undefined })), total };
   }
 
+  /**
+   * Ids of the accounts holding these emails, for bulk linking (roster imports). One pass over the
+   * accounts (emails only) instead of one query per email, which the embedded engine cannot index.
+   */
+  async idsByEmail(emails: Set<string>): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    if (!emails.size) return out;
+    for await (const d of this.users.find({}, { email: 1 }).lean<Array<{ _id: unknown; email: string }>>().cursor()) {
+      if (emails.has(d.email)) out.set(d.email, String(d._id));
+    }
+    return out;
+  }
+
+  /**
+   * Creates password-less learner accounts in bulk (the person sets a password through an
+   * invitation). Returns email → id for every account created or found already registered.
+   */
+  async createInvited(inputs: NewUser[]): Promise<Map<string, { id: string; created: boolean }>> {
+    const docs = inputs.map((i) => {
+      const parsed = NewUserSchema.safeParse({ ...i, role: 'learner', password: undefined });
+      if (!parsed.success) throw new HttpError(400, `${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`);
+      const { password: _pw, ...fields } = parsed.data;
+      return fields;
+    });
+    const out = new Map<string, { id: string; created: boolean }>();
+    try {
+      const created = await this.users.insertMany(docs, { ordered: false });
+      for (const d of created) out.set(d.email, { id: String(d._id), created: true });
+    } catch (err) {
+      // Someone registered meanwhile: keep what was inserted, link the rest.
+      const inserted = (err as { insertedDocs?: Array<{ email: string; _id: unknown }> }).insertedDocs;
+      if (!isDuplicateKey((err as { writeErrors?: Array<{ err?: unknown }> }).writeErrors?.[0]?.err ?? err) && !inserted) throw err;
+      for (const d of inserted ?? []) out.set(d.email, { id: String(d._id), created: true });
+    }
+    const rest = new Set(docs.map((d) => d.email).filter((e) => !out.has(e)));
+    for (const [email, id] of await this.idsByEmail(rest)) out.set(email, { id, created: false });
+    return out;
+  }
+
   async hasAdmin(): Promise<boolean> {
     return (await this.users.countDocuments({ role: 'admin', active: true })) > 0;
   }

@@ -1,0 +1,119 @@
+import type { Request, Response } from 'express';
+import { HttpError } from '../../core/errors';
+import { record, type Reports } from './bundle';
+import { summaryTable, writeCsv, writePdf, writeXlsx, type Table } from './exports';
+import type { Person } from './person.model';
+import type { CourseSummary } from '../../core/contracts/catalog';
+
+const PAGE = 50;
+const STATUSES = ['untrained', 'trained', 'all'] as const;
+type Status = (typeof STATUSES)[number];
+const statusOf = (v: unknown): Status => (STATUSES.includes(v as Status) ? (v as Status) : 'untrained');
+const courseTitle = (c: CourseSummary | undefined, id: string, lang: string) => (c ? (c.title[lang] ?? c.title.es ?? Object.values(c.title)[0] ?? id) : id);
+
+export function dashboardHandlers(r: Reports) {
+  const page = async (req: Request, res: Response) => {
+    const scope = await r.scope.requested(req, req.query.unit);
+    const d = await r.dashboard.build(scope);
+    const root = r.scope.root(req);
+    res.render('reports/dashboard', { title: req.t('reports:dash.title'), d, units: await r.org.outline(root), scope });
+  };
+
+  const api = async (req: Request, res: Response) => {
+    const scope = await r.scope.requested(req, req.query.unit);
+    const d = await r.dashboard.build(scope);
+    await record(r, req.user!, 'api:dashboard', 'json', scope);
+    res.json(d);
+  };
+
+  const peopleQuery = async (req: Request) => {
+    const scope = await r.scope.requested(req, req.query.unit);
+    const status = statusOf(req.query.status);
+    const n = Math.max(1, Number(req.query.page) || 1);
+    const dm = req.query.dm === '1';
+    const found = await r.dashboard.people(await r.scope.units(scope), { status, skip: (n - 1) * PAGE, limit: PAGE, decisionMakers: dm });
+    return { scope, status, page: n, dm, ...found };
+  };
+
+  const people = async (req: Request, res: Response) => {
+    const q = await peopleQuery(req);
+    res.render('reports/people', {
+      title: req.t('reports:people.title'),
+      ...q,
+      pages: Math.max(1, Math.ceil(q.total / PAGE)),
+      scopeName: await r.org.name(q.scope),
+      courseTitle: (id: string) => courseTitle(q.courses.get(id), id, req.lang),
+    });
+  };
+
+  const peopleApi = async (req: Request, res: Response) => {
+    const q = await peopleQuery(req);
+    await record(r, req.user!, 'api:people', 'json', q.scope, q.people.length);
+    res.json({
+      scope: q.scope,
+      status: q.status,
+      page: q.page,
+      pageSize: PAGE,
+      total: q.total,
+      people: q.people.map((p) => ({
+        id: p._id,
+        employeeId: p.employeeId,
+        institution: p.institution,
+        name: p.name,
+        email: p.email,
+        unit: p.unit,
+        level: p.level,
+        tier: p.tier,
+        decisionMaker: p.decisionMaker,
+        trained: p.trained,
+        trainedAt: p.trainedAt,
+        expiresAt: p.expiresAt,
+        missing: p.missing.map((id) => ({ id, title: courseTitle(q.courses.get(id), id, req.lang) })),
+        hoursShort: p.hoursShort,
+      })),
+    });
+  };
+
+  /** `/export/summary.csv|xlsx|pdf`, `/export/people.csv|xlsx` — scoped, streamed, audited. */
+  const exportFile = async (req: Request, res: Response) => {
+    const m = /^(summary|people)\.(csv|xlsx|pdf)$/.exec(String(req.params.file));
+    if (!m || (m[1] === 'people' && m[2] === 'pdf')) throw new HttpError(404, 'Exports: summary.csv, summary.xlsx, summary.pdf, people.csv, people.xlsx');
+    const [, what, format] = m;
+    const scope = await r.scope.requested(req, req.query.unit);
+    const stamp = new Date().toISOString().slice(0, 10);
+    const name = `${what}-${scope === '*' ? 'all' : scope}-${stamp}.${format}`;
+    const types = { csv: 'text/csv; charset=utf-8', xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', pdf: 'application/pdf' };
+    let table: Table;
+    let rows: number | undefined;
+    if (what === 'summary') {
+      const d = await r.dashboard.build(scope);
+      if (format === 'pdf') {
+        await record(r, req.user!, 'export:summary', format, scope);
+        res.type(types.pdf).attachment(name);
+        return writePdf(d, req.t, res);
+      }
+      table = summaryTable(d, req.t);
+    } else {
+      const status = statusOf(req.query.status);
+      table = { columns: ['institution', 'employee_id', 'name', 'email', 'unit', 'level', 'tier', 'decision_maker', 'trained', 'trained_at', 'missing_courses', 'hours_short'], rows: peopleRows(r, await r.scope.units(scope), status) };
+      rows = undefined;
+    }
+    // The audit entry is written before the data leaves: an interrupted export is still recorded.
+    await record(r, req.user!, `export:${what}`, format, scope, rows);
+    res.type(types[format as 'csv' | 'xlsx']).attachment(name);
+    if (format === 'csv') await writeCsv(table, res);
+    else await writeXlsx(table, what, res);
+  };
+
+  return { page, api, people, peopleApi, exportFile };
+}
+
+async function* peopleRows(r: Reports, units: string[] | '*', status: Status): AsyncIterable<unknown[]> {
+  const filter: Record<string, unknown> = { active: true };
+  if (units !== '*') filter.unit = { $in: units };
+  if (status !== 'all') filter.trained = status === 'trained';
+  const people = r.rt.db.model<Person>('ReportsPerson');
+  for await (const p of people.find(filter).sort({ _id: 1 }).lean<Person[]>().cursor({ batchSize: 1000 })) {
+    yield [p.institution, p.employeeId, p.name, p.email, p.unit, p.level, p.tier, p.decisionMaker ? 'yes' : 'no', p.trained ? 'yes' : 'no', p.trainedAt ? new Date(p.trainedAt).toISOString().slice(0, 10) : '', (p.missing ?? []).join(' '), p.hoursShort ?? 0];
+  }
+}

@@ -1,0 +1,126 @@
+import type { CatalogService, CourseSummary } from '../../core/contracts/catalog';
+import { DEFAULT_TIERS, LEVELS } from '../../core/taxonomy';
+import type { Person, PersonModel } from './person.model';
+import { ALL, type OrgService } from './org.service';
+import type { SettingsService } from './settings.service';
+import type { SummaryService } from './summary.service';
+import type { Counter, Summary } from './store.model';
+import type { TrainedRule } from './trained-rule';
+
+export const TARGET_SHARE = 0.8;
+export const BASELINE_FACTOR = 3;
+const TREND_MONTHS = 12;
+
+export interface Row {
+  key: string;
+  label?: string;
+  total: number;
+  trained: number;
+  share: number | null;
+}
+
+export interface Dashboard {
+  scope: { code: string; name: string; kind: string };
+  generatedAt: string;
+  rule: TrainedRule;
+  total: number;
+  trained: number;
+  share: number | null;
+  target: { share: number; needed: number; gap: number; met: boolean };
+  baseline: null | { date: string; trained: number; target: number; gap: number; met: boolean; progress: number | null };
+  decisionMakers: Row;
+  byLevel: Row[];
+  byTier: Row[];
+  byInstitution: Row[];
+  byUnit: Row[];
+  trend: Array<{ month: string; trained: number; share: number | null }>;
+}
+
+const share = (k: number, t: number) => (t ? Math.round((k / t) * 10000) / 10000 : null);
+const row = (key: string, c: Counter | undefined, label?: string): Row => ({ key, label, total: c?.t ?? 0, trained: c?.k ?? 0, share: share(c?.k ?? 0, c?.t ?? 0) });
+
+/** Dashboard figures: read from one summary document per scope, never from people or statements. */
+export class DashboardService {
+  constructor(
+    private readonly summaries: SummaryService,
+    private readonly org: OrgService,
+    private readonly settings: SettingsService,
+    private readonly persons: PersonModel,
+    private readonly catalog: () => CatalogService,
+  ) {}
+
+  async build(scope: string, now = new Date()): Promise<Dashboard> {
+    const [s, rule, baseline] = await Promise.all([this.summaries.get(scope), this.settings.rule(), this.settings.baseline()]);
+    const total = s.all?.t ?? 0;
+    const trained = s.all?.k ?? 0;
+    const needed = Math.ceil(total * TARGET_SHARE - 1e-9);
+    const names = async (m: Record<string, Counter> | undefined) =>
+      Promise.all(Object.entries(m ?? {}).filter(([, c]) => c.t > 0).map(async ([k, c]) => row(k, c, await this.org.name(k)))).then((rows) => rows.sort((a, b) => a.key.localeCompare(b.key)));
+    const known = (keys: readonly string[], m: Record<string, Counter> | undefined) => [
+      ...keys.map((k) => row(k, m?.[k])),
+      ...Object.keys(m ?? {}).filter((k) => !keys.includes(k) && m![k].t > 0).map((k) => row(k, m![k])),
+    ];
+    let base: Dashboard['baseline'] = null;
+    if (baseline) {
+      const date = baseline.date.toISOString().slice(0, 10);
+      const b = trainedUpTo(s, date.replace(/-/g, ''));
+      const target = b * BASELINE_FACTOR;
+      base = { date, trained: b, target, gap: Math.max(0, target - trained), met: target > 0 && trained >= target, progress: target ? Math.round((trained / target) * 10000) / 10000 : null };
+    }
+    const unit = scope === ALL ? undefined : await this.org.get(scope);
+    return {
+      scope: { code: scope, name: await this.org.name(scope), kind: unit?.kind ?? (scope === ALL ? 'all' : 'unit') },
+      generatedAt: now.toISOString(),
+      rule,
+      total,
+      trained,
+      share: share(trained, total),
+      target: { share: TARGET_SHARE, needed, gap: Math.max(0, needed - trained), met: total > 0 && trained >= needed },
+      baseline: base,
+      decisionMakers: row('decision-makers', s.dm),
+      byLevel: known(LEVELS, s.level),
+      byTier: known(DEFAULT_TIERS, s.tier),
+      byInstitution: await names(s.institution),
+      byUnit: await names(s.unit),
+      trend: trend(s, total, now),
+    };
+  }
+
+  /**
+   * The people behind a figure: untrained (or all) active people of a scope with what each still
+   * needs. A scan, paged — drill-down is occasional, unlike the dashboard.
+   */
+  async people(scopeUnits: string[] | '*', opts: { status: 'untrained' | 'trained' | 'all'; skip: number; limit: number; decisionMakers?: boolean }) {
+    const filter: Record<string, unknown> = { active: true };
+    if (scopeUnits !== '*') filter.unit = { $in: scopeUnits };
+    if (opts.status !== 'all') filter.trained = opts.status === 'trained';
+    if (opts.decisionMakers) filter.decisionMaker = true;
+    const [list, total] = await Promise.all([
+      this.persons.find(filter).sort({ _id: 1 }).skip(opts.skip).limit(opts.limit).lean<Person[]>(),
+      this.persons.countDocuments(filter),
+    ]);
+    const catalog = this.catalog();
+    const courses = new Map<string, CourseSummary | undefined>();
+    for (const id of new Set(list.flatMap((p) => p.missing ?? []))) courses.set(id, await catalog.getCourse(id));
+    return { total, people: list, courses };
+  }
+}
+
+/** People trained on or before a day (YYYYMMDD), from the per-day counts. */
+export function trainedUpTo(s: Summary, day: string): number {
+  let n = 0;
+  for (const [k, v] of Object.entries(s.days ?? {})) if (k.slice(1) <= day) n += v;
+  return n;
+}
+
+/** Trained at the end of each of the last months (running sum of the per-day counts). */
+export function trend(s: Summary, total: number, now: Date): Dashboard['trend'] {
+  const out: Dashboard['trend'] = [];
+  for (let i = TREND_MONTHS - 1; i >= 0; i--) {
+    const end = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - i + 1, 0));
+    const month = end.toISOString().slice(0, 7);
+    const k = trainedUpTo(s, end.toISOString().slice(0, 10).replace(/-/g, ''));
+    out.push({ month, trained: k, share: share(k, total) });
+  }
+  return out;
+}

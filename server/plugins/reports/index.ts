@@ -1,0 +1,145 @@
+import { writeFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Plugin } from '../../core/plugin';
+import { mountRoutes } from '../../core/routes';
+import '../../core/contracts/org';
+import '../../core/contracts/catalog';
+import type { Reports } from './bundle';
+import { reportCommands } from './commands';
+import { DashboardService } from './dashboard.service';
+import { importModel, inviteModel } from './import.model';
+import { InvitesService } from './invites.service';
+import { OrgService } from './org.service';
+import { personModel, userLinkModel } from './person.model';
+import { RecomputeService } from './recompute.service';
+import { RosterService } from './roster.service';
+import { reportRoutes, uploadRoutes } from './routes';
+import { ScopeGuard } from './scope';
+import { SettingsService } from './settings.service';
+import { auditModel, jobModel, settingModel, summaryModel } from './store.model';
+import { SummaryService } from './summary.service';
+import { TrainedService } from './trained.service';
+import { unitModel } from './unit.model';
+
+declare module '../../core/services' {
+  interface Services {
+    /** The plugin's own services, for its CLI commands and tests (other plugins use `org.scope`). */
+    'reports.internal': Reports;
+  }
+}
+
+export const reportsPlugin: Plugin = {
+  manifest: {
+    name: 'reports',
+    version: '1.0.0',
+    core: 1,
+    description: 'Organisation, HR rosters, the "trained" rule and the 80% target dashboard',
+    dependencies: ['accounts', 'catalog'],
+    permissions: {
+      'reports:view': { roles: ['hr', 'admin'], description: 'see the dashboard, the people behind it and export them (own org subtree)' },
+      'reports:import': { roles: ['hr', 'admin'], description: 'import rosters of institutions in scope and export invitation links' },
+      'reports:org': { roles: ['admin'], description: 'manage and import org units' },
+      'reports:settings': { roles: ['admin'], description: 'set the trained rule and the baseline; run a recompute' },
+      'reports:audit': { roles: ['admin'], description: 'read the export audit log' },
+    },
+  },
+
+  async register(ctx) {
+    const db = ctx.db;
+    const people = personModel(db);
+    const links = userLinkModel(db);
+    await Promise.all([unitModel(db).init(), people.init(), links.init(), summaryModel(db).init(), importModel(db).init(), inviteModel(db).init(), auditModel(db).init()]);
+    const org = new OrgService(unitModel(db));
+    const settings = new SettingsService(settingModel(db));
+    const summaries = new SummaryService(summaryModel(db), org);
+    const catalog = () => ctx.services.get('catalog');
+    const trained = new TrainedService(people, links, settings, summaries, catalog, ctx.hooks);
+    const recompute = new RecomputeService(jobModel(db), people, settings, summaries, trained, ctx.log);
+    const env = ctx.config.env;
+    const invites = new InvitesService(inviteModel(db), ctx.config.sessionSecret, ctx.config.baseUrl, { url: env.SMTP_URL, from: env.MAIL_FROM }, ctx.log);
+    const uploadDir = path.join(ctx.config.dataDir, 'uploads', 'reports');
+    const roster = new RosterService(people, links, importModel(db), org, summaries, settings, trained, invites, () => ctx.services.get('accounts.users'), ctx.hooks, uploadDir);
+    const r: Reports = {
+      rt: ctx,
+      org,
+      scope: new ScopeGuard(org),
+      settings,
+      summaries,
+      trained,
+      recompute,
+      roster,
+      invites,
+      dashboard: new DashboardService(summaries, org, settings, people, catalog),
+      audit: auditModel(db),
+      uploadDir,
+      maxUploadBytes: Math.max(1, Number(env.REPORTS_MAX_UPLOAD_MB) || 50) * 1024 * 1024,
+    };
+    ctx.services.provide('reports', 'reports.internal', r);
+    ctx.services.provide('reports', 'org.scope', org);
+    org.onStructureChange((reason) => void recompute.request(reason, false));
+
+    // Progress events must not fail the learner's request: a missed update is repaired by a recompute.
+    ctx.hooks.on('catalog.progress.changed', async ({ progress }) => {
+      try {
+        await trained.onProgress(progress.userId);
+      } catch (err) {
+        ctx.log.error({ err, userId: progress.userId }, 'could not update trained status');
+      }
+    });
+    ctx.hooks.on('catalog.paths.changed', async ({ tier }) => {
+      await recompute.request(`learning path changed${tier ? ` (${tier})` : ''}`);
+    });
+    ctx.hooks.on('accounts.demo.seed', async ({ orgUnit, users }) => {
+      await seedDemo(r, orgUnit, users);
+    });
+
+    mountRoutes(ctx.router, ctx.permissions, reportRoutes(r));
+    mountRoutes(ctx.root, ctx.permissions, uploadRoutes(r));
+    ctx.nav({ href: '/reports', label: 'reports:nav.dashboard', permission: 'reports:view', order: 40 });
+    ctx.nav({ href: '/reports/roster', label: 'reports:nav.roster', permission: 'reports:import', order: 41 });
+    ctx.nav({ href: '/reports/org', label: 'reports:nav.org', permission: 'reports:org', order: 42 });
+    ctx.nav({ href: '/reports/settings', label: 'reports:nav.settings', permission: 'reports:settings', order: 43 });
+  },
+
+  /** Resumes a queued recompute and sweeps expired training daily (validity rule). */
+  async start(rt) {
+    const r = rt.services.get('reports.internal');
+    void r.recompute.kick();
+    const sweep = () => void r.trained.sweepExpired().catch((err) => rt.log.error({ err }, 'expiry sweep failed'));
+    setTimeout(sweep, 60_000).unref();
+    setInterval(sweep, 24 * 3600_000).unref();
+  },
+
+  commands: reportCommands,
+};
+
+/** demo:seed: a real org tree above the demo institution and a small roster imported the normal way. */
+async function seedDemo(r: Reports, institution: string, users: Array<{ email: string; name: string; role: string; tier?: string }>) {
+  await r.org.importUnits(
+    [
+      { code: 'DEMO', name: 'País de demostración', parent: '', kind: 'country' as const, level: '' },
+      { code: 'DEMO-LOCAL', name: 'Gobiernos locales', parent: 'DEMO', kind: 'level' as const, level: 'local' },
+      { code: institution, name: 'Municipalidad de demostración', parent: 'DEMO-LOCAL', kind: 'institution' as const, level: 'local' },
+      { code: `${institution}-ADM`, name: 'Administración y finanzas', parent: institution, kind: 'unit' as const, level: '' },
+      { code: `${institution}-TIC`, name: 'Tecnologías de la información', parent: institution, kind: 'unit' as const, level: '' },
+    ].map((input, i) => ({ row: i + 2, input })),
+  );
+  const learner = users.find((u) => u.role === 'learner');
+  const rows = [
+    ['employee_id', 'name', 'email', 'unit', 'level', 'tier', 'position', 'decision_maker', 'active'],
+    ...(learner ? [['M-001', learner.name, learner.email, `${institution}-ADM`, 'local', learner.tier ?? 'all', 'Asistente administrativa', 'no', 'yes']] : []),
+    ['M-002', 'Carlos Alcalde Pérez', 'alcalde@demo.example', institution, 'local', 'decision-maker', 'Alcalde', 'yes', 'yes'],
+    ['M-003', 'María Concejal Rojas', 'concejal@demo.example', institution, 'local', 'decision-maker', 'Concejala', 'yes', 'yes'],
+    ['M-004', 'Jorge Tesorero Díaz', 'tesoreria@demo.example', `${institution}-ADM`, 'local', 'manager', 'Jefe de tesorería', 'no', 'yes'],
+    ['M-005', 'Ana Sistemas Gómez', 'sistemas@demo.example', `${institution}-TIC`, 'local', 'ict-specialist', 'Encargada de sistemas', 'no', 'yes'],
+    ['M-006', 'Pedro Técnico Silva', 'tecnico@demo.example', `${institution}-TIC`, 'local', 'technical', 'Técnico de soporte', 'no', 'yes'],
+    ['M-007', 'Rosa Atención Vega', 'atencion@demo.example', `${institution}-ADM`, 'local', 'all', 'Atención ciudadana', 'no', 'yes'],
+    ['M-008', 'Luis Archivo Mora', 'archivo@demo.example', `${institution}-ADM`, 'local', 'all', 'Archivo', 'no', 'yes'],
+  ];
+  await mkdir(r.uploadDir, { recursive: true });
+  const file = path.join(r.uploadDir, `demo-${randomBytes(4).toString('hex')}.csv`);
+  await writeFile(file, rows.map((cells) => cells.join(',')).join('\n') + '\n', 'utf8');
+  const imp = await r.roster.preview({ file, fileName: 'demo-roster.csv', institution, userId: 'demo:seed' });
+  if (!imp.errorCount) await r.roster.confirm(imp._id, 'demo:seed');
+}

@@ -1,0 +1,64 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import busboy from 'busboy';
+import type { Request } from 'express';
+import { HttpError } from '../../core/errors';
+
+export interface Upload {
+  file: string;
+  fileName: string;
+  fields: Record<string, string>;
+}
+
+const ALLOWED = /\.(csv|txt|xlsx)$/i;
+
+/**
+ * Streams one multipart file to a temporary file, refusing it past `maxBytes`. Multipart bodies
+ * skip the shared form parsers, so the CSRF token (a field sent before the file, or the
+ * x-csrf-token header) is checked here, before a byte of the file is kept.
+ */
+export async function receiveUpload(req: Request, dir: string, maxBytes: number): Promise<Upload> {
+  if (!req.is('multipart/form-data')) throw new HttpError(400, 'file: send the roster as multipart/form-data');
+  await mkdir(dir, { recursive: true });
+  const expected = (req.session as unknown as { csrfToken?: string } | undefined)?.csrfToken;
+  const csrfOk = (token: unknown) => {
+    if (typeof token !== 'string' || !expected) return false;
+    const a = Buffer.from(token);
+    const b = Buffer.from(expected);
+    return a.length === b.length && timingSafeEqual(a, b);
+  };
+  const fields: Record<string, string> = {};
+  let result: { file: string; fileName: string } | undefined;
+  let failure: HttpError | undefined;
+  const tmp = path.join(dir, `upload-${randomBytes(8).toString('hex')}`);
+  const bb = busboy({ headers: req.headers, limits: { files: 1, fileSize: maxBytes, fields: 20, fieldSize: 10_000 } });
+  const writes: Array<Promise<void>> = [];
+  bb.on('field', (name, value) => (fields[name] = value));
+  bb.on('file', (_name, stream, info) => {
+    const csrf = csrfOk(fields._csrf) || csrfOk(req.headers['x-csrf-token']);
+    if (!csrf) failure ??= new HttpError(403, 'Invalid or missing CSRF token: reload the form and try again', { key: 'core:errors.csrf' });
+    else if (!ALLOWED.test(info.filename ?? '')) failure ??= new HttpError(400, `file: ${info.filename || 'the file'} must be a .csv or .xlsx file`);
+    if (failure) {
+      stream.resume();
+      return;
+    }
+    result = { file: tmp, fileName: info.filename ?? 'roster' };
+    stream.on('limit', () => (failure ??= new HttpError(413, `file: larger than ${Math.round(maxBytes / 1048576)} MB`)));
+    writes.push(pipeline(stream, createWriteStream(tmp)));
+  });
+  try {
+    await pipeline(req, bb);
+    await Promise.all(writes);
+  } catch (err) {
+    failure ??= new HttpError(400, `file: the upload was interrupted (${(err as Error).message})`);
+  }
+  if (failure || !result) {
+    await rm(tmp, { force: true });
+    if (!failure && !csrfOk(fields._csrf) && !csrfOk(req.headers['x-csrf-token'])) throw new HttpError(403, 'Invalid or missing CSRF token', { key: 'core:errors.csrf' });
+    throw failure ?? new HttpError(400, 'file: no file was sent');
+  }
+  return { ...result, fields };
+}
