@@ -14,6 +14,8 @@ export interface Preconditions {
   ifNoneMatch?: string;
   /** PUT with neither header on an existing document is a 409 (profiles; and state in xAPI 2.0). */
   requireForOverwrite?: boolean;
+  /** PUT with neither header is a 400 even for a new document (xAPI 1.0.3 profiles). */
+  requireAlways?: boolean;
 }
 
 const sha1 = (b: Buffer | string) => createHash('sha1').update(b).digest('hex');
@@ -66,6 +68,9 @@ export class DocumentsService {
     const _id = documentKey(scope, docId);
     const existing = await this.docs.findById(_id, { etag: 1 }).lean();
     this.check(existing, pre);
+    if (!existing && pre.requireAlways && pre.ifMatch === undefined && pre.ifNoneMatch === undefined) {
+      throw new HttpError(400, 'Send If-None-Match: * to create this document (or If-Match with the ETag to replace it)', { details: { field: 'If-None-Match' } });
+    }
     if (existing && pre.requireForOverwrite && pre.ifMatch === undefined && pre.ifNoneMatch === undefined) {
       throw new HttpError(409, 'The document already exists: send If-Match with its ETag (or If-None-Match: *) to say what you expect', { details: { field: 'If-Match' } });
     }

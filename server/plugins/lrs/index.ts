@@ -64,8 +64,10 @@ export const lrsPlugin: Plugin = {
 
     const limit = Number(ctx.config.env.LRS_BODY_LIMIT ?? DEFAULT_BODY_LIMIT);
     if (!Number.isInteger(limit) || limit <= 0) throw new Error('LRS_BODY_LIMIT must be a positive number of bytes');
+    const defaultVersion = ctx.config.env.LRS_DEFAULT_VERSION ?? '2.0.0';
+    if (!['1.0.3', '2.0.0'].includes(defaultVersion)) throw new Error('LRS_DEFAULT_VERSION must be 1.0.3 or 2.0.0');
     const xapiRouter = express.Router();
-    xapiRouter.use(cors(), prepare({ credentials, bodyLimit: limit, needsAuth: (p) => p !== '/about' }));
+    xapiRouter.use(cors(), prepare({ credentials, bodyLimit: limit, needsAuth: (p) => p !== '/about', defaultVersion }));
     mountRoutes(xapiRouter, ctx.permissions, xapiRoutes({ statements, documents, activities, hooks: ctx.hooks }));
     ctx.router.use(xapiRouter);
 

@@ -95,3 +95,18 @@ export function comparisonHash(statement: Obj): string {
 }
 
 export { ifiKey };
+
+/** The LRS returns every context activity list as an array, even when one Activity was sent as an object. */
+export function normaliseStatement(s: Obj): Obj {
+  const out: Obj = { ...s };
+  const ctx = s.context as Obj | undefined;
+  const ca = ctx?.contextActivities as Obj | undefined;
+  if (ca) {
+    const lists: Obj = {};
+    for (const [k, v] of Object.entries(ca)) lists[k] = Array.isArray(v) ? v : [v];
+    out.context = { ...ctx, contextActivities: lists };
+  }
+  const obj = s.object as Obj;
+  if (obj?.objectType === 'SubStatement') out.object = normaliseStatement(obj);
+  return out;
+}

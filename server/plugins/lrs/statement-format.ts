@@ -15,7 +15,7 @@ function idsActor(a: Obj | undefined): Obj | undefined {
   return out;
 }
 
-const idsActivity = (a: Obj): Obj => (a.objectType ? { objectType: a.objectType, id: a.id } : { id: a.id });
+const idsActivity = (a: Obj): Obj => ({ id: a.id });
 
 function idsStatement(s: Obj): Obj {
   const out: Obj = { ...s, actor: idsActor(s.actor as Obj), verb: { id: (s.verb as Obj).id } };

@@ -10,7 +10,7 @@ import type { Hooks } from '../../core/services';
 import type { LrsCredential, StoredStatement, XapiStatement } from '../../core/contracts/lrs';
 import { isDuplicateKey } from '../../core/db/connect';
 import type { AttachmentDoc, MatchFields, StatementDoc } from './statement.model';
-import { comparisonHash, matchFields } from './statement-fields';
+import { comparisonHash, matchFields, normaliseStatement } from './statement-fields';
 import { verifySignature } from './signature';
 import { SIGNATURE_USAGE } from './validate/parts';
 import { invalid, type Family, type Obj } from './validate/primitives';
@@ -111,7 +111,8 @@ export class StatementsService {
     }
   }
 
-  private async wrap(s: Obj, stored: Date, opts: StoreOptions): Promise<StatementDoc> {
+  private async wrap(received: Obj, stored: Date, opts: StoreOptions): Promise<StatementDoc> {
+    const s = normaliseStatement(received);
     const hash = comparisonHash(s);
     const full: Obj = { ...s };
     full.id = typeof s.id === 'string' ? s.id : randomUUID();
@@ -221,7 +222,11 @@ export class StatementsService {
     const and: Record<string, unknown>[] = [];
     if (Object.keys(self).length) {
       // A statement also matches through the statement it targets (xAPI "filter conditions for StatementRefs").
-      and.push({ $or: [self, { refs: { $elemMatch: self } }] });
+      // Dotted paths rather than $elemMatch, which FerretDB 1.24 does not match on arrays of documents;
+      // a ref chain is almost always one statement long, where the two mean the same.
+      const viaRef: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(self)) viaRef[`refs.${k}`] = v;
+      and.push({ $or: [self, viaRef] });
     }
     const dir = q.ascending ? '$gt' : '$lt';
     if (q.after) and.push({ $or: [{ stored: { [dir]: q.after.stored } }, { stored: q.after.stored, _id: { [dir]: q.after.id } }] });

@@ -65,8 +65,8 @@ function scopeOf(spec: ResourceSpec, x: XapiContext, method: string) {
   return { scope, docId, since, agentJson };
 }
 
-function preconditions(x: XapiContext, requireForOverwrite: boolean): Preconditions {
-  return { ifMatch: x.headers['if-match'], ifNoneMatch: x.headers['if-none-match'], requireForOverwrite };
+function preconditions(x: XapiContext, requireForOverwrite: boolean, requireAlways = false): Preconditions {
+  return { ifMatch: x.headers['if-match'], ifNoneMatch: x.headers['if-none-match'], requireForOverwrite, requireAlways };
 }
 
 export function documentHandlers(spec: ResourceSpec, docs: DocumentsService, hooks: Hooks) {
@@ -104,7 +104,7 @@ export function documentHandlers(spec: ResourceSpec, docs: DocumentsService, hoo
       if (isJsonType(contentType)) checkJson(body);
       await validateHook(x, 'PUT', scope, docId, agentJson);
       // Profiles always; state too since 2.0 (1.0.3 lets a PUT overwrite state unconditionally).
-      const etag = await docs.put(scope, docId, body, contentType, preconditions(x, spec.kind !== 'state' || x.family === '2.0'));
+      const etag = await docs.put(scope, docId, body, contentType, preconditions(x, spec.kind !== 'state' || x.family === '2.0', spec.kind !== 'state' && x.family === '1.0'));
       res.set('ETag', `"${etag}"`).status(204).end();
     },
 

@@ -95,7 +95,8 @@ function singleParams(req: Request): Record<string, string> {
   return out;
 }
 
-export function prepare(opts: { credentials: CredentialsService; bodyLimit: number; needsAuth: (path: string) => boolean }): RequestHandler {
+export function prepare(opts: { credentials: CredentialsService; bodyLimit: number; needsAuth: (path: string) => boolean; defaultVersion: string }): RequestHandler {
+  const lastVersion = new Map<string, string>();
   return (req: Request, res: Response, next: NextFunction) => {
     (async () => {
       const headers: Record<string, string | undefined> = {};
@@ -128,16 +129,6 @@ export function prepare(opts: { credentials: CredentialsService; bodyLimit: numb
         req.method = method; // lets the route table dispatch to the real method's handler
       }
 
-      const isAbout = req.path === '/about';
-      const rawVersion = headers['x-experience-api-version'];
-      const family = familyOf(rawVersion);
-      if (!isAbout || rawVersion !== undefined) {
-        if (rawVersion === undefined) throw new HttpError(400, 'The X-Experience-API-Version header is required', { details: { field: 'X-Experience-API-Version' } });
-        if (!family) throw new HttpError(400, `X-Experience-API-Version ${rawVersion} is not supported (use 1.0.x or 2.0.x)`, { details: { field: 'X-Experience-API-Version' } });
-      }
-      const version = family === '2.0' ? '2.0.0' : '1.0.3';
-      res.set('X-Experience-API-Version', version);
-
       let credential: LrsCredential | undefined;
       if (opts.needsAuth(req.path)) {
         const m = /^Basic\s+(\S+)$/i.exec(headers.authorization ?? '');
@@ -145,8 +136,27 @@ export function prepare(opts: { credentials: CredentialsService; bodyLimit: numb
         const colon = decoded.indexOf(':');
         credential = colon > 0 ? await opts.credentials.authenticate(decoded.slice(0, colon), decoded.slice(colon + 1)) : undefined;
         if (!credential) {
+          res.set('X-Experience-API-Version', opts.defaultVersion);
           throw new HttpError(401, 'Authentication required: HTTP Basic with an LRS key and secret', { headers: { 'WWW-Authenticate': 'Basic realm="xAPI"' } });
         }
+      }
+
+      const rawVersion = headers['x-experience-api-version'];
+      const family = familyOf(rawVersion);
+      // Every response states a version, errors included. A request that does not say which version
+      // it speaks is answered in the one its credential last used (clients speak one version), else
+      // in LRS_DEFAULT_VERSION.
+      const remembered = credential ? lastVersion.get(credential.id) : undefined;
+      const version = family === '2.0' ? '2.0.0' : family === '1.0' ? '1.0.3' : remembered ?? opts.defaultVersion;
+      res.set('X-Experience-API-Version', version);
+      if (req.path === '/statements' && req.method === 'GET') res.set('X-Experience-API-Consistent-Through', new Date().toISOString());
+      if (req.path !== '/about' || rawVersion !== undefined) {
+        if (rawVersion === undefined) throw new HttpError(400, 'The X-Experience-API-Version header is required', { details: { field: 'X-Experience-API-Version' } });
+        if (!family) throw new HttpError(400, `X-Experience-API-Version ${rawVersion} is not supported (use 1.0.x or 2.0.x)`, { details: { field: 'X-Experience-API-Version' } });
+      }
+      if (credential && family) {
+        if (lastVersion.size > 10_000) lastVersion.clear();
+        lastVersion.set(credential.id, version);
       }
 
       if (!alt && ['PUT', 'POST'].includes(req.method)) body = await readBody(req, opts.bodyLimit);

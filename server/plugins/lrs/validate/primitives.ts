@@ -92,7 +92,7 @@ export function langMap(v: unknown, path: string): void {
 
 const DURATION = /^P(?!$)(?:\d+(?:[.,]\d+)?Y)?(?:\d+(?:[.,]\d+)?M)?(?:\d+(?:[.,]\d+)?W)?(?:\d+(?:[.,]\d+)?D)?(?:T(?=\d)(?:\d+(?:[.,]\d+)?H)?(?:\d+(?:[.,]\d+)?M)?(?:\d+(?:[.,]\d+)?S)?)?$/;
 export function duration(v: unknown, path: string): void {
-  if (typeof v !== 'string' || !DURATION.test(v) || /T$/.test(v)) throw invalid(path, 'must be an ISO 8601 duration (e.g. PT1H30M)');
+  if (typeof v !== 'string' || !DURATION.test(v) || /T$/.test(v) || (/W/.test(v) && !/^P\d+(?:[.,]\d+)?W$/.test(v))) throw invalid(path, 'must be an ISO 8601 duration (e.g. PT1H30M)');
 }
 
 // ISO 8601 / RFC 3339 date-time. 2.0 requires the offset; "-00:00" means "unknown offset" and is refused.

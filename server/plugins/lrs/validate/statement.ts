@@ -55,8 +55,8 @@ export function validateStatement(v: unknown, family: Family, path = 'statement'
   if (s.stored !== undefined) timestamp(s.stored, `${path}.stored`, family);
   if (s.authority !== undefined) {
     const a = actor(s.authority, `${path}.authority`);
-    if (a.objectType === 'Group' && (!Array.isArray(a.member) || a.member.length !== 2)) {
-      throw invalid(`${path}.authority`, 'a Group authority must have exactly two members (OAuth consumer and user)');
+    if (a.objectType === 'Group' && (!Array.isArray(a.member) || a.member.length !== 2 || ['mbox', 'mbox_sha1sum', 'openid', 'account'].some((k) => a[k] !== undefined))) {
+      throw invalid(`${path}.authority`, 'a Group authority must be an anonymous Group of exactly two Agents (OAuth consumer and user)');
     }
   }
   if (s.version !== undefined && (typeof s.version !== 'string' || !VERSION[family].test(s.version))) {
