@@ -58,7 +58,11 @@ describe('core: embedded database', function () {
   it('CLI commands reuse the engine a running server started, and leave it running', async () => {
     const server = await startEngine(dir, 'server', () => {});
     try {
-      const created = cli(['user:create', '--email', 'cli@example.org', '--name', 'Desde CLI', '--role', 'hr'], { DATA_DIR: dir }, 'una frase larga\n');
+      const created = cli(
+        ['user:create', '--email', 'cli@example.org', '--name', 'Desde CLI', '--role', 'hr'],
+        { DATA_DIR: dir },
+        'una frase larga\n',
+      );
       expect(created.code, created.err).to.equal(0);
       expect(created.out).to.contain('created hr cli@example.org');
       const status = cli(['db:status', '--json'], { DATA_DIR: dir });

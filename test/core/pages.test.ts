@@ -46,7 +46,11 @@ describe('core: pages, errors and languages', () => {
     const agent = await signIn(lms, u.email, u.password);
     const before = await agent.get('/accounts/profile').set('Accept-Language', 'en').expect(200);
     expect(before.text).to.contain('Meu perfil');
-    await agent.post('/accounts/profile').type('form').send({ _csrf: csrfFrom(before.text), language: 'en' }).expect(200);
+    await agent
+      .post('/accounts/profile')
+      .type('form')
+      .send({ _csrf: csrfFrom(before.text), language: 'en' })
+      .expect(200);
     const after = await agent.get('/accounts/profile').expect(200);
     expect(after.text).to.contain('My profile').and.not.contain('Meu perfil');
   });
@@ -60,18 +64,29 @@ describe('core: pages, errors and languages', () => {
 
   it('never shows a stack trace or internal message on a 500', async () => {
     const res = await supertest(lms.app).get('/failing/boom').expect(500);
-    expect(res.text).to.contain('Algo salió mal').and.not.contain('secret internal detail').and.not.match(/at .*\.ts:\d+/);
+    expect(res.text)
+      .to.contain('Algo salió mal')
+      .and.not.contain('secret internal detail')
+      .and.not.match(/at .*\.ts:\d+/);
   });
 
   it('answers 400 naming the problem for a malformed body', async () => {
     const agent = supertest.agent(lms.app);
     const token = csrfFrom((await agent.get('/accounts/login')).text);
-    const res = await agent.post('/failing/echo').set('x-csrf-token', token).set('Content-Type', 'application/json').send('{"broken": ').expect(400);
+    const res = await agent
+      .post('/failing/echo')
+      .set('x-csrf-token', token)
+      .set('Content-Type', 'application/json')
+      .send('{"broken": ')
+      .expect(400);
     expect(res.text, res.text).to.match(/not valid JSON/);
   });
 
   it('redirects anonymous visitors to sign in, and refuses admin pages to learners (403)', async () => {
-    await supertest(lms.app).get('/accounts/admin/users').expect(303).expect('Location', '/accounts/login?next=%2Faccounts%2Fadmin%2Fusers');
+    await supertest(lms.app)
+      .get('/accounts/admin/users')
+      .expect(303)
+      .expect('Location', '/accounts/login?next=%2Faccounts%2Fadmin%2Fusers');
     const u = await makeUser(lms, { role: 'learner' });
     const agent = await signIn(lms, u.email, u.password);
     const res = await agent.get('/accounts/admin/users').expect(403);
@@ -85,6 +100,8 @@ describe('core: pages, errors and languages', () => {
     expect(res.headers['content-security-policy']).to.contain("default-src 'self'");
     expect(res.headers['x-content-type-options']).to.equal('nosniff');
     expect(res.headers['x-powered-by']).to.equal(undefined);
-    expect(res.headers['set-cookie']?.[0]).to.match(/HttpOnly/).and.match(/SameSite=Lax/);
+    expect(res.headers['set-cookie']?.[0])
+      .to.match(/HttpOnly/)
+      .and.match(/SameSite=Lax/);
   });
 });

@@ -23,7 +23,9 @@ describe('core: plugin loading', () => {
 
   it('refuses a missing, disabled or unknown dependency and cycles, naming the plugin', () => {
     expect(() => resolvePlugins([plugin('catalog', ['lrs'])])).to.throw(/"catalog" depends on "lrs", which does not exist/);
-    expect(() => resolvePlugins([plugin('catalog', ['lrs']), plugin('lrs')], ['catalog'])).to.throw(/"catalog" depends on "lrs", which is not enabled/);
+    expect(() => resolvePlugins([plugin('catalog', ['lrs']), plugin('lrs')], ['catalog'])).to.throw(
+      /"catalog" depends on "lrs", which is not enabled/,
+    );
     expect(() => resolvePlugins([plugin('a')], ['nope'])).to.throw(/unknown plugin "nope"/);
     expect(() => resolvePlugins([plugin('a', ['b']), plugin('b', ['a'])])).to.throw(/cycle: a → b → a/);
   });

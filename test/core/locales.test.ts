@@ -1,0 +1,60 @@
+import { expect } from 'chai';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { ROOT, SUPPORTED_LANGUAGES } from '../../server/core/config';
+import { LOCALES_DIR } from '../../server/core/i18n';
+
+function keys(obj: unknown, prefix = ''): string[] {
+  if (typeof obj !== 'object' || obj === null) return [prefix];
+  return Object.entries(obj).flatMap(([k, v]) => keys(v, prefix ? `${prefix}.${k}` : k));
+}
+
+function load(lng: string, ns: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(path.join(LOCALES_DIR, lng, `${ns}.json`), 'utf8'));
+}
+
+function walk(dir: string, ext: string): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = path.join(dir, f);
+    return statSync(p).isDirectory() ? walk(p, ext) : p.endsWith(ext) ? [p] : [];
+  });
+}
+
+/** i18next plural forms (key_one, key_other…) are one key for this comparison. */
+const base = (k: string) => k.replace(/_(zero|one|two|few|many|other)$/, '');
+
+describe('core: locale files', () => {
+  const namespaces = readdirSync(path.join(LOCALES_DIR, 'es')).map((f) => f.replace(/\.json$/, ''));
+
+  it('every namespace has the same keys in es, pt and en', () => {
+    for (const ns of namespaces) {
+      const es = new Set(keys(load('es', ns)).map(base));
+      for (const lng of SUPPORTED_LANGUAGES.filter((l) => l !== 'es')) {
+        const other = new Set(keys(load(lng, ns)).map(base));
+        expect(
+          [...es].filter((k) => !other.has(k)),
+          `${lng}/${ns}.json lacks`,
+        ).to.deep.equal([]);
+        expect(
+          [...other].filter((k) => !es.has(k)),
+          `${lng}/${ns}.json has extra`,
+        ).to.deep.equal([]);
+      }
+    }
+  });
+
+  it('every literal key used in views and server code exists in the locale files', () => {
+    const known = new Set<string>();
+    for (const ns of namespaces) for (const k of keys(load('es', ns))) known.add(`${ns}:${base(k)}`);
+    const files = [...walk(path.join(ROOT, 'views'), '.ejs'), ...walk(path.join(ROOT, 'server'), '.ts')];
+    const missing: string[] = [];
+    for (const file of files) {
+      const src = readFileSync(file, 'utf8');
+      for (const m of src.matchAll(/\bt\(\s*'([a-z-]+:[A-Za-z0-9_.-]+)'/g)) {
+        if (m[1].endsWith('.')) continue; // a prefix completed at run time, e.g. 'core:tiers.' + tier
+        if (!known.has(base(m[1]))) missing.push(`${path.relative(ROOT, file)}: ${m[1]}`);
+      }
+    }
+    expect(missing).to.deep.equal([]);
+  });
+});
