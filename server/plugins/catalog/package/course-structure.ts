@@ -1,0 +1,376 @@
+/**
+ * Reads and validates a cmi5 course structure (cmi5.xml): first against the spec's normative
+ * XSD (cmi5 §14), then against the rules of §8.1, §13 and §14 that an XSD cannot express.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { validateXML, memoryPages } from 'xmllint-wasm';
+import iconv from 'iconv-lite';
+import { LEVELS } from '../../../core/taxonomy';
+import type { AuNode, BlockNode, LangMap, MoveOn, StructureNode } from '../course.model';
+import { PackageError, type Problem } from './package-error';
+import { parseXmlTree, type XmlElement } from './xml-tree';
+
+export const CMI5_NS = 'https://w3id.org/xapi/profiles/cmi5/v1/CourseStructure.xsd';
+/** Our own extension (cmi5 §13.1.5): course metadata written by the content builder. */
+export const META_NS = 'https://w3id.org/aprende-tic/xmlns/course-meta';
+
+/** Query-string names the LMS adds at launch; an AU URL must not use them (cmi5 §8.1). */
+export const LAUNCH_PARAMETER_NAMES = ['endpoint', 'fetch', 'actor', 'registration', 'activityId'] as const;
+
+/** Schemes that would run code in the LMS's page instead of launching content. */
+const UNSAFE_SCHEMES = new Set(['javascript:', 'data:', 'vbscript:', 'file:', 'blob:', 'about:']);
+
+const XSD = readFileSync(path.join(__dirname, 'course-structure.xsd'), 'utf8');
+
+export interface CourseMeta {
+  version?: string;
+  hours?: number;
+  tiers?: string[];
+  levels?: string[];
+  topics?: string[];
+  languages?: string[];
+  license?: string;
+  credits?: string[];
+}
+
+export interface ParsedCourse {
+  id: string;
+  title: LangMap;
+  description: LangMap;
+  /** Present only when the package carries our course-meta extension. */
+  meta?: CourseMeta;
+  structure: StructureNode[];
+  auCount: number;
+}
+
+export interface ParseOptions {
+  source: 'zip' | 'xml';
+  /** Names of the files in the zip (relative AU URLs must point at one of them). */
+  files?: ReadonlySet<string>;
+  maxAus?: number;
+}
+
+const MAX_PROBLEMS = 20;
+const MAX_DEPTH = 32;
+
+/** XML bytes → text. xmllint reads UTF-8 only, so other declared encodings are converted first. */
+export function decodeXml(buf: Buffer): string {
+  if (buf[0] === 0xff && buf[1] === 0xfe) return buf.subarray(2).toString('utf16le');
+  if (buf[0] === 0xfe && buf[1] === 0xff) return iconv.decode(buf.subarray(2), 'utf16be');
+  const head = buf.subarray(0, 200).toString('latin1');
+  const declared = /^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._-]+)["']/.exec(head)?.[1];
+  if (declared && !/^utf-?8$/i.test(declared)) {
+    if (!iconv.encodingExists(declared))
+      throw new PackageError([{ rule: 'XML 1.0 §4.3.3', where: 'cmi5.xml line 1', message: `unsupported encoding "${declared}"` }]);
+    return iconv.decode(buf, declared).replace(/(<\?xml[^>]*encoding\s*=\s*["'])[^"']+/, '$1UTF-8');
+  }
+  const text = new TextDecoder('utf-8', { fatal: false }).decode(buf);
+  if (text.includes('\uFFFD'))
+    throw new PackageError([
+      { rule: 'XML 1.0 §4.3.3', where: 'cmi5.xml', message: 'the file is not valid UTF-8 and declares no other encoding' },
+    ]);
+  return text.replace(/^\uFEFF/, '');
+}
+
+export async function parseCourseStructure(input: Buffer | string, opts: ParseOptions): Promise<ParsedCourse> {
+  const xml = typeof input === 'string' ? input : decodeXml(input);
+  // No DTDs: cmi5.xml never needs one, and refusing them rules out entity-expansion attacks.
+  if (/<!DOCTYPE/i.test(xml)) {
+    throw new PackageError([
+      {
+        rule: 'cmi5 §14 (CourseStructure.xsd)',
+        where: `cmi5.xml line ${lineOf(xml, xml.search(/<!DOCTYPE/i))}`,
+        message: 'a DOCTYPE declaration is not allowed',
+      },
+    ]);
+  }
+  const result = await validateXML({
+    xml: [{ fileName: 'cmi5.xml', contents: xml }],
+    schema: [XSD],
+    initialMemoryPages: 16 * memoryPages.MiB,
+    maxMemoryPages: 512 * memoryPages.MiB,
+  });
+  if (!result.valid) {
+    const problems = result.errors.slice(0, MAX_PROBLEMS).map((e) => ({
+      rule: 'cmi5 §14 (CourseStructure.xsd)',
+      where: e.loc ? `cmi5.xml line ${e.loc.lineNumber}` : 'cmi5.xml',
+      message: e.message.replace(/\{https:\/\/w3id\.org\/xapi\/profiles\/cmi5\/v1\/CourseStructure\.xsd\}/g, '').trim(),
+    }));
+    if (problems.length === 0)
+      problems.push({
+        rule: 'cmi5 §14 (CourseStructure.xsd)',
+        where: 'cmi5.xml',
+        message: result.rawOutput.trim().slice(0, 300) || 'not a valid course structure',
+      });
+    throw new PackageError(problems);
+  }
+  return new StructureReader(opts).read(parseXmlTree(xml));
+}
+
+function lineOf(text: string, index: number): number {
+  let n = 1;
+  for (let i = 0; i < index; i++) if (text.charCodeAt(i) === 10) n++;
+  return n;
+}
+
+/** An absolute IRI: a scheme, then no spaces or characters RFC 3987 excludes. */
+export function isAbsoluteIri(s: string): boolean {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused here
+  return /^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>"{}|\\^`\u0000-\u001f\u007f]+$/u.test(s);
+}
+
+class StructureReader {
+  private readonly problems: Problem[] = [];
+  private readonly ids = new Map<string, string>();
+  private readonly objectiveIds = new Set<string>();
+  private readonly objectiveRefs: Array<{ idref: string; where: string }> = [];
+  private auCount = 0;
+
+  constructor(private readonly opts: ParseOptions) {}
+
+  read(root: XmlElement): ParsedCourse {
+    const courseEl = this.cmi5Children(root).find((c) => c.name === 'course')!;
+    const id = this.iri(courseEl, 'course', 'cmi5 §13.1.1');
+    let meta: CourseMeta | undefined;
+    for (const c of courseEl.children) if (c.ns === META_NS && c.name === 'courseMeta') meta = this.meta(c);
+    for (const c of this.cmi5Children(root)) {
+      if (c.name === 'objectives') for (const o of this.cmi5Children(c)) this.objective(o);
+    }
+    const structure = this.members(root, 'courseStructure', 0);
+    for (const ref of this.objectiveRefs) {
+      if (!this.objectiveIds.has(ref.idref))
+        this.add(
+          'cmi5 §13.1.2/§13.1.4 (objectives)',
+          ref.where,
+          `objective idref "${ref.idref}" does not match any objective declared in the course`,
+        );
+    }
+    if (this.opts.maxAus && this.auCount > this.opts.maxAus)
+      this.add(
+        'limit',
+        'cmi5.xml',
+        `the course has ${this.auCount} AUs; this server accepts at most ${this.opts.maxAus} (CATALOG_MAX_AUS)`,
+      );
+    if (this.problems.length) throw new PackageError(this.problems);
+    return {
+      id,
+      title: this.lang(courseEl, 'title'),
+      description: this.lang(courseEl, 'description'),
+      meta,
+      structure,
+      auCount: this.auCount,
+    };
+  }
+
+  private add(rule: string, where: string, message: string) {
+    if (this.problems.length < MAX_PROBLEMS) this.problems.push({ rule, where, message });
+  }
+
+  private cmi5Children(el: XmlElement): XmlElement[] {
+    return el.children.filter((c) => c.ns === CMI5_NS);
+  }
+
+  /** The element's id: trimmed (§13.1), a full IRI, unique across course, blocks, AUs and objectives. */
+  private iri(el: XmlElement, kind: string, rule: string): string {
+    const id = (el.attrs.id ?? '').trim();
+    const where = `${kind} "${id}"`;
+    if (!isAbsoluteIri(id)) this.add(rule, where, `the ${kind} id must be a full IRI (such as https://example.org/${kind}/1)`);
+    const first = this.ids.get(id);
+    if (first) this.add(rule, where, `id is not unique within the course structure: it is also used by ${first}`);
+    else this.ids.set(id, kind);
+    return id;
+  }
+
+  private lang(el: XmlElement, name: 'title' | 'description'): LangMap {
+    const holder = this.cmi5Children(el).find((c) => c.name === name);
+    return (holder ? this.cmi5Children(holder) : [])
+      .filter((c) => c.name === 'langstring')
+      .map((l) => ({ lang: (l.attrs.lang ?? '').trim() || 'und', text: l.text.trim() }));
+  }
+
+  private objective(el: XmlElement) {
+    if (el.name !== 'objective') return;
+    const id = this.iri(el, 'objective', 'cmi5 §13.1.3');
+    this.objectiveIds.add(id);
+  }
+
+  private refs(el: XmlElement, where: string): string[] | undefined {
+    const holder = this.cmi5Children(el).find((c) => c.name === 'objectives');
+    if (!holder) return undefined;
+    return this.cmi5Children(holder)
+      .filter((o) => o.name === 'objective')
+      .map((o) => {
+        const idref = (o.attrs.idref ?? '').trim();
+        if (!idref) this.add('cmi5 §13.1.2/§13.1.4 (objectives)', where, 'an objective reference has no idref');
+        else this.objectiveRefs.push({ idref, where });
+        return idref;
+      });
+  }
+
+  private members(parent: XmlElement, where: string, depth: number): StructureNode[] {
+    if (depth > MAX_DEPTH) {
+      this.add('limit', where, `blocks are nested more than ${MAX_DEPTH} levels deep`);
+      return [];
+    }
+    const out: StructureNode[] = [];
+    for (const c of this.cmi5Children(parent)) {
+      if (c.name === 'au') out.push(this.au(c));
+      else if (c.name === 'block') out.push(this.block(c, depth));
+    }
+    return out;
+  }
+
+  private block(el: XmlElement, depth: number): BlockNode {
+    const id = this.iri(el, 'block', 'cmi5 §13.1.2');
+    const where = `block "${id}"`;
+    const objectives = this.refs(el, where);
+    return {
+      type: 'block',
+      id,
+      title: this.lang(el, 'title'),
+      description: this.lang(el, 'description'),
+      ...(objectives ? { objectives } : {}),
+      children: this.members(el, where, depth + 1),
+    };
+  }
+
+  private au(el: XmlElement): AuNode {
+    this.auCount++;
+    const id = this.iri(el, 'au', 'cmi5 §13.1.4');
+    const where = `au "${id}"`;
+    const text = (name: string) => {
+      const c = this.cmi5Children(el).find((x) => x.name === name);
+      return c ? c.text.trim() : undefined;
+    };
+    const url = text('url') ?? '';
+    this.checkUrl(url, where);
+    const au: AuNode = {
+      type: 'au',
+      id,
+      title: this.lang(el, 'title'),
+      description: this.lang(el, 'description'),
+      url,
+      launchMethod: el.attrs.launchMethod?.trim() === 'OwnWindow' ? 'OwnWindow' : 'AnyWindow',
+      moveOn: (el.attrs.moveOn?.trim() || 'NotApplicable') as MoveOn,
+    };
+    const mastery = el.attrs.masteryScore?.trim();
+    if (mastery !== undefined) {
+      // The XSD checks the range 0..1; the precision rule is in the prose of §13.1.4.
+      const decimals = /\.(\d*?)0*$/.exec(mastery)?.[1] ?? '';
+      const n = Number(mastery);
+      if (!Number.isFinite(n) || n < 0 || n > 1 || decimals.length > 4) {
+        this.add(
+          'cmi5 §13.1.4 (masteryScore)',
+          where,
+          `masteryScore "${mastery}" must be a decimal between 0 and 1 with at most 4 decimal places`,
+        );
+      } else au.masteryScore = Number(mastery);
+    }
+    const activityType = el.attrs.activityType?.trim();
+    if (activityType) {
+      if (!isAbsoluteIri(activityType)) this.add('cmi5 §13.1.4 (activityType)', where, `activityType "${activityType}" must be a full IRI`);
+      au.activityType = activityType;
+    }
+    const launchParameters = text('launchParameters');
+    if (launchParameters) au.launchParameters = launchParameters;
+    const entitlementKey = text('entitlementKey');
+    if (entitlementKey) au.entitlementKey = entitlementKey;
+    const objectives = this.refs(el, where);
+    if (objectives) au.objectives = objectives;
+    return au;
+  }
+
+  private checkUrl(url: string, where: string) {
+    const rule = 'cmi5 §13.1.4 (url)';
+    if (!url) return this.add(rule, where, 'the AU url is empty');
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused here
+    if (/[\s\u0000-\u001f\u007f]/.test(url)) return this.add(rule, where, `url "${url}" contains spaces or control characters (RFC 1738)`);
+    const absolute = /^[A-Za-z][A-Za-z0-9+.-]*:/.test(url);
+    let parsed: URL;
+    if (absolute) {
+      try {
+        parsed = new URL(url);
+      } catch {
+        return this.add(rule, where, `url "${url}" is not a valid URL (RFC 1738)`);
+      }
+      if (UNSAFE_SCHEMES.has(parsed.protocol))
+        return this.add(rule, where, `url "${url}" uses the ${parsed.protocol} scheme, which cannot launch an AU safely`);
+      if ((parsed.protocol === 'http:' || parsed.protocol === 'https:') && !parsed.hostname)
+        return this.add(rule, where, `url "${url}" has no host`);
+    } else {
+      if (this.opts.source === 'xml') {
+        return this.add('cmi5 §14.2', where, `url "${url}" is relative, but a cmi5.xml without a zip must use fully qualified URLs`);
+      }
+      if (url.startsWith('/') || url.startsWith('\\'))
+        return this.add('cmi5 §14.1', where, `url "${url}" must be relative to the package root (no leading "/")`);
+      const base = 'http://package.invalid/root/';
+      try {
+        parsed = new URL(url, base);
+      } catch {
+        return this.add(rule, where, `url "${url}" is not a valid relative URL (RFC 1738)`);
+      }
+      if (!parsed.href.startsWith(base)) return this.add('cmi5 §14.1', where, `url "${url}" points outside the package`);
+      let file: string;
+      try {
+        file = decodeURIComponent(parsed.pathname.slice('/root/'.length));
+      } catch {
+        return this.add(rule, where, `url "${url}" has an invalid percent-encoding`);
+      }
+      if (!this.opts.files?.has(file)) return this.add('cmi5 §14.1', where, `url "${url}" refers to "${file}", which is not in the zip`);
+    }
+    const names = [...new URLSearchParams(parsed.search).keys()];
+    const clash = names.filter((n) => (LAUNCH_PARAMETER_NAMES as readonly string[]).includes(n));
+    if (clash.length)
+      this.add(
+        'cmi5 §8.1',
+        where,
+        `url "${url}" uses the launch parameter name${clash.length > 1 ? 's' : ''} ${clash.map((c) => `"${c}"`).join(', ')} in its query string`,
+      );
+  }
+
+  private meta(el: XmlElement): CourseMeta {
+    const rule = 'course-meta extension (cmi5 §13.1.5)';
+    const meta: CourseMeta = {};
+    const list = (s: string) => s.split(/\s+/).filter(Boolean);
+    for (const c of el.children) {
+      if (c.ns !== META_NS) continue;
+      const v = c.text.trim();
+      const where = `meta:${c.name}`;
+      switch (c.name) {
+        case 'version':
+          meta.version = v;
+          break;
+        case 'hours': {
+          const h = Number(v);
+          if (!/^\d+(\.\d+)?$/.test(v) || h > 10000) this.add(rule, where, `hours "${v}" must be a number of hours between 0 and 10000`);
+          else meta.hours = h;
+          break;
+        }
+        case 'tiers':
+        case 'topics':
+        case 'languages': {
+          const items = list(v);
+          const bad = items.find((i) => !/^[a-z0-9][a-z0-9-]{0,63}$/i.test(i));
+          if (bad) this.add(rule, where, `"${bad}" is not a valid ${c.name.slice(0, -1)} code`);
+          meta[c.name] = items;
+          break;
+        }
+        case 'levels': {
+          const items = list(v);
+          const bad = items.find((i) => !(LEVELS as readonly string[]).includes(i));
+          if (bad) this.add(rule, where, `unknown level of government "${bad}" (expected ${LEVELS.join(', ')})`);
+          meta.levels = items;
+          break;
+        }
+        case 'license':
+          meta.license = v;
+          break;
+        case 'credit':
+          (meta.credits ??= []).push(v);
+          break;
+      }
+    }
+    return meta;
+  }
+}

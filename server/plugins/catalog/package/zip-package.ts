@@ -1,0 +1,156 @@
+/**
+ * Reads a cmi5 zip (cmi5 §14.1, PKWARE APPNOTE, 32- and 64-bit) from a file on disk, one entry at
+ * a time: nothing but cmi5.xml is ever held in memory. Every entry is checked before anything is
+ * stored, so a rejected package leaves nothing behind.
+ */
+import type { Readable } from 'node:stream';
+import yauzl, { type Entry, type ZipFile } from 'yauzl';
+import { PackageError, packageError, type Problem } from './package-error';
+
+export interface ZipLimits {
+  maxEntries: number;
+  maxUncompressedBytes: number;
+  maxXmlBytes: number;
+}
+
+export interface ZipInspection {
+  /** Names of the file entries (directories excluded). */
+  files: Set<string>;
+  cmi5Xml: Buffer;
+  uncompressedBytes: number;
+}
+
+const RULE = 'cmi5 §14.1 (zip)';
+const S_IFMT = 0o170000;
+const S_IFLNK = 0o120000;
+/** "Made by" hosts whose external attributes carry Unix mode bits (3 = Unix, 19 = OS X). */
+const UNIX_HOSTS = new Set([3, 19]);
+
+async function open(filePath: string): Promise<ZipFile> {
+  try {
+    return await yauzl.openPromise(filePath, {
+      lazyEntries: true,
+      decodeStrings: false,
+      validateEntrySizes: true,
+      autoClose: false,
+      strictFileNames: true,
+    });
+  } catch (err) {
+    throw packageError(RULE, 'the uploaded file', `not a readable zip archive: ${(err as Error).message}`, 400);
+  }
+}
+
+export function entryName(entry: Entry): string {
+  return yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, entry.fileNameRaw, entry.extraFields, true);
+}
+
+/** Why an entry cannot be stored, or null. Names become storage keys and URL paths. */
+export function entryProblem(entry: Entry, name: string): string | null {
+  if (name.includes('\\')) return 'the name contains a backslash';
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused here
+  if (/[\u0000-\u001f\u007f]/.test(name)) return 'the name contains control characters';
+  if (name.startsWith('/') || /^[A-Za-z]:/.test(name)) return 'the name is an absolute path';
+  const parts = name.replace(/\/$/, '').split('/');
+  if (parts.includes('..')) return 'the name climbs out of the package ("..")';
+  if (parts.some((p) => p === '' || p === '.')) return 'the name has an empty or "." path segment';
+  if (Buffer.byteLength(name) > 1024) return 'the name is longer than 1024 bytes';
+  if (UNIX_HOSTS.has(entry.versionMadeBy >> 8) && ((entry.externalFileAttributes >>> 16) & S_IFMT) === S_IFLNK)
+    return 'the entry is a symbolic link';
+  if (entry.isEncrypted()) return 'the entry is encrypted';
+  if (entry.compressionMethod !== 0 && entry.compressionMethod !== 8)
+    return `unsupported compression method ${entry.compressionMethod} (only stored and deflate)`;
+  return null;
+}
+
+async function readAll(stream: Readable, max: number, what: string): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let n = 0;
+  for await (const c of stream) {
+    n += (c as Buffer).length;
+    if (n > max) {
+      stream.destroy();
+      throw packageError('limit', what, `larger than ${Math.round(max / 1048576)} MB`, 413);
+    }
+    parts.push(c as Buffer);
+  }
+  return Buffer.concat(parts);
+}
+
+/** Checks every entry (names, types, limits) and reads cmi5.xml; stores nothing. */
+export async function inspectZip(filePath: string, limits: ZipLimits): Promise<ZipInspection> {
+  const zip = await open(filePath);
+  try {
+    if (zip.entryCount > limits.maxEntries) {
+      throw packageError(
+        'limit',
+        'the zip',
+        `it has ${zip.entryCount} entries; at most ${limits.maxEntries} are accepted (CATALOG_MAX_ENTRIES)`,
+        413,
+      );
+    }
+    const problems: Problem[] = [];
+    const files = new Set<string>();
+    const seen = new Set<string>();
+    let total = 0;
+    let cmi5Xml: Buffer | undefined;
+    let nested: string | undefined;
+    for await (const entry of zip.eachEntry()) {
+      const name = entryName(entry);
+      const where = `zip entry "${name}"`;
+      const problem = entryProblem(entry, name);
+      if (problem) {
+        problems.push({ rule: RULE, where, message: problem });
+        if (problems.length >= 20) break;
+        continue;
+      }
+      const key = name.replace(/\/$/, '');
+      if (seen.has(key)) {
+        problems.push({ rule: RULE, where, message: 'the name appears twice in the zip' });
+        continue;
+      }
+      seen.add(key);
+      if (name.endsWith('/')) continue;
+      files.add(name);
+      total += entry.uncompressedSize;
+      if (total > limits.maxUncompressedBytes) {
+        throw packageError(
+          'limit',
+          where,
+          `the files add up to more than ${Math.round(limits.maxUncompressedBytes / 1048576)} MB uncompressed (CATALOG_MAX_UNCOMPRESSED_MB)`,
+          413,
+        );
+      }
+      if (name === 'cmi5.xml') {
+        cmi5Xml = await readAll(await zip.openReadStreamPromise(entry), limits.maxXmlBytes, 'cmi5.xml');
+      } else if (/(^|\/)cmi5\.xml$/i.test(name)) nested ??= name;
+    }
+    if (problems.length) throw new PackageError(problems);
+    if (!cmi5Xml) {
+      const message = nested
+        ? `cmi5.xml must be at the root of the zip, but it was found at "${nested}"`
+        : 'the zip has no cmi5.xml at its root';
+      throw packageError('cmi5 §14', 'the zip', message);
+    }
+    return { files, cmi5Xml, uncompressedBytes: total };
+  } catch (err) {
+    if (err instanceof PackageError) throw err;
+    // yauzl reports corrupt archives and entries whose size differs from the directory's.
+    throw packageError(RULE, 'the zip', `corrupt archive: ${(err as Error).message}`, 400);
+  } finally {
+    zip.close();
+  }
+}
+
+/** Streams each file entry (already inspected) to `store`, one at a time. */
+export async function eachZipFile(filePath: string, store: (name: string, body: Readable) => Promise<void>): Promise<void> {
+  const zip = await open(filePath);
+  try {
+    for await (const entry of zip.eachEntry()) {
+      const name = entryName(entry);
+      if (name.endsWith('/')) continue;
+      await store(name, await zip.openReadStreamPromise(entry));
+    }
+  } finally {
+    zip.close();
+  }
+}
