@@ -12,6 +12,7 @@ export async function xapiClient(lms: LmsApp, scopes: string[] = ['all'], versio
     key,
     auth,
     get: (url: string) => h(req.get(url)),
+    head: (url: string) => h(req.head(url)),
     put: (url: string) => h(req.put(url)),
     post: (url: string) => h(req.post(url)),
     delete: (url: string) => h(req.delete(url)),
