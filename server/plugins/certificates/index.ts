@@ -68,7 +68,7 @@ export const certificatesPlugin: Plugin = {
   },
 
   async register(ctx) {
-    const templates = loadTemplates();
+    const templates = loadTemplates(ctx.config.env.CERT_TEMPLATES_DIR || undefined);
     await dryRun(templates);
     const identity = loadPdfSigningIdentity(ctx.config);
     const badgeKey = loadBadgeKey(ctx.config);
