@@ -324,8 +324,9 @@ async function start(): Promise<void> {
   } catch {
     bookmark = {}; // 404: first session of this registration
   }
-  if (!normal()) return say(ui().browseMode);
-  if (!resume()) say(ui().connected);
+  const resumed = resume();
+  if (!normal()) say(ui().browseMode);
+  else if (!resumed) say(ui().connected);
 }
 
 void start();
