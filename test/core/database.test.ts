@@ -94,6 +94,33 @@ describe('core: embedded database', function () {
     }
   });
 
+  it('npm start serves, and SIGTERM stops the server and its engine cleanly', async () => {
+    const server = spawn(process.execPath, ['--require', 'tsx/cjs', 'server/index.ts'], {
+      cwd: ROOT,
+      env: { ...process.env, DATA_DIR: dir, PORT: '0', MONGODB_URI: '', PLUGINS: 'accounts', LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    await new Promise<void>((resolve, reject) => {
+      server.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('Listening on')) resolve();
+      });
+      server.once('exit', () => reject(new Error(`server exited early: ${out}`)));
+    });
+    expect(out).to.contain('No administrator yet').and.contain('/accounts/setup/');
+    const rec = readEngineRecord(dir)!;
+    expect(alive(rec.pid)).to.equal(true);
+    const code = await new Promise<number | null>((resolve) => {
+      server.once('exit', (c) => resolve(c));
+      server.kill('SIGTERM');
+    });
+    expect(code).to.equal(0);
+    for (let i = 0; i < 50 && alive(rec.pid); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(alive(rec.pid)).to.equal(false);
+    expect(readEngineRecord(dir)).to.equal(null);
+  });
+
   it('the engine stops by itself when its parent process is killed', async () => {
     const script = `const { startEngine } = require('./server/core/db/engine'); startEngine(${JSON.stringify(dir)}, 'server', () => {}).then((e) => console.log(JSON.stringify({ port: e.port })));`;
     // node itself (not the tsx wrapper, which would leave its node child behind) so SIGKILL hits the engine's parent.
