@@ -72,8 +72,10 @@ export async function pdfsigVerdict(pdf: Buffer): Promise<string> {
   });
 }
 
-export const binaryParser = (res: NodeJS.ReadableStream & { setEncoding(e: string): void }, cb: (err: Error | null, body: Buffer) => void) => {
+/** supertest parser that keeps a binary body (PDF, zip, JWT download) as a Buffer. */
+export const binaryParser = (res: unknown, cb: (err: Error | null, body: Buffer) => void) => {
+  const stream = res as NodeJS.ReadableStream;
   const chunks: Buffer[] = [];
-  res.on('data', (c: Buffer) => chunks.push(c));
-  res.on('end', () => cb(null, Buffer.concat(chunks)));
+  stream.on('data', (c: Buffer) => chunks.push(c));
+  stream.on('end', () => cb(null, Buffer.concat(chunks)));
 };
