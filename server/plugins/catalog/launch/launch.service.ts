@@ -24,6 +24,8 @@ export interface LrsPorts {
 
 /** How long an unused fetch URL stays valid (the AU calls it as soon as it loads). */
 const FETCH_TTL_MS = 10 * 60_000;
+/** A launch token outlives no working day; a new launch abandons the session and revokes it earlier. */
+const TOKEN_TTL_SECONDS = 12 * 3600;
 
 export class LaunchService {
   constructor(
@@ -60,6 +62,7 @@ export class LaunchService {
       const sessionId = randomUUID();
       const token = await this.lrs.credentials().createLaunchToken({
         name: `cmi5 session ${sessionId}`,
+        ttlSeconds: TOKEN_TTL_SECONDS,
         launch: { actor, registration, activityId, sessionId, meta: { courseId: reg.courseId, auId: au.id, launchMode, masteryScore: au.masteryScore } },
       });
       const now = new Date();
@@ -134,7 +137,7 @@ export class LaunchService {
    * `_id` update both reads and clears the token, so two racing calls cannot both get it.
    */
   async fetchToken(fetchId: string): Promise<Record<string, string>> {
-    const before = await this.m.fetches.findOneAndUpdate({ _id: fetchId }, { $unset: { authToken: 1 }, $set: { usedAt: new Date() } }, { new: false }).lean();
+    const before = await this.m.fetches.findOneAndUpdate({ _id: fetchId }, { $unset: { authToken: 1 }, $set: { usedAt: new Date() } }, { returnDocument: 'before' }).lean();
     if (!before) return { 'error-code': '2', 'error-text': 'Unknown fetch URL.' };
     if (!before.authToken) return { 'error-code': '1', 'error-text': 'The authorization token has already been returned.' };
     const session = await this.m.sessions.findById(before.sessionId).lean<SessionDoc>();
@@ -212,11 +215,15 @@ export class LaunchService {
     checkBatch(state, statements);
   }
 
-  /** `lrs.document.validate`: LMS.LaunchData is read-only to the AU (§10.2.1). */
-  validateDocument(p: { resource: string; method: string; stateId?: string; credential: LrsCredential }): void {
-    if (p.credential.kind === 'launch' && p.resource === 'state' && p.stateId === LAUNCH_DATA) {
-      throw new HttpError(403, 'cmi5: LMS.LaunchData is read-only to the AU (§10.2.1)');
-    }
+  /**
+   * `lrs.document.validate`: LMS.LaunchData is read-only to the AU (§10.2.1), and a session that
+   * has ended writes nothing more.
+   */
+  async validateDocument(p: { resource: string; method: string; stateId?: string; credential: LrsCredential }): Promise<void> {
+    if (p.credential.kind !== 'launch') return;
+    if (p.resource === 'state' && p.stateId === LAUNCH_DATA) throw new HttpError(403, 'cmi5: LMS.LaunchData is read-only to the AU (§10.2.1)');
+    const session = p.credential.launch && (await this.m.sessions.findById(p.credential.launch.sessionId).lean<SessionDoc>());
+    if (!session || session.state === 'terminated' || session.state === 'abandoned') throw new HttpError(403, 'cmi5: this AU session has ended');
   }
 
   /** `lrs.statements.stored`: session state and progress follow the AU's statements. */
@@ -244,7 +251,7 @@ export class LaunchService {
         { _id: session._id },
         { $set: { state: after.state, verbs: after.verbs, lastStatementAt: new Date(), ...(ended ? { endedAt: new Date() } : {}) } },
       );
-      if (ended) await this.lrs.credentials().revoke(session.credentialId);
+      // The token stays valid so that late statements get the rules' 403 (§9.3.8), not a 401.
       await this.progress.change(registration, session.auId, session.launchMode === 'Normal' ? delta : {}, {
         sessionId: session._id,
         addSeconds: seconds,

@@ -4,6 +4,7 @@
  * when moveOn is met, and tells other plugins through hooks.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { isDuplicateKey } from '../../../core/db/connect';
 import type { Hooks } from '../../../core/services';
 import type { CourseProgress, CourseSummary } from '../../../core/contracts/catalog';
 import type { LrsStatements, XapiStatement } from '../../../core/contracts/lrs';
@@ -97,7 +98,11 @@ export class ProgressService {
       aus,
       satisfiedBlocks: [],
     };
-    await this.m.progress.updateOne({ _id: doc._id }, { $setOnInsert: doc }, { upsert: true });
+    try {
+      await this.m.progress.create(doc);
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+    }
     const line: LearnerCourse = {
       courseId: course._id,
       title: course.title,
@@ -148,7 +153,7 @@ export class ProgressService {
 
     const actor = learnerActor(this.baseUrl, reg.userId);
     const out: XapiStatement[] = [];
-    const newBlocks = blockIds(version.structure).filter((b) => sat.blocks.has(b) && !doc.satisfiedBlocks.includes(b));
+    const newBlocks = blockIds(version.structure).filter((b) => sat.blocks.has(b) && !(doc.satisfiedBlocks ?? []).includes(b));
     for (const b of newBlocks) {
       out.push(satisfiedStatement({ actor, registration, sessionId: opts.sessionId, publisherId: b, kind: 'block', objectId: lmsActivityId(this.baseUrl, 'block', reg.courseId, b) }));
     }
@@ -166,7 +171,7 @@ export class ProgressService {
     const next: ProgressDoc = {
       ...doc,
       aus: list,
-      satisfiedBlocks: [...doc.satisfiedBlocks, ...newBlocks],
+      satisfiedBlocks: [...(doc.satisfiedBlocks ?? []), ...newBlocks],
       satisfied,
       satisfiedAt: doc.satisfiedAt ?? (sat.course ? now : undefined),
       startedAt: doc.startedAt ?? (auId ? now : undefined),

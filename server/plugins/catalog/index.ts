@@ -1,0 +1,132 @@
+import type { Plugin } from '../../core/plugin';
+import { mountRoutes } from '../../core/routes';
+import { CoursesService } from './courses.service';
+import { packageRoutes } from './package/admin-routes';
+import { packageSettings } from './package/settings';
+import { contentInstallCommand, installLibraryOnStart, libraryBuildDir, libraryRoutes } from './library';
+import { LaunchService } from './launch/launch.service';
+import { sessionModels } from './launch/session.model';
+import { pathModels } from './paths/paths.model';
+import { PathsService } from './paths/paths.service';
+import { progressModels } from './progress/progress.model';
+import { ProgressService, publicProgress, toSummary } from './progress/progress.service';
+import { catalogRoutes, fetchRoutes } from './routes';
+import '../../core/contracts/catalog';
+import '../../core/contracts/lrs';
+import '../../core/contracts/org';
+
+declare module '../../core/services' {
+  interface Services {
+    /** The course store itself, for the catalog's own CLI commands. */
+    'catalog.courses': CoursesService;
+    'catalog.paths': PathsService;
+    'catalog.launch': LaunchService;
+  }
+}
+
+export const catalogPlugin: Plugin = {
+  manifest: {
+    name: 'catalog',
+    version: '1.0.0',
+    core: 1,
+    description: 'Courses (cmi5 packages), learning paths per tier and level, cmi5 launch and progress',
+    dependencies: ['accounts', 'lrs'],
+    permissions: {
+      'catalog:manage': { roles: ['admin'], description: 'import and publish courses, assign them to tiers and levels' },
+      'catalog:waive': { roles: ['admin', 'hr'], description: "waive a learner's AU (HR: only people in their org unit)" },
+      'catalog:learn': { roles: ['learner', 'hr', 'admin'], description: 'browse the catalog, enrol, launch courses' },
+    },
+  },
+
+  async register(ctx) {
+    const { baseUrl } = ctx.config;
+    const settings = packageSettings(ctx.config.env);
+    const courses = new CoursesService(ctx.db, settings, baseUrl);
+    await courses.init();
+    const pm = progressModels(ctx.db);
+    const lm = pathModels(ctx.db);
+    const sm = sessionModels(ctx.db);
+    // Unique indexes must exist before the first write (enrolment registrations).
+    await Promise.all([lm.enrollments.init(), pm.progress.init(), sm.sessions.init()]);
+
+    const progress = new ProgressService(pm, courses, () => ctx.services.get('lrs.statements'), ctx.hooks, baseUrl);
+    const paths = new PathsService(lm, courses, progress, ctx.hooks);
+    const launch = new LaunchService(
+      sm,
+      courses,
+      paths,
+      progress,
+      {
+        statements: () => ctx.services.get('lrs.statements'),
+        documents: () => ctx.services.get('lrs.documents'),
+        credentials: () => ctx.services.get('lrs.credentials'),
+      },
+      baseUrl,
+    );
+    await paths.seedTiers();
+
+    ctx.services.provide('catalog', 'catalog.courses', courses);
+    ctx.services.provide('catalog', 'catalog.paths', paths);
+    ctx.services.provide('catalog', 'catalog.launch', launch);
+    ctx.services.provide('catalog', 'catalog', {
+      async getCourse(id) {
+        const c = await courses.getCourse(id);
+        return c ? toSummary(c) : undefined;
+      },
+      requiredCourses: (tier, level) => paths.requiredCourses(tier, level),
+      async progressOf(userId, courseIds) {
+        return (await progress.many(userId, courseIds)).map(publicProgress);
+      },
+    });
+
+    ctx.hooks.on('lrs.statements.validate', (p) => launch.validateStatements(p));
+    ctx.hooks.on('lrs.statements.stored', (p) => launch.statementsStored(p));
+    ctx.hooks.on('lrs.document.validate', (p) => launch.validateDocument(p));
+    ctx.hooks.on('accounts.demo.seed', async ({ users }) => {
+      const learners = users.filter((u) => u.role === 'learner');
+      await paths.applyCourseMeta();
+      for (const u of learners) {
+        if ((await paths.requiredCourses(u.tier, u.level)).length === 0) {
+          // No course names this tier yet: a newcomer still sees a path with the published courses.
+          const published = (await courses.listCourses({ publishedOnly: true })).slice(0, 5).map((c) => c._id);
+          if (published.length) await paths.setPath({ tier: 'all', courses: published });
+        }
+        const { required } = await paths.syncPath(u, new Set());
+        console.log(`catalog: ${u.email} has ${required.length} required course(s) in their path`);
+      }
+    });
+
+    for (const r of fetchRoutes(launch)) ctx.root[r.method](r.path, r.handler as never);
+    ctx.root.options('/catalog/fetch/:id', (_req, res) => {
+      res.setHeader('Access-Control-Allow-Origin', '*');
+      res.setHeader('Access-Control-Allow-Methods', 'POST, OPTIONS');
+      res.setHeader('Access-Control-Allow-Headers', 'Content-Type');
+      res.status(204).end();
+    });
+    mountRoutes(ctx.router, ctx.permissions, catalogRoutes({ courses, paths, progress, launch, services: ctx.services }));
+    const pkg = packageRoutes(courses, {
+      baseUrl,
+      settings,
+      // The CSRF check alone: package uploads are multipart, which the plugin router does not parse.
+      csrf: ctx.forms[ctx.forms.length - 1],
+      tierOptions: async () => (await paths.tiers()).map((t) => t._id),
+    });
+    mountRoutes(ctx.router, ctx.permissions, pkg.routes);
+    mountRoutes(ctx.root, ctx.permissions, pkg.rootRoutes);
+    mountRoutes(ctx.router, ctx.permissions, libraryRoutes(libraryBuildDir(ctx.config.env)));
+    ctx.nav({ href: '/catalog/my-path', label: 'catalog:nav.myPath', permission: 'catalog:learn', order: 10 });
+    ctx.nav({ href: '/catalog/courses', label: 'catalog:nav.catalog', permission: 'catalog:learn', order: 20 });
+    ctx.nav({ href: '/catalog/history', label: 'catalog:nav.history', permission: 'catalog:learn', order: 30 });
+    ctx.nav({ href: '/catalog/admin/courses', label: 'catalog:nav.adminCourses', permission: 'catalog:manage', order: 60 });
+    ctx.nav({ href: '/catalog/admin/paths', label: 'catalog:nav.paths', permission: 'catalog:manage', order: 70 });
+  },
+
+  async start(rt) {
+    await installLibraryOnStart(rt);
+    const launch = rt.services.get('catalog.launch');
+    const timer = setInterval(() => void launch.cleanFetches().catch((err) => rt.log.warn({ err }, 'fetch clean-up failed')), 3600_000);
+    timer.unref();
+  },
+
+  commands: [contentInstallCommand],
+};

@@ -1,0 +1,248 @@
+/** The catalog's learner and path pages, launch, fetch URL and waivers as a flat table. */
+import type { Request, Response } from 'express';
+import { HttpError } from '../../core/errors';
+import type { Route } from '../../core/routes';
+import type { Services } from '../../core/services';
+import { LEVELS } from '../../core/taxonomy';
+import { WAIVE_REASONS } from './launch/cmi5';
+import type { LaunchService } from './launch/launch.service';
+import { allAus, pick, type CourseReader } from './paths/course-reader';
+import type { PathsService } from './paths/paths.service';
+import type { ProgressService } from './progress/progress.service';
+
+export interface CatalogDeps {
+  courses: CourseReader;
+  paths: PathsService;
+  progress: ProgressService;
+  launch: LaunchService;
+  services: { get<K extends keyof Services & string>(name: K): Services[K]; has(name: string): boolean };
+}
+
+const str = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
+const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' && v ? [v] : []);
+
+export function catalogRoutes(d: CatalogDeps): Route[] {
+  const { courses, paths, progress, launch } = d;
+
+  /** Learner summary, after enrolling the learner in any required course they lack. */
+  const myCourses = async (user: Express.User) => {
+    let lines = await progress.learnerCourses(user.id);
+    const { required, added } = await paths.syncPath(user, new Set(lines.map((l) => l.courseId)));
+    if (added.length) lines = await progress.learnerCourses(user.id);
+    return { lines, required };
+  };
+
+  const myPath = async (req: Request, res: Response) => {
+    const user = req.user!;
+    const { lines, required } = await myCourses(user);
+    const byId = new Map(lines.map((l) => [l.courseId, l]));
+    const requiredLines = required.map((id) => byId.get(id)).filter((l) => !!l);
+    const optional = lines.filter((l) => !required.includes(l.courseId));
+    const done = requiredLines.filter((l) => l.satisfied).length;
+    const hoursLeft = requiredLines.filter((l) => !l.satisfied).reduce((s, l) => s + (l.hours || 0), 0);
+    res.render('catalog/my-path', {
+      title: req.t('catalog:myPath.title'),
+      required: requiredLines,
+      optional,
+      done,
+      hoursLeft,
+      unavailable: required.length - requiredLines.length,
+      pick,
+    });
+  };
+
+  const catalog = async (req: Request, res: Response) => {
+    const f = { tier: str(req.query.tier), level: str(req.query.level), topic: str(req.query.topic), language: str(req.query.language) };
+    const all = await courses.listCourses({ publishedOnly: true });
+    const shown = all.filter(
+      (c) =>
+        (!f.tier || c.tiers.includes(f.tier)) &&
+        (!f.level || !c.levels.length || c.levels.includes(f.level)) &&
+        (!f.topic || c.topics.includes(f.topic)) &&
+        (!f.language || c.languages.includes(f.language)),
+    );
+    const lines = await progress.learnerCourses(req.user!.id);
+    const mine = new Map(lines.map((l) => [l.courseId, l]));
+    res.render('catalog/catalog', {
+      title: req.t('catalog:catalog.title'),
+      courses: shown,
+      total: all.length,
+      filters: f,
+      tiers: (await paths.tiers()).map((t) => t._id),
+      levels: LEVELS,
+      topics: [...new Set(all.flatMap((c) => c.topics))].sort(),
+      languages: [...new Set(all.flatMap((c) => c.languages))].sort(),
+      mine,
+      pick,
+    });
+  };
+
+  const coursePage = async (req: Request, res: Response) => {
+    const id = str(req.query.id);
+    const course = id ? await courses.getCourse(id) : undefined;
+    if (!course) throw new HttpError(404, `No such course ${id}`, { key: 'core:errors.404.body' });
+    const enrollment = await paths.enrollment(req.user!.id, course._id);
+    if (!course.published && !enrollment) throw new HttpError(403, `Course ${id} is not published`, { key: 'catalog:errors.unpublished' });
+    const version = await courses.getVersion(course._id, enrollment?.courseVersion ?? course.currentVersion);
+    if (!version) throw new HttpError(404, `Course ${id} has no content yet`, { key: 'core:errors.404.body' });
+    const p = enrollment ? await progress.get(req.user!.id, course._id) : null;
+    const auState = new Map((p?.aus ?? []).map((a) => [a.auId, a]));
+    res.render('catalog/course', {
+      title: pick(course.title, req.lang),
+      course,
+      version,
+      enrollment,
+      progress: p,
+      auState,
+      blocksDone: new Set(p?.satisfiedBlocks ?? []),
+      auCount: allAus(version.structure).length,
+      pick,
+    });
+  };
+
+  const enrol = async (req: Request, res: Response) => {
+    const courseId = str(req.body.courseId);
+    await paths.enrol(req.user!, courseId, 'self');
+    res.redirect(303, `/catalog/course?id=${encodeURIComponent(courseId)}`);
+  };
+
+  const doLaunch = async (req: Request, res: Response) => {
+    const registration = str(req.body.registration);
+    const auId = str(req.body.auId);
+    if (!registration || !auId) throw new HttpError(400, 'registration and auId are required');
+    const { url } = await launch.launch(req.user!, registration, auId);
+    // OwnWindow and AnyWindow alike: the window (or the new one the form's target opened) goes to the AU.
+    res.redirect(303, url);
+  };
+
+  const history = async (req: Request, res: Response) => {
+    const lines = (await progress.learnerCourses(req.user!.id)).sort((a, b) => +new Date(b.updatedAt) - +new Date(a.updatedAt));
+    const sessions = await launch.sessionsOf(req.user!.id, 50);
+    const titles = new Map(lines.map((l) => [l.courseId, l.title]));
+    res.render('catalog/history', { title: req.t('catalog:history.title'), lines, sessions, titles, pick });
+  };
+
+  /** An admin acts on anyone; an HR officer only on people of their org unit (and its subtree). */
+  const inScope = async (actor: Express.User, userId: string): Promise<boolean> => {
+    if (actor.role === 'admin') return true;
+    if (actor.role !== 'hr' || !actor.orgUnit) return false;
+    const person = await d.services.get('accounts.users').findById(userId);
+    if (!person?.orgUnit) return false;
+    const units = d.services.has('org.scope') ? await d.services.get('org.scope').subtree(actor.orgUnit) : [actor.orgUnit];
+    return units.includes(person.orgUnit);
+  };
+
+  const personPage = async (req: Request, res: Response, status = 200, message?: string, error?: string) => {
+    const userId = str(req.params.userId);
+    if (!(await inScope(req.user!, userId))) throw new HttpError(403, 'This person is outside your scope', { key: 'core:errors.403.body' });
+    const person = await d.services.get('accounts.users').findById(userId);
+    if (!person) throw new HttpError(404, 'No such person', { key: 'core:errors.404.body' });
+    const lines = await progress.learnerCourses(userId);
+    const details = await Promise.all(
+      lines.map(async (l) => {
+        const p = await progress.get(userId, l.courseId);
+        const v = p && (await courses.getVersion(l.courseId, p.courseVersion));
+        return { line: l, progress: p, aus: v ? allAus(v.structure) : [] };
+      }),
+    );
+    res.status(status).render('catalog/person', { title: person.name, person, details, reasons: WAIVE_REASONS, message, error, pick });
+  };
+
+  const waive = async (req: Request, res: Response) => {
+    const registration = str(req.body.registration);
+    const reg = await progress.registration(registration);
+    if (!reg) throw new HttpError(404, `No registration ${registration}`);
+    if (!(await inScope(req.user!, reg.userId))) throw new HttpError(403, 'This person is outside your scope', { key: 'core:errors.403.body' });
+    await launch.waive(registration, str(req.body.auId), str(req.body.reason));
+    if (req.accepts(['html', 'json']) === 'json') return res.json({ ok: true });
+    res.redirect(303, `/catalog/people/${encodeURIComponent(reg.userId)}?waived=1`);
+  };
+
+  const pathsPage = async (req: Request, res: Response, status = 200, message?: string, error?: string) => {
+    const tiers = await paths.tiers();
+    const tier = str(req.query.tier ?? req.body?.tier) || tiers[0]?._id || 'all';
+    const level = str(req.query.level ?? req.body?.level);
+    const current = await paths.getPath(tier, level || undefined);
+    const general = level ? await paths.getPath(tier) : current;
+    res.status(status).render('catalog/paths-admin', {
+      title: req.t('catalog:paths.title'),
+      tiers,
+      levels: LEVELS,
+      tier,
+      level,
+      selected: new Set((current ?? general)?.courses ?? []),
+      isOverride: !!(level && current),
+      courses: await courses.listCourses(),
+      message,
+      error,
+      pick,
+    });
+  };
+
+  const savePath = async (req: Request, res: Response) => {
+    const level = str(req.body.level);
+    try {
+      if (req.body.action === 'remove-override' && level) await paths.removeOverride(str(req.body.tier), level);
+      else await paths.setPath({ tier: str(req.body.tier), level: level || undefined, courses: list(req.body.courses) }, req.user!.id);
+    } catch (err) {
+      if (err instanceof HttpError && err.status < 500) return pathsPage(req, res, err.status, undefined, err.message);
+      throw err;
+    }
+    await pathsPage(req, res, 200, req.t('catalog:paths.saved'));
+  };
+
+  const applyMeta = async (req: Request, res: Response) => {
+    const n = await paths.applyCourseMeta(req.user!.id);
+    await pathsPage(req, res, 200, req.t('catalog:paths.metaApplied', { count: n }));
+  };
+
+  const addTier = async (req: Request, res: Response) => {
+    try {
+      await paths.addTier(str(req.body.code), ['es', 'pt', 'en'].map((lang) => ({ lang, text: str(req.body[`label_${lang}`]) })));
+    } catch (err) {
+      if (err instanceof HttpError && err.status < 500) return pathsPage(req, res, err.status, undefined, err.message);
+      throw err;
+    }
+    await pathsPage(req, res, 200, req.t('catalog:paths.tierAdded'));
+  };
+
+  return [
+    { method: 'get', path: '/', guard: 'catalog:learn', handler: (_req, res) => res.redirect(303, '/catalog/my-path') },
+    { method: 'get', path: '/courses', guard: 'catalog:learn', handler: catalog },
+    { method: 'get', path: '/my-path', guard: 'catalog:learn', handler: myPath },
+    { method: 'get', path: '/course', guard: 'catalog:learn', handler: coursePage },
+    { method: 'get', path: '/history', guard: 'catalog:learn', handler: history },
+    { method: 'post', path: '/enrol', guard: 'catalog:learn', handler: enrol },
+    { method: 'post', path: '/launch', guard: 'catalog:learn', handler: doLaunch },
+    { method: 'get', path: '/people/:userId', guard: 'catalog:waive', handler: (req, res) => personPage(req, res, 200, req.query.waived ? req.t('catalog:waive.done') : undefined) },
+    { method: 'post', path: '/waive', guard: 'catalog:waive', handler: waive },
+    { method: 'get', path: '/admin/paths', guard: 'catalog:manage', handler: (req, res) => pathsPage(req, res) },
+    { method: 'post', path: '/admin/paths', guard: 'catalog:manage', handler: savePath },
+    { method: 'post', path: '/admin/paths/apply-meta', guard: 'catalog:manage', handler: applyMeta },
+    { method: 'post', path: '/admin/tiers', guard: 'catalog:manage', handler: addTier },
+  ];
+}
+
+/**
+ * Routes outside the plugin's form router: the fetch URL is called by the AU from its own (opaque,
+ * sandboxed) origin with no session and no CSRF token (cmi5 §8.2: POST, always 200 + JSON).
+ */
+export function fetchRoutes(launch: LaunchService): Route[] {
+  const cors = (res: Response) => {
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    res.setHeader('Access-Control-Allow-Methods', 'POST, OPTIONS');
+    res.setHeader('Access-Control-Allow-Headers', 'Content-Type');
+    res.setHeader('Cache-Control', 'no-store');
+  };
+  return [
+    { method: 'post', path: '/catalog/fetch/:id', guard: 'public', handler: async (req, res) => {
+      cors(res);
+      res.status(200).json(await launch.fetchToken(String(req.params.id)));
+    } },
+    { method: 'get', path: '/catalog/fetch/:id', guard: 'public', handler: (_req, res) => {
+      // GET is not allowed (§8.2.1: it could be cached).
+      cors(res);
+      res.status(200).json({ 'error-code': '2', 'error-text': 'Use POST for the fetch URL.' });
+    } },
+  ];
+}
