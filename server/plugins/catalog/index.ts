@@ -2,6 +2,7 @@ import type { Plugin } from '../../core/plugin';
 import { mountRoutes } from '../../core/routes';
 import { CoursesService } from './courses.service';
 import { packageRoutes } from './package/admin-routes';
+import { packageCommands } from './package/commands';
 import { packageSettings } from './package/settings';
 import { contentInstallCommand, installLibraryOnStart, libraryBuildDir, libraryRoutes } from './library';
 import { LaunchService } from './launch/launch.service';
@@ -128,5 +129,5 @@ export const catalogPlugin: Plugin = {
     timer.unref();
   },
 
-  commands: [contentInstallCommand],
+  commands: [...packageCommands, contentInstallCommand],
 };
