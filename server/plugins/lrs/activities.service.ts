@@ -1,5 +1,6 @@
 /** The canonical Activity definition: what statements said about it, later ones refining earlier. */
 import type { Model } from 'mongoose';
+import { isDuplicateKey } from '../../core/db/connect';
 import type { ActivityDoc } from './activity.model';
 import type { Obj } from './validate/primitives';
 
@@ -39,13 +40,28 @@ export class ActivitiesService {
     for (const [id, def] of defs) {
       const text = JSON.stringify(def);
       if (this.seen.get(id) === text) continue;
-      const existing = await this.activities.findById(id).lean();
-      const merged = JSON.stringify(mergeDefinition(existing ? (JSON.parse(existing.definition) as Obj) : {}, def));
-      if (!existing || existing.definition !== merged) {
-        await this.activities.updateOne({ _id: id }, { $set: { definition: merged, updated: new Date() } }, { upsert: true });
-      }
+      await this.merge(id, def);
       if (this.seen.size > 10_000) this.seen.clear();
       this.seen.set(id, text);
+    }
+  }
+
+  /** Compare-and-set on the definition text, so concurrent batches merging one activity lose nothing. */
+  private async merge(id: string, def: Obj): Promise<void> {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const existing = await this.activities.findById(id).lean();
+      const merged = JSON.stringify(mergeDefinition(existing ? (JSON.parse(existing.definition) as Obj) : {}, def));
+      if (existing?.definition === merged) return;
+      try {
+        if (!existing) {
+          await this.activities.create({ _id: id, definition: merged, updated: new Date() });
+          return;
+        }
+        const r = await this.activities.updateOne({ _id: id, definition: existing.definition }, { $set: { definition: merged, updated: new Date() } });
+        if (r.matchedCount === 1) return;
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+      }
     }
   }
 

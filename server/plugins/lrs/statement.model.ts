@@ -74,8 +74,13 @@ schema.index({ reg: 1, voided: 1, stored: -1, _id: -1 });
 schema.index({ relAgents: 1, voided: 1, stored: -1, _id: -1 });
 schema.index({ relActs: 1, voided: 1, stored: -1, _id: -1 });
 schema.index({ cred: 1, stored: -1, _id: -1 });
+// The $or branch matching through a StatementRef's target (see StatementsService.filter).
 schema.index({ 'refs.agents': 1 });
 schema.index({ 'refs.verb': 1 });
+schema.index({ 'refs.activity': 1 });
+schema.index({ 'refs.reg': 1 });
+schema.index({ 'refs.relAgents': 1 });
+schema.index({ 'refs.relActs': 1 });
 
 export interface AttachmentDoc {
   _id: string; // sha2 of the content: equal content is stored once
