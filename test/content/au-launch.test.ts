@@ -68,7 +68,7 @@ describe('content AU pages under a real cmi5 launch @browser', function () {
     await page.waitForFunction((connecting) => {
       const s = document.getElementById('au-status')?.textContent ?? '';
       return s.length > 0 && !connecting.includes(s);
-    }, [UI.es.connecting, UI.pt.connecting, UI.en.connecting]);
+    }, [UI.es.connecting, UI.pt.connecting, UI.en.connecting] as string[]);
     return page;
   }
 
