@@ -23,7 +23,8 @@ export const UI = {
     passed: 'Aprobó la evaluación.',
     failed: 'Todavía no aprobó. Revise las explicaciones y vuelva a intentarlo.',
     recorded: 'El resultado quedó registrado en la plataforma.',
-    notRecorded: 'Este intento no se registra en la plataforma (sólo un intento registrado por sesión; salga y vuelva a abrir la evaluación desde el curso para otro intento registrado).',
+    notRecorded:
+      'Este intento no se registra en la plataforma (sólo un intento registrado por sesión; salga y vuelva a abrir la evaluación desde el curso para otro intento registrado).',
     alreadyPassed: 'Ya aprobó esta evaluación; este intento es de práctica y no cambia su resultado.',
     right: 'Respuesta correcta.',
     wrong: 'Respuesta incorrecta.',
@@ -32,8 +33,10 @@ export const UI = {
     connecting: 'Conectando con la plataforma de aprendizaje…',
     connected: 'Conectado. Su progreso se registra.',
     resumed: 'Continúa donde lo dejó: «{section}».',
-    standalone: 'Esta página no se abrió desde la plataforma de aprendizaje: puede leerla, pero su progreso no se registra. Para que cuente, ábrala desde la página del curso.',
-    failedConnect: 'No se pudo conectar con la plataforma de aprendizaje ({reason}). Puede leer el contenido, pero su progreso no se registra. Vuelva a abrir la actividad desde el curso.',
+    standalone:
+      'Esta página no se abrió desde la plataforma de aprendizaje: puede leerla, pero su progreso no se registra. Para que cuente, ábrala desde la página del curso.',
+    failedConnect:
+      'No se pudo conectar con la plataforma de aprendizaje ({reason}). Puede leer el contenido, pero su progreso no se registra. Vuelva a abrir la actividad desde el curso.',
     saveFailed: 'No se pudo registrar en la plataforma ({reason}). Compruebe su conexión e inténtelo de nuevo.',
     browseMode: 'Modo de consulta: puede revisar el contenido; no se registran resultados.',
     exiting: 'Cerrando la sesión…',
@@ -60,7 +63,8 @@ export const UI = {
     passed: 'Você foi aprovado na avaliação.',
     failed: 'Ainda não foi aprovado. Revise as explicações e tente novamente.',
     recorded: 'O resultado foi registrado na plataforma.',
-    notRecorded: 'Esta tentativa não é registrada na plataforma (só uma tentativa registrada por sessão; saia e abra a avaliação de novo a partir do curso para outra tentativa registrada).',
+    notRecorded:
+      'Esta tentativa não é registrada na plataforma (só uma tentativa registrada por sessão; saia e abra a avaliação de novo a partir do curso para outra tentativa registrada).',
     alreadyPassed: 'Você já foi aprovado nesta avaliação; esta tentativa é de prática e não muda seu resultado.',
     right: 'Resposta correta.',
     wrong: 'Resposta incorreta.',
@@ -69,8 +73,10 @@ export const UI = {
     connecting: 'Conectando à plataforma de aprendizagem…',
     connected: 'Conectado. Seu progresso está sendo registrado.',
     resumed: 'Continue de onde parou: «{section}».',
-    standalone: 'Esta página não foi aberta pela plataforma de aprendizagem: você pode lê-la, mas seu progresso não é registrado. Para que conte, abra-a pela página do curso.',
-    failedConnect: 'Não foi possível conectar à plataforma de aprendizagem ({reason}). Você pode ler o conteúdo, mas seu progresso não é registrado. Abra a atividade novamente pelo curso.',
+    standalone:
+      'Esta página não foi aberta pela plataforma de aprendizagem: você pode lê-la, mas seu progresso não é registrado. Para que conte, abra-a pela página do curso.',
+    failedConnect:
+      'Não foi possível conectar à plataforma de aprendizagem ({reason}). Você pode ler o conteúdo, mas seu progresso não é registrado. Abra a atividade novamente pelo curso.',
     saveFailed: 'Não foi possível registrar na plataforma ({reason}). Verifique sua conexão e tente de novo.',
     browseMode: 'Modo de consulta: você pode revisar o conteúdo; resultados não são registrados.',
     exiting: 'Encerrando a sessão…',
@@ -97,7 +103,8 @@ export const UI = {
     passed: 'You passed the assessment.',
     failed: 'You have not passed yet. Review the explanations and try again.',
     recorded: 'The result has been recorded on the platform.',
-    notRecorded: 'This attempt is not recorded on the platform (one recorded attempt per session; exit and open the assessment again from the course for another recorded attempt).',
+    notRecorded:
+      'This attempt is not recorded on the platform (one recorded attempt per session; exit and open the assessment again from the course for another recorded attempt).',
     alreadyPassed: 'You have already passed this assessment; this attempt is practice and does not change your result.',
     right: 'Correct answer.',
     wrong: 'Incorrect answer.',
@@ -106,8 +113,10 @@ export const UI = {
     connecting: 'Connecting to the learning platform…',
     connected: 'Connected. Your progress is being recorded.',
     resumed: 'Picking up where you left off: “{section}”.',
-    standalone: 'This page was not opened from the learning platform: you can read it, but your progress is not recorded. To make it count, open it from the course page.',
-    failedConnect: 'Could not connect to the learning platform ({reason}). You can read the content, but your progress is not recorded. Open the activity again from the course.',
+    standalone:
+      'This page was not opened from the learning platform: you can read it, but your progress is not recorded. To make it count, open it from the course page.',
+    failedConnect:
+      'Could not connect to the learning platform ({reason}). You can read the content, but your progress is not recorded. Open the activity again from the course.',
     saveFailed: 'Could not record on the platform ({reason}). Check your connection and try again.',
     browseMode: 'Browse mode: you can review the content; no results are recorded.',
     exiting: 'Closing the session…',

@@ -96,18 +96,31 @@ export function packageFiles(src: CourseSource): Map<string, Buffer> {
   put('runtime.css', css);
   put(
     'LICENSE.txt',
-    [`${c.title.es} (${c.id}), version ${c.version}`, `License: ${c.license}`, '', 'Credits:', ...c.credits.map((x) => `- ${x}`), ''].join('\n'),
+    [`${c.title.es} (${c.id}), version ${c.version}`, `License: ${c.license}`, '', 'Credits:', ...c.credits.map((x) => `- ${x}`), ''].join(
+      '\n',
+    ),
   );
   const langs = c.languages as Lang[];
   for (const key of c.blocks.flatMap((b) => b.aus)) {
     const fragments = new Map<Lang, string>();
     for (const l of langs) {
       if (key === 'assessment') fragments.set(l, assessmentFragment(c, l, src.assessments[l]));
-      else fragments.set(l, lessonFragment(c, l, src.lessons[l].find((x) => x.key === key)!));
+      else
+        fragments.set(
+          l,
+          lessonFragment(
+            c,
+            l,
+            src.lessons[l].find((x) => x.key === key)!,
+          ),
+        );
       put(`${key}/${l}.html`, fragments.get(l)!);
     }
     const auTitle = key === 'assessment' ? src.assessments.es.title : src.lessons.es.find((x) => x.key === key)!.meta.title;
-    put(`${key}/index.html`, pageShell({ course: c, lang: 'es', kind: key === 'assessment' ? 'assessment' : 'lesson', fragment: fragments.get('es')!, auTitle }));
+    put(
+      `${key}/index.html`,
+      pageShell({ course: c, lang: 'es', kind: key === 'assessment' ? 'assessment' : 'lesson', fragment: fragments.get('es')!, auTitle }),
+    );
   }
   // Images shipped next to the lessons of a language.
   for (const l of langs) {

@@ -50,13 +50,34 @@ export function cmi5Xml(src: CourseSource): string {
   for (const b of c.blocks) {
     out.push(`  <block id="${esc(blockIri(c.id, b.key))}">`);
     out.push(langstrings('title', b.title, langs, '    '));
-    out.push(langstrings('description', perLang((l) => b.aus.map((k) => auTitle(l, k)).join('; ')), langs, '    '));
+    out.push(
+      langstrings(
+        'description',
+        perLang((l) => b.aus.map((k) => auTitle(l, k)).join('; ')),
+        langs,
+        '    ',
+      ),
+    );
     for (const key of b.aus) {
       const graded = key === 'assessment';
       const attrs = graded ? `moveOn="Passed" masteryScore="${c.masteryScore}"` : 'moveOn="Completed"';
       out.push(`    <au id="${esc(auIri(c.id, key))}" ${attrs} launchMethod="AnyWindow">`);
-      out.push(langstrings('title', perLang((l) => auTitle(l, key)), langs, '      '));
-      out.push(langstrings('description', perLang((l) => auDesc(l, key)), langs, '      '));
+      out.push(
+        langstrings(
+          'title',
+          perLang((l) => auTitle(l, key)),
+          langs,
+          '      ',
+        ),
+      );
+      out.push(
+        langstrings(
+          'description',
+          perLang((l) => auDesc(l, key)),
+          langs,
+          '      ',
+        ),
+      );
       out.push(`      <url>${auUrl(key)}</url>`);
       out.push('    </au>');
     }

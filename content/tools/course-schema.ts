@@ -40,14 +40,13 @@ export const courseYamlSchema = z
     title: langText,
     description: langText,
     credits: z.array(text).default([]),
-    blocks: z
-      .array(z.object({ key, title: langText, aus: z.array(key).min(1) }).strict())
-      .min(1),
+    blocks: z.array(z.object({ key, title: langText, aus: z.array(key).min(1) }).strict()).min(1),
   })
   .strict()
   .superRefine((c, ctx) => {
     if (!c.languages.includes('es')) ctx.addIssue({ code: 'custom', path: ['languages'], message: 'Spanish (es) is always required' });
-    if (new Set(c.languages).size !== c.languages.length) ctx.addIssue({ code: 'custom', path: ['languages'], message: 'a language is listed twice' });
+    if (new Set(c.languages).size !== c.languages.length)
+      ctx.addIssue({ code: 'custom', path: ['languages'], message: 'a language is listed twice' });
     for (const l of c.languages) {
       if (!c.title[l]) ctx.addIssue({ code: 'custom', path: ['title', l], message: `missing title in ${l}` });
       if (!c.description[l]) ctx.addIssue({ code: 'custom', path: ['description', l], message: `missing description in ${l}` });
@@ -57,13 +56,15 @@ export const courseYamlSchema = z
     }
     const aus = c.blocks.flatMap((b) => b.aus);
     if (new Set(aus).size !== aus.length) ctx.addIssue({ code: 'custom', path: ['blocks'], message: 'an AU is listed twice' });
-    if (new Set(c.blocks.map((b) => b.key)).size !== c.blocks.length) ctx.addIssue({ code: 'custom', path: ['blocks'], message: 'two blocks have the same key' });
+    if (new Set(c.blocks.map((b) => b.key)).size !== c.blocks.length)
+      ctx.addIssue({ code: 'custom', path: ['blocks'], message: 'two blocks have the same key' });
     for (const au of aus) {
       if (au !== 'assessment' && !/^lesson-\d+$/.test(au)) {
         ctx.addIssue({ code: 'custom', path: ['blocks'], message: `AU "${au}" must be "lesson-N" or "assessment"` });
       }
     }
-    if (aus.filter((a) => a.startsWith('lesson-')).length < 3) ctx.addIssue({ code: 'custom', path: ['blocks'], message: 'a course needs at least 3 lessons' });
+    if (aus.filter((a) => a.startsWith('lesson-')).length < 3)
+      ctx.addIssue({ code: 'custom', path: ['blocks'], message: 'a course needs at least 3 lessons' });
     if (!aus.includes('assessment')) ctx.addIssue({ code: 'custom', path: ['blocks'], message: 'a course needs an assessment' });
     if (c.id.endsWith('/')) ctx.addIssue({ code: 'custom', path: ['id'], message: 'the course IRI must not end with "/"' });
   });
@@ -78,9 +79,7 @@ export const lessonFrontMatterSchema = z
   .strict();
 export type LessonFrontMatter = z.infer<typeof lessonFrontMatterSchema>;
 
-const optionSchema = z
-  .object({ text, correct: z.boolean().optional(), feedback: text })
-  .strict();
+const optionSchema = z.object({ text, correct: z.boolean().optional(), feedback: text }).strict();
 
 const questionSchema = z
   .object({
@@ -93,8 +92,10 @@ const questionSchema = z
   .superRefine((q, ctx) => {
     const correct = q.options.filter((o) => o.correct).length;
     if (correct === 0) ctx.addIssue({ code: 'custom', path: ['options'], message: 'no option is marked correct: true' });
-    if (!q.multiple && correct > 1) ctx.addIssue({ code: 'custom', path: ['options'], message: 'several correct options but multiple is not true' });
-    if (q.multiple && correct < 2) ctx.addIssue({ code: 'custom', path: ['options'], message: 'multiple: true needs at least 2 correct options' });
+    if (!q.multiple && correct > 1)
+      ctx.addIssue({ code: 'custom', path: ['options'], message: 'several correct options but multiple is not true' });
+    if (q.multiple && correct < 2)
+      ctx.addIssue({ code: 'custom', path: ['options'], message: 'multiple: true needs at least 2 correct options' });
   });
 
 export const assessmentSchema = z
@@ -106,7 +107,8 @@ export const assessmentSchema = z
   .strict()
   .superRefine((a, ctx) => {
     a.questions.forEach((q, i) => {
-      if (q.id !== `q${i + 1}`) ctx.addIssue({ code: 'custom', path: ['questions', i, 'id'], message: `expected q${i + 1} (ids are q1..qN in order)` });
+      if (q.id !== `q${i + 1}`)
+        ctx.addIssue({ code: 'custom', path: ['questions', i, 'id'], message: `expected q${i + 1} (ids are q1..qN in order)` });
     });
   });
 export type Assessment = z.infer<typeof assessmentSchema>;

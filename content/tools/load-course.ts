@@ -56,7 +56,8 @@ export function readLesson(file: string, key: string): LessonSource {
   const parsed = lessonFrontMatterSchema.safeParse(fm);
   if (!parsed.success) throw new CourseSourceError(describeIssues(file, parsed.error));
   const markdown = m[2];
-  if (/^#\s/m.test(markdown)) throw new CourseSourceError(`${file}: use "##" and "###" headings; the page makes the title the only level-1 heading`);
+  if (/^#\s/m.test(markdown))
+    throw new CourseSourceError(`${file}: use "##" and "###" headings; the page makes the title the only level-1 heading`);
   const images = [...markdown.matchAll(/!\[[^\]]*\]\(([^)\s]+)/g)].map((x) => x[1]);
   for (const src of images) {
     if (/^[a-z]+:/i.test(src) || src.startsWith('/') || src.includes('..')) {
@@ -74,7 +75,8 @@ export function loadCourse(dir: string): CourseSource {
   if (!parsed.success) throw new CourseSourceError(describeIssues(courseFile, parsed.error));
   const meta = parsed.data;
   const folder = path.basename(dir).replace(/^\d+-/, '');
-  if (folder !== meta.slug) throw new CourseSourceError(`${courseFile}: slug "${meta.slug}" does not match the folder name "${path.basename(dir)}"`);
+  if (folder !== meta.slug)
+    throw new CourseSourceError(`${courseFile}: slug "${meta.slug}" does not match the folder name "${path.basename(dir)}"`);
 
   const present = readdirSync(dir).filter((f) => statSync(path.join(dir, f)).isDirectory());
   for (const l of meta.languages) {
@@ -109,7 +111,9 @@ export function loadCourse(dir: string): CourseSource {
       const r = ref.questions[i];
       const key = (x: typeof q) => x.options.map((o) => (o.correct ? 1 : 0)).join('');
       if (q.multiple !== r.multiple || key(q) !== key(r)) {
-        throw new CourseSourceError(`${af}: ${q.id}: options or correct answers differ from es/assessment.yaml (keep the same order in every language)`);
+        throw new CourseSourceError(
+          `${af}: ${q.id}: options or correct answers differ from es/assessment.yaml (keep the same order in every language)`,
+        );
       }
     });
   }

@@ -57,7 +57,10 @@ export function renderMarkdown(markdown: string, lang: Lang, mediaPrefix: string
   // Header cells get a scope; wide tables scroll inside a focusable, labelled region on phones.
   return html
     .replace(/<th(\s|>)/g, '<th scope="col"$1')
-    .replace(/<table>/g, () => `<div class="au-table" role="region" tabindex="0" aria-label="${escapeHtml(fmt(UI[lang].table, { n: ++table }))}"><table>`)
+    .replace(
+      /<table>/g,
+      () => `<div class="au-table" role="region" tabindex="0" aria-label="${escapeHtml(fmt(UI[lang].table, { n: ++table }))}"><table>`,
+    )
     .replace(/<\/table>/g, '</table></div>');
 }
 

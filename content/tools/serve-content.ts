@@ -49,7 +49,10 @@ export async function contentServer(
     open(urlPath).then(
       (file) => {
         if (!file) return void res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
-        res.writeHead(200, { 'Content-Type': TYPES[path.extname(urlPath).toLowerCase()] ?? 'application/octet-stream', 'Content-Length': String(file.size) });
+        res.writeHead(200, {
+          'Content-Type': TYPES[path.extname(urlPath).toLowerCase()] ?? 'application/octet-stream',
+          'Content-Length': String(file.size),
+        });
         file.body().pipe(res);
       },
       () => void res.writeHead(500).end(),

@@ -38,7 +38,11 @@ describe('content AU pages under a real cmi5 launch @browser', function () {
   before(async () => {
     lms = await testApp({
       plugins: [accountsPlugin, lrsPlugin, catalogPlugin],
-      env: { BASE_URL: BASE, CONTENT_ORIGIN: `http://127.0.0.1:${CONTENT_PORT}`, CONTENT_BUILD_DIR: mkdtempSync(path.join(os.tmpdir(), 'content-launch-')) },
+      env: {
+        BASE_URL: BASE,
+        CONTENT_ORIGIN: `http://127.0.0.1:${CONTENT_PORT}`,
+        CONTENT_BUILD_DIR: mkdtempSync(path.join(os.tmpdir(), 'content-launch-')),
+      },
     });
     http = lms.app.listen(LMS_PORT, '127.0.0.1');
     const courses = lms.services.get('catalog.courses');
@@ -65,10 +69,13 @@ describe('content AU pages under a real cmi5 launch @browser', function () {
     const { url } = await lms.services.get('catalog.launch').launch(learner, registration, auIds[au]);
     const page = await browser.newPage();
     await page.goto(url);
-    await page.waitForFunction((connecting) => {
-      const s = document.getElementById('au-status')?.textContent ?? '';
-      return s.length > 0 && !connecting.includes(s);
-    }, [UI.es.connecting, UI.pt.connecting, UI.en.connecting] as string[]);
+    await page.waitForFunction(
+      (connecting) => {
+        const s = document.getElementById('au-status')?.textContent ?? '';
+        return s.length > 0 && !connecting.includes(s);
+      },
+      [UI.es.connecting, UI.pt.connecting, UI.en.connecting] as string[],
+    );
     return page;
   }
 
@@ -129,7 +136,9 @@ describe('content AU pages under a real cmi5 launch @browser', function () {
     for (const [i, q] of key.questions.entries()) for (const o of i < 3 ? wrong(q) : q.correct) await page.check(`#${q.id}-o${o + 1}`);
     await page.click('button[type="submit"]');
     await page.waitForSelector('#au-result:not([hidden])');
-    expect(await page.textContent('#au-result-text')).to.contain(UI.en.failed).and.contain(UI.en.recorded);
+    expect(await page.textContent('#au-result-text'))
+      .to.contain(UI.en.failed)
+      .and.contain(UI.en.recorded);
     expect((await progress()).satisfied).to.equal(false);
     await Promise.all([page.waitForURL((u) => u.href.startsWith(BASE)), page.click('[data-au-action="exit"]')]);
     await page.close();
@@ -138,7 +147,9 @@ describe('content AU pages under a real cmi5 launch @browser', function () {
     for (const q of key.questions) for (const o of q.correct) await page.check(`#${q.id}-o${o + 1}`);
     await page.click('button[type="submit"]');
     await page.waitForSelector('#au-result:not([hidden])');
-    expect(await page.textContent('#au-result-text')).to.contain(UI.en.passed).and.contain(UI.en.recorded);
+    expect(await page.textContent('#au-result-text'))
+      .to.contain(UI.en.passed)
+      .and.contain(UI.en.recorded);
     expect(describeViolations(await seriousViolations(page))).to.equal('');
     await Promise.all([page.waitForURL((u) => u.href.startsWith(BASE)), page.click('[data-au-action="exit"]')]);
     await page.close();

@@ -7,7 +7,10 @@ import { UI } from '../../content/runtime/strings';
 import { builtFixture, builtLibrary } from './library';
 import { describeViolations, dirServer, launchBrowser, seriousViolations, type StaticServer } from './browser';
 
-const auKeys = (dir: string) => readdirSync(dir).filter((d) => existsSync(path.join(dir, d, 'index.html'))).sort();
+const auKeys = (dir: string) =>
+  readdirSync(dir)
+    .filter((d) => existsSync(path.join(dir, d, 'index.html')))
+    .sort();
 
 describe('content AU pages in headless Chromium @browser', function () {
   this.timeout(300_000);
@@ -121,7 +124,10 @@ describe('content AU pages in headless Chromium @browser', function () {
     const phone = await browser.newContext({ viewport: { width: 360, height: 640 }, isMobile: true, hasTouch: true });
     const page = await phone.newPage();
     const c = (await builtLibrary()).courses[0] ?? (await builtFixture()).courses[0];
-    for (const [root, slug] of [['fixture', fixtureSlug], ['library', c.slug]] as const) {
+    for (const [root, slug] of [
+      ['fixture', fixtureSlug],
+      ['library', c.slug],
+    ] as const) {
       for (const au of ['lesson-1', 'assessment']) {
         await open(root, slug, au, page);
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);

@@ -67,7 +67,11 @@ describe('content build: packages', function () {
       const result = await validateXML({ xml: [{ fileName: 'cmi5.xml', contents: xml }], schema: [XSD] });
       expect(result.valid, `${c.slug}: ${result.rawOutput}`).to.equal(true);
 
-      const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (n) => ['block', 'au', 'langstring', 'meta:credit'].includes(n) }).parse(xml);
+      const doc = new XMLParser({
+        ignoreAttributes: false,
+        attributeNamePrefix: '',
+        isArray: (n) => ['block', 'au', 'langstring', 'meta:credit'].includes(n),
+      }).parse(xml);
       const course = doc.courseStructure.course;
       expect(course.id).to.equal(c.id);
       expect(course['meta:courseMeta']['meta:tiers']).to.equal(c.tiers.join(' '));
@@ -143,14 +147,48 @@ describe('content build: authoring format', function () {
     }
     const rewrite = (file: string, f: (s: string) => string) => writeFileSync(file, f(readFileSync(file, 'utf8')));
     const cases: Array<[string, (dir: string) => void, RegExp]> = [
-      ['a question without a correct option', (d) => rewrite(path.join(d, 'en', 'assessment.yaml'), (s) => s.replace('    correct: true\n', '')), /en[/\\]assessment\.yaml: (questions\.0\.options: no option is marked correct|q1: options or correct answers differ)/],
-      ['a single-choice question with two correct options', (d) => rewrite(path.join(d, 'es', 'assessment.yaml'), (s) => s.replace("feedback: 'No: un PDF escaneado no es reutilizable.'", "correct: true\n    feedback: 'No: un PDF escaneado no es reutilizable.'")), /es[/\\]assessment\.yaml: questions\.0\.options: several correct options/],
+      [
+        'a question without a correct option',
+        (d) => rewrite(path.join(d, 'en', 'assessment.yaml'), (s) => s.replace('    correct: true\n', '')),
+        /en[/\\]assessment\.yaml: (questions\.0\.options: no option is marked correct|q1: options or correct answers differ)/,
+      ],
+      [
+        'a single-choice question with two correct options',
+        (d) =>
+          rewrite(path.join(d, 'es', 'assessment.yaml'), (s) =>
+            s.replace(
+              "feedback: 'No: un PDF escaneado no es reutilizable.'",
+              "correct: true\n    feedback: 'No: un PDF escaneado no es reutilizable.'",
+            ),
+          ),
+        /es[/\\]assessment\.yaml: questions\.0\.options: several correct options/,
+      ],
       ['a lesson missing in one language', (d) => rmSync(path.join(d, 'en', 'lesson-3.md')), /en[/\\]lesson-3\.md: missing/],
-      ['a lesson without front matter', (d) => rewrite(path.join(d, 'en', 'lesson-2.md'), (s) => s.replace(/^---[\s\S]*?---\n/, '')), /en[/\\]lesson-2\.md: must start with a "---" front matter/],
-      ['a level-1 heading in a lesson', (d) => rewrite(path.join(d, 'es', 'lesson-1.md'), (s) => s.replace('## Qué es', '# Qué es')), /lesson-1\.md: use "##" and "###" headings/],
-      ['an unknown tier', (d) => rewrite(path.join(d, 'course.yaml'), (s) => s.replace('tiers: [all, technical]', 'tiers: [everyone]')), /course\.yaml: tiers\.0: /],
-      ['a slug that does not match its folder', (d) => rewrite(path.join(d, 'course.yaml'), (s) => s.replace('slug: sample-open-data', 'slug: other')), /does not match the folder name/],
-      ['question ids out of order', (d) => rewrite(path.join(d, 'es', 'assessment.yaml'), (s) => s.replace('- id: q2', '- id: q9')), /questions\.1\.id: expected q2/],
+      [
+        'a lesson without front matter',
+        (d) => rewrite(path.join(d, 'en', 'lesson-2.md'), (s) => s.replace(/^---[\s\S]*?---\n/, '')),
+        /en[/\\]lesson-2\.md: must start with a "---" front matter/,
+      ],
+      [
+        'a level-1 heading in a lesson',
+        (d) => rewrite(path.join(d, 'es', 'lesson-1.md'), (s) => s.replace('## Qué es', '# Qué es')),
+        /lesson-1\.md: use "##" and "###" headings/,
+      ],
+      [
+        'an unknown tier',
+        (d) => rewrite(path.join(d, 'course.yaml'), (s) => s.replace('tiers: [all, technical]', 'tiers: [everyone]')),
+        /course\.yaml: tiers\.0: /,
+      ],
+      [
+        'a slug that does not match its folder',
+        (d) => rewrite(path.join(d, 'course.yaml'), (s) => s.replace('slug: sample-open-data', 'slug: other')),
+        /does not match the folder name/,
+      ],
+      [
+        'question ids out of order',
+        (d) => rewrite(path.join(d, 'es', 'assessment.yaml'), (s) => s.replace('- id: q2', '- id: q9')),
+        /questions\.1\.id: expected q2/,
+      ],
     ];
     for (const [what, edit, message] of cases) {
       it(what, () => {

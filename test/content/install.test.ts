@@ -83,13 +83,18 @@ describe('content library: install into the catalog', function () {
 
   it('serves each built package as a zip download, and 404 for unknown names', async () => {
     const agent = supertest(lms.app);
-    const manifest = JSON.parse(readFileSync(path.join(buildDir, 'manifest.json'), 'utf8')) as { courses: Array<{ slug: string; sha256: string; zip: string }> };
+    const manifest = JSON.parse(readFileSync(path.join(buildDir, 'manifest.json'), 'utf8')) as {
+      courses: Array<{ slug: string; sha256: string; zip: string }>;
+    };
     const c = manifest.courses[0];
-    const res = await agent.get(`/catalog/library/${c.slug}.zip`).buffer(true).parse((r, cb) => {
-      const chunks: Buffer[] = [];
-      r.on('data', (d: Buffer) => chunks.push(d));
-      r.on('end', () => cb(null, Buffer.concat(chunks)));
-    });
+    const res = await agent
+      .get(`/catalog/library/${c.slug}.zip`)
+      .buffer(true)
+      .parse((r, cb) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (d: Buffer) => chunks.push(d));
+        r.on('end', () => cb(null, Buffer.concat(chunks)));
+      });
     expect(res.status).to.equal(200);
     expect(res.headers['content-type']).to.equal('application/zip');
     expect(res.headers['content-disposition']).to.equal(`attachment; filename="${c.slug}.zip"`);
