@@ -221,34 +221,42 @@ export class CertificatesService {
     return this.d.signer.sign(unsigned, { reason: `${content.title} — ${content.code}`, contact: this.issuer.verifyUrl(content.code), signingTime });
   }
 
-  /** PDF first, then the record that makes it visible: a crash in between leaves nothing half-issued. */
+  /**
+   * PDF first, then the LRS statement, then the record that makes the certificate visible: a
+   * crash in between leaves nothing half-issued, and a retry completes it under the same code.
+   */
   private async store(built: Awaited<ReturnType<CertificatesService['build']>>, user: SessionUser): Promise<CertificateDoc> {
     const { models } = this.d;
-    const doc = { ...built.doc };
-    try {
-      await models.pdfs.create({ _id: doc._id, pdf: built.pdf });
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-      // Another worker finished this code first: describe its PDF, not ours.
-      const theirs = await models.pdfs.findById(doc._id).lean();
-      const pdf = Buffer.from(theirs!.pdf.buffer ?? theirs!.pdf);
-      doc.pdfSha256 = createHash('sha256').update(pdf).digest('hex');
-      doc.pdfBytes = pdf.length;
-    }
+    const doc: CertificateDoc = { ...built.doc };
+    const storePdf = async () => {
+      try {
+        await models.pdfs.create({ _id: doc._id, pdf: built.pdf });
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+        // Another worker finished this code first: describe its PDF, not ours.
+        const pdf = await this.pdf(doc._id);
+        doc.pdfSha256 = createHash('sha256').update(pdf).digest('hex');
+        doc.pdfBytes = pdf.length;
+      }
+    };
+    // Independent writes, done together; the certificate record waits for both.
+    const [, statementId] = await Promise.all([storePdf(), this.emitStatement(doc, user)]);
+    if (statementId) doc.xapiStatementId = statementId;
     try {
       await models.certificates.create(doc);
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
       return (await models.certificates.findById(doc._id).lean<CertificateDoc>())!;
     }
-    const stored = (await models.certificates.findById(doc._id).lean<CertificateDoc>())!;
-    await this.emitStatement(stored, user);
-    return stored;
+    return doc;
   }
 
-  /** Issuing is recorded in the LRS; a failing LRS does not undo a certificate already signed. */
-  private async emitStatement(cert: CertificateDoc, user: SessionUser): Promise<void> {
-    if (!this.d.services.has('lrs.statements')) return;
+  /**
+   * Issuing is recorded in the LRS under an id derived from the code (a retry re-sends the same
+   * statement, which the LRS accepts once). A failing LRS does not block a signed certificate.
+   */
+  private async emitStatement(cert: CertificateDoc, user: SessionUser): Promise<string | undefined> {
+    if (!this.d.services.has('lrs.statements')) return undefined;
     const id = uuidFrom(`certificate:${cert._id}`);
     const statement = {
       id,
@@ -265,10 +273,10 @@ export class CertificatesService {
     };
     try {
       await this.d.services.get('lrs.statements').storeAsSystem([statement]);
-      await this.d.models.certificates.updateOne({ _id: cert._id }, { $set: { xapiStatementId: id } });
-      cert.xapiStatementId = id;
+      return id;
     } catch (err) {
       this.d.log.error({ err, code: cert._id }, 'certificate issued but its xAPI statement was not stored');
+      return undefined;
     }
   }
 

@@ -3,7 +3,9 @@
  * output intent, XMP metadata) with pdfkit. The QR code is drawn as vector squares so it stays
  * sharp in print and adds only a few hundred bytes.
  */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import * as fontkit from 'fontkit';
 import PDFDocument from 'pdfkit';
 import QRCode from 'qrcode';
 import { ROOT } from '../../core/config';
@@ -12,6 +14,26 @@ import { fill, type CertificateTemplate } from './templates';
 const FONT_DIR = path.join(ROOT, 'certificates', 'fonts');
 const FONT_REGULAR = path.join(FONT_DIR, 'DejaVuSans-Latin.ttf');
 const FONT_BOLD = path.join(FONT_DIR, 'DejaVuSans-Bold-Latin.ttf');
+
+/**
+ * Parsed once per process and shared by every document: pdfkit would otherwise re-parse the
+ * font and its OpenType tables for each certificate, which was most of the rendering time.
+ * Each document still embeds its own subset of the glyphs it uses.
+ */
+let fonts: { regular: fontkit.Font; bold: fontkit.Font } | undefined;
+function sharedFonts() {
+  return (fonts ??= { regular: openFont(FONT_REGULAR), bold: openFont(FONT_BOLD) });
+}
+
+function openFont(file: string): fontkit.Font {
+  const font = fontkit.create(readFileSync(file));
+  // fontkit caches each glyph with the characters it was first looked up for. A glyph first met
+  // as a part of another (N inside Ñ, while subsetting) would be cached with none, and later
+  // documents would lose it from their text layer. Meeting every character once, here, first
+  // gives every glyph its own characters.
+  font.layout(String.fromCodePoint(...font.characterSet));
+  return font;
+}
 
 export interface CertificateContent {
   kind: 'course' | 'path';
@@ -27,12 +49,20 @@ export interface CertificateContent {
   verifyUrl: string;
 }
 
+// Intl formatters are costly to build and immutable: one per language.
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+const numberFormats = new Map<string, Intl.NumberFormat>();
+
 export function formatDate(d: Date, lang: string): string {
-  return new Intl.DateTimeFormat(lang, { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }).format(d);
+  let f = dateFormats.get(lang);
+  if (!f) dateFormats.set(lang, (f = new Intl.DateTimeFormat(lang, { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' })));
+  return f.format(d);
 }
 
 export function formatHours(h: number, lang: string): string {
-  return new Intl.NumberFormat(lang, { maximumFractionDigits: 1 }).format(h);
+  let f = numberFormats.get(lang);
+  if (!f) numberFormats.set(lang, (f = new Intl.NumberFormat(lang, { maximumFractionDigits: 1 })));
+  return f.format(h);
 }
 
 /** Groups the code in fours for people who copy it by hand. */
@@ -40,13 +70,18 @@ export function groupCode(code: string): string {
   return code.replace(/(.{4})(?=.)/g, '$1 ');
 }
 
-export async function renderCertificatePdf(tpl: CertificateTemplate, c: CertificateContent): Promise<Buffer> {
+export async function renderCertificatePdf(tpl: CertificateTemplate, content: CertificateContent): Promise<Buffer> {
+  // Names typed on some systems arrive decomposed (e + combining accent); the font subset has precomposed letters.
+  const c = { ...content, learnerName: content.learnerName.normalize('NFC'), title: content.title.normalize('NFC'), institution: content.institution.normalize('NFC') };
   const texts = tpl.texts[c.language];
+  const { regular, bold } = sharedFonts();
   const L = tpl.layout;
   const doc = new PDFDocument({
     size: 'A4',
     layout: 'landscape',
     margin: 0,
+    // Our font as the default, so pdfkit does not load Helvetica's metrics for nothing.
+    font: regular as never,
     pdfVersion: '1.7',
     subset: 'PDF/A-2b',
     tagged: false,
@@ -69,8 +104,8 @@ export async function renderCertificatePdf(tpl: CertificateTemplate, c: Certific
     doc.on('error', reject);
   });
 
-  doc.registerFont('regular', FONT_REGULAR);
-  doc.registerFont('bold', FONT_BOLD);
+  doc.registerFont('regular', regular as never);
+  doc.registerFont('bold', bold as never);
   const W = doc.page.width;
   const H = doc.page.height;
   const m = L.margin;

@@ -12,8 +12,14 @@ import { SignPdf } from '@signpdf/signpdf';
 import { Signer, SUBFILTER_ADOBE_PKCS7_DETACHED } from '@signpdf/utils';
 import type { PdfSigningIdentity } from './signing-keys';
 
-/** Room for the CMS blob: signer certificate + a typical 2–3 certificate chain. */
-const SIGNATURE_LENGTH = 8192;
+/**
+ * Room reserved for the CMS blob (written as hex, so it costs twice this in the file): the
+ * certificates it embeds plus ~1.5 KB for signer info, attributes and the RSA-4096 worst case.
+ */
+function signatureLength(id: PdfSigningIdentity): number {
+  const certBytes = id.certificates.reduce((n, c) => n + forge.asn1.toDer(forge.pki.certificateToAsn1(c)).length(), 0);
+  return Math.ceil((certBytes + 1536) / 512) * 512;
+}
 
 // DER prefix of a SHA-256 DigestInfo (RFC 8017 §9.2): RSASSA-PKCS1-v1_5 signs prefix + digest.
 const SHA256_DIGEST_INFO = Buffer.from('3031300d060960864801650304020105000420', 'hex');
@@ -50,12 +56,14 @@ class IdentitySigner extends Signer {
 export class PdfSigner {
   private readonly signer: IdentitySigner;
   private readonly signpdf = new SignPdf();
+  private readonly length: number;
 
   constructor(
     private readonly identity: PdfSigningIdentity,
     private readonly location: string,
   ) {
     this.signer = new IdentitySigner(identity);
+    this.length = signatureLength(identity);
   }
 
   async sign(pdf: Buffer, opts: { reason: string; contact: string; signingTime: Date }): Promise<Buffer> {
@@ -66,7 +74,7 @@ export class PdfSigner {
       name: this.identity.signerName,
       location: this.location,
       signingTime: opts.signingTime,
-      signatureLength: SIGNATURE_LENGTH,
+      signatureLength: this.length,
       subFilter: SUBFILTER_ADOBE_PKCS7_DETACHED,
       appName: 'LMS-certificates',
     });
