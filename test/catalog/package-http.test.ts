@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -98,6 +99,23 @@ describe('catalog: package admin pages and AU content over HTTP', function () {
       .expect(400);
     expect(none.text).to.include('Elija un paquete');
     expect(await counts()).to.deep.equal(before);
+  });
+
+  it('stops an upload over CATALOG_MAX_PACKAGE_MB while receiving it (413), storing nothing', async () => {
+    const small = await testApp({ plugins: [accountsPlugin, lrsPlugin, catalogPlugin], env: { CATALOG_MAX_PACKAGE_MB: '0.01' } });
+    try {
+      const a = await makeUser(small, { role: 'admin' });
+      const agent = await signIn(small, a.email, a.password);
+      const zip = await validZip(dir, 'large.zip', { id: `${COURSE}/large` }, [
+        { name: 'media.bin', data: randomBytes(64 * 1024), compress: false },
+      ]);
+      const res = await upload(agent, zip, await token(agent)).expect(413);
+      expect(res.text).to.include('CATALOG_MAX_PACKAGE_MB');
+      expect(await small.db.db!.collection('catalog_courses').countDocuments({})).to.equal(0);
+      expect(await small.db.db!.collection('catalog_packages.files').countDocuments({})).to.equal(0);
+    } finally {
+      await small.close();
+    }
   });
 
   it('requires the CSRF token and the catalog:manage permission for uploads', async () => {

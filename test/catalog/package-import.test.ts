@@ -454,6 +454,19 @@ describe('catalog: cmi5 package import', function () {
       );
     });
 
+    it('an entry whose data does not match its CRC-32 (damaged after validation passed)', async () => {
+      const zip = await writeZip(
+        path.join(dir, 'crc.zip'),
+        [
+          { name: 'cmi5.xml', data: courseXml({ id: `${COURSE}/crc` }) },
+          { name: 'index.html', data: 'x' },
+          { name: 'media/clip.bin', data: 'PAYLOAD-0123456789', compress: false },
+        ],
+        { rename: [['PAYLOAD-0123456789', 'PAYLOAD-0123456780']] },
+      );
+      await rejects(zip, 400, /CRC-32.*at zip entry "media\/clip\.bin"/);
+    });
+
     it('left nothing behind after all the rejections', async () => {
       const c = await counts();
       const versions = await lms.db.db!.collection('catalog_course_versions').find({}).toArray();

@@ -38,7 +38,11 @@ export async function receiveUpload(
     const received = await new Promise<{ filePath: string; originalName: string } | null>((resolve, reject) => {
       let bb: busboy.Busboy;
       try {
-        bb = busboy({ headers: req.headers, limits: { files: 1, fields: 20, fieldSize: 64 * 1024, fileSize: opts.maxBytes } });
+        // busboy flags a file that reaches its limit exactly: the limit is one byte past the largest accepted size.
+        bb = busboy({
+          headers: req.headers,
+          limits: { files: 1, fields: 20, fieldSize: 64 * 1024, fileSize: Math.floor(opts.maxBytes) + 1 },
+        });
       } catch (err) {
         return reject(new HttpError(400, `Malformed upload: ${(err as Error).message}`));
       }

@@ -3,7 +3,8 @@
  * a time: nothing but cmi5.xml is ever held in memory. Every entry is checked before anything is
  * stored, so a rejected package leaves nothing behind.
  */
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
+import { crc32 } from 'node:zlib';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { PackageError, packageError, type Problem } from './package-error';
 
@@ -148,7 +149,24 @@ export async function eachZipFile(filePath: string, store: (name: string, body: 
     for await (const entry of zip.eachEntry()) {
       const name = entryName(entry);
       if (name.endsWith('/')) continue;
-      await store(name, await zip.openReadStreamPromise(entry));
+      // yauzl checks sizes but not checksums: a damaged entry must not be stored as if it were fine.
+      let crc = 0;
+      const check = new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          crc = crc32(chunk, crc);
+          cb(null, chunk);
+        },
+        flush(cb) {
+          cb(
+            crc >>> 0 === entry.crc32 >>> 0
+              ? null
+              : packageError(RULE, `zip entry "${name}"`, 'its data does not match its CRC-32 checksum (damaged archive)', 400),
+          );
+        },
+      });
+      const data = await zip.openReadStreamPromise(entry);
+      data.on('error', (err) => check.destroy(err));
+      await store(name, data.pipe(check));
     }
   } finally {
     zip.close();
