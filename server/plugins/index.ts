@@ -2,9 +2,10 @@ import type { Plugin } from '../core/plugin';
 import { accountsPlugin } from './accounts';
 import { lrsPlugin } from './lrs';
 import { catalogPlugin } from './catalog';
+import { certificatesPlugin } from './certificates';
 
 /**
  * Every plugin this server knows, listed explicitly (no magic file discovery). The loader
  * orders them by their declared dependencies; PLUGINS chooses which are enabled.
  */
-export const allPlugins: Plugin[] = [accountsPlugin, lrsPlugin, catalogPlugin];
+export const allPlugins: Plugin[] = [accountsPlugin, lrsPlugin, catalogPlugin, certificatesPlugin];
