@@ -11,7 +11,7 @@ import { DocumentsService } from './documents.service';
 import { cors, prepare } from './http/pipeline';
 import { lrsCommands } from './commands';
 import { adminRoutes, xapiRoutes } from './routes';
-import { attachmentModel, statementModel } from './statement.model';
+import { attachmentModel, statementBodyModel, statementModel } from './statement.model';
 import { StatementsService } from './statements.service';
 import { actor, ifiKey } from './validate/actor';
 import { iri } from './validate/primitives';
@@ -33,11 +33,11 @@ export const lrsPlugin: Plugin = {
   },
 
   async register(ctx) {
-    const models = [statementModel(ctx.db), attachmentModel(ctx.db), activityModel(ctx.db), documentModel(ctx.db), credentialModel(ctx.db)];
+    const models = [statementModel(ctx.db), statementBodyModel(ctx.db), attachmentModel(ctx.db), activityModel(ctx.db), documentModel(ctx.db), credentialModel(ctx.db)];
     await Promise.all(models.map((m) => m.init()));
     const credentials = new CredentialsService(credentialModel(ctx.db), ctx.config.baseUrl);
     const activities = new ActivitiesService(activityModel(ctx.db));
-    const statements = new StatementsService(statementModel(ctx.db), attachmentModel(ctx.db), activities, ctx.hooks);
+    const statements = new StatementsService(statementModel(ctx.db), statementBodyModel(ctx.db), attachmentModel(ctx.db), activities, ctx.hooks);
     const documents = new DocumentsService(documentModel(ctx.db));
 
     const system = credentials.system();

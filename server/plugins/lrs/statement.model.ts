@@ -1,8 +1,10 @@
 /**
  * Statements as Learning Locker stores them: one wrapper document per statement whose `_id` is
- * the statement id (GET by id is an `_id` lookup), the statement itself kept as its JSON text so
- * it round-trips exactly (extension keys with `.` or `$`, nested arrays, language maps), and the
- * fields GET /statements filters on pre-extracted next to it, each with the index that serves it.
+ * the statement id (GET by id is an `_id` lookup) with the fields GET /statements filters on
+ * pre-extracted, each with the index that serves it. The statement itself is kept as its JSON
+ * text, so it round-trips exactly (extension keys with `.` or `$`, nested arrays, language maps),
+ * in a body document with the same `_id`: on the embedded engine every filter scans the wrappers,
+ * and keeping the bulky text out of them makes that scan several times cheaper.
  */
 import { Schema, type Connection, type Model } from 'mongoose';
 
@@ -22,8 +24,6 @@ export interface MatchFields {
 
 export interface StatementDoc extends MatchFields {
   _id: string;
-  /** The statement as returned by the LRS, as JSON text. */
-  raw: string;
   /** Hash of the statement minus what the spec lets an LRS change: equal hash = same statement. */
   hash: string;
   stored: Date;
@@ -51,7 +51,6 @@ const matchFields = {
 const schema = new Schema<StatementDoc>(
   {
     _id: String,
-    raw: { type: String, required: true },
     hash: { type: String, required: true },
     stored: { type: Date, required: true },
     timestamp: { type: Date, required: true },
@@ -81,6 +80,17 @@ schema.index({ 'refs.activity': 1 });
 schema.index({ 'refs.reg': 1 });
 schema.index({ 'refs.relAgents': 1 });
 schema.index({ 'refs.relActs': 1 });
+
+/** The statement as returned by the LRS, as JSON text; `_id` = the statement id. */
+export interface StatementBodyDoc {
+  _id: string;
+  raw: string;
+}
+
+const bodySchema = new Schema<StatementBodyDoc>({ _id: String, raw: { type: String, required: true } }, { collection: 'lrs_statement_bodies', versionKey: false });
+
+export const statementBodyModel = (db: Connection): Model<StatementBodyDoc> =>
+  (db.models.LrsStatementBody as Model<StatementBodyDoc>) ?? db.model<StatementBodyDoc>('LrsStatementBody', bodySchema);
 
 export interface AttachmentDoc {
   _id: string; // sha2 of the content: equal content is stored once

@@ -9,7 +9,10 @@ import { HttpError } from '../../core/errors';
 import type { Hooks } from '../../core/services';
 import type { LrsCredential, StoredStatement, XapiStatement } from '../../core/contracts/lrs';
 import { isDuplicateKey } from '../../core/db/connect';
-import type { AttachmentDoc, MatchFields, StatementDoc } from './statement.model';
+import type { AttachmentDoc, MatchFields, StatementBodyDoc, StatementDoc } from './statement.model';
+
+/** A statement's index fields together with its text, as the service hands them around. */
+export type StoredDoc = StatementDoc & { raw: string };
 import { comparisonHash, matchFields, normaliseStatement } from './statement-fields';
 import { verifySignature } from './signature';
 import { SIGNATURE_USAGE } from './validate/parts';
@@ -51,6 +54,7 @@ export const MAX_LIMIT = 500;
 export class StatementsService {
   constructor(
     private readonly statements: Model<StatementDoc>,
+    private readonly bodies: Model<StatementBodyDoc>,
     private readonly attachments: Model<AttachmentDoc>,
     private readonly activities: ActivitiesService,
     private readonly hooks: Hooks,
@@ -75,7 +79,7 @@ export class StatementsService {
     if (opts.parts?.size) await this.saveParts(opts.parts);
 
     const stored = new Date();
-    const docs: StatementDoc[] = [];
+    const docs: StoredDoc[] = [];
     for (const s of received) docs.push(await this.wrap(s, stored, opts));
 
     const fresh = await this.insertAll(docs);
@@ -85,33 +89,38 @@ export class StatementsService {
   }
 
   /** Inserts, then resolves duplicates: same content is an idempotent retry, different content is 409. */
-  private async insertAll(docs: StatementDoc[]): Promise<Set<string>> {
-    const fresh = new Set(docs.map((d) => d._id));
+  private async insertAll(docs: StoredDoc[]): Promise<Set<string>> {
+    // Bodies first: a wrapper (what queries find) must never exist without its body.
+    const bodyDup = await this.insertIgnoringDuplicates(this.bodies, docs.map((d) => ({ _id: d._id, raw: d.raw })));
+    const dupIdx = await this.insertIgnoringDuplicates(this.statements, docs.map(({ raw: _raw, ...w }) => w));
+    const fresh = new Set(docs.filter((_, i) => !dupIdx.has(i)).map((d) => d._id));
+    for (const i of dupIdx) {
+      const existing = await this.statements.findById(docs[i]._id, { hash: 1 }).lean();
+      if (existing && existing.hash !== docs[i].hash) {
+        // Undo this batch's new statements so a rejected batch leaves nothing behind.
+        for (const id of fresh) await this.statements.deleteOne({ _id: id });
+        for (const [j, d] of docs.entries()) if (fresh.has(d._id) && !bodyDup.has(j)) await this.bodies.deleteOne({ _id: d._id });
+        throw new HttpError(409, `statement ${docs[i]._id} already exists with different content`, { details: { field: 'id' } });
+      }
+    }
+    // A body left by an earlier attempt that failed before its wrapper was written is replaced.
+    for (const [j, d] of docs.entries()) if (fresh.has(d._id) && bodyDup.has(j)) await this.bodies.replaceOne({ _id: d._id }, { _id: d._id, raw: d.raw });
+    return fresh;
+  }
+
+  /** insertMany that tolerates duplicate keys; returns the indexes that were duplicates. */
+  private async insertIgnoringDuplicates<T>(model: Model<T>, docs: unknown[]): Promise<Set<number>> {
     try {
-      await this.statements.insertMany(docs, { ordered: false, rawResult: false, lean: true });
-      return fresh;
+      await model.insertMany(docs as T[], { ordered: false, lean: true });
+      return new Set();
     } catch (err) {
-      const writeErrors = (err as { writeErrors?: Array<{ index?: number; err?: { index?: number; code?: number }; code?: number }> }).writeErrors;
-      if (!isDuplicateKey(err) && !writeErrors?.length) throw err;
-      const dupIdx = (writeErrors ?? []).map((w) => w.index ?? w.err?.index).filter((i): i is number => i !== undefined);
-      if ((writeErrors ?? []).some((w) => (w.code ?? w.err?.code) !== 11000)) {
-        await this.statements.deleteMany({ _id: { $in: docs.filter((_, i) => !dupIdx.includes(i)).map((d) => d._id) } });
-        throw err;
-      }
-      for (const i of dupIdx) fresh.delete(docs[i]._id);
-      for (const i of dupIdx) {
-        const existing = await this.statements.findById(docs[i]._id, { hash: 1 }).lean();
-        if (existing && existing.hash !== docs[i].hash) {
-          // Undo this batch's new statements so a rejected batch leaves nothing behind.
-          for (const id of fresh) await this.statements.deleteOne({ _id: id });
-          throw new HttpError(409, `statement ${docs[i]._id} already exists with different content`, { details: { field: 'id' } });
-        }
-      }
-      return fresh;
+      const writeErrors = (err as { writeErrors?: Array<{ index?: number; err?: { index?: number; code?: number }; code?: number }> }).writeErrors ?? [];
+      if (!writeErrors.length || writeErrors.some((w) => (w.code ?? w.err?.code) !== 11000)) throw err;
+      return new Set(writeErrors.map((w) => (w.index ?? w.err?.index) as number));
     }
   }
 
-  private async wrap(received: Obj, stored: Date, opts: StoreOptions): Promise<StatementDoc> {
+  private async wrap(received: Obj, stored: Date, opts: StoreOptions): Promise<StoredDoc> {
     const s = normaliseStatement(received);
     const hash = comparisonHash(s);
     const full: Obj = { ...s };
@@ -143,7 +152,7 @@ export class StatementsService {
       ...fields,
       ...(refs.length ? { refs } : {}),
       ...(att.length ? { att } : {}),
-    } as StatementDoc;
+    } as StoredDoc;
   }
 
   /** Every attachment without a fileUrl needs its content as a part; every part needs its attachment. */
@@ -187,7 +196,7 @@ export class StatementsService {
     }
   }
 
-  private async afterInsert(docs: StatementDoc[], credential: LrsCredential): Promise<void> {
+  private async afterInsert(docs: StoredDoc[], credential: LrsCredential): Promise<void> {
     const statements = docs.map((d) => JSON.parse(d.raw) as Obj);
     const targets = docs.filter((d) => d.voiding).map((d, _i) => String(((JSON.parse(d.raw) as Obj).object as Obj).id).toLowerCase());
     for (const id of targets) await this.statements.updateOne({ _id: id, voiding: false }, { $set: { voided: true } });
@@ -206,10 +215,17 @@ export class StatementsService {
   }
 
   /** One statement by id: `voided` chooses statementId (must not be voided) or voidedStatementId (must be). */
-  async getOne(id: string, voided: boolean, credentialId?: string): Promise<StatementDoc | undefined> {
+  async getOne(id: string, voided: boolean, credentialId?: string): Promise<StoredDoc | undefined> {
     const doc = await this.statements.findById(id.toLowerCase()).lean();
     if (!doc || doc.voided !== voided || (credentialId && doc.cred !== credentialId)) return undefined;
-    return doc;
+    const body = await this.bodies.findById(doc._id).lean();
+    return body ? { ...doc, raw: body.raw } : undefined;
+  }
+
+  /** Bodies by `_id` (one lookup each: on the embedded engine only `{_id: value}` uses an index). */
+  private async withBodies(docs: StatementDoc[]): Promise<StoredDoc[]> {
+    const bodies = await Promise.all(docs.map((d) => this.bodies.findById(d._id).lean()));
+    return docs.flatMap((d, i) => (bodies[i] ? [{ ...d, raw: bodies[i]!.raw }] : []));
   }
 
   /** The filter a GET /statements query becomes; exported for the benchmark's driver comparison. */
@@ -246,14 +262,14 @@ export class StatementsService {
   }
 
   /** One page of statements plus whether more follow. */
-  async query(q: StatementQuery): Promise<{ docs: StatementDoc[]; more: boolean }> {
+  async query(q: StatementQuery): Promise<{ docs: StoredDoc[]; more: boolean }> {
     const limit = q.limit > 0 && q.limit <= MAX_LIMIT ? q.limit : MAX_LIMIT;
     const docs = await this.statements
-      .find(StatementsService.filter(q), { raw: 1, stored: 1, att: 1 })
+      .find(StatementsService.filter(q), { stored: 1, att: 1 })
       .sort(StatementsService.sort(q))
       .limit(limit + 1)
       .lean();
-    return { docs: docs.slice(0, limit) as StatementDoc[], more: docs.length > limit };
+    return { docs: await this.withBodies(docs.slice(0, limit) as StatementDoc[]), more: docs.length > limit };
   }
 
   async attachmentsOf(docs: Pick<StatementDoc, 'att'>[]): Promise<AttachmentDoc[]> {

@@ -5,6 +5,7 @@ import { HttpError } from '../../../core/errors';
 import { MAX_LIMIT, type Part, type StatementQuery, type StatementsService } from '../statements.service';
 import { formatStatement, type Format } from '../statement-format';
 import type { StatementDoc } from '../statement.model';
+import type { StoredDoc } from '../statements.service';
 import { actor, ifiKey } from '../validate/actor';
 import { invalid, iri, isUuid, timestamp, type Obj } from '../validate/primitives';
 import { boundaryOf, buildMultipart, parseMultipart } from './multipart';
@@ -140,7 +141,7 @@ function languages(header: string | undefined): string[] {
     .map((l) => l.tag);
 }
 
-function send(res: Response, x: XapiContext, json: unknown, docs: StatementDoc[], withAttachments: boolean, svc: StatementsService): Promise<void> | void {
+function send(res: Response, x: XapiContext, json: unknown, docs: Array<StatementDoc | StoredDoc>, withAttachments: boolean, svc: StatementsService): Promise<void> | void {
   if (!withAttachments) {
     res.status(200).json(json);
     return;
