@@ -14,6 +14,15 @@ interface Bookmark {
   passed?: boolean;
 }
 
+// axios (inside @xapi/cmi5) reads document.cookie for an XSRF token whenever the LRS URL has the
+// page's host. In a sandboxed page (opaque origin) that read throws and every request would fail;
+// such a page has no cookies anyway, so it reads as empty.
+try {
+  void document.cookie;
+} catch {
+  Object.defineProperty(document, 'cookie', { configurable: true, get: () => '', set: () => undefined });
+}
+
 const config = JSON.parse(document.getElementById('au-config')!.textContent!) as {
   kind: 'lesson' | 'assessment';
   languages: UiLang[];

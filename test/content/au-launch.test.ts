@@ -21,141 +21,145 @@ const BASE = `http://127.0.0.1:${LMS_PORT}`;
 
 /**
  * A learner takes the sample course end to end through a real cmi5 launch: LMS, LRS and
- * catalog of this server; AU files from the stored package on a separate content origin with
- * the sandbox CSP; the page in Chromium doing the handshake with @xapi/cmi5.
+ * catalog of this server; the page in Chromium doing the handshake with @xapi/cmi5. AU files
+ * come from the stored package, either through the catalog's own sandboxed content route or
+ * from a separate CONTENT_ORIGIN (here a small server reading the same storage).
  */
-describe('content AU pages under a real cmi5 launch @browser', function () {
-  this.timeout(300_000);
-  let lms: LmsApp;
-  let http: Server;
-  let content: StaticServer;
-  let browser: Browser;
-  let courseId: string;
-  let registration: string;
-  let learner: Awaited<ReturnType<typeof makeUser>>;
-  let auIds: Record<string, string>;
+for (const separateOrigin of [false, true])
+  describe(`content AU pages under a real cmi5 launch (${separateOrigin ? 'CONTENT_ORIGIN' : 'catalog content route'}) @browser`, function () {
+    this.timeout(300_000);
+    let lms: LmsApp;
+    let http: Server;
+    let content: StaticServer;
+    let browser: Browser;
+    let courseId: string;
+    let registration: string;
+    let learner: Awaited<ReturnType<typeof makeUser>>;
+    let auIds: Record<string, string>;
 
-  before(async () => {
-    lms = await testApp({
-      plugins: [accountsPlugin, lrsPlugin, catalogPlugin],
-      env: {
-        BASE_URL: BASE,
-        CONTENT_ORIGIN: `http://127.0.0.1:${CONTENT_PORT}`,
-        CONTENT_BUILD_DIR: mkdtempSync(path.join(os.tmpdir(), 'content-launch-')),
-      },
+    before(async () => {
+      lms = await testApp({
+        plugins: [accountsPlugin, lrsPlugin, catalogPlugin],
+        env: {
+          BASE_URL: BASE,
+          ...(separateOrigin ? { CONTENT_ORIGIN: `http://127.0.0.1:${CONTENT_PORT}` } : {}),
+          CONTENT_BUILD_DIR: mkdtempSync(path.join(os.tmpdir(), 'content-launch-')),
+        },
+      });
+      http = lms.app.listen(LMS_PORT, '127.0.0.1');
+      const courses = lms.services.get('catalog.courses');
+      if (separateOrigin) {
+        content = await contentServer(async (urlPath) => {
+          const m = /^\/catalog\/content\/([^/]+)\/(.+)$/.exec(urlPath);
+          const f = m && (await courses.openContent(m[1], m[2]));
+          return f ? { size: f.file.size, body: () => f.body() } : null;
+        }, CONTENT_PORT);
+      }
+      const report = await installLibrary(lms, { src: FIXTURE_SRC });
+      courseId = report.courses[0].courseId;
+      learner = await makeUser(lms, { language: 'en', tier: 'all', level: 'local' });
+      registration = (await lms.services.get('catalog.paths').enrol(learner, courseId, 'path')).registration;
+      auIds = Object.fromEntries(['lesson-1', 'lesson-2', 'lesson-3', 'assessment'].map((k) => [k, `${courseId}/au/${k}`]));
+      browser = await launchBrowser();
     });
-    http = lms.app.listen(LMS_PORT, '127.0.0.1');
-    const courses = lms.services.get('catalog.courses');
-    content = await contentServer(async (urlPath) => {
-      const m = /^\/catalog\/content\/([^/]+)\/(.+)$/.exec(urlPath);
-      const f = m && (await courses.openContent(m[1], m[2]));
-      return f ? { size: f.file.size, body: () => f.body() } : null;
-    }, CONTENT_PORT);
-    const report = await installLibrary(lms, { src: FIXTURE_SRC });
-    courseId = report.courses[0].courseId;
-    learner = await makeUser(lms, { language: 'en', tier: 'all', level: 'local' });
-    registration = (await lms.services.get('catalog.paths').enrol(learner, courseId, 'path')).registration;
-    auIds = Object.fromEntries(['lesson-1', 'lesson-2', 'lesson-3', 'assessment'].map((k) => [k, `${courseId}/au/${k}`]));
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await content?.close();
-    await new Promise((r) => (http ? http.close(r) : r(undefined)));
-    await lms?.close();
-  });
-
-  async function launch(au: string): Promise<Page> {
-    const { url } = await lms.services.get('catalog.launch').launch(learner, registration, auIds[au]);
-    const page = await browser.newPage();
-    await page.goto(url);
-    await page.waitForFunction(
-      (connecting) => {
-        const s = document.getElementById('au-status')?.textContent ?? '';
-        return s.length > 0 && !connecting.includes(s);
-      },
-      [UI.es.connecting, UI.pt.connecting, UI.en.connecting] as string[],
-    );
-    return page;
-  }
-
-  const progress = async () => (await lms.services.get('catalog').progressOf(learner.id, [courseId]))[0];
-
-  it('handshake, learner language (en), completed on request, terminated and back to the LMS on exit', async () => {
-    const page = await launch('lesson-1');
-    expect(await page.textContent('#au-status')).to.equal(UI.en.connected);
-    expect(await page.evaluate(() => document.documentElement.lang)).to.equal('en');
-    expect(await page.textContent('h1')).to.equal('Lesson 1: publishing open data');
-    expect(describeViolations(await seriousViolations(page))).to.equal('');
-
-    await page.click('[data-au-action="complete"]');
-    await page.waitForFunction((msg) => document.getElementById('au-status')?.textContent === msg, UI.en.completedMsg);
-    await Promise.all([page.waitForURL((u) => u.href.startsWith(BASE)), page.click('[data-au-action="exit"]')]);
-    const p = await progress();
-    expect(p.status).to.not.equal('not-started');
-    await page.close();
-  });
-
-  it('bookmarks the section being read in the state API and resumes there on the next launch', async () => {
-    let page = await launch('lesson-2');
-    await page.evaluate(() => {
-      document.body.style.paddingBottom = '3000px'; // room to scroll the last section to the top
-      document.getElementById('au-s-2')!.scrollIntoView();
+    after(async () => {
+      await browser?.close();
+      await content?.close();
+      await new Promise((r) => (http ? http.close(r) : r(undefined)));
+      await lms?.close();
     });
-    await page.waitForTimeout(2500); // the page saves after a 1.5 s pause in reading
-    await Promise.all([page.waitForURL((u) => u.href.startsWith(BASE)), page.click('[data-au-action="exit"]')]);
-    await page.close();
 
-    page = await launch('lesson-2');
-    const heading = await page.textContent('#au-s-2');
-    expect(await page.textContent('#au-status')).to.equal(UI.en.resumed.replace('{section}', heading!));
-    expect(await page.evaluate(() => document.activeElement?.id)).to.equal('au-s-2');
-    await page.click('[data-au-action="complete"]');
-    await page.waitForFunction((msg) => document.getElementById('au-status')?.textContent === msg, UI.en.completedMsg);
-    // Leaving without "Exit" (tab closed): terminated goes out with keepalive on pagehide.
-    await page.close({ runBeforeUnload: true });
-    const state = async () =>
-      (await lms.services.get('catalog.launch').sessionsOf(learner.id))
-        .filter((x) => x.auId === auIds['lesson-2'])
-        .sort((a, b) => +b.launchedAt - +a.launchedAt)[0].state;
-    for (let i = 0; i < 50 && (await state()) !== 'terminated'; i++) await new Promise((r) => setTimeout(r, 100));
-    expect(await state()).to.equal('terminated');
+    async function launch(au: string): Promise<Page> {
+      const { url } = await lms.services.get('catalog.launch').launch(learner, registration, auIds[au]);
+      const page = await browser.newPage();
+      await page.goto(url);
+      await page.waitForFunction(
+        (connecting) => {
+          const s = document.getElementById('au-status')?.textContent ?? '';
+          return s.length > 0 && !connecting.includes(s);
+        },
+        [UI.es.connecting, UI.pt.connecting, UI.en.connecting] as string[],
+      );
+      return page;
+    }
+
+    const progress = async () => (await lms.services.get('catalog').progressOf(learner.id, [courseId]))[0];
+
+    it('handshake, learner language (en), completed on request, terminated and back to the LMS on exit', async () => {
+      const page = await launch('lesson-1');
+      expect(await page.textContent('#au-status')).to.equal(UI.en.connected);
+      expect(await page.evaluate(() => document.documentElement.lang)).to.equal('en');
+      expect(await page.textContent('h1')).to.equal('Lesson 1: publishing open data');
+      expect(describeViolations(await seriousViolations(page))).to.equal('');
+
+      await page.click('[data-au-action="complete"]');
+      await page.waitForFunction((msg) => document.getElementById('au-status')?.textContent === msg, UI.en.completedMsg);
+      await Promise.all([page.waitForURL((u) => u.href.startsWith(BASE)), page.click('[data-au-action="exit"]')]);
+      const p = await progress();
+      expect(p.status).to.not.equal('not-started');
+      await page.close();
+    });
+
+    it('bookmarks the section being read in the state API and resumes there on the next launch', async () => {
+      let page = await launch('lesson-2');
+      await page.evaluate(() => {
+        document.body.style.paddingBottom = '3000px'; // room to scroll the last section to the top
+        document.getElementById('au-s-2')!.scrollIntoView();
+      });
+      await page.waitForTimeout(2500); // the page saves after a 1.5 s pause in reading
+      await Promise.all([page.waitForURL((u) => u.href.startsWith(BASE)), page.click('[data-au-action="exit"]')]);
+      await page.close();
+
+      page = await launch('lesson-2');
+      const heading = await page.textContent('#au-s-2');
+      expect(await page.textContent('#au-status')).to.equal(UI.en.resumed.replace('{section}', heading!));
+      expect(await page.evaluate(() => document.activeElement?.id)).to.equal('au-s-2');
+      await page.click('[data-au-action="complete"]');
+      await page.waitForFunction((msg) => document.getElementById('au-status')?.textContent === msg, UI.en.completedMsg);
+      // Leaving without "Exit" (tab closed): terminated goes out with keepalive on pagehide.
+      await page.close({ runBeforeUnload: true });
+      const state = async () =>
+        (await lms.services.get('catalog.launch').sessionsOf(learner.id))
+          .filter((x) => x.auId === auIds['lesson-2'])
+          .sort((a, b) => +b.launchedAt - +a.launchedAt)[0].state;
+      for (let i = 0; i < 50 && (await state()) !== 'terminated'; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(await state()).to.equal('terminated');
+    });
+
+    it('assessment: failed then, in a new session, passed with a scaled score; the course is satisfied', async () => {
+      let page = await launch('lesson-3');
+      await page.click('[data-au-action="complete"]');
+      await page.waitForFunction((msg) => document.getElementById('au-status')?.textContent === msg, UI.en.completedMsg);
+      await Promise.all([page.waitForURL((u) => u.href.startsWith(BASE)), page.click('[data-au-action="exit"]')]);
+      await page.close();
+
+      page = await launch('assessment');
+      const key = JSON.parse((await page.textContent('.au-key'))!) as { questions: Array<{ id: string; correct: number[] }> };
+      const wrong = (q: { correct: number[] }) => [[0, 1, 2].find((x) => !q.correct.includes(x))!];
+      // 5 of 8 right = 0.625 < 0.75: failed
+      for (const [i, q] of key.questions.entries()) for (const o of i < 3 ? wrong(q) : q.correct) await page.check(`#${q.id}-o${o + 1}`);
+      await page.click('button[type="submit"]');
+      await page.waitForSelector('#au-result:not([hidden])');
+      expect(await page.textContent('#au-result-text'))
+        .to.contain(UI.en.failed)
+        .and.contain(UI.en.recorded);
+      expect((await progress()).satisfied).to.equal(false);
+      await Promise.all([page.waitForURL((u) => u.href.startsWith(BASE)), page.click('[data-au-action="exit"]')]);
+      await page.close();
+
+      page = await launch('assessment');
+      for (const q of key.questions) for (const o of q.correct) await page.check(`#${q.id}-o${o + 1}`);
+      await page.click('button[type="submit"]');
+      await page.waitForSelector('#au-result:not([hidden])');
+      expect(await page.textContent('#au-result-text'))
+        .to.contain(UI.en.passed)
+        .and.contain(UI.en.recorded);
+      expect(describeViolations(await seriousViolations(page))).to.equal('');
+      await Promise.all([page.waitForURL((u) => u.href.startsWith(BASE)), page.click('[data-au-action="exit"]')]);
+      await page.close();
+
+      const p = await progress();
+      expect(p.satisfied).to.equal(true);
+      expect(p.score).to.equal(1);
+    });
   });
-
-  it('assessment: failed then, in a new session, passed with a scaled score; the course is satisfied', async () => {
-    let page = await launch('lesson-3');
-    await page.click('[data-au-action="complete"]');
-    await page.waitForFunction((msg) => document.getElementById('au-status')?.textContent === msg, UI.en.completedMsg);
-    await Promise.all([page.waitForURL((u) => u.href.startsWith(BASE)), page.click('[data-au-action="exit"]')]);
-    await page.close();
-
-    page = await launch('assessment');
-    const key = JSON.parse((await page.textContent('.au-key'))!) as { questions: Array<{ id: string; correct: number[] }> };
-    const wrong = (q: { correct: number[] }) => [[0, 1, 2].find((x) => !q.correct.includes(x))!];
-    // 5 of 8 right = 0.625 < 0.75: failed
-    for (const [i, q] of key.questions.entries()) for (const o of i < 3 ? wrong(q) : q.correct) await page.check(`#${q.id}-o${o + 1}`);
-    await page.click('button[type="submit"]');
-    await page.waitForSelector('#au-result:not([hidden])');
-    expect(await page.textContent('#au-result-text'))
-      .to.contain(UI.en.failed)
-      .and.contain(UI.en.recorded);
-    expect((await progress()).satisfied).to.equal(false);
-    await Promise.all([page.waitForURL((u) => u.href.startsWith(BASE)), page.click('[data-au-action="exit"]')]);
-    await page.close();
-
-    page = await launch('assessment');
-    for (const q of key.questions) for (const o of q.correct) await page.check(`#${q.id}-o${o + 1}`);
-    await page.click('button[type="submit"]');
-    await page.waitForSelector('#au-result:not([hidden])');
-    expect(await page.textContent('#au-result-text'))
-      .to.contain(UI.en.passed)
-      .and.contain(UI.en.recorded);
-    expect(describeViolations(await seriousViolations(page))).to.equal('');
-    await Promise.all([page.waitForURL((u) => u.href.startsWith(BASE)), page.click('[data-au-action="exit"]')]);
-    await page.close();
-
-    const p = await progress();
-    expect(p.satisfied).to.equal(true);
-    expect(p.score).to.equal(1);
-  });
-});
