@@ -10,7 +10,7 @@ import { testRun } from '../setup';
 import { COURSE, courseXml, META, validZip, writeZip } from './fixtures/packages';
 
 describe('catalog: course:import and course:list commands', function () {
-  this.timeout(120_000);
+  this.timeout(240_000);
   let dir: string;
   const env = { ...process.env, MONGODB_URI: '', DB_NAME: `t_${randomBytes(5).toString('hex')}`, DATA_DIR: '', LOG_LEVEL: 'silent' };
 

@@ -13,7 +13,7 @@ import { csrfFrom, makeUser, signIn, testApp } from '../helpers';
 import { COURSE, courseXml, META, validZip, writeZip } from './fixtures/packages';
 
 describe('catalog: package admin pages and AU content over HTTP', function () {
-  this.timeout(60_000);
+  this.timeout(180_000);
   let lms: LmsApp;
   let admin: TestAgent;
   let learner: TestAgent;
