@@ -26,7 +26,16 @@ const PathInput = z.object({
 
 export const pathId = (tier: string, level?: string) => (level ? `${tier}:${level}` : tier);
 
+/**
+ * Paths are read on every "my path" page and change rarely: they are kept in memory for a few
+ * seconds. A change made through this process clears the cache at once; other server processes
+ * see it within PATH_CACHE_MS.
+ */
+const PATH_CACHE_MS = 5_000;
+
 export class PathsService {
+  private readonly cache = new Map<string, { at: number; doc: PathDoc | null }>();
+
   constructor(
     private readonly m: PathModels,
     private readonly courses: CourseReader,
@@ -58,7 +67,12 @@ export class PathsService {
   }
 
   async getPath(tier: string, level?: string): Promise<PathDoc | null> {
-    return this.m.paths.findById(pathId(tier, level)).lean<PathDoc>();
+    const id = pathId(tier, level);
+    const hit = this.cache.get(id);
+    if (hit && Date.now() - hit.at < PATH_CACHE_MS) return hit.doc;
+    const doc = await this.m.paths.findById(id).lean<PathDoc>();
+    this.cache.set(id, { at: Date.now(), doc });
+    return doc;
   }
 
   /** The courses one path requires: the level-specific path if there is one, else the tier's. */
@@ -86,6 +100,7 @@ export class PathsService {
     if (missing.length) throw new HttpError(400, `courses: no such course ${missing.join(', ')}`);
     const doc: PathDoc = { _id: pathId(tier, level), tier, ...(level ? { level } : {}), courses, updatedAt: new Date(), ...(by ? { updatedBy: by } : {}) };
     await this.m.paths.replaceOne({ _id: doc._id }, doc, { upsert: true });
+    this.cache.delete(doc._id);
     await this.hooks.emit('catalog.paths.changed', { tier });
     return doc;
   }
@@ -94,6 +109,7 @@ export class PathsService {
   async removeOverride(tier: string, level: string): Promise<void> {
     if (!(LEVELS as readonly string[]).includes(level)) throw new HttpError(400, `level: "${level}" is not a level of government`);
     await this.m.paths.deleteOne({ _id: pathId(tier, level) });
+    this.cache.delete(pathId(tier, level));
     await this.hooks.emit('catalog.paths.changed', { tier });
   }
 

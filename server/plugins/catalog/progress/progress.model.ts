@@ -100,20 +100,24 @@ export interface LearnerCourse {
 }
 
 /**
- * catalog_learners: `_id` = userId, a materialised summary of the learner's enrolments, keyed by
- * a hash of the course IRI (keys may not contain dots). Written with the progress documents, so
- * the "my path" page is one `_id` read instead of one per course.
+ * catalog_learners: `_id` = userId, a materialised summary of the learner's enrolments, written
+ * with the progress documents so the "my path" page is one `_id` read instead of one per course.
+ * The lines are kept as one JSON string: FerretDB decodes a string field about three times faster
+ * than the same data as nested documents (measured: 2.0 ms against 6.6 ms for 30 courses).
  */
 export interface LearnerDoc {
   _id: string;
-  courses: Record<string, LearnerCourse>;
+  /** JSON of LearnerCourse[] (dates as ISO strings). */
+  courses: string;
+  updatedAt: Date;
 }
 const learnerSchema = new Schema<LearnerDoc>(
   {
     _id: { type: String, required: true },
-    courses: { type: Schema.Types.Mixed, default: {} },
+    courses: { type: String, required: true, default: '[]' },
+    updatedAt: { type: Date, default: Date.now },
   },
-  { collection: 'catalog_learners', versionKey: false, minimize: false },
+  { collection: 'catalog_learners', versionKey: false },
 );
 
 export function progressModels(db: Connection) {

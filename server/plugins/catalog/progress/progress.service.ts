@@ -3,7 +3,7 @@
  * recomputed by scanning statements). Also issues the LMS's `satisfied` statements (cmi5 §9.3.9)
  * when moveOn is met, and tells other plugins through hooks.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { isDuplicateKey } from '../../../core/db/connect';
 import type { Hooks } from '../../../core/services';
 import type { CourseProgress, CourseSummary } from '../../../core/contracts/catalog';
@@ -13,7 +13,7 @@ import { blockIds, evaluate } from '../launch/move-on';
 import { learnerActor, lmsActivityId } from '../launch/cmi5';
 import { satisfiedStatement } from '../launch/statements';
 import { KeyedLock } from './keyed-lock';
-import type { AuProgress, LearnerCourse, ProgressDoc, ProgressModels, RegistrationDoc } from './progress.model';
+import type { AuProgress, LearnerCourse, LearnerDoc, ProgressDoc, ProgressModels, RegistrationDoc } from './progress.model';
 
 export interface AuChange {
   completed?: boolean;
@@ -25,7 +25,6 @@ export interface AuChange {
   launchedAt?: Date;
 }
 
-export const learnerKey = (courseId: string) => 'c' + createHash('sha1').update(courseId).digest('hex');
 export const progressId = (userId: string, courseId: string) => `${userId}:${courseId}`;
 
 export function toSummary(c: CourseRecord, version = c.currentVersion): CourseSummary {
@@ -41,6 +40,8 @@ export function toSummary(c: CourseRecord, version = c.currentVersion): CourseSu
 
 export class ProgressService {
   private readonly lock = new KeyedLock();
+  /** Summary writes of one learner are serialised (two of their courses may change at once). */
+  private readonly learnerLock = new KeyedLock();
 
   constructor(
     private readonly m: ProgressModels,
@@ -69,8 +70,21 @@ export class ProgressService {
   }
 
   async learnerCourses(userId: string): Promise<LearnerCourse[]> {
-    const doc = await this.m.learners.findById(userId).lean();
-    return Object.values(doc?.courses ?? {});
+    const doc = await this.m.learners.findById(userId).lean<LearnerDoc>();
+    return doc ? parseLines(doc.courses) : [];
+  }
+
+  /** Read-modify-write of one line of the learner's summary, serialised per learner. */
+  private updateLine(userId: string, courseId: string, change: (line: LearnerCourse | undefined) => LearnerCourse | undefined): Promise<void> {
+    return this.learnerLock.run(userId, async () => {
+      const lines = await this.learnerCourses(userId);
+      const i = lines.findIndex((l) => l.courseId === courseId);
+      const next = change(i >= 0 ? lines[i] : undefined);
+      if (!next) return;
+      if (i >= 0) lines[i] = next;
+      else lines.push(next);
+      await this.m.learners.updateOne({ _id: userId }, { $set: { courses: JSON.stringify(lines), updatedAt: new Date() } }, { upsert: true });
+    });
   }
 
   /**
@@ -116,7 +130,7 @@ export class ProgressService {
       enrolledAt: e.at,
       updatedAt: e.at,
     };
-    await this.m.learners.updateOne({ _id: userId }, { $set: { [`courses.${learnerKey(course._id)}`]: line } }, { upsert: true });
+    await this.updateLine(userId, course._id, (existing) => existing ?? line);
     return this.serial(registration, () => this.change(registration, undefined, {}, { sessionId: randomUUID() }));
   }
 
@@ -184,16 +198,14 @@ export class ProgressService {
     else if (opts.activeSessionId) next.activeSessionId = opts.activeSessionId;
     for (const k of Object.keys(next) as Array<keyof ProgressDoc>) if (next[k] === undefined) delete next[k];
     await this.m.progress.replaceOne({ _id: doc._id }, next);
-    await this.m.learners.updateOne(
-      { _id: reg.userId },
-      {
-        $set: {
-          [`courses.${learnerKey(reg.courseId)}.status`]: next.status,
-          [`courses.${learnerKey(reg.courseId)}.satisfied`]: next.satisfied,
-          [`courses.${learnerKey(reg.courseId)}.auDone`]: sat.aus.size,
-          [`courses.${learnerKey(reg.courseId)}.updatedAt`]: now,
-          ...(next.satisfiedAt ? { [`courses.${learnerKey(reg.courseId)}.satisfiedAt`]: next.satisfiedAt } : {}),
-        },
+    await this.updateLine(reg.userId, reg.courseId, (line) =>
+      line && {
+        ...line,
+        status: next.status,
+        satisfied: next.satisfied,
+        auDone: sat.aus.size,
+        updatedAt: now,
+        ...(next.satisfiedAt ? { satisfiedAt: next.satisfiedAt } : {}),
       },
     );
     const progress = publicProgress(next);
@@ -207,4 +219,14 @@ export class ProgressService {
 export function publicProgress(d: ProgressDoc): CourseProgress {
   const { aus: _aus, satisfiedBlocks: _b, activeSessionId: _s, completedAt: _c, ...rest } = d;
   return rest;
+}
+
+function parseLines(json: string): LearnerCourse[] {
+  const lines = JSON.parse(json) as LearnerCourse[];
+  for (const l of lines) {
+    l.enrolledAt = new Date(l.enrolledAt);
+    l.updatedAt = new Date(l.updatedAt);
+    if (l.satisfiedAt) l.satisfiedAt = new Date(l.satisfiedAt);
+  }
+  return lines;
 }
