@@ -232,6 +232,10 @@ describe('catalog: cmi5 launch flow over HTTP', () => {
     const same = await signIn(lms, hrSame.email, hrSame.password);
     const tokenOf = async (ag: typeof other) => csrfFrom((await ag.get('/catalog/my-path').expect(200)).text);
 
+    // Each officer lists only the people of their own institution.
+    expect((await same.get('/catalog/people').expect(200)).text).to.contain(learner.email);
+    expect((await other.get('/catalog/people').expect(200)).text).not.to.contain(learner.email);
+    await la.get('/catalog/people').expect(403);
     await other.post('/catalog/waive').type('form').send({ _csrf: await tokenOf(other), registration: reg, auId: `${w}/au/1`, reason: 'Tested Out' }).expect(403);
     await other.get(`/catalog/people/${learner.id}`).expect(403);
     await la.post('/catalog/waive').type('form').send({ _csrf: csrfFrom(lp.text), registration: reg, auId: `${w}/au/1`, reason: 'Tested Out' }).expect(403);

@@ -4,7 +4,7 @@ import { CoursesService } from './courses.service';
 import { packageRoutes } from './package/admin-routes';
 import { packageCommands } from './package/commands';
 import { packageSettings } from './package/settings';
-import { contentInstallCommand, installLibraryOnStart, libraryBuildDir, libraryRoutes } from './library';
+import { contentInstallCommand, installLibrary, installLibraryOnStart, libraryBuildDir, libraryRoutes } from './library';
 import { LaunchService } from './launch/launch.service';
 import { sessionModels } from './launch/session.model';
 import { pathModels } from './paths/paths.model';
@@ -81,10 +81,18 @@ export const catalogPlugin: Plugin = {
     });
 
     ctx.hooks.on('lrs.statements.validate', (p) => launch.validateStatements(p));
-    ctx.hooks.on('lrs.statements.stored', (p) => launch.statementsStored(p));
+    ctx.hooks.on('lrs.statements.stored', async (p) => {
+      // The statements are stored already: a failed progress update is logged, not turned into an
+      // error for the AU, which would only retry an idempotent post that changes nothing.
+      await launch.statementsStored(p).catch((err) => ctx.log.error({ err }, 'catalog: progress update from stored statements failed'));
+    });
     ctx.hooks.on('lrs.document.validate', (p) => launch.validateDocument(p));
     ctx.hooks.on('accounts.demo.seed', async ({ users }) => {
       const learners = users.filter((u) => u.role === 'learner');
+      // demo:seed may run before the first server start, which is when the library is installed.
+      if (ctx.config.env.CONTENT_LIBRARY !== 'off' && (await courses.listCourses()).length === 0) {
+        await installLibrary(ctx, { log: (l) => console.log(`catalog: ${l}`) });
+      }
       await paths.applyCourseMeta();
       for (const u of learners) {
         if ((await paths.requiredCourses(u.tier, u.level)).length === 0) {
@@ -118,6 +126,7 @@ export const catalogPlugin: Plugin = {
     ctx.nav({ href: '/catalog/my-path', label: 'catalog:nav.myPath', permission: 'catalog:learn', order: 10 });
     ctx.nav({ href: '/catalog/courses', label: 'catalog:nav.catalog', permission: 'catalog:learn', order: 20 });
     ctx.nav({ href: '/catalog/history', label: 'catalog:nav.history', permission: 'catalog:learn', order: 30 });
+    ctx.nav({ href: '/catalog/people', label: 'catalog:nav.people', permission: 'catalog:waive', order: 50 });
     ctx.nav({ href: '/catalog/admin/courses', label: 'catalog:nav.adminCourses', permission: 'catalog:manage', order: 60 });
     ctx.nav({ href: '/catalog/admin/paths', label: 'catalog:nav.paths', permission: 'catalog:manage', order: 70 });
   },

@@ -132,6 +132,23 @@ export function catalogRoutes(d: CatalogDeps): Route[] {
     return units.includes(person.orgUnit);
   };
 
+  /** People the signed-in admin or HR officer may act for, by email prefix. */
+  const peoplePage = async (req: Request, res: Response) => {
+    const q = str(req.query.q);
+    const users = d.services.get('accounts.users');
+    const actor = req.user!;
+    let people: Array<Awaited<ReturnType<typeof users.findById>> & {}> = [];
+    if (actor.role === 'admin') people = (await users.list({ q, role: 'learner', limit: 100 })).users;
+    else if (actor.orgUnit) {
+      const units = d.services.has('org.scope') ? await d.services.get('org.scope').subtree(actor.orgUnit) : [actor.orgUnit];
+      for (const orgUnit of units.slice(0, 200)) {
+        people.push(...(await users.list({ q, orgUnit, limit: 100 })).users);
+        if (people.length >= 100) break;
+      }
+    }
+    res.render('catalog/people', { title: req.t('catalog:people.title'), people: people.slice(0, 100), q });
+  };
+
   const personPage = async (req: Request, res: Response, status = 200, message?: string, error?: string) => {
     const userId = str(req.params.userId);
     if (!(await inScope(req.user!, userId))) throw new HttpError(403, 'This person is outside your scope', { key: 'core:errors.403.body' });
@@ -214,6 +231,7 @@ export function catalogRoutes(d: CatalogDeps): Route[] {
     { method: 'get', path: '/history', guard: 'catalog:learn', handler: history },
     { method: 'post', path: '/enrol', guard: 'catalog:learn', handler: enrol },
     { method: 'post', path: '/launch', guard: 'catalog:learn', handler: doLaunch },
+    { method: 'get', path: '/people', guard: 'catalog:waive', handler: peoplePage },
     { method: 'get', path: '/people/:userId', guard: 'catalog:waive', handler: (req, res) => personPage(req, res, 200, req.query.waived ? req.t('catalog:waive.done') : undefined) },
     { method: 'post', path: '/waive', guard: 'catalog:waive', handler: waive },
     { method: 'get', path: '/admin/paths', guard: 'catalog:manage', handler: (req, res) => pathsPage(req, res) },
