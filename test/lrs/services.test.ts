@@ -42,6 +42,16 @@ describe('lrs: services and hooks for other plugins', () => {
     await c.get(`/xapi/statements?statementId=${okId}`).expect(404);
   });
 
+  it('answers 200 for stored statements even when a stored-hook consumer fails (a retry could not help it)', async () => {
+    const c = await xapiClient(lms);
+    const id = randomUUID();
+    lms.hooks.on('lrs.statements.stored', ({ statements }) => {
+      if (statements.some((s) => s.id === id)) throw new Error('consumer broke');
+    });
+    await c.post('/xapi/statements').send(statement({ id })).expect(200);
+    await c.get(`/xapi/statements?statementId=${id}`).expect(200);
+  });
+
   it('issues cmi5 launch tokens usable as Basic auth, bound to their session, and revocable', async () => {
     const creds = lms.services.get('lrs.credentials');
     const actor = { objectType: 'Agent', account: { homePage: 'http://127.0.0.1', name: 'learner-1' } };

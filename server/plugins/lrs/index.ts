@@ -37,7 +37,7 @@ export const lrsPlugin: Plugin = {
     await Promise.all(models.map((m) => m.init()));
     const credentials = new CredentialsService(credentialModel(ctx.db), ctx.config.baseUrl);
     const activities = new ActivitiesService(activityModel(ctx.db));
-    const statements = new StatementsService(statementModel(ctx.db), statementBodyModel(ctx.db), attachmentModel(ctx.db), activities, ctx.hooks);
+    const statements = new StatementsService(statementModel(ctx.db), statementBodyModel(ctx.db), attachmentModel(ctx.db), activities, ctx.hooks, ctx.log);
     const documents = new DocumentsService(documentModel(ctx.db));
 
     const system = credentials.system();

@@ -58,6 +58,7 @@ export class StatementsService {
     private readonly attachments: Model<AttachmentDoc>,
     private readonly activities: ActivitiesService,
     private readonly hooks: Hooks,
+    private readonly log?: { error(obj: unknown, msg: string): void },
   ) {}
 
   /** Validates and stores a batch (all or nothing); returns the ids in the order received. */
@@ -201,11 +202,18 @@ export class StatementsService {
     const targets = docs.filter((d) => d.voiding).map((d, _i) => String(((JSON.parse(d.raw) as Obj).object as Obj).id).toLowerCase());
     for (const id of targets) await this.statements.updateOne({ _id: id, voiding: false }, { $set: { voided: true } });
     await this.activities.learnFrom(statements);
-    await this.hooks.emit('lrs.statements.stored', {
-      statements: statements as XapiStatement[],
-      credential,
-      stored: docs.map((d, i): StoredStatement => ({ id: statements[i].id as string, statement: statements[i] as XapiStatement, stored: d.stored })),
-    });
+    try {
+      await this.hooks.emit('lrs.statements.stored', {
+        statements: statements as XapiStatement[],
+        credential,
+        stored: docs.map((d, i): StoredStatement => ({ id: statements[i].id as string, statement: statements[i] as XapiStatement, stored: d.stored })),
+      });
+    } catch (err) {
+      // The statements are stored: answering 500 would make the client retry, the retry is an
+      // idempotent no-op and the consumer would miss them all the same. Say it loudly instead.
+      if (!this.log) throw err;
+      this.log.error({ err, ids: statements.map((s) => s.id) }, 'a lrs.statements.stored handler failed');
+    }
   }
 
   async saveParts(parts: Map<string, Part>): Promise<void> {
