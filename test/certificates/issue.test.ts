@@ -37,6 +37,7 @@ describe('certificates: issuing signed PDFs', function () {
     await lms.hooks.emit('catalog.course.satisfied', satisfied(u.id, course()));
     const [cert] = await svc.listForUser(u.id);
     expect(cert.xapiStatementId).to.be.a('string');
+    await svc.flushStatements(); // statements go to the LRS in batches
     const { key, secret } = await lms.services.get('lrs.credentials').createClient({ name: 'cert-test', scopes: ['all'] });
     const res = await supertest(lms.app)
       .get('/xapi/statements')

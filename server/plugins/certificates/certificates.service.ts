@@ -14,6 +14,7 @@ import { renderCertificatePdf } from './pdf-render';
 import type { PdfSigner } from './pdf-sign';
 import type { BadgeKey } from './signing-keys';
 import { pickLanguage, type CertificateTemplate } from './templates';
+import { StatementQueue } from './statement-queue';
 import { newVerificationCode, normaliseCode } from './verification-code';
 
 /** xAPI: registered "earned" verb; the object is typed as a badge, as the certificate is also an Open Badge. */
@@ -73,10 +74,22 @@ export interface CertificatesDeps {
 /** Issues, stores, verifies and manages certificates. No express here. */
 export class CertificatesService {
   readonly issuer: IssuerInfo;
+  private readonly statements?: StatementQueue;
 
   constructor(private readonly d: CertificatesDeps) {
     const base = d.config.baseUrl;
     this.issuer = { id: `${base}/certificates/issuer.json`, jwksUrl: `${base}/certificates/jwks.json`, verifyUrl: (code) => `${base}/verify/${code}` };
+    // The LRS is a declared dependency; only a unit-level app without it issues unrecorded.
+    if (d.services.has('lrs.statements')) {
+      const lrs = d.services.get('lrs.statements');
+      this.statements = new StatementQueue(
+        (list) => lrs.storeAsSystem(list),
+        async (codes, err) => {
+          d.log.error({ err, codes }, 'issuing statements were not stored in the LRS; run `npm run lms -- certificates:resend-statements`');
+          await d.models.certificates.updateMany({ _id: { $in: codes } }, { $unset: { xapiStatementId: 1 } });
+        },
+      );
+    }
   }
 
   templateFor(orgUnit: string | undefined): CertificateTemplate {
@@ -146,16 +159,23 @@ export class CertificatesService {
 
   private async issue(input: IssueInput): Promise<IssueResult | undefined> {
     const { models } = this.d;
-    const user = await this.d.services.get('accounts.users').findById(input.userId);
+    const key = `${input.userId}:${input.subjectId}:v${input.subjectVersion}`;
+    let code = newVerificationCode();
+    // Two independent round trips, done together: who the learner is, and the claim on the key.
+    const [user, claimError] = await Promise.all([
+      this.d.services.get('accounts.users').findById(input.userId),
+      models.claims.create({ _id: key, code, createdAt: new Date() }).then(
+        () => undefined,
+        (err: unknown) => err,
+      ),
+    ]);
     if (!user) {
+      if (!claimError) await models.claims.deleteOne({ _id: key });
       this.d.log.warn({ userId: input.userId, subject: input.subjectId }, 'certificate not issued: no such user');
       return undefined;
     }
-    const key = `${input.userId}:${input.subjectId}:v${input.subjectVersion}`;
-    let code = newVerificationCode();
-    try {
-      await models.claims.create({ _id: key, code, createdAt: new Date() });
-    } catch (err) {
+    if (claimError) {
+      const err = claimError;
       if (!isDuplicateKey(err)) throw err;
       const claim = await models.claims.findById(key).lean();
       if (!claim) throw err;
@@ -222,25 +242,22 @@ export class CertificatesService {
   }
 
   /**
-   * PDF first, then the LRS statement, then the record that makes the certificate visible: a
-   * crash in between leaves nothing half-issued, and a retry completes it under the same code.
+   * PDF first, then the record that makes the certificate visible: a crash in between leaves
+   * nothing half-issued, and a retry completes it under the same code.
    */
   private async store(built: Awaited<ReturnType<CertificatesService['build']>>, user: SessionUser): Promise<CertificateDoc> {
     const { models } = this.d;
     const doc: CertificateDoc = { ...built.doc };
-    const storePdf = async () => {
-      try {
-        await models.pdfs.create({ _id: doc._id, pdf: built.pdf });
-      } catch (err) {
-        if (!isDuplicateKey(err)) throw err;
-        // Another worker finished this code first: describe its PDF, not ours.
-        const pdf = await this.pdf(doc._id);
-        doc.pdfSha256 = createHash('sha256').update(pdf).digest('hex');
-        doc.pdfBytes = pdf.length;
-      }
-    };
-    // Independent writes, done together; the certificate record waits for both.
-    const [, statementId] = await Promise.all([storePdf(), this.emitStatement(doc, user)]);
+    try {
+      await models.pdfs.create({ _id: doc._id, pdf: built.pdf });
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      // Another worker finished this code first: describe its PDF, not ours.
+      const pdf = await this.pdf(doc._id);
+      doc.pdfSha256 = createHash('sha256').update(pdf).digest('hex');
+      doc.pdfBytes = pdf.length;
+    }
+    const statementId = this.queueStatement(doc, user);
     if (statementId) doc.xapiStatementId = statementId;
     try {
       await models.certificates.create(doc);
@@ -252,13 +269,14 @@ export class CertificatesService {
   }
 
   /**
-   * Issuing is recorded in the LRS under an id derived from the code (a retry re-sends the same
-   * statement, which the LRS accepts once). A failing LRS does not block a signed certificate.
+   * Issuing is recorded in the LRS ("earned", with the verification URL as the object) under an
+   * id derived from the code. The record names that id at once; the statement follows in the
+   * next batch, and if the LRS refuses it the id is removed again (see `statements:resend`).
    */
-  private async emitStatement(cert: CertificateDoc, user: SessionUser): Promise<string | undefined> {
-    if (!this.d.services.has('lrs.statements')) return undefined;
+  private queueStatement(cert: CertificateDoc, user: SessionUser): string | undefined {
+    if (!this.statements) return undefined;
     const id = uuidFrom(`certificate:${cert._id}`);
-    const statement = {
+    this.statements.push(cert._id, {
       id,
       actor: { objectType: 'Agent', name: user.name, account: { homePage: this.d.config.baseUrl, name: user.id } },
       verb: { id: XAPI_VERB_EARNED, display: { 'en-US': 'earned', es: 'obtuvo', 'pt-BR': 'obteve' } },
@@ -270,14 +288,30 @@ export class CertificatesService {
       result: { completion: true, success: true, ...(cert.score !== undefined && cert.score !== null ? { score: { scaled: cert.score / 100 } } : {}) },
       ...(cert.kind === 'course' && /^[a-z][a-z0-9+.-]*:/i.test(cert.subjectId) ? { context: { contextActivities: { parent: [{ objectType: 'Activity', id: cert.subjectId }] } } } : {}),
       timestamp: cert.issuedAt.toISOString(),
-    };
-    try {
-      await this.d.services.get('lrs.statements').storeAsSystem([statement]);
-      return id;
-    } catch (err) {
-      this.d.log.error({ err, code: cert._id }, 'certificate issued but its xAPI statement was not stored');
-      return undefined;
+    });
+    return id;
+  }
+
+  /** Waits until every queued issuing statement has reached the LRS (or failed). */
+  flushStatements(): Promise<void> {
+    return this.statements?.flush() ?? Promise.resolve();
+  }
+
+  /** Queues the statements of certificates whose statement never reached the LRS. */
+  async resendStatements(): Promise<number> {
+    const missing = await this.d.models.certificates.find({ xapiStatementId: { $exists: false } }).select(LIST_FIELDS).lean<CertificateDoc[]>();
+    const users = this.d.services.get('accounts.users');
+    let n = 0;
+    for (const cert of missing) {
+      const user = await users.findById(cert.userId);
+      const id = user && this.queueStatement(cert, { ...user, name: cert.learnerName });
+      if (id) {
+        await this.d.models.certificates.updateOne({ _id: cert._id }, { $set: { xapiStatementId: id } });
+        n++;
+      }
     }
+    await this.flushStatements();
+    return n;
   }
 
   async get(codeInput: unknown): Promise<CertificateDoc | undefined> {

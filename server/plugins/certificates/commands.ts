@@ -11,6 +11,14 @@ export const certificateCommands: CliCommand[] = [
     },
   },
   {
+    name: 'certificates:resend-statements',
+    description: 'send to the LRS the issuing statements it did not accept earlier (idempotent)',
+    async run(rt) {
+      const n = await rt.services.get('certificates').resendStatements();
+      console.log(`${n} issuing statement(s) sent to the LRS`);
+    },
+  },
+  {
     name: 'certificates:verify',
     description: 'print what the public verification page shows for a code',
     args: '<code>',

@@ -86,6 +86,7 @@ export const certificatesPlugin: Plugin = {
       log: ctx.log,
     });
     ctx.services.provide('certificates', 'certificates', svc);
+    ctx.onClose(() => svc.flushStatements());
 
     ctx.hooks.on(
       'catalog.course.satisfied',
