@@ -37,7 +37,10 @@ function courseXml(i: number): string {
 /** Signs in through the login form like a browser does; returns the session cookie. */
 async function signIn(base: string, email: string): Promise<string> {
   const page = await fetch(`${base}/accounts/login`);
-  const cookie = page.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const cookie = page.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
   const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())![1];
   const res = await fetch(`${base}/accounts/login`, {
     method: 'POST',
@@ -46,7 +49,10 @@ async function signIn(base: string, email: string): Promise<string> {
     body: new URLSearchParams({ _csrf: csrf, email, password: PASSWORD }),
   });
   if (res.status !== 303) throw new Error(`sign-in of ${email} failed: ${res.status}`);
-  return res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  return res.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
 }
 
 async function main() {
@@ -90,12 +96,21 @@ async function main() {
     const cookies: string[] = [];
     for (let i = 0; i < USERS; i++) {
       const email = `learner${i}@bench.example.gov`;
-      await users.create({ email, name: `Servidora ${i}`, role: 'learner', tier: 'technical', level: 'local', orgUnit: 'MUNI', password: PASSWORD });
+      await users.create({
+        email,
+        name: `Servidora ${i}`,
+        role: 'learner',
+        tier: 'technical',
+        level: 'local',
+        orgUnit: 'MUNI',
+        password: PASSWORD,
+      });
       const cookie = await signIn(base, email);
       // First visit enrols the learner in the 30 courses (writes; not measured).
       const first = await fetch(`${base}/catalog/my-path`, { headers: { cookie } });
       const html = await first.text();
-      if (first.status !== 200 || !html.includes(`0 de ${COURSES} cursos requeridos cumplidos`)) throw new Error(`my path of ${email}: ${first.status}`);
+      if (first.status !== 200 || !html.includes(`0 de ${COURSES} cursos requeridos cumplidos`))
+        throw new Error(`my path of ${email}: ${first.status}`);
       cookies.push(cookie);
     }
 
@@ -108,7 +123,10 @@ async function main() {
         await r.text();
         ms.push(performance.now() - t0);
       }
-      return pct(ms.sort((a, b) => a - b), 50);
+      return pct(
+        ms.sort((a, b) => a - b),
+        50,
+      );
     };
     const alone = await sequential('/catalog/my-path');
     const profile = await sequential('/accounts/profile');
@@ -141,8 +159,11 @@ async function main() {
     measuring = false;
     const pacedSorted = [...serverMs].sort((a, b) => a - b);
     const non2xx = result.non2xx + result.errors + paced.non2xx + paced.errors;
-    console.log(`catalog "my path" — ${COURSES} required courses per learner, ${USERS} concurrent signed-in learners, ${SECONDS}s, embedded FerretDB 1.24`);
-    const line = (ms: number[]) => `p50 ${pct(ms, 50).toFixed(1)}  p95 ${pct(ms, 95).toFixed(1)}  p99 ${pct(ms, 99).toFixed(1)}  max ${ms[ms.length - 1].toFixed(1)}`;
+    console.log(
+      `catalog "my path" — ${COURSES} required courses per learner, ${USERS} concurrent signed-in learners, ${SECONDS}s, embedded FerretDB 1.24`,
+    );
+    const line = (ms: number[]) =>
+      `p50 ${pct(ms, 50).toFixed(1)}  p95 ${pct(ms, 95).toFixed(1)}  p99 ${pct(ms, 99).toFixed(1)}  max ${ms[ms.length - 1].toFixed(1)}`;
     console.log(`one learner alone:   my path p50 ${alone.toFixed(1)} ms (the core's profile page: ${profile.toFixed(1)} ms)`);
     console.log(`saturated — 20 connections, each sends its next request as soon as the last is answered:`);
     console.log(`  requests ${result.requests.total}, throughput ${result.requests.average.toFixed(1)} req/s`);
@@ -152,7 +173,9 @@ async function main() {
     console.log(`  server time (ms):    ${line(pacedSorted)}`);
     console.log(`  client latency (ms): p50 ${paced.latency.p50}  p97.5 ${paced.latency.p97_5}  p99 ${paced.latency.p99}`);
     console.log(`errors / non-2xx:    ${non2xx}`);
-    console.log(`goal p95 server time <= 50 ms: saturated ${pct(sorted, 95) <= 50 ? 'met' : 'NOT met'}, paced ${pct(pacedSorted, 95) <= 50 ? 'met' : 'NOT met'}`);
+    console.log(
+      `goal p95 server time <= 50 ms: saturated ${pct(sorted, 95) <= 50 ? 'met' : 'NOT met'}, paced ${pct(pacedSorted, 95) <= 50 ? 'met' : 'NOT met'}`,
+    );
     if (non2xx) process.exitCode = 1;
   } finally {
     // Requests autocannon abandoned at the end finish before the database closes.

@@ -73,7 +73,12 @@ describe('catalog: a learner takes a course in Chromium @browser', function () {
     http = lms.app.listen(PORT, '127.0.0.1');
     const dir = mkdtempSync(path.join(os.tmpdir(), 'catalog-e2e-'));
     const zip = await writeZip(path.join(dir, 'course.zip'), [
-      { name: 'cmi5.xml', data: cmi5Xml(COURSE, 'Protección de datos', [{ block: `${COURSE}/block/1`, children: [{ au: AU_ID, moveOn: 'Completed', url: 'index.html' }] }]) },
+      {
+        name: 'cmi5.xml',
+        data: cmi5Xml(COURSE, 'Protección de datos', [
+          { block: `${COURSE}/block/1`, children: [{ au: AU_ID, moveOn: 'Completed', url: 'index.html' }] },
+        ]),
+      },
       { name: 'index.html', data: AU_HTML },
       { name: 'au.js', data: AU_JS },
     ]);

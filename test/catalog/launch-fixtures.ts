@@ -15,15 +15,20 @@ import { csrfFrom } from '../helpers';
 export const CMI5_NS = 'https://w3id.org/xapi/profiles/cmi5/v1/CourseStructure.xsd';
 
 export type XNode =
-  | { au: string; moveOn: string; masteryScore?: number; url?: string; launchParameters?: string }
-  | { block: string; children: XNode[] };
+  { au: string; moveOn: string; masteryScore?: number; url?: string; launchParameters?: string } | { block: string; children: XNode[] };
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
-const text = (tag: string, s: string) => `<${tag}><langstring lang="es">${esc(s)}</langstring><langstring lang="en">${esc(s)} (en)</langstring></${tag}>`;
+const text = (tag: string, s: string) =>
+  `<${tag}><langstring lang="es">${esc(s)}</langstring><langstring lang="en">${esc(s)} (en)</langstring></${tag}>`;
 
 function nodeXml(n: XNode): string {
-  if ('block' in n) return `<block id="${esc(n.block)}">${text('title', 'Módulo ' + n.block.split('/').pop())}${text('description', 'Módulo')}${n.children.map(nodeXml).join('')}</block>`;
-  const attrs = [`id="${esc(n.au)}"`, `moveOn="${n.moveOn}"`, ...(n.masteryScore !== undefined ? [`masteryScore="${n.masteryScore}"`] : [])];
+  if ('block' in n)
+    return `<block id="${esc(n.block)}">${text('title', 'Módulo ' + n.block.split('/').pop())}${text('description', 'Módulo')}${n.children.map(nodeXml).join('')}</block>`;
+  const attrs = [
+    `id="${esc(n.au)}"`,
+    `moveOn="${n.moveOn}"`,
+    ...(n.masteryScore !== undefined ? [`masteryScore="${n.masteryScore}"`] : []),
+  ];
   const params = n.launchParameters ? `<launchParameters>${esc(n.launchParameters)}</launchParameters>` : '';
   return `<au ${attrs.join(' ')}>${text('title', 'Actividad ' + n.au.split('/').pop())}${text('description', 'Actividad')}<url>${esc(n.url ?? 'https://au.example.org/player/index.html?lesson=' + encodeURIComponent(n.au.split('/').pop()!))}</url>${params}</au>`;
 }
@@ -55,13 +60,22 @@ export async function launchAu(agent: TestAgent, courseId: string, auId: string)
   const page = await agent.get(`/catalog/course?id=${encodeURIComponent(courseId)}`).expect(200);
   const registration = /name="registration" value="([^"]+)"/.exec(page.text)?.[1];
   expect(registration, 'course page has a launch form').to.be.a('string');
-  const res = await agent.post('/catalog/launch').type('form').send({ _csrf: csrfFrom(page.text), registration, auId });
+  const res = await agent
+    .post('/catalog/launch')
+    .type('form')
+    .send({ _csrf: csrfFrom(page.text), registration, auId });
   expect(res.status, res.text).to.equal(303);
   const location = new URL(res.headers.location);
   const q = location.searchParams;
   return {
     location,
-    params: { endpoint: q.get('endpoint')!, fetch: q.get('fetch')!, actor: JSON.parse(q.get('actor')!), registration: q.get('registration')!, activityId: q.get('activityId')! },
+    params: {
+      endpoint: q.get('endpoint')!,
+      fetch: q.get('fetch')!,
+      actor: JSON.parse(q.get('actor')!),
+      registration: q.get('registration')!,
+      activityId: q.get('activityId')!,
+    },
   };
 }
 
@@ -83,7 +97,12 @@ export class AuClient {
     const r = await supertest(this.lms.app).post(this.path(this.launch.params.fetch)).expect(200);
     this.token = r.body['auth-token'];
     expect(this.token, JSON.stringify(r.body)).to.be.a('string');
-    const q = new URLSearchParams({ activityId: this.launch.params.activityId, agent: JSON.stringify(this.launch.params.actor), registration: this.launch.params.registration, stateId: 'LMS.LaunchData' });
+    const q = new URLSearchParams({
+      activityId: this.launch.params.activityId,
+      agent: JSON.stringify(this.launch.params.actor),
+      registration: this.launch.params.registration,
+      stateId: 'LMS.LaunchData',
+    });
     const s = await this.xapi('get', `/xapi/activities/state?${q}`).expect(200);
     this.launchData = s.body;
     return this;
@@ -94,7 +113,7 @@ export class AuClient {
   }
 
   get sessionId(): string {
-    return ((this.launchData.contextTemplate as { extensions: Record<string, string> }).extensions)[EXT.sessionId];
+    return (this.launchData.contextTemplate as { extensions: Record<string, string> }).extensions[EXT.sessionId];
   }
 
   statement(verb: VerbName, result?: Record<string, unknown>, over: Record<string, unknown> = {}) {
@@ -108,7 +127,10 @@ export class AuClient {
       ...(result ? { result } : {}),
       context: {
         registration: this.launch.params.registration,
-        contextActivities: { grouping: tpl.contextActivities.grouping, category: [{ id: CATEGORY_CMI5 }, ...(moveOn ? [{ id: CATEGORY_MOVEON }] : [])] },
+        contextActivities: {
+          grouping: tpl.contextActivities.grouping,
+          category: [{ id: CATEGORY_CMI5 }, ...(moveOn ? [{ id: CATEGORY_MOVEON }] : [])],
+        },
         extensions: { ...tpl.extensions },
       },
       timestamp: new Date().toISOString(),

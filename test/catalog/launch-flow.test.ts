@@ -9,6 +9,10 @@ import { catalogPlugin } from '../../server/plugins/catalog';
 import { csrfFrom, makeUser, signIn, testApp } from '../helpers';
 import { AuClient, cmi5Xml, importXml, launchAu } from './launch-fixtures';
 
+// Statements as JSON read back from the LRS: deep property access is the point of these tests.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+
 const C = 'https://courses.example.org/gobierno-digital';
 const AU = (n: string) => `${C}/au/${n}`;
 const BLOCK = `${C}/block/fundamentos`;
@@ -21,10 +25,15 @@ describe('catalog: cmi5 launch flow over HTTP', () => {
   /** Statements of a registration as the LRS returns them (read with an admin client). */
   const statementsOf = async (registration: string, verb?: string) => {
     const q = new URLSearchParams({ registration, limit: '500', ...(verb ? { verb } : {}) });
-    const r = await supertest(lms.app).get(`/xapi/statements?${q}`).auth(reader.key, reader.secret).set('X-Experience-API-Version', '1.0.3').expect(200);
-    return r.body.statements as Array<Record<string, any>>;
+    const r = await supertest(lms.app)
+      .get(`/xapi/statements?${q}`)
+      .auth(reader.key, reader.secret)
+      .set('X-Experience-API-Version', '1.0.3')
+      .expect(200);
+    return r.body.statements as Array<Record<string, Json>>;
   };
-  const progressOf = async (userId: string, courseId: string): Promise<CourseProgress> => (await lms.services.get('catalog').progressOf(userId, [courseId]))[0];
+  const progressOf = async (userId: string, courseId: string): Promise<CourseProgress> =>
+    (await lms.services.get('catalog').progressOf(userId, [courseId]))[0];
 
   before(async () => {
     lms = await testApp({ plugins: [accountsPlugin, lrsPlugin, catalogPlugin], env: { LOG_LEVEL: process.env.TEST_LOG ?? 'silent' } });
@@ -33,7 +42,13 @@ describe('catalog: cmi5 launch flow over HTTP', () => {
     await importXml(
       lms,
       cmi5Xml(C, 'Gobierno digital', [
-        { block: BLOCK, children: [{ au: AU('leer'), moveOn: 'Completed' }, { au: AU('evaluar'), moveOn: 'Passed', masteryScore: 0.8 }] },
+        {
+          block: BLOCK,
+          children: [
+            { au: AU('leer'), moveOn: 'Completed' },
+            { au: AU('evaluar'), moveOn: 'Passed', masteryScore: 0.8 },
+          ],
+        },
         { au: AU('practicar'), moveOn: 'CompletedAndPassed' },
         { au: AU('explorar'), moveOn: 'CompletedOrPassed', launchParameters: 'modo=corto' },
         { au: AU('glosario'), moveOn: 'NotApplicable' },
@@ -55,7 +70,9 @@ describe('catalog: cmi5 launch flow over HTTP', () => {
     expect(l1.location.searchParams.get('lesson')).to.equal('leer');
     expect(l1.params.endpoint).to.equal('http://127.0.0.1/xapi/');
     expect(l1.params.actor).to.deep.equal({ objectType: 'Agent', account: { homePage: 'http://127.0.0.1', name: u.id } });
-    expect(l1.params.activityId).to.match(/^http:\/\/127\.0\.0\.1\/catalog\/activities\/au\//).and.not.equal(AU('leer'));
+    expect(l1.params.activityId)
+      .to.match(/^http:\/\/127\.0\.0\.1\/catalog\/activities\/au\//)
+      .and.not.equal(AU('leer'));
 
     // Fetch URL (§8.2): once, then error 1; an unknown one is error 2; always 200 JSON.
     const au1 = await new AuClient(lms, l1, AU('leer')).start();
@@ -67,20 +84,40 @@ describe('catalog: cmi5 launch flow over HTTP', () => {
     // LMS.LaunchData (§10) and learner preferences (§11).
     expect(au1.launchData).to.include({ launchMode: 'Normal', moveOn: 'Completed' });
     expect(au1.launchData.returnURL).to.equal(`http://127.0.0.1/catalog/course?id=${encodeURIComponent(C)}`);
-    expect((au1.launchData.contextTemplate as any).contextActivities.grouping).to.deep.equal([{ id: AU('leer') }]);
-    const prefs = await au1.xapi('get', `/xapi/agents/profile?${new URLSearchParams({ agent: JSON.stringify(l1.params.actor), profileId: 'cmi5LearnerPreferences' })}`).expect(200);
+    expect((au1.launchData.contextTemplate as Json).contextActivities.grouping).to.deep.equal([{ id: AU('leer') }]);
+    const prefs = await au1
+      .xapi(
+        'get',
+        `/xapi/agents/profile?${new URLSearchParams({ agent: JSON.stringify(l1.params.actor), profileId: 'cmi5LearnerPreferences' })}`,
+      )
+      .expect(200);
     expect(prefs.body).to.deep.equal({ languagePreference: 'pt,es,en', audioPreference: 'on' });
     // LaunchData is read-only to the AU.
-    const q = new URLSearchParams({ activityId: l1.params.activityId, agent: JSON.stringify(l1.params.actor), registration: l1.params.registration, stateId: 'LMS.LaunchData' });
+    const q = new URLSearchParams({
+      activityId: l1.params.activityId,
+      agent: JSON.stringify(l1.params.actor),
+      registration: l1.params.registration,
+      stateId: 'LMS.LaunchData',
+    });
     await au1.xapi('put', `/xapi/activities/state?${q}`).send({ launchMode: 'Normal' }).expect(403);
 
     // launched (§9.3.1) with the LMS's context extensions.
     const launched = await statementsOf(l1.params.registration, VERB.launched);
     expect(launched).to.have.length(1);
     expect(launched[0].context.extensions['https://w3id.org/xapi/cmi5/context/extensions/launchmode']).to.equal('Normal');
-    expect(launched[0].context.extensions['https://w3id.org/xapi/cmi5/context/extensions/launchurl']).to.equal('https://au.example.org/player/index.html?lesson=leer');
+    expect(launched[0].context.extensions['https://w3id.org/xapi/cmi5/context/extensions/launchurl']).to.equal(
+      'https://au.example.org/player/index.html?lesson=leer',
+    );
 
-    expect((await au1.send(au1.statement('initialized'), au1.statement('completed', { completion: true, duration: 'PT5M' }), au1.statement('terminated', { duration: 'PT6M' }))).status).to.equal(200);
+    expect(
+      (
+        await au1.send(
+          au1.statement('initialized'),
+          au1.statement('completed', { completion: true, duration: 'PT5M' }),
+          au1.statement('terminated', { duration: 'PT6M' }),
+        )
+      ).status,
+    ).to.equal(200);
     let p = await progressOf(u.id, C);
     expect(p.status).to.equal('in-progress');
     expect(p.timeSpentSeconds).to.equal(360);
@@ -89,11 +126,17 @@ describe('catalog: cmi5 launch flow over HTTP', () => {
     const au2 = await new AuClient(lms, await launchAu(agent, C, AU('evaluar')), AU('evaluar')).start();
     expect(au2.launchData.masteryScore).to.equal(0.8);
     const before = (await statementsOf(l1.params.registration)).length;
-    const low = await au2.send(au2.statement('initialized'), au2.statement('passed', { success: true, duration: 'PT1M', score: { scaled: 0.5 } }));
+    const low = await au2.send(
+      au2.statement('initialized'),
+      au2.statement('passed', { success: true, duration: 'PT1M', score: { scaled: 0.5 } }),
+    );
     expect(low.status).to.equal(403);
     expect(JSON.stringify(low.body)).to.contain('masteryScore');
     expect((await statementsOf(l1.params.registration)).length).to.equal(before);
-    expect((await au2.send(au2.statement('initialized'), au2.statement('passed', { success: true, duration: 'PT1M', score: { scaled: 0.9 } }))).status).to.equal(200);
+    expect(
+      (await au2.send(au2.statement('initialized'), au2.statement('passed', { success: true, duration: 'PT1M', score: { scaled: 0.9 } })))
+        .status,
+    ).to.equal(200);
     const blockSat = await statementsOf(l1.params.registration, VERB.satisfied);
     expect(blockSat).to.have.length(1);
     expect(blockSat[0].object.definition.type).to.equal('https://w3id.org/xapi/cmi5/activitytype/block');
@@ -103,7 +146,9 @@ describe('catalog: cmi5 launch flow over HTTP', () => {
 
     // CompletedAndPassed needs both; a session left open is abandoned by the next launch (§9.3.6).
     const au3 = await new AuClient(lms, await launchAu(agent, C, AU('practicar')), AU('practicar')).start();
-    expect((await au3.send(au3.statement('initialized'), au3.statement('completed', { completion: true, duration: 'PT1M' }))).status).to.equal(200);
+    expect(
+      (await au3.send(au3.statement('initialized'), au3.statement('completed', { completion: true, duration: 'PT1M' }))).status,
+    ).to.equal(200);
     const au3b = await new AuClient(lms, await launchAu(agent, C, AU('practicar')), AU('practicar')).start();
     const abandoned = await statementsOf(l1.params.registration, VERB.abandoned);
     expect(abandoned).to.have.length(1);
@@ -111,8 +156,12 @@ describe('catalog: cmi5 launch flow over HTTP', () => {
     expect(abandoned[0].result.duration).to.match(/^PT[\d.]+S$/);
     expect((await au3.send(au3.statement('passed', { success: true, duration: 'PT1M' }))).status).to.be.oneOf([401, 403]);
     // "completed" was recorded in the registration already: a second one is refused.
-    expect((await au3b.send(au3b.statement('initialized'), au3b.statement('completed', { completion: true, duration: 'PT1M' }))).status).to.equal(403);
-    expect((await au3b.send(au3b.statement('initialized'), au3b.statement('passed', { success: true, duration: 'PT1M' }))).status).to.equal(200);
+    expect(
+      (await au3b.send(au3b.statement('initialized'), au3b.statement('completed', { completion: true, duration: 'PT1M' }))).status,
+    ).to.equal(403);
+    expect((await au3b.send(au3b.statement('initialized'), au3b.statement('passed', { success: true, duration: 'PT1M' }))).status).to.equal(
+      200,
+    );
     expect((await au3b.send(au3b.statement('terminated', { duration: 'PT1M' }))).status).to.equal(200);
     p = await progressOf(u.id, C);
     expect(p.satisfied).to.equal(false);
@@ -122,11 +171,22 @@ describe('catalog: cmi5 launch flow over HTTP', () => {
     const l4 = await launchAu(agent, C, AU('explorar'));
     const au4 = await new AuClient(lms, l4, AU('explorar')).start();
     expect(au4.launchData.launchParameters).to.equal('modo=corto');
-    expect((await au4.send(au4.statement('initialized'), au4.statement('completed', { completion: true, duration: 'PT1M' }), au4.statement('terminated', { duration: 'PT1M' }))).status).to.equal(200);
+    expect(
+      (
+        await au4.send(
+          au4.statement('initialized'),
+          au4.statement('completed', { completion: true, duration: 'PT1M' }),
+          au4.statement('terminated', { duration: 'PT1M' }),
+        )
+      ).status,
+    ).to.equal(200);
     p = await progressOf(u.id, C);
     expect(p).to.include({ satisfied: true, status: 'satisfied' });
     const sats = await statementsOf(l1.params.registration, VERB.satisfied);
-    expect(sats.map((s) => s.object.definition.type).sort()).to.deep.equal(['https://w3id.org/xapi/cmi5/activitytype/block', 'https://w3id.org/xapi/cmi5/activitytype/course']);
+    expect(sats.map((s) => s.object.definition.type).sort()).to.deep.equal([
+      'https://w3id.org/xapi/cmi5/activitytype/block',
+      'https://w3id.org/xapi/cmi5/activitytype/course',
+    ]);
     expect(satisfiedEvents).to.deep.equal([{ userId: u.id, courseId: C }]);
     const page = await agent.get(`/catalog/course?id=${encodeURIComponent(C)}`).expect(200);
     expect(/id="course-status">([^<]+)</.exec(page.text)?.[1]).to.equal('Cumprido');
@@ -136,7 +196,9 @@ describe('catalog: cmi5 launch flow over HTTP', () => {
     // A satisfied AU reopens in Review mode, where only initialized/terminated are allowed (§10.2.2).
     const rev = await new AuClient(lms, await launchAu(agent, C, AU('leer')), AU('leer')).start();
     expect(rev.launchData.launchMode).to.equal('Review');
-    expect((await rev.send(rev.statement('initialized'), rev.statement('failed', { success: false, duration: 'PT1M' }))).status).to.equal(403);
+    expect((await rev.send(rev.statement('initialized'), rev.statement('failed', { success: false, duration: 'PT1M' }))).status).to.equal(
+      403,
+    );
   });
 
   it('rejects cmi5 rule violations with 403 and stores nothing', async () => {
@@ -153,10 +215,10 @@ describe('catalog: cmi5 launch flow over HTTP', () => {
     const other = { objectType: 'Agent', account: { homePage: 'http://127.0.0.1', name: 'someone-else' } };
     expect((await au.send(au.statement('initialized', undefined, { actor: other }))).status).to.equal(403);
     const wrongReg = au.statement('initialized');
-    (wrongReg.context as any).registration = crypto.randomUUID();
+    (wrongReg.context as Json).registration = crypto.randomUUID();
     expect((await au.send(wrongReg)).status).to.equal(403);
     const wrongSession = au.statement('initialized');
-    (wrongSession.context.extensions as any)['https://w3id.org/xapi/cmi5/context/extensions/sessionid'] = 'forged';
+    (wrongSession.context.extensions as Json)['https://w3id.org/xapi/cmi5/context/extensions/sessionid'] = 'forged';
     expect((await au.send(wrongSession)).status).to.equal(403);
     // Verbs only the LMS may use.
     expect((await au.send(au.statement('initialized'), au.statement('satisfied'))).status).to.equal(403);
@@ -189,18 +251,34 @@ describe('catalog: cmi5 launch flow over HTTP', () => {
     const pageA = await agentA.get(`/catalog/course?id=${encodeURIComponent(C)}`).expect(200);
     const regA = /name="registration" value="([^"]+)"/.exec(pageA.text)![1];
     const pageB = await agentB.get('/catalog/my-path').expect(200);
-    await agentB.post('/catalog/launch').type('form').send({ _csrf: csrfFrom(pageB.text), registration: regA, auId: AU('leer') }).expect(403);
+    await agentB
+      .post('/catalog/launch')
+      .type('form')
+      .send({ _csrf: csrfFrom(pageB.text), registration: regA, auId: AU('leer') })
+      .expect(403);
 
     const hidden = 'https://courses.example.org/borrador';
     await importXml(lms, cmi5Xml(hidden, 'Borrador', [{ au: `${hidden}/au/1`, moveOn: 'Completed' }]), false);
-    await agentA.post('/catalog/enrol').type('form').send({ _csrf: csrfFrom(pageA.text), courseId: hidden }).expect(403);
+    await agentA
+      .post('/catalog/enrol')
+      .type('form')
+      .send({ _csrf: csrfFrom(pageA.text), courseId: hidden })
+      .expect(403);
     // Published, enrolled, then withdrawn: launching is refused.
     await lms.services.get('catalog.courses').setPublished(hidden, true);
-    await agentA.post('/catalog/enrol').type('form').send({ _csrf: csrfFrom(pageA.text), courseId: hidden }).expect(303);
+    await agentA
+      .post('/catalog/enrol')
+      .type('form')
+      .send({ _csrf: csrfFrom(pageA.text), courseId: hidden })
+      .expect(303);
     await lms.services.get('catalog.courses').setPublished(hidden, false);
     const page = await agentA.get(`/catalog/course?id=${encodeURIComponent(hidden)}`).expect(200);
     const reg = /name="registration" value="([^"]+)"/.exec(page.text)![1];
-    await agentA.post('/catalog/launch').type('form').send({ _csrf: csrfFrom(page.text), registration: reg, auId: `${hidden}/au/1` }).expect(403);
+    await agentA
+      .post('/catalog/launch')
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text), registration: reg, auId: `${hidden}/au/1` })
+      .expect(403);
   });
 
   it('satisfies a NotApplicable-only course at registration (§9.6.1)', async () => {
@@ -209,7 +287,11 @@ describe('catalog: cmi5 launch flow over HTTP', () => {
     const u = await makeUser(lms);
     const agent = await signIn(lms, u.email, u.password);
     const page = await agent.get(`/catalog/course?id=${encodeURIComponent(na)}`).expect(200);
-    await agent.post('/catalog/enrol').type('form').send({ _csrf: csrfFrom(page.text), courseId: na }).expect(303);
+    await agent
+      .post('/catalog/enrol')
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text), courseId: na })
+      .expect(303);
     const p = await progressOf(u.id, na);
     expect(p).to.include({ satisfied: true });
     const sats = await statementsOf(p.registration, VERB.satisfied);
@@ -219,11 +301,21 @@ describe('catalog: cmi5 launch flow over HTTP', () => {
 
   it('lets an admin or an HR officer of the same institution waive an AU with a reason (§9.3.7)', async () => {
     const w = 'https://courses.example.org/convalidable';
-    await importXml(lms, cmi5Xml(w, 'Convalidable', [{ au: `${w}/au/1`, moveOn: 'Passed', masteryScore: 0.7 }, { au: `${w}/au/2`, moveOn: 'Completed' }]));
+    await importXml(
+      lms,
+      cmi5Xml(w, 'Convalidable', [
+        { au: `${w}/au/1`, moveOn: 'Passed', masteryScore: 0.7 },
+        { au: `${w}/au/2`, moveOn: 'Completed' },
+      ]),
+    );
     const learner = await makeUser(lms, { orgUnit: 'MUNI-A' });
     const la = await signIn(lms, learner.email, learner.password);
     const lp = await la.get(`/catalog/course?id=${encodeURIComponent(w)}`).expect(200);
-    await la.post('/catalog/enrol').type('form').send({ _csrf: csrfFrom(lp.text), courseId: w }).expect(303);
+    await la
+      .post('/catalog/enrol')
+      .type('form')
+      .send({ _csrf: csrfFrom(lp.text), courseId: w })
+      .expect(303);
     const reg = (await progressOf(learner.id, w)).registration;
 
     const hrOther = await makeUser(lms, { role: 'hr', orgUnit: 'MUNI-B' });
@@ -236,14 +328,34 @@ describe('catalog: cmi5 launch flow over HTTP', () => {
     expect((await same.get('/catalog/people').expect(200)).text).to.contain(learner.email);
     expect((await other.get('/catalog/people').expect(200)).text).not.to.contain(learner.email);
     await la.get('/catalog/people').expect(403);
-    await other.post('/catalog/waive').type('form').send({ _csrf: await tokenOf(other), registration: reg, auId: `${w}/au/1`, reason: 'Tested Out' }).expect(403);
+    await other
+      .post('/catalog/waive')
+      .type('form')
+      .send({ _csrf: await tokenOf(other), registration: reg, auId: `${w}/au/1`, reason: 'Tested Out' })
+      .expect(403);
     await other.get(`/catalog/people/${learner.id}`).expect(403);
-    await la.post('/catalog/waive').type('form').send({ _csrf: csrfFrom(lp.text), registration: reg, auId: `${w}/au/1`, reason: 'Tested Out' }).expect(403);
-    await same.post('/catalog/waive').type('form').send({ _csrf: await tokenOf(same), registration: reg, auId: `${w}/au/1`, reason: 'because' }).expect(400);
+    await la
+      .post('/catalog/waive')
+      .type('form')
+      .send({ _csrf: csrfFrom(lp.text), registration: reg, auId: `${w}/au/1`, reason: 'Tested Out' })
+      .expect(403);
+    await same
+      .post('/catalog/waive')
+      .type('form')
+      .send({ _csrf: await tokenOf(same), registration: reg, auId: `${w}/au/1`, reason: 'because' })
+      .expect(400);
     const person = await same.get(`/catalog/people/${learner.id}`).expect(200);
     expect(person.text).to.contain('Convalidable');
-    await same.post('/catalog/waive').type('form').send({ _csrf: csrfFrom(person.text), registration: reg, auId: `${w}/au/1`, reason: 'Tested Out' }).expect(303);
-    await same.post('/catalog/waive').type('form').send({ _csrf: csrfFrom(person.text), registration: reg, auId: `${w}/au/1`, reason: 'Tested Out' }).expect(409);
+    await same
+      .post('/catalog/waive')
+      .type('form')
+      .send({ _csrf: csrfFrom(person.text), registration: reg, auId: `${w}/au/1`, reason: 'Tested Out' })
+      .expect(303);
+    await same
+      .post('/catalog/waive')
+      .type('form')
+      .send({ _csrf: csrfFrom(person.text), registration: reg, auId: `${w}/au/1`, reason: 'Tested Out' })
+      .expect(409);
 
     const waived = await statementsOf(reg, VERB.waived);
     expect(waived).to.have.length(1);
@@ -253,13 +365,19 @@ describe('catalog: cmi5 launch flow over HTTP', () => {
 
     const admin = await makeUser(lms, { role: 'admin' });
     const ad = await signIn(lms, admin.email, admin.password);
-    await ad.post('/catalog/waive').type('form').send({ _csrf: await tokenOf(ad), registration: reg, auId: `${w}/au/2`, reason: 'Administrative' }).expect(303);
+    await ad
+      .post('/catalog/waive')
+      .type('form')
+      .send({ _csrf: await tokenOf(ad), registration: reg, auId: `${w}/au/2`, reason: 'Administrative' })
+      .expect(303);
     const p = await progressOf(learner.id, w);
     expect(p).to.include({ satisfied: true, status: 'waived' });
     const sat = await statementsOf(reg, VERB.satisfied);
     expect(sat).to.have.length(1);
     // Satisfied outside an AU session uses the waiver's own new session id (§9.3.9).
-    const waived2 = (await statementsOf(reg, VERB.waived)).find((s) => s.result.extensions['https://w3id.org/xapi/cmi5/result/extensions/reason'] === 'Administrative')!;
+    const waived2 = (await statementsOf(reg, VERB.waived)).find(
+      (s) => s.result.extensions['https://w3id.org/xapi/cmi5/result/extensions/reason'] === 'Administrative',
+    )!;
     const sid = 'https://w3id.org/xapi/cmi5/context/extensions/sessionid';
     expect(sat[0].context.extensions[sid]).to.equal(waived2.context.extensions[sid]);
   });

@@ -70,24 +70,38 @@ describe('catalog: cmi5 statement rules (§9)', () => {
   });
 
   it('rejects anything after terminated or in an abandoned session', () => {
-    rejects(base, [st('initialized'), st('terminated', { duration: 'PT1S' }), st('completed', { completion: true, duration: 'PT1S' })], /terminated/);
+    rejects(
+      base,
+      [st('initialized'), st('terminated', { duration: 'PT1S' }), st('completed', { completion: true, duration: 'PT1S' })],
+      /terminated/,
+    );
     rejects({ ...base, state: 'abandoned' }, [st('initialized')], /abandoned/);
   });
 
   it('rejects duplicate verbs in a session and per registration', () => {
     const running = { ...base, state: 'initialized' as const, verbs: ['initialized'] };
     rejects(running, [st('initialized')], /already sent in this session/);
-    rejects({ ...running, completed: true }, [st('completed', { completion: true, duration: 'PT1S' })], /already recorded in this registration/);
+    rejects(
+      { ...running, completed: true },
+      [st('completed', { completion: true, duration: 'PT1S' })],
+      /already recorded in this registration/,
+    );
     rejects({ ...running, passed: true }, [st('passed', { success: true, duration: 'PT1S' })], /already recorded in this registration/);
     rejects({ ...running, passed: true }, [st('failed', { success: false, duration: 'PT1S' })], /may not follow "passed"/);
-    rejects(running, [st('failed', { success: false, duration: 'PT1S' }), st('passed', { success: true, duration: 'PT1S' })], /only one of "passed" and "failed"/);
+    rejects(
+      running,
+      [st('failed', { success: false, duration: 'PT1S' }), st('passed', { success: true, duration: 'PT1S' })],
+      /only one of "passed" and "failed"/,
+    );
   });
 
   it('enforces masteryScore on passed and failed', () => {
     const running = { ...base, state: 'initialized' as const, verbs: ['initialized'] };
     rejects(running, [st('passed', { success: true, duration: 'PT1S', score: { scaled: 0.5 } })], /below the masteryScore/);
     rejects(running, [st('failed', { success: false, duration: 'PT1S', score: { scaled: 0.85 } })], /at or above the masteryScore/);
-    expect(checkBatch(running, [st('failed', { success: false, duration: 'PT1S', score: { scaled: 0.5 } })].slice()).verbs).to.include('failed');
+    expect(checkBatch(running, [st('failed', { success: false, duration: 'PT1S', score: { scaled: 0.5 } })].slice()).verbs).to.include(
+      'failed',
+    );
   });
 
   it('enforces the result rules (score, success, completion, duration, moveOn category)', () => {
@@ -111,7 +125,11 @@ describe('catalog: cmi5 statement rules (§9)', () => {
   });
 
   it('rejects the wrong actor, registration, session, object and verbs the LMS owns, and voiding', () => {
-    rejects(base, [st('initialized', undefined, { actor: { objectType: 'Agent', account: { homePage: 'http://lms.example', name: 'u2' } } })], /actor/);
+    rejects(
+      base,
+      [st('initialized', undefined, { actor: { objectType: 'Agent', account: { homePage: 'http://lms.example', name: 'u2' } } })],
+      /actor/,
+    );
     const wrongReg = st('initialized');
     (wrongReg.context as Record<string, unknown>).registration = 'r-2';
     rejects(base, [wrongReg], /registration/);
@@ -132,7 +150,15 @@ describe('catalog: cmi5 statement rules (§9)', () => {
 });
 
 describe('catalog: moveOn evaluation (§9.3.9)', () => {
-  const au = (id: string, moveOn: string): CourseNode => ({ type: 'au', id, title: [], description: [], url: 'a.html', launchMethod: 'AnyWindow', moveOn: moveOn as never });
+  const au = (id: string, moveOn: string): CourseNode => ({
+    type: 'au',
+    id,
+    title: [],
+    description: [],
+    url: 'a.html',
+    launchMethod: 'AnyWindow',
+    moveOn: moveOn as never,
+  });
   const structure: CourseNode[] = [
     { type: 'block', id: 'B', title: [], description: [], children: [au('p', 'Passed'), au('c', 'Completed')] },
     au('cap', 'CompletedAndPassed'),

@@ -22,10 +22,35 @@ describe('catalog: tiers, learning paths and enrolment', () => {
   before(async () => {
     lms = await testApp({ plugins: [accountsPlugin, lrsPlugin, catalogPlugin] });
     lms.hooks.on('catalog.paths.changed', ({ tier }) => void changed.push(tier));
-    await importXml(lms, cmi5Xml(BASICS, 'Competencias digitales básicas', [{ au: `${BASICS}/au/1`, moveOn: 'Completed' }], meta('all', '')));
-    await importXml(lms, cmi5Xml(INTEROP, 'Interoperabilidad', [{ au: `${INTEROP}/au/1`, moveOn: 'Completed' }, { au: `${INTEROP}/au/2`, moveOn: 'Passed' }], meta('technical', 'national regional local', 'interoperability', 'es')));
-    await importXml(lms, cmi5Xml(LOCAL, 'Municipio digital', [{ au: `${LOCAL}/au/1`, moveOn: 'Completed' }], meta('technical', 'local', 'local-government', 'pt')));
-    await importXml(lms, cmi5Xml(OPTIONAL, 'Datos abiertos', [{ au: `${OPTIONAL}/au/1`, moveOn: 'Completed' }], meta('', '', 'open-data', 'en')));
+    await importXml(
+      lms,
+      cmi5Xml(BASICS, 'Competencias digitales básicas', [{ au: `${BASICS}/au/1`, moveOn: 'Completed' }], meta('all', '')),
+    );
+    await importXml(
+      lms,
+      cmi5Xml(
+        INTEROP,
+        'Interoperabilidad',
+        [
+          { au: `${INTEROP}/au/1`, moveOn: 'Completed' },
+          { au: `${INTEROP}/au/2`, moveOn: 'Passed' },
+        ],
+        meta('technical', 'national regional local', 'interoperability', 'es'),
+      ),
+    );
+    await importXml(
+      lms,
+      cmi5Xml(
+        LOCAL,
+        'Municipio digital',
+        [{ au: `${LOCAL}/au/1`, moveOn: 'Completed' }],
+        meta('technical', 'local', 'local-government', 'pt'),
+      ),
+    );
+    await importXml(
+      lms,
+      cmi5Xml(OPTIONAL, 'Datos abiertos', [{ au: `${OPTIONAL}/au/1`, moveOn: 'Completed' }], meta('', '', 'open-data', 'en')),
+    );
     await importXml(lms, cmi5Xml(DRAFT, 'Borrador', [{ au: `${DRAFT}/au/1`, moveOn: 'Completed' }], meta('all', '')), false);
   });
   after(() => lms.close());
@@ -93,7 +118,15 @@ describe('catalog: tiers, learning paths and enrolment', () => {
     const u = await makeUser(lms, { tier: 'technical', level: 'national' });
     const agent = await signIn(lms, u.email, u.password);
     await agent.get('/catalog/my-path').expect(200);
-    await importXml(lms, cmi5Xml(INTEROP, 'Interoperabilidad 2', [{ au: `${INTEROP}/au/1`, moveOn: 'Completed' }], meta('technical', 'national regional local', 'interoperability', 'es')));
+    await importXml(
+      lms,
+      cmi5Xml(
+        INTEROP,
+        'Interoperabilidad 2',
+        [{ au: `${INTEROP}/au/1`, moveOn: 'Completed' }],
+        meta('technical', 'national regional local', 'interoperability', 'es'),
+      ),
+    );
     const [p] = await lms.services.get('catalog').progressOf(u.id, [INTEROP]);
     expect(p.courseVersion).to.equal(1);
     const page = await agent.get(`/catalog/course?id=${encodeURIComponent(INTEROP)}`).expect(200);
@@ -107,7 +140,8 @@ describe('catalog: tiers, learning paths and enrolment', () => {
     const u = await makeUser(lms, { tier: 'manager', level: 'national' });
     const agent = await signIn(lms, u.email, u.password);
     const all = await agent.get('/catalog/courses').expect(200);
-    for (const t of ['Competencias digitales básicas', 'Interoperabilidad', 'Municipio digital', 'Datos abiertos']) expect(all.text).to.contain(t);
+    for (const t of ['Competencias digitales básicas', 'Interoperabilidad', 'Municipio digital', 'Datos abiertos'])
+      expect(all.text).to.contain(t);
     const byTopic = await agent.get('/catalog/courses?topic=open-data').expect(200);
     expect(byTopic.text).to.contain('Datos abiertos').and.not.contain('Municipio digital');
     const byLang = await agent.get('/catalog/courses?language=pt').expect(200);
@@ -119,11 +153,19 @@ describe('catalog: tiers, learning paths and enrolment', () => {
 
     const coursePage = await agent.get(`/catalog/course?id=${encodeURIComponent(OPTIONAL)}`).expect(200);
     expect(coursePage.text).to.contain('No está inscrito');
-    await agent.post('/catalog/enrol').type('form').send({ _csrf: csrfFrom(coursePage.text), courseId: OPTIONAL }).expect(303);
+    await agent
+      .post('/catalog/enrol')
+      .type('form')
+      .send({ _csrf: csrfFrom(coursePage.text), courseId: OPTIONAL })
+      .expect(303);
     const mine = await agent.get('/catalog/my-path').expect(200);
     expect(mine.text).to.contain('Otros cursos en los que se inscribió');
     expect(mine.text).to.contain('Datos abiertos');
-    await agent.post('/catalog/enrol').type('form').send({ _csrf: csrfFrom(coursePage.text), courseId: 'https://nowhere.example/x' }).expect(404);
+    await agent
+      .post('/catalog/enrol')
+      .type('form')
+      .send({ _csrf: csrfFrom(coursePage.text), courseId: 'https://nowhere.example/x' })
+      .expect(404);
   });
 
   it('gives the path page to admins only, and saves a level override from the form', async () => {
@@ -134,18 +176,37 @@ describe('catalog: tiers, learning paths and enrolment', () => {
     const agent = await signIn(lms, admin.email, admin.password);
     const page = await agent.get('/catalog/admin/paths?tier=decision-maker&level=regional').expect(200);
     expect(page.text).to.contain('<caption>');
-    await agent.post('/catalog/admin/paths').type('form').send({ _csrf: csrfFrom(page.text), tier: 'decision-maker', level: 'regional', courses: [OPTIONAL, BASICS] }).expect(200);
+    await agent
+      .post('/catalog/admin/paths')
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text), tier: 'decision-maker', level: 'regional', courses: [OPTIONAL, BASICS] })
+      .expect(200);
     expect(await lms.services.get('catalog.paths').requiredCourses('decision-maker', 'regional')).to.deep.equal([BASICS, DRAFT, OPTIONAL]);
-    const bad = await agent.post('/catalog/admin/paths').type('form').send({ _csrf: csrfFrom(page.text), tier: 'nobody', courses: [BASICS] });
+    const bad = await agent
+      .post('/catalog/admin/paths')
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text), tier: 'nobody', courses: [BASICS] });
     expect(bad.status).to.equal(400);
     expect(bad.text).to.contain('is not a configured tier');
-    await agent.post('/catalog/admin/paths').type('form').send({ _csrf: csrfFrom(page.text), tier: 'decision-maker', level: 'regional', action: 'remove-override' }).expect(200);
+    await agent
+      .post('/catalog/admin/paths')
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text), tier: 'decision-maker', level: 'regional', action: 'remove-override' })
+      .expect(200);
     expect(await lms.services.get('catalog.paths').getPath('decision-maker', 'regional')).to.equal(null);
   });
 
   it('demo:seed puts the demo learner on a path with courses', async () => {
     const users = lms.services.get('accounts.users');
-    const demo = await users.create({ email: 'demo-learner@example.org', name: 'Demo', role: 'learner', tier: 'all', level: 'local', orgUnit: 'DEMO', password: 'correct horse battery' });
+    const demo = await users.create({
+      email: 'demo-learner@example.org',
+      name: 'Demo',
+      role: 'learner',
+      tier: 'all',
+      level: 'local',
+      orgUnit: 'DEMO',
+      password: 'correct horse battery',
+    });
     const log = console.log;
     console.log = () => {};
     try {

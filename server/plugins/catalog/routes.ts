@@ -169,7 +169,8 @@ export function catalogRoutes(d: CatalogDeps): Route[] {
     const registration = str(req.body.registration);
     const reg = await progress.registration(registration);
     if (!reg) throw new HttpError(404, `No registration ${registration}`);
-    if (!(await inScope(req.user!, reg.userId))) throw new HttpError(403, 'This person is outside your scope', { key: 'core:errors.403.body' });
+    if (!(await inScope(req.user!, reg.userId)))
+      throw new HttpError(403, 'This person is outside your scope', { key: 'core:errors.403.body' });
     await launch.waive(registration, str(req.body.auId), str(req.body.reason));
     if (req.accepts(['html', 'json']) === 'json') return res.json({ ok: true });
     res.redirect(303, `/catalog/people/${encodeURIComponent(reg.userId)}?waived=1`);
@@ -215,7 +216,10 @@ export function catalogRoutes(d: CatalogDeps): Route[] {
 
   const addTier = async (req: Request, res: Response) => {
     try {
-      await paths.addTier(str(req.body.code), ['es', 'pt', 'en'].map((lang) => ({ lang, text: str(req.body[`label_${lang}`]) })));
+      await paths.addTier(
+        str(req.body.code),
+        ['es', 'pt', 'en'].map((lang) => ({ lang, text: str(req.body[`label_${lang}`]) })),
+      );
     } catch (err) {
       if (err instanceof HttpError && err.status < 500) return pathsPage(req, res, err.status, undefined, err.message);
       throw err;
@@ -232,7 +236,12 @@ export function catalogRoutes(d: CatalogDeps): Route[] {
     { method: 'post', path: '/enrol', guard: 'catalog:learn', handler: enrol },
     { method: 'post', path: '/launch', guard: 'catalog:learn', handler: doLaunch },
     { method: 'get', path: '/people', guard: 'catalog:waive', handler: peoplePage },
-    { method: 'get', path: '/people/:userId', guard: 'catalog:waive', handler: (req, res) => personPage(req, res, 200, req.query.waived ? req.t('catalog:waive.done') : undefined) },
+    {
+      method: 'get',
+      path: '/people/:userId',
+      guard: 'catalog:waive',
+      handler: (req, res) => personPage(req, res, 200, req.query.waived ? req.t('catalog:waive.done') : undefined),
+    },
     { method: 'post', path: '/waive', guard: 'catalog:waive', handler: waive },
     { method: 'get', path: '/admin/paths', guard: 'catalog:manage', handler: (req, res) => pathsPage(req, res) },
     { method: 'post', path: '/admin/paths', guard: 'catalog:manage', handler: savePath },
@@ -253,14 +262,24 @@ export function fetchRoutes(launch: LaunchService): Route[] {
     res.setHeader('Cache-Control', 'no-store');
   };
   return [
-    { method: 'post', path: '/catalog/fetch/:id', guard: 'public', handler: async (req, res) => {
-      cors(res);
-      res.status(200).json(await launch.fetchToken(String(req.params.id)));
-    } },
-    { method: 'get', path: '/catalog/fetch/:id', guard: 'public', handler: (_req, res) => {
-      // GET is not allowed (§8.2.1: it could be cached).
-      cors(res);
-      res.status(200).json({ 'error-code': '2', 'error-text': 'Use POST for the fetch URL.' });
-    } },
+    {
+      method: 'post',
+      path: '/catalog/fetch/:id',
+      guard: 'public',
+      handler: async (req, res) => {
+        cors(res);
+        res.status(200).json(await launch.fetchToken(String(req.params.id)));
+      },
+    },
+    {
+      method: 'get',
+      path: '/catalog/fetch/:id',
+      guard: 'public',
+      handler: (_req, res) => {
+        // GET is not allowed (§8.2.1: it could be cached).
+        cors(res);
+        res.status(200).json({ 'error-code': '2', 'error-text': 'Use POST for the fetch URL.' });
+      },
+    },
   ];
 }

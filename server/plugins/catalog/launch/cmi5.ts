@@ -61,7 +61,10 @@ export function learnerActor(baseUrl: string, userId: string) {
 /** ISO 8601 duration (as xAPI uses it) in seconds; undefined when it is not one. */
 export function durationSeconds(d: unknown): number | undefined {
   if (typeof d !== 'string') return undefined;
-  const m = /^P(?:(\d+(?:\.\d+)?)Y)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(d);
+  const m =
+    /^P(?:(\d+(?:\.\d+)?)Y)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(
+      d,
+    );
   if (!m || d === 'P' || d.endsWith('T')) return undefined;
   const [y, mo, w, day, h, mi, s] = m.slice(1).map((x) => (x ? Number(x) : 0));
   return Math.round(((((y * 365 + mo * 30 + w * 7 + day) * 24 + h) * 60 + mi) * 60 + s) * 100) / 100;

@@ -6,12 +6,31 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { HttpError } from '../../../core/errors';
 import type { SessionUser } from '../../../core/permissions';
-import type { LrsCredential, LrsCredentials, LrsDocuments, LrsStatements, StatementHookPayload, StoredStatement } from '../../../core/contracts/lrs';
+import type {
+  LrsCredential,
+  LrsCredentials,
+  LrsDocuments,
+  LrsStatements,
+  StatementHookPayload,
+  StoredStatement,
+} from '../../../core/contracts/lrs';
 import { SUPPORTED_LANGUAGES } from '../../../core/config';
 import { findAu, type CourseReader } from '../paths/course-reader';
 import type { PathsService } from '../paths/paths.service';
 import type { ProgressService } from '../progress/progress.service';
-import { CATEGORY_CMI5, EXT, LAUNCH_DATA, LEARNER_PREFERENCES, VERB_NAMES, WAIVE_REASONS, durationSeconds, isoDuration, learnerActor, lmsActivityId, type LaunchMode } from './cmi5';
+import {
+  CATEGORY_CMI5,
+  EXT,
+  LAUNCH_DATA,
+  LEARNER_PREFERENCES,
+  VERB_NAMES,
+  WAIVE_REASONS,
+  durationSeconds,
+  isoDuration,
+  learnerActor,
+  lmsActivityId,
+  type LaunchMode,
+} from './cmi5';
 import { checkBatch, type RuleState } from './rules';
 import type { SessionDoc, SessionModels } from './session.model';
 import { abandonedStatement, launchedStatement, waivedStatement } from './statements';
@@ -42,7 +61,11 @@ export class LaunchService {
    * its launch token and fetch URL, writes LMS.LaunchData and the learner preferences, records
    * `launched`, and returns the AU's URL with the launch parameters (§8.1).
    */
-  async launch(user: Pick<SessionUser, 'id' | 'language'>, registration: string, auId: string): Promise<{ url: string; launchMethod: 'AnyWindow' | 'OwnWindow'; sessionId: string }> {
+  async launch(
+    user: Pick<SessionUser, 'id' | 'language'>,
+    registration: string,
+    auId: string,
+  ): Promise<{ url: string; launchMethod: 'AnyWindow' | 'OwnWindow'; sessionId: string }> {
     const reg = await this.progress.registration(registration);
     if (!reg || reg.userId !== user.id) throw new HttpError(403, 'This registration is not yours', { key: 'core:errors.403.body' });
     const course = await this.courses.getCourse(reg.courseId);
@@ -63,7 +86,13 @@ export class LaunchService {
       const token = await this.lrs.credentials().createLaunchToken({
         name: `cmi5 session ${sessionId}`,
         ttlSeconds: TOKEN_TTL_SECONDS,
-        launch: { actor, registration, activityId, sessionId, meta: { courseId: reg.courseId, auId: au.id, launchMode, masteryScore: au.masteryScore } },
+        launch: {
+          actor,
+          registration,
+          activityId,
+          sessionId,
+          meta: { courseId: reg.courseId, auId: au.id, launchMode, masteryScore: au.masteryScore },
+        },
       });
       const now = new Date();
       await this.m.sessions.create({
@@ -102,7 +131,9 @@ export class LaunchService {
         },
       });
       const langs = [user.language, ...SUPPORTED_LANGUAGES.filter((l) => l !== user.language)].join(',');
-      await this.lrs.documents().putAgentProfile({ agent: actor, profileId: LEARNER_PREFERENCES, body: { languagePreference: langs, audioPreference: 'on' } });
+      await this.lrs
+        .documents()
+        .putAgentProfile({ agent: actor, profileId: LEARNER_PREFERENCES, body: { languagePreference: langs, audioPreference: 'on' } });
 
       const launchUrl = new URL(this.courses.contentUrl(version, au.url), this.baseUrl + '/');
       await this.lrs.statements().storeAsSystem([
@@ -137,11 +168,18 @@ export class LaunchService {
    * `_id` update both reads and clears the token, so two racing calls cannot both get it.
    */
   async fetchToken(fetchId: string): Promise<Record<string, string>> {
-    const before = await this.m.fetches.findOneAndUpdate({ _id: fetchId }, { $unset: { authToken: 1 }, $set: { usedAt: new Date() } }, { returnDocument: 'before' }).lean();
+    const before = await this.m.fetches
+      .findOneAndUpdate({ _id: fetchId }, { $unset: { authToken: 1 }, $set: { usedAt: new Date() } }, { returnDocument: 'before' })
+      .lean();
     if (!before) return { 'error-code': '2', 'error-text': 'Unknown fetch URL.' };
     if (!before.authToken) return { 'error-code': '1', 'error-text': 'The authorization token has already been returned.' };
     const session = await this.m.sessions.findById(before.sessionId).lean<SessionDoc>();
-    if (Date.now() - before.createdAt.getTime() > FETCH_TTL_MS || !session || session.state === 'terminated' || session.state === 'abandoned') {
+    if (
+      Date.now() - before.createdAt.getTime() > FETCH_TTL_MS ||
+      !session ||
+      session.state === 'terminated' ||
+      session.state === 'abandoned'
+    ) {
       return { 'error-code': '1', 'error-text': 'The AU session has expired.' };
     }
     return { 'auth-token': before.authToken };
@@ -156,7 +194,14 @@ export class LaunchService {
     await this.m.sessions.updateOne({ _id: sessionId }, { $set: { state: 'abandoned', endedAt: new Date() } });
     await this.lrs.credentials().revoke(s.credentialId);
     await this.lrs.statements().storeAsSystem([
-      abandonedStatement({ actor: learnerActor(this.baseUrl, s.userId), registration: s.registration, sessionId, publisherId: s.auId, activityId: s.activityId, durationIso: isoDuration(seconds) }),
+      abandonedStatement({
+        actor: learnerActor(this.baseUrl, s.userId),
+        registration: s.registration,
+        sessionId,
+        publisherId: s.auId,
+        activityId: s.activityId,
+        durationIso: isoDuration(seconds),
+      }),
     ]);
     await this.progress.change(s.registration, undefined, {}, { sessionId, addSeconds: seconds, activeSessionId: null });
     return true;
@@ -167,7 +212,8 @@ export class LaunchService {
    * under a new session id, then moveOn is evaluated (satisfied statements use that session id).
    */
   async waive(registration: string, auId: string, reason: string): Promise<void> {
-    if (!(WAIVE_REASONS as readonly string[]).includes(reason)) throw new HttpError(400, `reason: must be one of ${WAIVE_REASONS.join(', ')}`);
+    if (!(WAIVE_REASONS as readonly string[]).includes(reason))
+      throw new HttpError(400, `reason: must be one of ${WAIVE_REASONS.join(', ')}`);
     const reg = await this.progress.registration(registration);
     if (!reg) throw new HttpError(404, `No registration ${registration}`);
     const version = await this.courses.getVersion(reg.courseId, reg.courseVersion);
@@ -178,7 +224,14 @@ export class LaunchService {
       if (p?.aus.find((a) => a.auId === auId)?.waived) throw new HttpError(409, `AU ${auId} is already waived in this registration`);
       const sessionId = randomUUID();
       await this.lrs.statements().storeAsSystem([
-        waivedStatement({ actor: learnerActor(this.baseUrl, reg.userId), registration, sessionId, publisherId: au.id, activityId: lmsActivityId(this.baseUrl, 'au', reg.courseId, au.id), reason }),
+        waivedStatement({
+          actor: learnerActor(this.baseUrl, reg.userId),
+          registration,
+          sessionId,
+          publisherId: au.id,
+          activityId: lmsActivityId(this.baseUrl, 'au', reg.courseId, au.id),
+          reason,
+        }),
       ]);
       await this.progress.change(registration, auId, { waived: true, waiveReason: reason }, { sessionId });
     });
@@ -221,9 +274,11 @@ export class LaunchService {
    */
   async validateDocument(p: { resource: string; method: string; stateId?: string; credential: LrsCredential }): Promise<void> {
     if (p.credential.kind !== 'launch') return;
-    if (p.resource === 'state' && p.stateId === LAUNCH_DATA) throw new HttpError(403, 'cmi5: LMS.LaunchData is read-only to the AU (§10.2.1)');
+    if (p.resource === 'state' && p.stateId === LAUNCH_DATA)
+      throw new HttpError(403, 'cmi5: LMS.LaunchData is read-only to the AU (§10.2.1)');
     const session = p.credential.launch && (await this.m.sessions.findById(p.credential.launch.sessionId).lean<SessionDoc>());
-    if (!session || session.state === 'terminated' || session.state === 'abandoned') throw new HttpError(403, 'cmi5: this AU session has ended');
+    if (!session || session.state === 'terminated' || session.state === 'abandoned')
+      throw new HttpError(403, 'cmi5: this AU session has ended');
   }
 
   /** `lrs.statements.stored`: session state and progress follow the AU's statements. */
@@ -232,7 +287,10 @@ export class LaunchService {
     const registration = credential.launch.registration;
     await this.progress.serial(registration, async () => {
       const { session, state } = await this.ruleState(credential);
-      const after = checkBatchLenient(state, stored.map((s) => s.statement));
+      const after = checkBatchLenient(
+        state,
+        stored.map((s) => s.statement),
+      );
       const delta: { completed?: boolean; passed?: boolean; failed?: boolean; score?: number } = {};
       let seconds = 0;
       for (const { statement } of stored) {

@@ -31,7 +31,8 @@ const reject = (rule: string) => new HttpError(403, `cmi5: ${rule}`, { details: 
 
 type Obj = Record<string, unknown>;
 const asObj = (v: unknown): Obj | undefined => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : undefined);
-const ids = (v: unknown): string[] => (Array.isArray(v) ? v.map((a) => asObj(a)?.id).filter((x): x is string => typeof x === 'string') : []);
+const ids = (v: unknown): string[] =>
+  Array.isArray(v) ? v.map((a) => asObj(a)?.id).filter((x): x is string => typeof x === 'string') : [];
 
 function sameAgent(a: unknown, b: Obj): boolean {
   const x = asObj(a);
@@ -65,9 +66,11 @@ export function checkBatch(initial: RuleState, statements: XapiStatement[]): Rul
     }
     if (!name || !AU_VERBS.has(name)) throw reject(`verb ${String(verbId)} is not a cmi5 defined verb an AU may send (§9.3)${at}`);
     if (asObj(st.object)?.id !== s.activityId) throw reject(`object.id must be the launch activityId (§9.4)${at}`);
-    if (!ids(ca?.grouping).includes(s.auId)) throw reject(`contextActivities.grouping must contain the AU's publisher id from the contextTemplate (§9.6.2.3)${at}`);
+    if (!ids(ca?.grouping).includes(s.auId))
+      throw reject(`contextActivities.grouping must contain the AU's publisher id from the contextTemplate (§9.6.2.3)${at}`);
     if (typeof st.timestamp !== 'string') throw reject(`cmi5 defined statements must have a timestamp (§9.7)${at}`);
-    if (s.state === 'launched' && name !== 'initialized') throw reject(`the first statement of a session must be "initialized" (§9.3.2)${at}`);
+    if (s.state === 'launched' && name !== 'initialized')
+      throw reject(`the first statement of a session must be "initialized" (§9.3.2)${at}`);
     if (s.verbs.includes(name)) throw reject(`"${name}" was already sent in this session (§9.3)${at}`);
     if (s.launchMode !== 'Normal' && name !== 'initialized' && name !== 'terminated') {
       throw reject(`in ${s.launchMode} mode an AU may only send "initialized" and "terminated" (§10.2.2)${at}`);
@@ -107,7 +110,9 @@ function checkResult(name: VerbName, result: Obj | undefined, categories: string
   }
   const scaled = score?.scaled;
   if (scaled !== undefined && s.masteryScore !== undefined && typeof scaled === 'number') {
-    if (name === 'passed' && scaled < s.masteryScore) throw reject(`"passed" with scaled score ${scaled} below the masteryScore ${s.masteryScore} (§9.3.4)${at}`);
-    if (name === 'failed' && scaled >= s.masteryScore) throw reject(`"failed" with scaled score ${scaled} at or above the masteryScore ${s.masteryScore} (§9.3.5)${at}`);
+    if (name === 'passed' && scaled < s.masteryScore)
+      throw reject(`"passed" with scaled score ${scaled} below the masteryScore ${s.masteryScore} (§9.3.4)${at}`);
+    if (name === 'failed' && scaled >= s.masteryScore)
+      throw reject(`"failed" with scaled score ${scaled} at or above the masteryScore ${s.masteryScore} (§9.3.5)${at}`);
   }
 }

@@ -25,7 +25,14 @@ function context(b: Base, opts: { moveOn?: boolean; extensions?: Record<string, 
 }
 
 export function launchedStatement(
-  b: Base & { activityId: string; launchMode: LaunchMode; launchUrl: string; moveOn: string; masteryScore?: number; launchParameters?: string },
+  b: Base & {
+    activityId: string;
+    launchMode: LaunchMode;
+    launchUrl: string;
+    moveOn: string;
+    masteryScore?: number;
+    launchParameters?: string;
+  },
 ): XapiStatement {
   return {
     id: randomUUID(),

@@ -20,14 +20,22 @@ export interface CourseReader {
 /** Text in the wanted language, else Spanish, else the first one given. */
 export function pick(map: LangMap | undefined, lang: string): string {
   if (!map?.length) return '';
-  return (map.find((m) => m.lang === lang) ?? map.find((m) => m.lang.startsWith(lang)) ?? map.find((m) => m.lang.startsWith('es')) ?? map[0]).text;
+  return (
+    map.find((m) => m.lang === lang) ??
+    map.find((m) => m.lang.startsWith(lang)) ??
+    map.find((m) => m.lang.startsWith('es')) ??
+    map[0]
+  ).text;
 }
 
 /** Every AU of a structure, depth first, in course order. */
 export function allAus(nodes: CourseNode[]): AuNode[] {
   const out: AuNode[] = [];
   const walk = (ns: CourseNode[]) => {
-    for (const n of ns) n.type === 'au' ? out.push(n) : walk(n.children);
+    for (const n of ns) {
+      if (n.type === 'au') out.push(n);
+      else walk(n.children);
+    }
   };
   walk(nodes);
   return out;

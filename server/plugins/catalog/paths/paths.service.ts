@@ -17,7 +17,10 @@ import type { EnrollmentDoc, PathDoc, PathModels, TierDoc } from './paths.model'
 /** The tier every servant belongs to, whatever their own tier (digital basics, security...). */
 export const ALL_TIER = 'all';
 
-const TierCode = z.string().trim().regex(/^[a-z][a-z0-9-]{1,39}$/, 'tier code must be lower-case letters, digits and dashes (2–40)');
+const TierCode = z
+  .string()
+  .trim()
+  .regex(/^[a-z][a-z0-9-]{1,39}$/, 'tier code must be lower-case letters, digits and dashes (2–40)');
 const PathInput = z.object({
   tier: TierCode,
   level: z.enum(LEVELS).optional(),
@@ -46,7 +49,9 @@ export class PathsService {
   /** First start: the core's default tiers (idempotent; admins may add more). */
   async seedTiers(): Promise<void> {
     await Promise.all(
-      DEFAULT_TIERS.map((t, i) => this.m.tiers.updateOne({ _id: t }, { $setOnInsert: { _id: t, order: i * 10, label: [] } }, { upsert: true })),
+      DEFAULT_TIERS.map((t, i) =>
+        this.m.tiers.updateOne({ _id: t }, { $setOnInsert: { _id: t, order: i * 10, label: [] } }, { upsert: true }),
+      ),
     );
   }
 
@@ -98,7 +103,14 @@ export class PathsService {
     const found = await Promise.all(courses.map((c) => this.courses.getCourse(c)));
     const missing = courses.filter((_, i) => !found[i]);
     if (missing.length) throw new HttpError(400, `courses: no such course ${missing.join(', ')}`);
-    const doc: PathDoc = { _id: pathId(tier, level), tier, ...(level ? { level } : {}), courses, updatedAt: new Date(), ...(by ? { updatedBy: by } : {}) };
+    const doc: PathDoc = {
+      _id: pathId(tier, level),
+      tier,
+      ...(level ? { level } : {}),
+      courses,
+      updatedAt: new Date(),
+      ...(by ? { updatedBy: by } : {}),
+    };
     await this.m.paths.replaceOne({ _id: doc._id }, doc, { upsert: true });
     this.cache.delete(doc._id);
     await this.hooks.emit('catalog.paths.changed', { tier });
@@ -127,7 +139,9 @@ export class PathsService {
       const targets = levels.length === 0 || levels.length === LEVELS.length ? [undefined] : levels;
       for (const tier of c.tiers.filter((t) => tiers.has(t))) {
         for (const level of targets) {
-          const current = level ? ((await this.getPath(tier, level))?.courses ?? (await this.getPath(tier))?.courses ?? []) : ((await this.getPath(tier))?.courses ?? []);
+          const current = level
+            ? ((await this.getPath(tier, level))?.courses ?? (await this.getPath(tier))?.courses ?? [])
+            : ((await this.getPath(tier))?.courses ?? []);
           if (current.includes(c._id)) continue;
           await this.setPath({ tier, level, courses: [...current, c._id] }, by);
           added++;
@@ -153,7 +167,15 @@ export class PathsService {
     if (!course.published) throw new HttpError(403, `Course ${courseId} is not published`, { key: 'catalog:errors.unpublished' });
     const version = await this.courses.getVersion(courseId, course.currentVersion);
     if (!version) throw new HttpError(409, `Course ${courseId} has no version ${course.currentVersion}`);
-    const doc: EnrollmentDoc = { _id: `${user.id}:${courseId}`, userId: user.id, courseId, courseVersion: version.version, registration: randomUUID(), source, createdAt: new Date() };
+    const doc: EnrollmentDoc = {
+      _id: `${user.id}:${courseId}`,
+      userId: user.id,
+      courseId,
+      courseVersion: version.version,
+      registration: randomUUID(),
+      source,
+      createdAt: new Date(),
+    };
     try {
       await this.m.enrollments.create(doc);
     } catch (err) {
@@ -169,7 +191,10 @@ export class PathsService {
    * The learner's required courses, enrolling them in any they are not yet enrolled in
    * (published ones only: an unpublished course in a path waits until it is published).
    */
-  async syncPath(user: Pick<SessionUser, 'id' | 'tier' | 'level'>, enrolled: Set<string>): Promise<{ required: string[]; added: string[] }> {
+  async syncPath(
+    user: Pick<SessionUser, 'id' | 'tier' | 'level'>,
+    enrolled: Set<string>,
+  ): Promise<{ required: string[]; added: string[] }> {
     const required = await this.requiredCourses(user.tier, user.level);
     const added: string[] = [];
     for (const courseId of required.filter((c) => !enrolled.has(c))) {

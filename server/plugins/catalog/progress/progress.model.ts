@@ -123,7 +123,8 @@ const learnerSchema = new Schema<LearnerDoc>(
 export function progressModels(db: Connection) {
   return {
     progress: (db.models.CatalogProgress as Model<ProgressDoc>) ?? db.model<ProgressDoc>('CatalogProgress', progressSchema),
-    registrations: (db.models.CatalogRegistration as Model<RegistrationDoc>) ?? db.model<RegistrationDoc>('CatalogRegistration', registrationSchema),
+    registrations:
+      (db.models.CatalogRegistration as Model<RegistrationDoc>) ?? db.model<RegistrationDoc>('CatalogRegistration', registrationSchema),
     learners: (db.models.CatalogLearner as Model<LearnerDoc>) ?? db.model<LearnerDoc>('CatalogLearner', learnerSchema),
   };
 }

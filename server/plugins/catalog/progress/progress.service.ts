@@ -75,7 +75,11 @@ export class ProgressService {
   }
 
   /** Read-modify-write of one line of the learner's summary, serialised per learner. */
-  private updateLine(userId: string, courseId: string, change: (line: LearnerCourse | undefined) => LearnerCourse | undefined): Promise<void> {
+  private updateLine(
+    userId: string,
+    courseId: string,
+    change: (line: LearnerCourse | undefined) => LearnerCourse | undefined,
+  ): Promise<void> {
     return this.learnerLock.run(userId, async () => {
       const lines = await this.learnerCourses(userId);
       const i = lines.findIndex((l) => l.courseId === courseId);
@@ -83,7 +87,11 @@ export class ProgressService {
       if (!next) return;
       if (i >= 0) lines[i] = next;
       else lines.push(next);
-      await this.m.learners.updateOne({ _id: userId }, { $set: { courses: JSON.stringify(lines), updatedAt: new Date() } }, { upsert: true });
+      await this.m.learners.updateOne(
+        { _id: userId },
+        { $set: { courses: JSON.stringify(lines), updatedAt: new Date() } },
+        { upsert: true },
+      );
     });
   }
 
@@ -91,14 +99,28 @@ export class ProgressService {
    * Creates the registration and progress of a new enrolment, then evaluates moveOn at once
    * (cmi5 §9.6.1: NotApplicable AUs may satisfy blocks or the course at registration).
    */
-  async start(e: { userId: string; course: CourseRecord; version: CourseVersionRecord; registration: string; source: 'path' | 'self'; at: Date }): Promise<ProgressDoc> {
+  async start(e: {
+    userId: string;
+    course: CourseRecord;
+    version: CourseVersionRecord;
+    registration: string;
+    source: 'path' | 'self';
+    at: Date;
+  }): Promise<ProgressDoc> {
     const { userId, course, version, registration } = e;
     await this.m.registrations.updateOne(
       { _id: registration },
       { $setOnInsert: { userId, courseId: course._id, courseVersion: version.version } },
       { upsert: true },
     );
-    const aus: AuProgress[] = allAus(version.structure).map((a) => ({ auId: a.id, completed: false, passed: false, failed: false, waived: false, satisfied: false }));
+    const aus: AuProgress[] = allAus(version.structure).map((a) => ({
+      auId: a.id,
+      completed: false,
+      passed: false,
+      failed: false,
+      waived: false,
+      satisfied: false,
+    }));
     const doc: ProgressDoc = {
       _id: progressId(userId, course._id),
       userId,
@@ -138,7 +160,12 @@ export class ProgressService {
    * Applies a change to one AU (or none, to re-evaluate), issues `satisfied` statements for
    * newly satisfied blocks and the course, saves, and fires the hooks. Call inside `serial`.
    */
-  async change(registration: string, auId: string | undefined, delta: AuChange, opts: { sessionId: string; addSeconds?: number; activeSessionId?: string | null }): Promise<ProgressDoc> {
+  async change(
+    registration: string,
+    auId: string | undefined,
+    delta: AuChange,
+    opts: { sessionId: string; addSeconds?: number; activeSessionId?: string | null },
+  ): Promise<ProgressDoc> {
     const reg = await this.registration(registration);
     if (!reg) throw new Error(`unknown registration ${registration}`);
     const [doc, version, course] = await Promise.all([
@@ -169,11 +196,29 @@ export class ProgressService {
     const out: XapiStatement[] = [];
     const newBlocks = blockIds(version.structure).filter((b) => sat.blocks.has(b) && !(doc.satisfiedBlocks ?? []).includes(b));
     for (const b of newBlocks) {
-      out.push(satisfiedStatement({ actor, registration, sessionId: opts.sessionId, publisherId: b, kind: 'block', objectId: lmsActivityId(this.baseUrl, 'block', reg.courseId, b) }));
+      out.push(
+        satisfiedStatement({
+          actor,
+          registration,
+          sessionId: opts.sessionId,
+          publisherId: b,
+          kind: 'block',
+          objectId: lmsActivityId(this.baseUrl, 'block', reg.courseId, b),
+        }),
+      );
     }
     const newlySatisfied = sat.course && !doc.satisfied;
     if (newlySatisfied) {
-      out.push(satisfiedStatement({ actor, registration, sessionId: opts.sessionId, publisherId: reg.courseId, kind: 'course', objectId: lmsActivityId(this.baseUrl, 'course', reg.courseId, reg.courseId) }));
+      out.push(
+        satisfiedStatement({
+          actor,
+          registration,
+          sessionId: opts.sessionId,
+          publisherId: reg.courseId,
+          kind: 'course',
+          objectId: lmsActivityId(this.baseUrl, 'course', reg.courseId, reg.courseId),
+        }),
+      );
     }
     // Statements first: if storing fails, progress is unchanged and the next statement retries.
     if (out.length) await this.statements().storeAsSystem(out);
@@ -198,19 +243,23 @@ export class ProgressService {
     else if (opts.activeSessionId) next.activeSessionId = opts.activeSessionId;
     for (const k of Object.keys(next) as Array<keyof ProgressDoc>) if (next[k] === undefined) delete next[k];
     await this.m.progress.replaceOne({ _id: doc._id }, next);
-    await this.updateLine(reg.userId, reg.courseId, (line) =>
-      line && {
-        ...line,
-        status: next.status,
-        satisfied: next.satisfied,
-        auDone: sat.aus.size,
-        updatedAt: now,
-        ...(next.satisfiedAt ? { satisfiedAt: next.satisfiedAt } : {}),
-      },
+    await this.updateLine(
+      reg.userId,
+      reg.courseId,
+      (line) =>
+        line && {
+          ...line,
+          status: next.status,
+          satisfied: next.satisfied,
+          auDone: sat.aus.size,
+          updatedAt: now,
+          ...(next.satisfiedAt ? { satisfiedAt: next.satisfiedAt } : {}),
+        },
     );
     const progress = publicProgress(next);
     await this.hooks.emit('catalog.progress.changed', { progress });
-    if (newlySatisfied) await this.hooks.emit('catalog.course.satisfied', { userId: reg.userId, course: toSummary(course, reg.courseVersion), progress });
+    if (newlySatisfied)
+      await this.hooks.emit('catalog.course.satisfied', { userId: reg.userId, course: toSummary(course, reg.courseVersion), progress });
     return next;
   }
 }
