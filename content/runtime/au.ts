@@ -260,7 +260,11 @@ function uuid(): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-/** Leaving without "Exit": the same terminated statement, sent with keepalive so it outlives the page. */
+/**
+ * Leaving without "Exit": the same terminated statement, sent as the page goes away. It uses the
+ * xAPI 1.0.3 alternate request syntax (form-encoded, credentials in the body): a CORS "simple"
+ * request, so sendBeacon can carry it and no preflight has to outlive the page.
+ */
 function terminateOnLeave(): void {
   if (!cmi5 || terminated) return;
   terminated = true;
@@ -278,16 +282,14 @@ function terminateOnLeave(): void {
     context,
     timestamp: new Date().toISOString(),
   };
-  void fetch(`${lp.endpoint.replace(/\/?$/, '/')}statements`, {
-    method: 'POST',
-    keepalive: true,
-    headers: {
-      Authorization: `Basic ${cmi5.getAuthToken()}`,
-      'Content-Type': 'application/json',
-      'X-Experience-API-Version': '1.0.3',
-    },
-    body: JSON.stringify(statement),
-  }).catch(() => undefined);
+  const url = `${lp.endpoint.replace(/\/?$/, '/')}statements?method=POST`;
+  const form = new URLSearchParams({
+    Authorization: `Basic ${cmi5.getAuthToken()}`,
+    'X-Experience-API-Version': '1.0.3',
+    'Content-Type': 'application/json',
+    content: JSON.stringify(statement),
+  });
+  if (!navigator.sendBeacon?.(url, form)) void fetch(url, { method: 'POST', keepalive: true, body: form }).catch(() => undefined);
 }
 
 // ---- start ----------------------------------------------------------------------------------------

@@ -69,9 +69,17 @@ for (const separateOrigin of [false, true])
       await lms?.close();
     });
 
+    /** Bytes of AU files (not xAPI calls) the page transferred, as Chromium counts them. */
+    const transferred = new WeakMap<Page, Promise<number>[]>();
+
     async function launch(au: string): Promise<Page> {
       const { url } = await lms.services.get('catalog.launch').launch(learner, registration, auIds[au]);
       const page = await browser.newPage();
+      const sizes: Promise<number>[] = [];
+      transferred.set(page, sizes);
+      page.on('requestfinished', (req) => {
+        if (req.url().includes('/catalog/content/')) sizes.push(req.sizes().then((s) => s.responseBodySize + s.responseHeadersSize));
+      });
       await page.goto(url);
       await page.waitForFunction(
         (connecting) => {
@@ -90,6 +98,13 @@ for (const separateOrigin of [false, true])
       expect(await page.textContent('#au-status')).to.equal(UI.en.connected);
       expect(await page.evaluate(() => document.documentElement.lang)).to.equal('en');
       expect(await page.textContent('h1')).to.equal('Lesson 1: publishing open data');
+      // Page + runtime.js + runtime.css + the English fragment, over HTTP as served.
+      const files = await Promise.all(transferred.get(page)!);
+      expect(files.length).to.equal(4);
+      const total = files.reduce((a, b) => a + b, 0);
+      if (process.env.CONTENT_WEIGHTS)
+        console.log(`      lesson-1 (en) transferred ${(total / 1024).toFixed(1)} KB in ${files.length} files`);
+      expect(total).to.be.at.most(200 * 1024);
       expect(describeViolations(await seriousViolations(page))).to.equal('');
 
       await page.click('[data-au-action="complete"]');
@@ -122,7 +137,7 @@ for (const separateOrigin of [false, true])
         (await lms.services.get('catalog.launch').sessionsOf(learner.id))
           .filter((x) => x.auId === auIds['lesson-2'])
           .sort((a, b) => +b.launchedAt - +a.launchedAt)[0].state;
-      for (let i = 0; i < 50 && (await state()) !== 'terminated'; i++) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 150 && (await state()) !== 'terminated'; i++) await new Promise((r) => setTimeout(r, 100));
       expect(await state()).to.equal('terminated');
     });
 
