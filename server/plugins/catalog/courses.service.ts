@@ -115,6 +115,7 @@ export class CoursesService {
     try {
       if (kind === 'zip') await eachZipFile(filePath, async (name, body) => void (await this.store.put(packageId, name, body)));
       else await this.store.put(packageId, 'cmi5.xml', createReadStream(filePath));
+      await this.store.flush(packageId);
 
       await this.versions.create({
         _id: versionId,

@@ -28,6 +28,8 @@ export interface ByteRange {
 export interface PackageStore {
   readonly kind: 'gridfs' | 'directory';
   put(packageId: string, name: string, body: Readable): Promise<number>;
+  /** Writes what put() may have buffered; an import calls it once after its last file. */
+  flush(packageId: string): Promise<void>;
   stat(packageId: string, name: string): Promise<StoredFile | null>;
   read(packageId: string, name: string, range?: ByteRange): Readable;
   /** Removes every file of the package (idempotent). */
@@ -53,6 +55,13 @@ function assertPackageId(id: string) {
 export class GridFsPackageStore implements PackageStore {
   readonly kind = 'gridfs' as const;
   static readonly CHUNK_SIZE = 255 * 1024;
+  /**
+   * Documents are written in batches (chunks before the file documents that describe them):
+   * a 1,000-AU package is mostly small files, and one round trip per document dominated its import.
+   */
+  private static readonly BATCH_BYTES = 4 * 1024 * 1024;
+  private static readonly BATCH_DOCS = 500;
+  private readonly batches = new Map<string, { chunks: GridChunk[]; files: GridFile[]; bytes: number }>();
 
   constructor(
     private readonly db: Connection,
@@ -90,7 +99,7 @@ export class GridFsPackageStore implements PackageStore {
         const rest = all.subarray(data.length);
         pending = rest.length ? [rest] : [];
         pendingBytes = rest.length;
-        await this.chunks.insertOne({ _id: `${id}#${n}`, files_id: id, n, data: Buffer.from(data) });
+        await this.queue(packageId, { _id: `${id}#${n}`, files_id: id, n, data: Buffer.from(data) });
         n++;
       }
     };
@@ -104,7 +113,7 @@ export class GridFsPackageStore implements PackageStore {
     }
     await flush(true);
     // The file document is written last: its presence means every chunk is there.
-    await this.files.insertOne({
+    await this.queue(packageId, undefined, {
       _id: id,
       filename: id,
       length,
@@ -113,6 +122,26 @@ export class GridFsPackageStore implements PackageStore {
       metadata: { packageId, contentType: contentTypeOf(name), sha256: hash.digest('hex') },
     });
     return length;
+  }
+
+  private async queue(packageId: string, chunk?: GridChunk, file?: GridFile): Promise<void> {
+    let b = this.batches.get(packageId);
+    if (!b) this.batches.set(packageId, (b = { chunks: [], files: [], bytes: 0 }));
+    if (chunk) {
+      b.chunks.push(chunk);
+      b.bytes += (chunk.data as Buffer).length;
+    }
+    if (file) b.files.push(file);
+    if (b.bytes >= GridFsPackageStore.BATCH_BYTES || b.chunks.length + b.files.length >= GridFsPackageStore.BATCH_DOCS)
+      await this.flush(packageId);
+  }
+
+  async flush(packageId: string): Promise<void> {
+    const b = this.batches.get(packageId);
+    if (!b) return;
+    this.batches.delete(packageId);
+    if (b.chunks.length) await this.chunks.insertMany(b.chunks);
+    if (b.files.length) await this.files.insertMany(b.files);
   }
 
   async stat(packageId: string, name: string): Promise<StoredFile | null> {
@@ -148,6 +177,7 @@ export class GridFsPackageStore implements PackageStore {
 
   async remove(packageId: string): Promise<void> {
     assertPackageId(packageId);
+    this.batches.delete(packageId);
     // Chunks first: a file document never outlives its chunks.
     await this.chunks.deleteMany({ _id: { $regex: `^${packageId}/` } });
     await this.files.deleteMany({ _id: { $regex: `^${packageId}/` } });
@@ -203,6 +233,8 @@ export class DirectoryPackageStore implements PackageStore {
     await pipeline(body, counter, createWriteStream(target, { flags: 'wx' }));
     return length;
   }
+
+  async flush(): Promise<void> {}
 
   async stat(packageId: string, name: string): Promise<StoredFile | null> {
     let full: string;
