@@ -58,7 +58,10 @@ function cmi5Statement(i: number): Record<string, unknown> {
     timestamp: new Date(Date.now() - (TOTAL - i) * 1000).toISOString(),
   };
   if (verb === 'passed' || verb === 'failed' || verb === 'completed' || verb === 'terminated') {
-    s.result = { duration: `PT${(i % 3600) + 1}S`, ...(verb !== 'terminated' ? { score: { scaled: ((i % 100) + 1) / 100 }, success: verb !== 'failed', completion: true } : {}) };
+    s.result = {
+      duration: `PT${(i % 3600) + 1}S`,
+      ...(verb !== 'terminated' ? { score: { scaled: ((i % 100) + 1) / 100 }, success: verb !== 'failed', completion: true } : {}),
+    };
   }
   return s;
 }
@@ -71,19 +74,36 @@ const ms = (n: number) => `${n.toFixed(1)} ms`;
 
 async function main() {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'lms-bench-lrs-'));
-  const config = loadConfig({ ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn', DB_NAME: 'bench_lrs', PORT: '0', BASE_URL: 'http://127.0.0.1' });
+  // The LRS alone by default: other plugins' statement hooks (progress, certificates) are their cost.
+  const config = loadConfig({
+    PLUGINS: 'accounts,lrs',
+    ...process.env,
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+    DB_NAME: 'bench_lrs',
+    PORT: '0',
+    BASE_URL: 'http://127.0.0.1',
+  });
   const lms = await createLmsApp({ config, mode: 'server' });
   const server = lms.app.listen(0, '127.0.0.1');
   await new Promise<void>((r) => server.once('listening', () => r()));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/xapi`;
   const { key, secret } = await lms.services.get('lrs.credentials').createClient({ name: 'bench', scopes: ['all'] });
-  const headers = { Authorization: `Basic ${Buffer.from(`${key}:${secret}`).toString('base64')}`, 'X-Experience-API-Version': '2.0.0', 'Content-Type': 'application/json' };
+  const headers = {
+    Authorization: `Basic ${Buffer.from(`${key}:${secret}`).toString('base64')}`,
+    'X-Experience-API-Version': '2.0.0',
+    'Content-Type': 'application/json',
+  };
   const db = lms.db.db!;
   const statements = db.collection('lrs_statements');
   const bodies = db.collection<{ _id: string; raw: string }>('lrs_statement_bodies');
 
-  console.log(`LRS benchmark on ${lms.database.engine === 'ferretdb' ? 'embedded FerretDB 1.24 (SQLite)' : 'MongoDB'}`);
-  console.log(`machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}\n`);
+  console.log(
+    `LRS benchmark on ${lms.database.engine === 'ferretdb' ? 'embedded FerretDB 1.24 (SQLite)' : 'MongoDB'}, plugins: ${lms.plugins.map((p) => p.manifest.name).join(', ')}`,
+  );
+  console.log(
+    `machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}\n`,
+  );
 
   // 1. Ingest over HTTP: 8 clients, each posting its share of batches of 100.
   let next = 0;
@@ -113,7 +133,13 @@ async function main() {
       while (k < docs.length) {
         const slice = docs.slice(k, k + BATCH).map((d) => ({ ...d, _id: randomUUID() as never }));
         k += BATCH;
-        await bodies.insertMany(slice.map((d, j) => ({ _id: d._id as unknown as string, raw: texts.get(docs[k - BATCH + j]._id as unknown as string)!.replace(/"id":"[0-9a-f-]{36}"/, `"id":"${d._id}"`) })), { ordered: false });
+        await bodies.insertMany(
+          slice.map((d, j) => ({
+            _id: d._id as unknown as string,
+            raw: texts.get(docs[k - BATCH + j]._id as unknown as string)!.replace(/"id":"[0-9a-f-]{36}"/, `"id":"${d._id}"`),
+          })),
+          { ordered: false },
+        );
         await statements.insertMany(slice, { ordered: false });
       }
     }),
@@ -132,9 +158,19 @@ async function main() {
     { learnFrom: async () => {} } as never,
     lms.hooks,
   );
-  const system = { id: key, key, name: 'bench', scopes: ['all'], kind: 'client' as const, authority: { objectType: 'Agent', account: { homePage: HOME, name: key } } };
+  const system = {
+    id: key,
+    key,
+    name: 'bench',
+    scopes: ['all'],
+    kind: 'client' as const,
+    authority: { objectType: 'Agent', account: { homePage: HOME, name: key } },
+  };
   for (let i = 2 * INGEST; i < TOTAL; i += 1000) {
-    await svc.store(Array.from({ length: Math.min(1000, TOTAL - i) }, (_, j) => cmi5Statement(i + j)), { credential: system, family: '2.0' });
+    await svc.store(
+      Array.from({ length: Math.min(1000, TOTAL - i) }, (_, j) => cmi5Statement(i + j)),
+      { credential: system, family: '2.0' },
+    );
     if ((i / 1000) % 20 === 0) process.stdout.write(`   loading ${i}/${TOTAL}\r`);
   }
   console.log(`   loaded ${await statements.estimatedDocumentCount()} statements\n`);
@@ -146,7 +182,10 @@ async function main() {
       index: '{ agents: 1, voided: 1, stored: -1, _id: -1 }',
       pick: (i) => {
         const a = { account: { homePage: HOME, name: `user-${(i * 37) % LEARNERS}` } };
-        return { params: `agent=${encodeURIComponent(JSON.stringify(a))}`, q: { agent: `account:${HOME}|user-${(i * 37) % LEARNERS}`, limit: 100 } };
+        return {
+          params: `agent=${encodeURIComponent(JSON.stringify(a))}`,
+          q: { agent: `account:${HOME}|user-${(i * 37) % LEARNERS}`, limit: 100 },
+        };
       },
     },
     {
@@ -179,13 +218,19 @@ async function main() {
       if (res.status !== 200) throw new Error(`GET failed: ${res.status}`);
       http.push(performance.now() - a);
       const b = performance.now();
-      const found = await statements.find(StatementsService.filter({ ...q, until: new Date() }), { projection: { stored: 1, att: 1 } }).sort(StatementsService.sort(q)).limit(101).toArray();
+      const found = await statements
+        .find(StatementsService.filter({ ...q, until: new Date() }), { projection: { stored: 1, att: 1 } })
+        .sort(StatementsService.sort(q))
+        .limit(101)
+        .toArray();
       await Promise.all(found.slice(0, 100).map((d) => bodies.findOne({ _id: d._id as unknown as string })));
       driver.push(performance.now() - b);
       if (i === 0 && found.length < Math.min(100, body.statements.length)) throw new Error('driver and LRS disagree');
     }
     const [h50, h95, d50, d95] = [percentile(http, 50), percentile(http, 95), percentile(driver, 50), percentile(driver, 95)];
-    console.log(`   ${shape.name.padEnd(14)} LRS p50 ${ms(h50)} p95 ${ms(h95)} | driver p50 ${ms(d50)} p95 ${ms(d95)} | ratio p50 ${(h50 / d50).toFixed(2)} p95 ${(h95 / d95).toFixed(2)} (goal ≤ 1.5)`);
+    console.log(
+      `   ${shape.name.padEnd(14)} LRS p50 ${ms(h50)} p95 ${ms(h95)} | driver p50 ${ms(d50)} p95 ${ms(d95)} | ratio p50 ${(h50 / d50).toFixed(2)} p95 ${(h95 / d95).toFixed(2)} (goal ≤ 1.5)`,
+    );
     console.log(`   ${''.padEnd(14)} MongoDB index: ${shape.index}`);
   }
   if (lms.database.engine === 'ferretdb') {

@@ -20,7 +20,9 @@ describe('lrs: credentials admin UI and CLI', () => {
     const res = await agent
       .post('/lrs/admin/clients')
       .type('form')
-      .send(`_csrf=${encodeURIComponent(csrfFrom(page.text))}&name=Moodle+ministerio&scopes=statements%2Fwrite&scopes=statements%2Fread%2Fmine`)
+      .send(
+        `_csrf=${encodeURIComponent(csrfFrom(page.text))}&name=Moodle+ministerio&scopes=statements%2Fwrite&scopes=statements%2Fread%2Fmine`,
+      )
       .expect(201);
     const key = /<dt>[^<]+<\/dt><dd><code>([0-9a-f]{24})<\/code>/.exec(res.text)?.[1];
     const secret = /<dd><code>([A-Za-z0-9_-]{43})<\/code>/.exec(res.text)?.[1];
@@ -36,15 +38,27 @@ describe('lrs: credentials admin UI and CLI', () => {
       .expect(200);
     // Revoke: the key stops working.
     const list = await agent.get('/lrs/admin/clients').expect(200);
-    await agent.post(`/lrs/admin/clients/${key}/revoke`).type('form').send({ _csrf: csrfFrom(list.text) }).expect(303);
-    await supertest(lms.app).get('/xapi/statements').set('Authorization', `Basic ${Buffer.from(`${key}:${secret}`).toString('base64')}`).set('X-Experience-API-Version', '2.0.0').expect(401);
+    await agent
+      .post(`/lrs/admin/clients/${key}/revoke`)
+      .type('form')
+      .send({ _csrf: csrfFrom(list.text) })
+      .expect(303);
+    await supertest(lms.app)
+      .get('/xapi/statements')
+      .set('Authorization', `Basic ${Buffer.from(`${key}:${secret}`).toString('base64')}`)
+      .set('X-Experience-API-Version', '2.0.0')
+      .expect(401);
   });
 
   it('refuses unknown scopes with a message, and non-admins', async () => {
     const admin = await makeUser(lms, { role: 'admin' });
     const agent = await signIn(lms, admin.email, admin.password);
     const page = await agent.get('/lrs/admin/clients');
-    const bad = await agent.post('/lrs/admin/clients').type('form').send({ _csrf: csrfFrom(page.text), name: 'x', scopes: 'root' }).expect(400);
+    const bad = await agent
+      .post('/lrs/admin/clients')
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text), name: 'x', scopes: 'root' })
+      .expect(400);
     expect(bad.text).to.contain('role="alert"');
     const learner = await makeUser(lms, { role: 'learner' });
     const la = await signIn(lms, learner.email, learner.password);
@@ -54,9 +68,17 @@ describe('lrs: credentials admin UI and CLI', () => {
   it('creates a client from the CLI with --json', async function () {
     this.timeout(120_000);
     const env = { ...process.env, MONGODB_URI: testDbUri(), DB_NAME: lms.config.dbName, LOG_LEVEL: 'silent' };
-    const { stdout } = await promisify(execFile)('npx', ['tsx', 'server/cli.ts', 'lrs:client:create', '--name', 'cts', '--scopes', 'all', '--json'], { env });
+    const { stdout } = await promisify(execFile)(
+      'npx',
+      ['tsx', 'server/cli.ts', 'lrs:client:create', '--name', 'cts', '--scopes', 'all', '--json'],
+      { env },
+    );
     const { key, secret } = JSON.parse(stdout.trim().split('\n').pop()!) as { key: string; secret: string };
     const c = await lms.services.get('lrs.credentials');
-    expect(await (c as unknown as { authenticate(k: string, s: string): Promise<{ scopes: string[] } | undefined> }).authenticate(key, secret)).to.have.property('scopes').that.deep.equals(['all']);
+    expect(
+      await (c as unknown as { authenticate(k: string, s: string): Promise<{ scopes: string[] } | undefined> }).authenticate(key, secret),
+    )
+      .to.have.property('scopes')
+      .that.deep.equals(['all']);
   });
 });

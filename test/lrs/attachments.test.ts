@@ -11,7 +11,9 @@ const BOUNDARY = 'abcABC0123';
 function multipart(parts: Array<{ headers: Record<string, string>; body: Buffer | string }>): Buffer {
   const chunks: Buffer[] = [];
   for (const p of parts) {
-    const head = Object.entries(p.headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+    const head = Object.entries(p.headers)
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('');
     chunks.push(Buffer.from(`--${BOUNDARY}\r\n${head}\r\n`), Buffer.from(p.body), Buffer.from('\r\n'));
   }
   chunks.push(Buffer.from(`--${BOUNDARY}--\r\n`));
@@ -57,14 +59,21 @@ describe('lrs: attachments and signed statements', () => {
     await post(
       multipart([
         { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(s) },
-        { headers: { 'Content-Type': 'text/plain', 'Content-Transfer-Encoding': 'binary', 'X-Experience-API-Hash': sha256(content) }, body: content },
+        {
+          headers: { 'Content-Type': 'text/plain', 'Content-Transfer-Encoding': 'binary', 'X-Experience-API-Hash': sha256(content) },
+          body: content,
+        },
       ]),
     ).expect(200);
-    const res = await c.get(`/xapi/statements?statementId=${s.id}&attachments=true`).buffer(true).parse((r, cb) => {
-      const chunks: Buffer[] = [];
-      r.on('data', (d: Buffer) => chunks.push(d));
-      r.on('end', () => cb(null, Buffer.concat(chunks)));
-    }).expect(200);
+    const res = await c
+      .get(`/xapi/statements?statementId=${s.id}&attachments=true`)
+      .buffer(true)
+      .parse((r, cb) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (d: Buffer) => chunks.push(d));
+        r.on('end', () => cb(null, Buffer.concat(chunks)));
+      })
+      .expect(200);
     expect(res.headers['content-type']).to.match(/^multipart\/mixed; boundary=/);
     const text = (res.body as Buffer).toString('utf8');
     expect(text).to.contain(`X-Experience-API-Hash: ${sha256(content)}`);
@@ -79,7 +88,10 @@ describe('lrs: attachments and signed statements', () => {
     const wrong = await post(
       multipart([
         { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(s) },
-        { headers: { 'Content-Type': 'text/plain', 'Content-Transfer-Encoding': 'binary', 'X-Experience-API-Hash': sha256('real content') }, body: 'forged content' },
+        {
+          headers: { 'Content-Type': 'text/plain', 'Content-Transfer-Encoding': 'binary', 'X-Experience-API-Hash': sha256('real content') },
+          body: 'forged content',
+        },
       ]),
     ).expect(400);
     expect(wrong.body.error.message).to.contain('does not have that hash');
@@ -96,21 +108,38 @@ describe('lrs: attachments and signed statements', () => {
       post(
         multipart([
           { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(s) },
-          { headers: { 'Content-Type': 'application/octet-stream', 'Content-Transfer-Encoding': 'binary', 'X-Experience-API-Hash': sha256(token) }, body: token },
+          {
+            headers: {
+              'Content-Type': 'application/octet-stream',
+              'Content-Transfer-Encoding': 'binary',
+              'X-Experience-API-Hash': sha256(token),
+            },
+            body: token,
+          },
         ]),
       );
     await send({ ...base, attachments: [sig] }, jws).expect(200);
 
     const tampered = { ...base, id: randomUUID(), result: { success: true } };
-    const jws2 = await new CompactSign(Buffer.from(JSON.stringify({ ...base, id: tampered.id }))).setProtectedHeader({ alg: 'RS256', x5c: [x5c] }).sign(privateKey);
-    const r = await send({ ...tampered, attachments: [attachment(jws2, 'http://adlnet.gov/expapi/attachments/signature', 'application/octet-stream')] }, jws2).expect(400);
+    const jws2 = await new CompactSign(Buffer.from(JSON.stringify({ ...base, id: tampered.id })))
+      .setProtectedHeader({ alg: 'RS256', x5c: [x5c] })
+      .sign(privateKey);
+    const r = await send(
+      { ...tampered, attachments: [attachment(jws2, 'http://adlnet.gov/expapi/attachments/signature', 'application/octet-stream')] },
+      jws2,
+    ).expect(400);
     expect(r.body.error.message).to.contain('does not match the statement');
 
     // A signature made with another key than the certificate's does not verify.
     const other = signer();
     const s3 = statement({ id: randomUUID() });
-    const jws3 = await new CompactSign(Buffer.from(JSON.stringify(s3))).setProtectedHeader({ alg: 'RS256', x5c: [x5c] }).sign(other.privateKey);
-    const r3 = await send({ ...s3, attachments: [attachment(jws3, 'http://adlnet.gov/expapi/attachments/signature', 'application/octet-stream')] }, jws3).expect(400);
+    const jws3 = await new CompactSign(Buffer.from(JSON.stringify(s3)))
+      .setProtectedHeader({ alg: 'RS256', x5c: [x5c] })
+      .sign(other.privateKey);
+    const r3 = await send(
+      { ...s3, attachments: [attachment(jws3, 'http://adlnet.gov/expapi/attachments/signature', 'application/octet-stream')] },
+      jws3,
+    ).expect(400);
     expect(r3.body.error.message).to.contain('does not verify');
   });
 });

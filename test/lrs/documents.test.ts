@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { LmsApp } from '../../server/app';
+import { HttpError } from '../../server/core/errors';
 import { testApp } from '../helpers';
 import { agentParam, randomUUID, xapiClient } from './lrs-helpers';
 
@@ -19,7 +20,11 @@ describe('lrs: state and profile documents', () => {
   it('stores, lists, merges and deletes state documents with ETags', async () => {
     const reg = randomUUID();
     const url = (id: string) => `/xapi/activities/state?activityId=${activity}&agent=${agent}&registration=${reg}&stateId=${id}`;
-    await c.put(url('bookmark')).type('application/json').send({ page: 3, 'a.b': { $x: [[1]] } }).expect(204);
+    await c
+      .put(url('bookmark'))
+      .type('application/json')
+      .send({ page: 3, 'a.b': { $x: [[1]] } })
+      .expect(204);
     const got = await c.get(url('bookmark')).expect(200);
     expect(got.body).to.deep.equal({ page: 3, 'a.b': { $x: [[1]] } });
     expect(got.headers.etag).to.match(/^"[0-9a-f]{40}"$/);
@@ -60,19 +65,28 @@ describe('lrs: state and profile documents', () => {
     expect(bad.body.error.message).to.contain('agent.mbox');
     const noAct = await c2.get(`/xapi/activities/state?agent=${agent}&stateId=x`).expect(400);
     expect(noAct.body.error.message).to.contain('activityId');
-    const badJson = await c2.put(`/xapi/activities/state?activityId=${activity}&agent=${agent}&stateId=x`).type('application/json').send('{oops').expect(400);
+    const badJson = await c2
+      .put(`/xapi/activities/state?activityId=${activity}&agent=${agent}&stateId=x`)
+      .type('application/json')
+      .send('{oops')
+      .expect(400);
     expect(badJson.body.error.message).to.contain('body');
   });
 
   it('lets a plugin veto a document write through the lrs.document.validate hook', async () => {
     lms.hooks.on('lrs.document.validate', (p) => {
-      if (p.stateId === 'LMS.LaunchData' && p.method !== 'DELETE') throw new (require('../../server/core/errors').HttpError)(403, 'LMS.LaunchData is written by the LMS only');
+      if (p.stateId === 'LMS.LaunchData' && p.method !== 'DELETE') throw new HttpError(403, 'LMS.LaunchData is written by the LMS only');
     });
     const url = `/xapi/activities/state?activityId=${activity}&agent=${agent}&stateId=LMS.LaunchData`;
     const r = await c.put(url).type('application/json').send({ launchMode: 'Browse' }).expect(403);
     expect(r.body.error.message).to.contain('LMS.LaunchData');
     // The LMS itself writes it through the service, and an AU can read it.
-    await lms.services.get('lrs.documents').putState({ activityId: 'http://example.org/act/doc', agent: { mbox: 'mailto:doc@example.org' }, stateId: 'LMS.LaunchData', body: { launchMode: 'Normal' } });
+    await lms.services.get('lrs.documents').putState({
+      activityId: 'http://example.org/act/doc',
+      agent: { mbox: 'mailto:doc@example.org' },
+      stateId: 'LMS.LaunchData',
+      body: { launchMode: 'Normal' },
+    });
     expect((await c.get(url).expect(200)).body).to.deep.equal({ launchMode: 'Normal' });
   });
 });

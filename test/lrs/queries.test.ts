@@ -25,11 +25,18 @@ describe('lrs: statement queries, voiding and paging', () => {
         actor: { mbox },
         verb: { id: verb },
         object: { id: activity },
-        context: { registration: reg, instructor: { mbox: 'mailto:teacher@example.org' }, contextActivities: { parent: { id: 'http://example.org/course' } } },
+        context: {
+          registration: reg,
+          instructor: { mbox: 'mailto:teacher@example.org' },
+          contextActivities: { parent: { id: 'http://example.org/course' } },
+        },
       });
       stored.push((await c.post('/xapi/statements').send(s).expect(200)).body[0]);
     }
-    await c.post('/xapi/statements').send([statement(), statement({ verb: { id: verb } })]).expect(200);
+    await c
+      .post('/xapi/statements')
+      .send([statement(), statement({ verb: { id: verb } })])
+      .expect(200);
   });
   after(() => lms.close());
 
@@ -40,10 +47,15 @@ describe('lrs: statement queries, voiding and paging', () => {
     expect(ids(byVerbAct.body)).to.have.members(stored);
     const byReg = await c.get(`/xapi/statements?registration=${reg}&ascending=true`).expect(200);
     expect(ids(byReg.body)).to.deep.equal(stored);
-    await c.get(`/xapi/statements?agent=${agentParam('mailto:teacher@example.org')}`).expect(200).expect((r) => expect(r.body.statements).to.have.length(0));
+    await c
+      .get(`/xapi/statements?agent=${agentParam('mailto:teacher@example.org')}`)
+      .expect(200)
+      .expect((r) => expect(r.body.statements).to.have.length(0));
     const related = await c.get(`/xapi/statements?agent=${agentParam('mailto:teacher@example.org')}&related_agents=true`).expect(200);
     expect(ids(related.body)).to.have.members(stored);
-    const relAct = await c.get(`/xapi/statements?activity=${encodeURIComponent('http://example.org/course')}&related_activities=true`).expect(200);
+    const relAct = await c
+      .get(`/xapi/statements?activity=${encodeURIComponent('http://example.org/course')}&related_activities=true`)
+      .expect(200);
     expect(ids(relAct.body)).to.have.members(stored);
   });
 
@@ -69,7 +81,10 @@ describe('lrs: statement queries, voiding and paging', () => {
     expect(ids(first.body)).to.deep.equal([stored[4], stored[3]]);
     expect(first.body.more).to.match(/^\/xapi\/statements\?more=/);
     // A new statement by the same agent arrives between pages.
-    await c.post('/xapi/statements').send(statement({ actor: { mbox }, verb: { id: verb }, object: { id: activity } })).expect(200);
+    await c
+      .post('/xapi/statements')
+      .send(statement({ actor: { mbox }, verb: { id: verb }, object: { id: activity } }))
+      .expect(200);
     const second = await c.get(first.body.more).expect(200);
     expect(ids(second.body)).to.deep.equal([stored[2], stored[1]]);
     const third = await c.get(second.body.more).expect(200);
@@ -79,11 +94,22 @@ describe('lrs: statement queries, voiding and paging', () => {
   });
 
   it('voids statements: hidden from lists, returned by voidedStatementId, and a voiding statement cannot be voided', async () => {
-    const target = (await c.post('/xapi/statements').send(statement({ actor: { mbox: 'mailto:void@example.org' } })).expect(200)).body[0];
+    const target = (
+      await c
+        .post('/xapi/statements')
+        .send(statement({ actor: { mbox: 'mailto:void@example.org' } }))
+        .expect(200)
+    ).body[0];
     const voiding = (
       await c
         .post('/xapi/statements')
-        .send(statement({ actor: { mbox: 'mailto:admin@example.org' }, verb: { id: 'http://adlnet.gov/expapi/verbs/voided' }, object: { objectType: 'StatementRef', id: target } }))
+        .send(
+          statement({
+            actor: { mbox: 'mailto:admin@example.org' },
+            verb: { id: 'http://adlnet.gov/expapi/verbs/voided' },
+            object: { objectType: 'StatementRef', id: target },
+          }),
+        )
         .expect(200)
     ).body[0];
     await c.get(`/xapi/statements?statementId=${target}`).expect(404);
@@ -112,8 +138,14 @@ describe('lrs: statement queries, voiding and paging', () => {
 
   it('serves GET /activities (merged definition), /agents (Person) and HEAD', async () => {
     const a = `http://example.org/act/${randomUUID()}`;
-    await c.post('/xapi/statements').send(statement({ object: { id: a, definition: { name: { es: 'Uno' } } } })).expect(200);
-    await c.post('/xapi/statements').send(statement({ object: { id: a, definition: { name: { en: 'One' }, type: 'http://adlnet.gov/expapi/activities/course' } } })).expect(200);
+    await c
+      .post('/xapi/statements')
+      .send(statement({ object: { id: a, definition: { name: { es: 'Uno' } } } }))
+      .expect(200);
+    await c
+      .post('/xapi/statements')
+      .send(statement({ object: { id: a, definition: { name: { en: 'One' }, type: 'http://adlnet.gov/expapi/activities/course' } } }))
+      .expect(200);
     const act = await c.get(`/xapi/activities?activityId=${encodeURIComponent(a)}`).expect(200);
     expect(act.body.definition).to.deep.equal({ name: { es: 'Uno', en: 'One' }, type: 'http://adlnet.gov/expapi/activities/course' });
     const person = await c.get(`/xapi/agents?agent=${agentParam(mbox)}`).expect(200);

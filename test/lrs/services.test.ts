@@ -15,7 +15,8 @@ describe('lrs: services and hooks for other plugins', () => {
     lms.hooks.on('lrs.statements.stored', (p) => void storedEvents.push(p));
     // A cmi5-like rule: statements about the "locked" activity are refused as a whole batch.
     lms.hooks.on('lrs.statements.validate', ({ statements }) => {
-      if (statements.some((s) => (s.object as { id?: string }).id === 'http://example.org/locked')) throw new HttpError(403, 'statement.object.id: this activity is locked');
+      if (statements.some((s) => (s.object as { id?: string }).id === 'http://example.org/locked'))
+        throw new HttpError(403, 'statement.object.id: this activity is locked');
     });
   });
   after(() => lms.close());
@@ -37,7 +38,10 @@ describe('lrs: services and hooks for other plugins', () => {
   it('lets a validate hook reject a whole batch with its status, storing nothing', async () => {
     const c = await xapiClient(lms);
     const okId = randomUUID();
-    const r = await c.post('/xapi/statements').send([statement({ id: okId }), statement({ object: { id: 'http://example.org/locked' } })]).expect(403);
+    const r = await c
+      .post('/xapi/statements')
+      .send([statement({ id: okId }), statement({ object: { id: 'http://example.org/locked' } })])
+      .expect(403);
     expect(r.body.error.message).to.contain('locked');
     await c.get(`/xapi/statements?statementId=${okId}`).expect(404);
   });
@@ -57,23 +61,42 @@ describe('lrs: services and hooks for other plugins', () => {
     const actor = { objectType: 'Agent', account: { homePage: 'http://127.0.0.1', name: 'learner-1' } };
     const { id, authToken } = await creds.createLaunchToken({
       name: 'AU session',
-      launch: { actor, registration: randomUUID(), activityId: 'http://example.org/au/1', sessionId: randomUUID(), meta: { 'course.id': 'c1' } },
+      launch: {
+        actor,
+        registration: randomUUID(),
+        activityId: 'http://example.org/au/1',
+        sessionId: randomUUID(),
+        meta: { 'course.id': 'c1' },
+      },
       ttlSeconds: 600,
     });
     const events: StatementHookPayload[] = [];
     lms.hooks.on('lrs.statements.validate', (p) => void events.push(p));
     const req = supertest(lms.app);
     const s = statement({ actor, object: { id: 'http://example.org/au/1' } });
-    const posted = await req.post("/xapi/statements").set("Authorization", `Basic ${authToken}`).set("X-Experience-API-Version", "1.0.3").send(s);
+    const posted = await req
+      .post('/xapi/statements')
+      .set('Authorization', `Basic ${authToken}`)
+      .set('X-Experience-API-Version', '1.0.3')
+      .send(s);
     expect(posted.status, JSON.stringify(posted.body)).to.equal(200);
     const launch = events[events.length - 1].credential.launch!;
     expect(launch.activityId).to.equal('http://example.org/au/1');
     expect(launch.meta).to.deep.equal({ 'course.id': 'c1' });
     // The AU reads its own statements only.
-    const mine = await req.get(`/xapi/statements?agent=${encodeURIComponent(JSON.stringify(actor))}`).set('Authorization', `Basic ${authToken}`).set('X-Experience-API-Version', '1.0.3').expect(200);
+    const mine = await req
+      .get(`/xapi/statements?agent=${encodeURIComponent(JSON.stringify(actor))}`)
+      .set('Authorization', `Basic ${authToken}`)
+      .set('X-Experience-API-Version', '1.0.3')
+      .expect(200);
     expect(mine.body.statements).to.have.length(1);
     await creds.revoke(id);
-    await req.post('/xapi/statements').set('Authorization', `Basic ${authToken}`).set('X-Experience-API-Version', '1.0.3').send(s).expect(401);
+    await req
+      .post('/xapi/statements')
+      .set('Authorization', `Basic ${authToken}`)
+      .set('X-Experience-API-Version', '1.0.3')
+      .send(s)
+      .expect(401);
   });
 
   it('reads and writes documents as the LMS (cmi5 LaunchData, learner preferences)', async () => {
@@ -86,7 +109,9 @@ describe('lrs: services and hooks for other plugins', () => {
     expect(await docs.getState(args)).to.deep.equal({ launchMode: 'Review' });
     await docs.putAgentProfile({ agent, profileId: 'cmi5LearnerPreferences', body: { languagePreference: 'es-419' } });
     const c = await xapiClient(lms);
-    const r = await c.get(`/xapi/agents/profile?agent=${agentParam('mailto:prefs@example.org')}&profileId=cmi5LearnerPreferences`).expect(200);
+    const r = await c
+      .get(`/xapi/agents/profile?agent=${agentParam('mailto:prefs@example.org')}&profileId=cmi5LearnerPreferences`)
+      .expect(200);
     expect(r.body).to.deep.equal({ languagePreference: 'es-419' });
   });
 });

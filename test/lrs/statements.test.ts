@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import supertest from 'supertest';
 import type { LmsApp } from '../../server/app';
 import { testApp } from '../helpers';
-import { agentParam, randomUUID, statement, xapiClient } from './lrs-helpers';
+import { randomUUID, statement, xapiClient } from './lrs-helpers';
 
 describe('lrs: statements resource', () => {
   let lms: LmsApp;
@@ -17,7 +17,18 @@ describe('lrs: statements resource', () => {
     const id = randomUUID();
     const s = statement({
       id,
-      result: { score: { scaled: 0.5 }, extensions: { 'http://example.org/ext.with.dots': { $weird: [[1, 2], [3, [4]]], 'a.b': null } } },
+      result: {
+        score: { scaled: 0.5 },
+        extensions: {
+          'http://example.org/ext.with.dots': {
+            $weird: [
+              [1, 2],
+              [3, [4]],
+            ],
+            'a.b': null,
+          },
+        },
+      },
       context: { registration: randomUUID(), language: 'pt-BR', extensions: { 'http://example.org/x': 'y' } },
     });
     await c.put(`/xapi/statements?statementId=${id}`).send(s).expect(204);
@@ -39,23 +50,35 @@ describe('lrs: statements resource', () => {
     await c.put(`/xapi/statements?statementId=${id}`).send(s).expect(204);
     const again = await c.post('/xapi/statements').send([s]).expect(200);
     expect(again.body).to.deep.equal([id]);
-    const diff = await c.post('/xapi/statements').send([{ ...s, result: { success: false } }]).expect(409);
+    const diff = await c
+      .post('/xapi/statements')
+      .send([{ ...s, result: { success: false } }])
+      .expect(409);
     expect(diff.body.error.message).to.contain(id);
   });
 
   it('stores nothing of a batch with one invalid statement, and names the offending field', async () => {
     const ids = [randomUUID(), randomUUID(), randomUUID()];
     const bad = statement({ id: ids[2], result: { score: { scaled: 3 } } });
-    const res = await c.post('/xapi/statements').send([statement({ id: ids[0] }), statement({ id: ids[1] }), bad]).expect(400);
+    const res = await c
+      .post('/xapi/statements')
+      .send([statement({ id: ids[0] }), statement({ id: ids[1] }), bad])
+      .expect(400);
     expect(res.body.error.message).to.contain('statements[2].result.score.scaled');
     for (const id of ids) await c.get(`/xapi/statements?statementId=${id}`).expect(404);
   });
 
   it('stores nothing of a batch that conflicts with a stored statement', async () => {
     const existing = randomUUID();
-    await c.post('/xapi/statements').send(statement({ id: existing })).expect(200);
+    await c
+      .post('/xapi/statements')
+      .send(statement({ id: existing }))
+      .expect(200);
     const fresh = randomUUID();
-    await c.post('/xapi/statements').send([statement({ id: fresh }), statement({ id: existing, result: { completion: true } })]).expect(409);
+    await c
+      .post('/xapi/statements')
+      .send([statement({ id: fresh }), statement({ id: existing, result: { completion: true } })])
+      .expect(409);
     await c.get(`/xapi/statements?statementId=${fresh}`).expect(404);
   });
 
@@ -72,7 +95,10 @@ describe('lrs: statements resource', () => {
       [statement({ timestamp: 'yesterday' }), 'statement.timestamp'],
       [statement({ extra: 1 }), 'statement.extra'],
       [statement({ object: { objectType: 'StatementRef', id: randomUUID() }, context: { platform: 'web' } }), 'statement.context.platform'],
-      [statement({ actor: { objectType: 'Group', member: [{ objectType: 'Group', mbox: 'mailto:g@x.org' }] } }), 'statement.actor.member[0].objectType'],
+      [
+        statement({ actor: { objectType: 'Group', member: [{ objectType: 'Group', mbox: 'mailto:g@x.org' }] } }),
+        'statement.actor.member[0].objectType',
+      ],
     ];
     for (const [s, field] of cases) {
       const res = await c.post('/xapi/statements').send(s).expect(400);
@@ -87,9 +113,18 @@ describe('lrs: statements resource', () => {
     const none = await raw.get('/xapi/statements').set('Authorization', c.auth).expect(400);
     expect(none.body.error.message).to.contain('X-Experience-API-Version');
     await raw.get('/xapi/statements').set('Authorization', c.auth).set('X-Experience-API-Version', '0.95').expect(400);
-    await raw.get('/xapi/statements').set('Authorization', c.auth).set('X-Experience-API-Version', '2.0.0').expect(200).expect('X-Experience-API-Version', '2.0.0');
+    await raw
+      .get('/xapi/statements')
+      .set('Authorization', c.auth)
+      .set('X-Experience-API-Version', '2.0.0')
+      .expect(200)
+      .expect('X-Experience-API-Version', '2.0.0');
     await raw.get('/xapi/statements').set('X-Experience-API-Version', '1.0.3').expect(401).expect('WWW-Authenticate', /Basic/);
-    await raw.get('/xapi/statements').set('X-Experience-API-Version', '1.0.3').set('Authorization', 'Basic ' + Buffer.from(`${c.key}:wrong`).toString('base64')).expect(401);
+    await raw
+      .get('/xapi/statements')
+      .set('X-Experience-API-Version', '1.0.3')
+      .set('Authorization', 'Basic ' + Buffer.from(`${c.key}:wrong`).toString('base64'))
+      .expect(401);
     const about = await raw.get('/xapi/about').expect(200);
     expect(about.body.version).to.include.members(['1.0.3', '2.0.0']);
   });
@@ -101,7 +136,11 @@ describe('lrs: statements resource', () => {
   });
 
   it('answers CORS preflights without auth and exposes the xAPI headers', async () => {
-    const res = await supertest(lms.app).options('/xapi/statements').set('Origin', 'null').set('Access-Control-Request-Method', 'POST').expect(204);
+    const res = await supertest(lms.app)
+      .options('/xapi/statements')
+      .set('Origin', 'null')
+      .set('Access-Control-Request-Method', 'POST')
+      .expect(204);
     expect(res.headers['access-control-allow-origin']).to.equal('*');
     expect(res.headers['access-control-allow-headers']).to.contain('X-Experience-API-Version');
     const get = await c.get('/xapi/statements?limit=1').set('Origin', 'https://content.example').expect(200);
@@ -114,11 +153,17 @@ describe('lrs: statements resource', () => {
     await writer.get('/xapi/statements').expect(403);
     const mine = await xapiClient(lms, ['statements/write', 'statements/read/mine']);
     const ownId = randomUUID();
-    await mine.post('/xapi/statements').send(statement({ id: ownId })).expect(200);
+    await mine
+      .post('/xapi/statements')
+      .send(statement({ id: ownId }))
+      .expect(200);
     const list = await mine.get('/xapi/statements?limit=500').expect(200);
     expect(list.body.statements.map((s: { id: string }) => s.id)).to.deep.equal([ownId]);
     const other = randomUUID();
-    await c.post('/xapi/statements').send(statement({ id: other })).expect(200);
+    await c
+      .post('/xapi/statements')
+      .send(statement({ id: other }))
+      .expect(200);
     await mine.get(`/xapi/statements?statementId=${other}`).expect(404);
   });
 });

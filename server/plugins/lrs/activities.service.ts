@@ -10,7 +10,8 @@ const LANG_MAPS = ['name', 'description'];
 export function mergeDefinition(old: Obj, next: Obj): Obj {
   const out: Obj = { ...old };
   for (const [k, v] of Object.entries(next)) {
-    if ((LANG_MAPS.includes(k) || k === 'extensions') && old[k] && typeof old[k] === 'object') out[k] = { ...(old[k] as Obj), ...(v as Obj) };
+    if ((LANG_MAPS.includes(k) || k === 'extensions') && old[k] && typeof old[k] === 'object')
+      out[k] = { ...(old[k] as Obj), ...(v as Obj) };
     else out[k] = v;
   }
   return out;
@@ -57,7 +58,10 @@ export class ActivitiesService {
           await this.activities.create({ _id: id, definition: merged, updated: new Date() });
           return;
         }
-        const r = await this.activities.updateOne({ _id: id, definition: existing.definition }, { $set: { definition: merged, updated: new Date() } });
+        const r = await this.activities.updateOne(
+          { _id: id, definition: existing.definition },
+          { $set: { definition: merged, updated: new Date() } },
+        );
         if (r.matchedCount === 1) return;
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;

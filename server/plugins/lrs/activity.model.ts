@@ -8,7 +8,10 @@ export interface ActivityDoc {
   updated: Date;
 }
 
-const schema = new Schema<ActivityDoc>({ _id: String, definition: String, updated: Date }, { collection: 'lrs_activities', versionKey: false });
+const schema = new Schema<ActivityDoc>(
+  { _id: String, definition: String, updated: Date },
+  { collection: 'lrs_activities', versionKey: false },
+);
 
 export const activityModel = (db: Connection): Model<ActivityDoc> =>
   (db.models.LrsActivity as Model<ActivityDoc>) ?? db.model<ActivityDoc>('LrsActivity', schema);

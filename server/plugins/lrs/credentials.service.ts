@@ -10,7 +10,16 @@ import { HttpError } from '../../core/errors';
 import type { LrsCredential, LrsCredentials } from '../../core/contracts/lrs';
 import type { CredentialDoc } from './credential.model';
 
-export const SCOPES = ['all', 'all/read', 'statements/write', 'statements/read', 'statements/read/mine', 'state', 'profile', 'define'] as const;
+export const SCOPES = [
+  'all',
+  'all/read',
+  'statements/write',
+  'statements/read',
+  'statements/read/mine',
+  'state',
+  'profile',
+  'define',
+] as const;
 
 const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('hex');
 const CACHE_MS = 30_000;
@@ -54,15 +63,31 @@ export class CredentialsService implements LrsCredentials {
     const parsed = ClientInput.safeParse(args);
     if (!parsed.success) {
       const i = parsed.error.issues[0];
-      throw new HttpError(400, `${i.path.join('.') || 'input'}: ${i.message}${i.path[0] === 'scopes' ? ` (allowed: ${SCOPES.join(', ')})` : ''}`, { key: 'lrs:admin.invalid' });
+      throw new HttpError(
+        400,
+        `${i.path.join('.') || 'input'}: ${i.message}${i.path[0] === 'scopes' ? ` (allowed: ${SCOPES.join(', ')})` : ''}`,
+        { key: 'lrs:admin.invalid' },
+      );
     }
     const key = randomBytes(12).toString('hex');
     const secret = randomBytes(32).toString('base64url');
-    await this.creds.create({ _id: key, name: parsed.data.name, secretHash: hashSecret(secret), scopes: parsed.data.scopes, kind: 'client', revoked: false, created: new Date() });
+    await this.creds.create({
+      _id: key,
+      name: parsed.data.name,
+      secretHash: hashSecret(secret),
+      scopes: parsed.data.scopes,
+      kind: 'client',
+      revoked: false,
+      created: new Date(),
+    });
     return { id: key, key, secret };
   }
 
-  async createLaunchToken(args: { name: string; launch: NonNullable<LrsCredential['launch']>; ttlSeconds?: number }): Promise<{ id: string; authToken: string }> {
+  async createLaunchToken(args: {
+    name: string;
+    launch: NonNullable<LrsCredential['launch']>;
+    ttlSeconds?: number;
+  }): Promise<{ id: string; authToken: string }> {
     const key = randomBytes(12).toString('hex');
     const secret = randomBytes(32).toString('base64url');
     const ttl = args.ttlSeconds ?? 24 * 3600;

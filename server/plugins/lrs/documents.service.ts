@@ -26,7 +26,12 @@ export function documentKey(scope: DocumentScope, docId: string): string {
 
 /** Tags listed in an If-Match / If-None-Match header, without quotes or weak markers. */
 function tags(header: string): string[] {
-  return header.split(',').map((t) => t.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1'));
+  return header.split(',').map((t) =>
+    t
+      .trim()
+      .replace(/^W\//, '')
+      .replace(/^"(.*)"$/, '$1'),
+  );
 }
 
 const preconditionFailed = (why: string) => new HttpError(412, `Precondition failed: ${why}`, { details: { field: 'If-Match' } });
@@ -39,11 +44,19 @@ export class DocumentsService {
   constructor(private readonly docs: Model<DocumentDoc>) {}
 
   get(scope: DocumentScope, docId: string): Promise<DocumentDoc | null> {
-    return this.docs.findById(documentKey(scope, docId)).lean().then((d) => d && { ...d, content: toBuffer(d.content) });
+    return this.docs
+      .findById(documentKey(scope, docId))
+      .lean()
+      .then((d) => d && { ...d, content: toBuffer(d.content) });
   }
 
   async ids(scope: DocumentScope, since?: Date): Promise<string[]> {
-    const filter: Record<string, unknown> = { kind: scope.kind, activityId: scope.activityId, agent: scope.agent, registration: scope.registration };
+    const filter: Record<string, unknown> = {
+      kind: scope.kind,
+      activityId: scope.activityId,
+      agent: scope.agent,
+      registration: scope.registration,
+    };
     for (const k of Object.keys(filter)) if (filter[k] === undefined) delete filter[k];
     if (scope.kind === 'state' && !scope.registration) filter.registration = { $exists: false };
     if (since) filter.updated = { $gt: since };
@@ -69,10 +82,14 @@ export class DocumentsService {
     const existing = await this.docs.findById(_id, { etag: 1 }).lean();
     this.check(existing, pre);
     if (!existing && pre.requireAlways && pre.ifMatch === undefined && pre.ifNoneMatch === undefined) {
-      throw new HttpError(400, 'Send If-None-Match: * to create this document (or If-Match with the ETag to replace it)', { details: { field: 'If-None-Match' } });
+      throw new HttpError(400, 'Send If-None-Match: * to create this document (or If-Match with the ETag to replace it)', {
+        details: { field: 'If-None-Match' },
+      });
     }
     if (existing && pre.requireForOverwrite && pre.ifMatch === undefined && pre.ifNoneMatch === undefined) {
-      throw new HttpError(409, 'The document already exists: send If-Match with its ETag (or If-None-Match: *) to say what you expect', { details: { field: 'If-Match' } });
+      throw new HttpError(409, 'The document already exists: send If-Match with its ETag (or If-None-Match: *) to say what you expect', {
+        details: { field: 'If-Match' },
+      });
     }
     return this.write(_id, scope, docId, content, contentType, existing?.etag);
   }
@@ -84,16 +101,28 @@ export class DocumentsService {
     this.check(existing, pre);
     if (!existing) return this.write(_id, scope, docId, content, contentType, undefined);
     if (!isJsonType(existing.contentType) || !isJsonType(contentType)) {
-      throw new HttpError(400, 'POST merges JSON documents only: both the stored and the sent document must be application/json objects', { details: { field: 'Content-Type' } });
+      throw new HttpError(400, 'POST merges JSON documents only: both the stored and the sent document must be application/json objects', {
+        details: { field: 'Content-Type' },
+      });
     }
     const old = parseObject(existing.content);
     const next = parseObject(content);
-    if (!old || !next) throw new HttpError(400, 'POST merges JSON objects only: the stored or the sent document is not a JSON object', { details: { field: 'content' } });
+    if (!old || !next)
+      throw new HttpError(400, 'POST merges JSON objects only: the stored or the sent document is not a JSON object', {
+        details: { field: 'content' },
+      });
     return this.write(_id, scope, docId, Buffer.from(JSON.stringify({ ...old, ...next })), 'application/json', existing.etag);
   }
 
   /** Writes only if the document is still what we read (compare-and-set on the ETag). */
-  private async write(_id: string, scope: DocumentScope, docId: string, content: Buffer, contentType: string, expectedEtag: string | undefined): Promise<string> {
+  private async write(
+    _id: string,
+    scope: DocumentScope,
+    docId: string,
+    content: Buffer,
+    contentType: string,
+    expectedEtag: string | undefined,
+  ): Promise<string> {
     const etag = sha1(content);
     const fields = { ...scope, docId, content, contentType, etag, updated: new Date() };
     if (expectedEtag === undefined) {

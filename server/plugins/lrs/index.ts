@@ -33,11 +33,25 @@ export const lrsPlugin: Plugin = {
   },
 
   async register(ctx) {
-    const models = [statementModel(ctx.db), statementBodyModel(ctx.db), attachmentModel(ctx.db), activityModel(ctx.db), documentModel(ctx.db), credentialModel(ctx.db)];
+    const models = [
+      statementModel(ctx.db),
+      statementBodyModel(ctx.db),
+      attachmentModel(ctx.db),
+      activityModel(ctx.db),
+      documentModel(ctx.db),
+      credentialModel(ctx.db),
+    ];
     await Promise.all(models.map((m) => m.init()));
     const credentials = new CredentialsService(credentialModel(ctx.db), ctx.config.baseUrl);
     const activities = new ActivitiesService(activityModel(ctx.db));
-    const statements = new StatementsService(statementModel(ctx.db), statementBodyModel(ctx.db), attachmentModel(ctx.db), activities, ctx.hooks, ctx.log);
+    const statements = new StatementsService(
+      statementModel(ctx.db),
+      statementBodyModel(ctx.db),
+      attachmentModel(ctx.db),
+      activities,
+      ctx.hooks,
+      ctx.log,
+    );
     const documents = new DocumentsService(documentModel(ctx.db));
 
     const system = credentials.system();
@@ -47,15 +61,29 @@ export const lrsPlugin: Plugin = {
     const agentKey = (a: Record<string, unknown>) => ifiKey(actor(a, 'agent'))!;
     const lrsDocuments: LrsDocuments = {
       async putState({ activityId, agent, stateId, registration, body }) {
-        const scope = { kind: 'state' as const, activityId: iri(activityId, 'activityId'), agent: agentKey(agent), registration: registration?.toLowerCase() };
+        const scope = {
+          kind: 'state' as const,
+          activityId: iri(activityId, 'activityId'),
+          agent: agentKey(agent),
+          registration: registration?.toLowerCase(),
+        };
         await documents.put(scope, stateId, Buffer.from(JSON.stringify(body)), 'application/json', {});
       },
       async getState({ activityId, agent, stateId, registration }) {
-        const doc = await documents.get({ kind: 'state', activityId, agent: agentKey(agent), registration: registration?.toLowerCase() }, stateId);
+        const doc = await documents.get(
+          { kind: 'state', activityId, agent: agentKey(agent), registration: registration?.toLowerCase() },
+          stateId,
+        );
         return doc ? (JSON.parse(doc.content.toString('utf8')) as unknown) : undefined;
       },
       async putAgentProfile({ agent, profileId, body }) {
-        await documents.put({ kind: 'agentProfile', agent: agentKey(agent) }, profileId, Buffer.from(JSON.stringify(body)), 'application/json', {});
+        await documents.put(
+          { kind: 'agentProfile', agent: agentKey(agent) },
+          profileId,
+          Buffer.from(JSON.stringify(body)),
+          'application/json',
+          {},
+        );
       },
     };
     ctx.services.provide('lrs', 'lrs.statements', lrsStatements);
@@ -75,7 +103,10 @@ export const lrsPlugin: Plugin = {
     ctx.nav({ href: '/lrs/admin/clients', label: 'lrs:nav.clients', permission: 'lrs:manage', order: 80 });
 
     if (ctx.mode === 'server') {
-      const timer = setInterval(() => void credentials.purgeExpired().catch((err) => ctx.log.warn({ err }, 'purging launch tokens failed')), 3600_000);
+      const timer = setInterval(
+        () => void credentials.purgeExpired().catch((err) => ctx.log.warn({ err }, 'purging launch tokens failed')),
+        3600_000,
+      );
       timer.unref();
       ctx.onClose(() => clearInterval(timer));
     }

@@ -11,7 +11,12 @@ import { getStatements, postStatements, putStatement } from './http/statements.h
 import { requireScope } from './http/pipeline';
 import { adminHandlers } from './http/admin.handlers';
 
-export function xapiRoutes(s: { statements: StatementsService; documents: DocumentsService; activities: ActivitiesService; hooks: Hooks }): Route[] {
+export function xapiRoutes(s: {
+  statements: StatementsService;
+  documents: DocumentsService;
+  activities: ActivitiesService;
+  hooks: Hooks;
+}): Route[] {
   const statements = requireScope(['statements/read', 'statements/read/mine'], ['statements/write']);
   const state = requireScope(['state'], ['state']);
   const profile = requireScope(['profile'], ['profile']);

@@ -14,7 +14,8 @@ const bad = (path: string, why: string) => new HttpError(400, `${path}: ${why}`,
 
 export async function verifySignature(statement: Obj, jws: Buffer, path: string): Promise<void> {
   const token = jws.toString('utf8').trim();
-  if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token)) throw bad(path, 'the signature is not a JWS in compact serialisation');
+  if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token))
+    throw bad(path, 'the signature is not a JWS in compact serialisation');
   let header: ReturnType<typeof decodeProtectedHeader>;
   let payload: unknown;
   try {

@@ -61,7 +61,8 @@ export function canonicalJson(v: unknown): string {
 }
 
 /** Durations compare at 0.01 s precision (xAPI 2.0 4.2.7): "PT1.2345S" equals "PT1.23S". */
-const truncateDuration = (d: string) => d.replace(/(\d+)[.,](\d+)S$/, (_m, s: string, f: string) => `${s}.${f.slice(0, 2).padEnd(2, '0')}S`);
+const truncateDuration = (d: string) =>
+  d.replace(/(\d+)[.,](\d+)S$/, (_m, s: string, f: string) => `${s}.${f.slice(0, 2).padEnd(2, '0')}S`);
 
 /**
  * The xAPI "statement comparison" rules: ignore what an LRS may assign (id, authority, stored,
@@ -91,7 +92,9 @@ export function comparisonHash(statement: Obj): string {
     return v;
   };
   const { id: _id, authority: _a, stored: _s, version: _v, ...rest } = statement;
-  return createHash('sha256').update(canonicalJson(normalise(rest))).digest('base64url');
+  return createHash('sha256')
+    .update(canonicalJson(normalise(rest)))
+    .digest('base64url');
 }
 
 export { ifiKey };

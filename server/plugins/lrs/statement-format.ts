@@ -11,7 +11,8 @@ function idsActor(a: Obj | undefined): Obj | undefined {
   if (a.objectType) out.objectType = a.objectType;
   for (const k of IFIS) if (a[k] !== undefined) out[k] = a[k];
   // An anonymous group is only identified by its members.
-  if (a.objectType === 'Group' && !IFIS.some((k) => a[k] !== undefined) && Array.isArray(a.member)) out.member = (a.member as Obj[]).map(idsActor);
+  if (a.objectType === 'Group' && !IFIS.some((k) => a[k] !== undefined) && Array.isArray(a.member))
+    out.member = (a.member as Obj[]).map(idsActor);
   return out;
 }
 
@@ -21,7 +22,8 @@ function idsStatement(s: Obj): Obj {
   const out: Obj = { ...s, actor: idsActor(s.actor as Obj), verb: { id: (s.verb as Obj).id } };
   const o = s.object as Obj;
   const t = o.objectType ?? 'Activity';
-  out.object = t === 'Activity' ? idsActivity(o) : t === 'Agent' || t === 'Group' ? idsActor(o) : t === 'SubStatement' ? idsStatement(o) : o;
+  out.object =
+    t === 'Activity' ? idsActivity(o) : t === 'Agent' || t === 'Group' ? idsActor(o) : t === 'SubStatement' ? idsStatement(o) : o;
   if (s.authority) out.authority = idsActor(s.authority as Obj);
   if (s.context) {
     const c = { ...(s.context as Obj) };
@@ -29,11 +31,14 @@ function idsStatement(s: Obj): Obj {
     if (c.team) c.team = idsActor(c.team as Obj);
     if (c.contextActivities) {
       const ca: Obj = {};
-      for (const [k, v] of Object.entries(c.contextActivities as Obj)) ca[k] = Array.isArray(v) ? v.map((a) => idsActivity(a as Obj)) : idsActivity(v as Obj);
+      for (const [k, v] of Object.entries(c.contextActivities as Obj))
+        ca[k] = Array.isArray(v) ? v.map((a) => idsActivity(a as Obj)) : idsActivity(v as Obj);
       c.contextActivities = ca;
     }
-    if (Array.isArray(c.contextAgents)) c.contextAgents = (c.contextAgents as Obj[]).map((x) => ({ ...x, agent: idsActor(x.agent as Obj) }));
-    if (Array.isArray(c.contextGroups)) c.contextGroups = (c.contextGroups as Obj[]).map((x) => ({ ...x, group: idsActor(x.group as Obj) }));
+    if (Array.isArray(c.contextAgents))
+      c.contextAgents = (c.contextAgents as Obj[]).map((x) => ({ ...x, agent: idsActor(x.agent as Obj) }));
+    if (Array.isArray(c.contextGroups))
+      c.contextGroups = (c.contextGroups as Obj[]).map((x) => ({ ...x, group: idsActor(x.group as Obj) }));
     out.context = c;
   }
   return out;

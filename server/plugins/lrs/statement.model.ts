@@ -87,7 +87,10 @@ export interface StatementBodyDoc {
   raw: string;
 }
 
-const bodySchema = new Schema<StatementBodyDoc>({ _id: String, raw: { type: String, required: true } }, { collection: 'lrs_statement_bodies', versionKey: false });
+const bodySchema = new Schema<StatementBodyDoc>(
+  { _id: String, raw: { type: String, required: true } },
+  { collection: 'lrs_statement_bodies', versionKey: false },
+);
 
 export const statementBodyModel = (db: Connection): Model<StatementBodyDoc> =>
   (db.models.LrsStatementBody as Model<StatementBodyDoc>) ?? db.model<StatementBodyDoc>('LrsStatementBody', bodySchema);

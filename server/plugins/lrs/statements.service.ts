@@ -8,7 +8,6 @@ import type { Model } from 'mongoose';
 import { HttpError } from '../../core/errors';
 import type { Hooks } from '../../core/services';
 import type { LrsCredential, StoredStatement, XapiStatement } from '../../core/contracts/lrs';
-import { isDuplicateKey } from '../../core/db/connect';
 import type { AttachmentDoc, MatchFields, StatementBodyDoc, StatementDoc } from './statement.model';
 
 /** A statement's index fields together with its text, as the service hands them around. */
@@ -92,8 +91,14 @@ export class StatementsService {
   /** Inserts, then resolves duplicates: same content is an idempotent retry, different content is 409. */
   private async insertAll(docs: StoredDoc[]): Promise<Set<string>> {
     // Bodies first: a wrapper (what queries find) must never exist without its body.
-    const bodyDup = await this.insertIgnoringDuplicates(this.bodies, docs.map((d) => ({ _id: d._id, raw: d.raw })));
-    const dupIdx = await this.insertIgnoringDuplicates(this.statements, docs.map(({ raw: _raw, ...w }) => w));
+    const bodyDup = await this.insertIgnoringDuplicates(
+      this.bodies,
+      docs.map((d) => ({ _id: d._id, raw: d.raw })),
+    );
+    const dupIdx = await this.insertIgnoringDuplicates(
+      this.statements,
+      docs.map(({ raw: _raw, ...w }) => w),
+    );
     const fresh = new Set(docs.filter((_, i) => !dupIdx.has(i)).map((d) => d._id));
     for (const i of dupIdx) {
       const existing = await this.statements.findById(docs[i]._id, { hash: 1 }).lean();
@@ -105,7 +110,8 @@ export class StatementsService {
       }
     }
     // A body left by an earlier attempt that failed before its wrapper was written is replaced.
-    for (const [j, d] of docs.entries()) if (fresh.has(d._id) && bodyDup.has(j)) await this.bodies.replaceOne({ _id: d._id }, { _id: d._id, raw: d.raw });
+    for (const [j, d] of docs.entries())
+      if (fresh.has(d._id) && bodyDup.has(j)) await this.bodies.replaceOne({ _id: d._id }, { _id: d._id, raw: d.raw });
     return fresh;
   }
 
@@ -115,7 +121,8 @@ export class StatementsService {
       await model.insertMany(docs as T[], { ordered: false, lean: true });
       return new Set();
     } catch (err) {
-      const writeErrors = (err as { writeErrors?: Array<{ index?: number; err?: { index?: number; code?: number }; code?: number }> }).writeErrors ?? [];
+      const writeErrors =
+        (err as { writeErrors?: Array<{ index?: number; err?: { index?: number; code?: number }; code?: number }> }).writeErrors ?? [];
       if (!writeErrors.length || writeErrors.some((w) => (w.code ?? w.err?.code) !== 11000)) throw err;
       return new Set(writeErrors.map((w) => (w.index ?? w.err?.index) as number));
     }
@@ -134,13 +141,17 @@ export class StatementsService {
     const object = s.object as Obj;
     const refs: MatchFields[] = [];
     if (object.objectType === 'StatementRef') {
-      const target = await this.statements.findById(String(object.id).toLowerCase(), { agents: 1, relAgents: 1, verb: 1, activity: 1, relActs: 1, reg: 1, refs: 1 }).lean();
+      const target = await this.statements
+        .findById(String(object.id).toLowerCase(), { agents: 1, relAgents: 1, verb: 1, activity: 1, relActs: 1, reg: 1, refs: 1 })
+        .lean();
       if (target) {
         const { agents, relAgents, verb, activity, relActs, reg } = target;
         refs.push({ agents, relAgents, verb, activity, relActs, reg }, ...(target.refs ?? []));
       }
     }
-    const att = ((s.attachments as Obj[] | undefined) ?? []).filter((a) => !a.fileUrl || opts.parts?.has(a.sha2 as string)).map((a) => a.sha2 as string);
+    const att = ((s.attachments as Obj[] | undefined) ?? [])
+      .filter((a) => !a.fileUrl || opts.parts?.has(a.sha2 as string))
+      .map((a) => a.sha2 as string);
     return {
       _id: (full.id as string).toLowerCase(),
       raw: JSON.stringify(full),
@@ -170,18 +181,24 @@ export class StatementsService {
         if (!part && !a.fileUrl) throw invalid(path, `no multipart part carries the content with X-Experience-API-Hash ${sha2}`);
         if (a.usageType === SIGNATURE_USAGE) {
           if (!part) throw invalid(path, 'a signature attachment must be sent as a part');
-          if (a.contentType !== 'application/octet-stream') throw invalid(`${path}.contentType`, 'a signature must be application/octet-stream');
+          if (a.contentType !== 'application/octet-stream')
+            throw invalid(`${path}.contentType`, 'a signature must be application/octet-stream');
           await verifySignature(s, part.data, path);
         }
       }
     }
     for (const sha2 of parts.keys()) {
-      if (!declared.has(sha2)) throw new HttpError(400, `the multipart part with X-Experience-API-Hash ${sha2} matches no attachment of the statements`, { details: { field: 'X-Experience-API-Hash' } });
+      if (!declared.has(sha2))
+        throw new HttpError(400, `the multipart part with X-Experience-API-Hash ${sha2} matches no attachment of the statements`, {
+          details: { field: 'X-Experience-API-Hash' },
+        });
     }
     for (const [sha2, part] of parts) {
       const algo = sha2.length === 64 ? 'sha256' : sha2.length === 96 ? 'sha384' : sha2.length === 128 ? 'sha512' : 'sha224';
       if (createHash(algo).update(part.data).digest('hex') !== sha2.toLowerCase()) {
-        throw new HttpError(400, `the content of the part with X-Experience-API-Hash ${sha2} does not have that hash`, { details: { field: 'X-Experience-API-Hash' } });
+        throw new HttpError(400, `the content of the part with X-Experience-API-Hash ${sha2} does not have that hash`, {
+          details: { field: 'X-Experience-API-Hash' },
+        });
       }
     }
   }
@@ -192,8 +209,11 @@ export class StatementsService {
       if ((s.verb as Obj).id !== VOIDED) continue;
       const targetId = String((s.object as Obj).id).toLowerCase();
       const inBatch = received.find((o) => typeof o.id === 'string' && o.id.toLowerCase() === targetId);
-      const target = inBatch ? { voiding: (inBatch.verb as Obj).id === VOIDED } : await this.statements.findById(targetId, { voiding: 1 }).lean();
-      if (target?.voiding) throw invalid(single ? 'statement.object.id' : `statements[${i}].object.id`, 'a voiding statement cannot be voided');
+      const target = inBatch
+        ? { voiding: (inBatch.verb as Obj).id === VOIDED }
+        : await this.statements.findById(targetId, { voiding: 1 }).lean();
+      if (target?.voiding)
+        throw invalid(single ? 'statement.object.id' : `statements[${i}].object.id`, 'a voiding statement cannot be voided');
     }
   }
 
@@ -206,7 +226,11 @@ export class StatementsService {
       await this.hooks.emit('lrs.statements.stored', {
         statements: statements as XapiStatement[],
         credential,
-        stored: docs.map((d, i): StoredStatement => ({ id: statements[i].id as string, statement: statements[i] as XapiStatement, stored: d.stored })),
+        stored: docs.map((d, i): StoredStatement => ({
+          id: statements[i].id as string,
+          statement: statements[i] as XapiStatement,
+          stored: d.stored,
+        })),
       });
     } catch (err) {
       // The statements are stored: answering 500 would make the client retry, the retry is an
@@ -218,7 +242,11 @@ export class StatementsService {
 
   async saveParts(parts: Map<string, Part>): Promise<void> {
     for (const [sha2, part] of parts) {
-      await this.attachments.updateOne({ _id: sha2 }, { $setOnInsert: { contentType: part.contentType, data: part.data } }, { upsert: true });
+      await this.attachments.updateOne(
+        { _id: sha2 },
+        { $setOnInsert: { contentType: part.contentType, data: part.data } },
+        { upsert: true },
+      );
     }
   }
 

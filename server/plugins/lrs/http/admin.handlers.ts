@@ -26,7 +26,10 @@ export function adminHandlers(credentials: CredentialsService) {
         await render(req, res.status(201), { created });
       } catch (err) {
         if (!(err instanceof HttpError) || err.status !== 400) throw err;
-        await render(req, res.status(400), { error: req.t('lrs:admin.invalid', { problem: err.message }), form: { name: body.name, scopes } });
+        await render(req, res.status(400), {
+          error: req.t('lrs:admin.invalid', { problem: err.message }),
+          form: { name: body.name, scopes },
+        });
       }
     },
     async revoke(req: Request, res: Response) {

@@ -22,8 +22,22 @@ interface ResourceSpec {
 
 export const RESOURCES: Record<DocumentKind, ResourceSpec> = {
   state: { kind: 'state', hook: 'state', idParam: 'stateId', needsActivity: true, needsAgent: true, registration: true },
-  activityProfile: { kind: 'activityProfile', hook: 'activityProfile', idParam: 'profileId', needsActivity: true, needsAgent: false, registration: false },
-  agentProfile: { kind: 'agentProfile', hook: 'agentProfile', idParam: 'profileId', needsActivity: false, needsAgent: true, registration: false },
+  activityProfile: {
+    kind: 'activityProfile',
+    hook: 'activityProfile',
+    idParam: 'profileId',
+    needsActivity: true,
+    needsAgent: false,
+    registration: false,
+  },
+  agentProfile: {
+    kind: 'agentProfile',
+    hook: 'agentProfile',
+    idParam: 'profileId',
+    needsActivity: false,
+    needsAgent: true,
+    registration: false,
+  },
 };
 
 function parseAgent(text: string): { json: Obj; key: string } {
@@ -41,7 +55,13 @@ function parseAgent(text: string): { json: Obj; key: string } {
 
 function scopeOf(spec: ResourceSpec, x: XapiContext, method: string) {
   const p = x.params;
-  const allowed = [spec.idParam, 'since', ...(spec.needsActivity ? ['activityId'] : []), ...(spec.needsAgent ? ['agent'] : []), ...(spec.registration ? ['registration'] : [])];
+  const allowed = [
+    spec.idParam,
+    'since',
+    ...(spec.needsActivity ? ['activityId'] : []),
+    ...(spec.needsAgent ? ['agent'] : []),
+    ...(spec.registration ? ['registration'] : []),
+  ];
   for (const k of Object.keys(p)) if (!allowed.includes(k)) throw param(k, `is not a parameter of this resource`);
   const scope: DocumentScope = { kind: spec.kind };
   let agentJson: Obj | undefined;
@@ -60,7 +80,8 @@ function scopeOf(spec: ResourceSpec, x: XapiContext, method: string) {
     scope.registration = p.registration.toLowerCase();
   }
   const docId = p[spec.idParam];
-  if (p.since !== undefined && (method !== 'GET' || docId !== undefined)) throw param('since', `is only allowed when listing ids (GET without ${spec.idParam})`);
+  if (p.since !== undefined && (method !== 'GET' || docId !== undefined))
+    throw param('since', `is only allowed when listing ids (GET without ${spec.idParam})`);
   const since = p.since !== undefined ? timestamp(p.since, 'since', x.family) : undefined;
   return { scope, docId, since, agentJson };
 }
@@ -70,7 +91,13 @@ function preconditions(x: XapiContext, requireForOverwrite: boolean, requireAlwa
 }
 
 export function documentHandlers(spec: ResourceSpec, docs: DocumentsService, hooks: Hooks) {
-  const validateHook = async (x: XapiContext, method: 'PUT' | 'POST' | 'DELETE', scope: DocumentScope, docId: string | undefined, agentJson: Obj | undefined) =>
+  const validateHook = async (
+    x: XapiContext,
+    method: 'PUT' | 'POST' | 'DELETE',
+    scope: DocumentScope,
+    docId: string | undefined,
+    agentJson: Obj | undefined,
+  ) =>
     hooks.emit('lrs.document.validate', {
       resource: spec.hook,
       method,
@@ -91,7 +118,11 @@ export function documentHandlers(spec: ResourceSpec, docs: DocumentsService, hoo
       }
       const doc = await docs.get(scope, docId);
       if (!doc) throw new HttpError(404, `No document ${spec.idParam}=${docId} here`);
-      res.set({ ETag: `"${doc.etag}"`, 'Last-Modified': doc.updated.toUTCString(), 'Content-Type': doc.contentType || 'application/octet-stream' });
+      res.set({
+        ETag: `"${doc.etag}"`,
+        'Last-Modified': doc.updated.toUTCString(),
+        'Content-Type': doc.contentType || 'application/octet-stream',
+      });
       res.status(200).end(doc.content);
     },
 
@@ -104,7 +135,13 @@ export function documentHandlers(spec: ResourceSpec, docs: DocumentsService, hoo
       if (isJsonType(contentType)) checkJson(body);
       await validateHook(x, 'PUT', scope, docId, agentJson);
       // Profiles always; state too since 2.0 (1.0.3 lets a PUT overwrite state unconditionally).
-      const etag = await docs.put(scope, docId, body, contentType, preconditions(x, spec.kind !== 'state' || x.family === '2.0', spec.kind !== 'state' && x.family === '1.0'));
+      const etag = await docs.put(
+        scope,
+        docId,
+        body,
+        contentType,
+        preconditions(x, spec.kind !== 'state' || x.family === '2.0', spec.kind !== 'state' && x.family === '1.0'),
+      );
       res.set('ETag', `"${etag}"`).status(204).end();
     },
 

@@ -62,7 +62,9 @@ function parseHeaders(text: string): Record<string, string> {
 export function buildMultipart(boundary: string, parts: MimePart[]): Buffer {
   const chunks: Buffer[] = [];
   for (const p of parts) {
-    const head = Object.entries(p.headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+    const head = Object.entries(p.headers)
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('');
     chunks.push(Buffer.from(`--${boundary}\r\n${head}\r\n`), p.body, Buffer.from('\r\n'));
   }
   chunks.push(Buffer.from(`--${boundary}--\r\n`));

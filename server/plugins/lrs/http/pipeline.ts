@@ -95,29 +95,41 @@ function singleParams(req: Request): Record<string, string> {
   return out;
 }
 
-export function prepare(opts: { credentials: CredentialsService; bodyLimit: number; needsAuth: (path: string) => boolean; defaultVersion: string }): RequestHandler {
+export function prepare(opts: {
+  credentials: CredentialsService;
+  bodyLimit: number;
+  needsAuth: (path: string) => boolean;
+  defaultVersion: string;
+}): RequestHandler {
   const lastVersion = new Map<string, string>();
   return (req: Request, res: Response, next: NextFunction) => {
     (async () => {
       const headers: Record<string, string | undefined> = {};
       for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : v;
       let params = singleParams(req);
-      let method = req.method;
       let body: Buffer | undefined;
       const alt = params.method !== undefined;
 
       if (alt) {
         const form = req.method === 'POST' ? new URLSearchParams((await readBody(req, opts.bodyLimit)).toString('utf8')) : undefined;
         const version = headers['x-experience-api-version'] ?? form?.get('X-Experience-API-Version') ?? undefined;
-        if (familyOf(version) === '2.0') throw new HttpError(400, 'The alternate request syntax (?method=) does not exist in xAPI 2.0', { details: { field: 'method' } });
-        if (req.method !== 'POST' || !form) throw new HttpError(400, 'The alternate request syntax must be sent as POST', { details: { field: 'method' } });
+        if (familyOf(version) === '2.0')
+          throw new HttpError(400, 'The alternate request syntax (?method=) does not exist in xAPI 2.0', { details: { field: 'method' } });
+        if (req.method !== 'POST' || !form)
+          throw new HttpError(400, 'The alternate request syntax must be sent as POST', { details: { field: 'method' } });
         if (!/^application\/x-www-form-urlencoded\b/i.test(headers['content-type'] ?? '')) {
-          throw new HttpError(400, 'The alternate request syntax needs a Content-Type of application/x-www-form-urlencoded', { details: { field: 'Content-Type' } });
+          throw new HttpError(400, 'The alternate request syntax needs a Content-Type of application/x-www-form-urlencoded', {
+            details: { field: 'Content-Type' },
+          });
         }
         const extra = Object.keys(params).filter((k) => k !== 'method');
-        if (extra.length) throw new HttpError(400, `With the alternate request syntax, ${extra[0]} must be in the form body, not the query string`, { details: { field: extra[0] } });
-        method = params.method.toUpperCase();
-        if (!ALT_METHODS.includes(method)) throw new HttpError(400, `method=${params.method} is not an HTTP method the LRS knows`, { details: { field: 'method' } });
+        if (extra.length)
+          throw new HttpError(400, `With the alternate request syntax, ${extra[0]} must be in the form body, not the query string`, {
+            details: { field: extra[0] },
+          });
+        const method = params.method.toUpperCase();
+        if (!ALT_METHODS.includes(method))
+          throw new HttpError(400, `method=${params.method} is not an HTTP method the LRS knows`, { details: { field: 'method' } });
         params = {};
         for (const [k, v] of form) {
           if (HEADER_PARAMS.includes(k.toLowerCase())) headers[k.toLowerCase()] = v;
@@ -137,7 +149,9 @@ export function prepare(opts: { credentials: CredentialsService; bodyLimit: numb
         credential = colon > 0 ? await opts.credentials.authenticate(decoded.slice(0, colon), decoded.slice(colon + 1)) : undefined;
         if (!credential) {
           res.set('X-Experience-API-Version', opts.defaultVersion);
-          throw new HttpError(401, 'Authentication required: HTTP Basic with an LRS key and secret', { headers: { 'WWW-Authenticate': 'Basic realm="xAPI"' } });
+          throw new HttpError(401, 'Authentication required: HTTP Basic with an LRS key and secret', {
+            headers: { 'WWW-Authenticate': 'Basic realm="xAPI"' },
+          });
         }
       }
 
@@ -147,12 +161,16 @@ export function prepare(opts: { credentials: CredentialsService; bodyLimit: numb
       // it speaks is answered in the one its credential last used (clients speak one version), else
       // in LRS_DEFAULT_VERSION.
       const remembered = credential ? lastVersion.get(credential.id) : undefined;
-      const version = family === '2.0' ? '2.0.0' : family === '1.0' ? '1.0.3' : remembered ?? opts.defaultVersion;
+      const version = family === '2.0' ? '2.0.0' : family === '1.0' ? '1.0.3' : (remembered ?? opts.defaultVersion);
       res.set('X-Experience-API-Version', version);
       if (req.path === '/statements' && req.method === 'GET') res.set('X-Experience-API-Consistent-Through', new Date().toISOString());
       if (req.path !== '/about' || rawVersion !== undefined) {
-        if (rawVersion === undefined) throw new HttpError(400, 'The X-Experience-API-Version header is required', { details: { field: 'X-Experience-API-Version' } });
-        if (!family) throw new HttpError(400, `X-Experience-API-Version ${rawVersion} is not supported (use 1.0.x or 2.0.x)`, { details: { field: 'X-Experience-API-Version' } });
+        if (rawVersion === undefined)
+          throw new HttpError(400, 'The X-Experience-API-Version header is required', { details: { field: 'X-Experience-API-Version' } });
+        if (!family)
+          throw new HttpError(400, `X-Experience-API-Version ${rawVersion} is not supported (use 1.0.x or 2.0.x)`, {
+            details: { field: 'X-Experience-API-Version' },
+          });
       }
       if (credential && family) {
         if (lastVersion.size > 10_000) lastVersion.clear();
@@ -160,7 +178,16 @@ export function prepare(opts: { credentials: CredentialsService; bodyLimit: numb
       }
 
       if (!alt && ['PUT', 'POST'].includes(req.method)) body = await readBody(req, opts.bodyLimit);
-      res.locals.xapi = { version, family: family ?? '2.0', method: req.method, params, headers, body, contentType: headers['content-type'], credential } satisfies XapiContext;
+      res.locals.xapi = {
+        version,
+        family: family ?? '2.0',
+        method: req.method,
+        params,
+        headers,
+        body,
+        contentType: headers['content-type'],
+        credential,
+      } satisfies XapiContext;
     })().then(() => next(), next);
   };
 }
@@ -175,7 +202,13 @@ export function requireScope(read: string[], write: string[]): RequestHandler {
     const c = xapi(res).credential!;
     const isRead = req.method === 'GET' || req.method === 'HEAD';
     const needed = isRead ? ['all/read', ...read] : write;
-    if (!allows(c, needed)) return next(new HttpError(403, `This credential lacks the scope for ${req.method} ${req.baseUrl}${req.path} (needs one of: all, ${needed.join(', ')})`));
+    if (!allows(c, needed))
+      return next(
+        new HttpError(
+          403,
+          `This credential lacks the scope for ${req.method} ${req.baseUrl}${req.path} (needs one of: all, ${needed.join(', ')})`,
+        ),
+      );
     next();
   };
 }

@@ -35,7 +35,8 @@ function readStatements(x: XapiContext): { payload: unknown; parts: Map<string, 
     for (const p of rest) {
       const hash = p.headers['x-experience-api-hash'];
       if (!hash) throw param('X-Experience-API-Hash', 'every attachment part needs an X-Experience-API-Hash header');
-      if ((p.headers['content-transfer-encoding'] ?? '').toLowerCase() !== 'binary') throw param('Content-Transfer-Encoding', 'every attachment part must be sent with Content-Transfer-Encoding: binary');
+      if ((p.headers['content-transfer-encoding'] ?? '').toLowerCase() !== 'binary')
+        throw param('Content-Transfer-Encoding', 'every attachment part must be sent with Content-Transfer-Encoding: binary');
       parts.set(hash.toLowerCase(), { contentType: p.headers['content-type'] ?? 'application/octet-stream', data: p.body });
     }
     return { payload: parseJson(first.body.toString('utf8'), 'body'), parts };
@@ -62,7 +63,8 @@ export function putStatement(svc: StatementsService) {
     const { payload, parts } = readStatements(x);
     if (!payload || typeof payload !== 'object' || Array.isArray(payload)) throw param('body', 'PUT takes one statement as a JSON object');
     const s = payload as Obj;
-    if (s.id !== undefined && String(s.id).toLowerCase() !== id.toLowerCase()) throw invalid('statement.id', 'differs from the statementId parameter');
+    if (s.id !== undefined && String(s.id).toLowerCase() !== id.toLowerCase())
+      throw invalid('statement.id', 'differs from the statementId parameter');
     await svc.store([{ ...s, id: s.id ?? id }], { credential: x.credential!, family: x.family, parts: lowerKeys(parts, [s]) });
     res.status(204).end();
   };
@@ -81,7 +83,23 @@ export function postStatements(svc: StatementsService) {
   };
 }
 
-const GET_PARAMS = ['statementId', 'voidedStatementId', 'agent', 'verb', 'activity', 'registration', 'related_activities', 'related_agents', 'since', 'until', 'limit', 'format', 'attachments', 'ascending', 'more'];
+const GET_PARAMS = [
+  'statementId',
+  'voidedStatementId',
+  'agent',
+  'verb',
+  'activity',
+  'registration',
+  'related_activities',
+  'related_agents',
+  'since',
+  'until',
+  'limit',
+  'format',
+  'attachments',
+  'ascending',
+  'more',
+];
 
 function boolParam(v: string | undefined, field: string): boolean | undefined {
   if (v === undefined) return undefined;
@@ -141,7 +159,14 @@ function languages(header: string | undefined): string[] {
     .map((l) => l.tag);
 }
 
-function send(res: Response, x: XapiContext, json: unknown, docs: Array<StatementDoc | StoredDoc>, withAttachments: boolean, svc: StatementsService): Promise<void> | void {
+function send(
+  res: Response,
+  x: XapiContext,
+  json: unknown,
+  docs: Array<StatementDoc | StoredDoc>,
+  withAttachments: boolean,
+  svc: StatementsService,
+): Promise<void> | void {
   if (!withAttachments) {
     res.status(200).json(json);
     return;
@@ -169,7 +194,8 @@ export function getStatements(svc: StatementsService) {
 
     const single = x.params.statementId ?? x.params.voidedStatementId;
     if (single !== undefined) {
-      if (x.params.statementId !== undefined && x.params.voidedStatementId !== undefined) throw param('statementId', 'cannot be combined with voidedStatementId');
+      if (x.params.statementId !== undefined && x.params.voidedStatementId !== undefined)
+        throw param('statementId', 'cannot be combined with voidedStatementId');
       const field = x.params.statementId !== undefined ? 'statementId' : 'voidedStatementId';
       const other = Object.keys(x.params).filter((k) => ![field, 'format', 'attachments'].includes(k));
       if (other.length) throw param(other[0], `cannot be combined with ${field}`);

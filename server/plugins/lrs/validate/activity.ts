@@ -1,7 +1,18 @@
 /** Activities and their definitions (xAPI Data 2.4.4.1). */
 import { allowOnly, arr, extensions, invalid, iri, irl, langMap, obj, objectType, str, type Obj } from './primitives';
 
-const INTERACTION_TYPES = ['true-false', 'choice', 'fill-in', 'long-fill-in', 'matching', 'performance', 'sequencing', 'likert', 'numeric', 'other'];
+const INTERACTION_TYPES = [
+  'true-false',
+  'choice',
+  'fill-in',
+  'long-fill-in',
+  'matching',
+  'performance',
+  'sequencing',
+  'likert',
+  'numeric',
+  'other',
+];
 const COMPONENT_LISTS: Record<string, string[]> = {
   choices: ['choice', 'sequencing'],
   scale: ['likert'],
@@ -25,7 +36,16 @@ function components(v: unknown, path: string): void {
 
 export function definition(v: unknown, path: string): void {
   const d = obj(v, path);
-  allowOnly(d, path, ['name', 'description', 'type', 'moreInfo', 'extensions', 'interactionType', 'correctResponsesPattern', ...Object.keys(COMPONENT_LISTS)]);
+  allowOnly(d, path, [
+    'name',
+    'description',
+    'type',
+    'moreInfo',
+    'extensions',
+    'interactionType',
+    'correctResponsesPattern',
+    ...Object.keys(COMPONENT_LISTS),
+  ]);
   if (d.name !== undefined) langMap(d.name, `${path}.name`);
   if (d.description !== undefined) langMap(d.description, `${path}.description`);
   if (d.type !== undefined) iri(d.type, `${path}.type`);
@@ -40,7 +60,8 @@ export function definition(v: unknown, path: string): void {
   }
   for (const [list, types] of Object.entries(COMPONENT_LISTS)) {
     if (d[list] === undefined) continue;
-    if (!types.includes(d.interactionType as string)) throw invalid(`${path}.${list}`, `is only allowed with interactionType ${types.join(' or ')}`);
+    if (!types.includes(d.interactionType as string))
+      throw invalid(`${path}.${list}`, `is only allowed with interactionType ${types.join(' or ')}`);
     components(d[list], `${path}.${list}`);
   }
 }

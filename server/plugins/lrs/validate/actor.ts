@@ -10,8 +10,10 @@ function ifiCount(o: Obj, path: string): number {
     if (o[k] === undefined) continue;
     n++;
     const p = `${path}.${k}`;
-    if (k === 'mbox' && (typeof o.mbox !== 'string' || !MBOX.test(o.mbox))) throw invalid(p, 'must be a mailto: IRI (mailto:name@example.org)');
-    if (k === 'mbox_sha1sum' && (typeof o.mbox_sha1sum !== 'string' || !/^[0-9a-f]{40}$/i.test(o.mbox_sha1sum))) throw invalid(p, 'must be a hex SHA-1 sum');
+    if (k === 'mbox' && (typeof o.mbox !== 'string' || !MBOX.test(o.mbox)))
+      throw invalid(p, 'must be a mailto: IRI (mailto:name@example.org)');
+    if (k === 'mbox_sha1sum' && (typeof o.mbox_sha1sum !== 'string' || !/^[0-9a-f]{40}$/i.test(o.mbox_sha1sum)))
+      throw invalid(p, 'must be a hex SHA-1 sum');
     if (k === 'openid') iri(o.openid, p);
     if (k === 'account') {
       const a = obj(o.account, p);
@@ -50,7 +52,8 @@ export function group(v: unknown, path: string): Obj {
       agent(m, mp);
     });
   }
-  if (n === 0 && (!Array.isArray(o.member) || o.member.length === 0)) throw invalid(`${path}.member`, 'an anonymous Group must list its members');
+  if (n === 0 && (!Array.isArray(o.member) || o.member.length === 0))
+    throw invalid(`${path}.member`, 'an anonymous Group must list its members');
   return o;
 }
 
@@ -77,6 +80,10 @@ export function actorKeys(o: Obj | undefined, withMembers: boolean): string[] {
   const keys: string[] = [];
   const k = ifiKey(o);
   if (k) keys.push(k);
-  if (withMembers && Array.isArray(o.member)) for (const m of o.member as Obj[]) { const mk = ifiKey(m); if (mk) keys.push(mk); }
+  if (withMembers && Array.isArray(o.member))
+    for (const m of o.member as Obj[]) {
+      const mk = ifiKey(m);
+      if (mk) keys.push(mk);
+    }
   return keys;
 }

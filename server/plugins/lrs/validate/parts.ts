@@ -2,8 +2,25 @@
 import { activity } from './activity';
 import { actor, agent, group } from './actor';
 import {
-  allowOnly, arr, bool, duration, extensions, invalid, iri, irl, isObj, langMap, mediaType, num, obj, objectType, str, uuid,
-  isLangTag, type Family, type Obj,
+  allowOnly,
+  arr,
+  bool,
+  duration,
+  extensions,
+  invalid,
+  iri,
+  irl,
+  isObj,
+  langMap,
+  mediaType,
+  num,
+  obj,
+  objectType,
+  str,
+  uuid,
+  isLangTag,
+  type Family,
+  type Obj,
 } from './primitives';
 
 export function verb(v: unknown, path: string): Obj {
@@ -52,7 +69,17 @@ function relevantTypes(v: unknown, path: string): void {
 
 export function context(v: unknown, path: string, family: Family, objectIsActivity: boolean): void {
   const o = obj(v, path);
-  const allowed = ['registration', 'instructor', 'team', 'contextActivities', 'revision', 'platform', 'language', 'statement', 'extensions'];
+  const allowed = [
+    'registration',
+    'instructor',
+    'team',
+    'contextActivities',
+    'revision',
+    'platform',
+    'language',
+    'statement',
+    'extensions',
+  ];
   allowOnly(o, path, family === '2.0' ? [...allowed, 'contextAgents', 'contextGroups'] : allowed);
   if (o.registration !== undefined) uuid(o.registration, `${path}.registration`);
   if (o.instructor !== undefined) actor(o.instructor, `${path}.instructor`);
@@ -105,7 +132,8 @@ export function attachments(v: unknown, path: string): Obj[] {
     const p = `${path}[${i}]`;
     const o = obj(a, p);
     allowOnly(o, p, ['usageType', 'display', 'description', 'contentType', 'length', 'sha2', 'fileUrl']);
-    for (const k of ['usageType', 'display', 'contentType', 'length', 'sha2']) if (o[k] === undefined) throw invalid(`${p}.${k}`, 'is required');
+    for (const k of ['usageType', 'display', 'contentType', 'length', 'sha2'])
+      if (o[k] === undefined) throw invalid(`${p}.${k}`, 'is required');
     iri(o.usageType, `${p}.usageType`);
     langMap(o.display, `${p}.display`);
     if (o.description !== undefined) langMap(o.description, `${p}.description`);

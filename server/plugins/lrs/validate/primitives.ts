@@ -90,9 +90,11 @@ export function langMap(v: unknown, path: string): void {
   }
 }
 
-const DURATION = /^P(?!$)(?:\d+(?:[.,]\d+)?Y)?(?:\d+(?:[.,]\d+)?M)?(?:\d+(?:[.,]\d+)?W)?(?:\d+(?:[.,]\d+)?D)?(?:T(?=\d)(?:\d+(?:[.,]\d+)?H)?(?:\d+(?:[.,]\d+)?M)?(?:\d+(?:[.,]\d+)?S)?)?$/;
+const DURATION =
+  /^P(?!$)(?:\d+(?:[.,]\d+)?Y)?(?:\d+(?:[.,]\d+)?M)?(?:\d+(?:[.,]\d+)?W)?(?:\d+(?:[.,]\d+)?D)?(?:T(?=\d)(?:\d+(?:[.,]\d+)?H)?(?:\d+(?:[.,]\d+)?M)?(?:\d+(?:[.,]\d+)?S)?)?$/;
 export function duration(v: unknown, path: string): void {
-  if (typeof v !== 'string' || !DURATION.test(v) || /T$/.test(v) || (/W/.test(v) && !/^P\d+(?:[.,]\d+)?W$/.test(v))) throw invalid(path, 'must be an ISO 8601 duration (e.g. PT1H30M)');
+  if (typeof v !== 'string' || !DURATION.test(v) || /T$/.test(v) || (/W/.test(v) && !/^P\d+(?:[.,]\d+)?W$/.test(v)))
+    throw invalid(path, 'must be an ISO 8601 duration (e.g. PT1H30M)');
 }
 
 // ISO 8601 / RFC 3339 date-time. 2.0 requires the offset; "-00:00" means "unknown offset" and is refused.
@@ -100,17 +102,18 @@ const TIMESTAMP = /^(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d)(?::(\d\d)(?:[.,](\d+
 export function timestamp(v: unknown, path: string, family: Family): Date {
   const m = typeof v === 'string' ? TIMESTAMP.exec(v) : null;
   if (!m) throw invalid(path, 'must be an ISO 8601 timestamp (e.g. 2024-05-01T12:00:00.000Z)');
-  const [, y, mo, d, h, mi, s = '0', , tz] = m;
+  const [, , mo, d, h, mi, s = '0', , tz] = m;
   if (+mo < 1 || +mo > 12 || +d < 1 || +d > 31 || +h > 23 || +mi > 59 || +s > 60) throw invalid(path, 'is not a valid date-time');
   if (tz === '-00' || tz === '-00:00' || tz === '-0000') throw invalid(path, 'must not use the offset -00:00');
   if (family === '2.0' && !tz) throw invalid(path, 'must include a time zone offset (xAPI 2.0)');
-  const date = new Date(tz ? v as string : `${v}Z`);
+  const date = new Date(tz ? (v as string) : `${v}Z`);
   if (Number.isNaN(date.getTime())) throw invalid(path, 'is not a valid date-time');
   return date;
 }
 
 // Internet media type: type "/" subtype, optional parameters.
-const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*(?:\s*;\s*[A-Za-z0-9!#$&^_.+-]+=(?:[^;"\s]+|"[^"]*"))*$/;
+const MEDIA_TYPE =
+  /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*(?:\s*;\s*[A-Za-z0-9!#$&^_.+-]+=(?:[^;"\s]+|"[^"]*"))*$/;
 export function mediaType(v: unknown, path: string): void {
   if (typeof v !== 'string' || !MEDIA_TYPE.test(v)) throw invalid(path, 'must be an Internet media type (e.g. application/pdf)');
 }

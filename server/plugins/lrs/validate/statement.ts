@@ -48,14 +48,30 @@ const VERSION: Record<Family, RegExp> = { '1.0': /^1\.0(\.\d+)?$/, '2.0': /^(1\.
 /** Validates one statement as received; throws 400 naming the first offending property. */
 export function validateStatement(v: unknown, family: Family, path = 'statement'): Obj {
   const s = obj(v, path);
-  allowOnly(s, path, ['id', 'actor', 'verb', 'object', 'result', 'context', 'timestamp', 'stored', 'authority', 'version', 'attachments', 'objectType']);
+  allowOnly(s, path, [
+    'id',
+    'actor',
+    'verb',
+    'object',
+    'result',
+    'context',
+    'timestamp',
+    'stored',
+    'authority',
+    'version',
+    'attachments',
+    'objectType',
+  ]);
   if (s.objectType !== undefined) throw invalid(`${path}.objectType`, 'is not allowed on a statement');
   if (s.id !== undefined) uuid(s.id, `${path}.id`);
   body(s, path, family, false);
   if (s.stored !== undefined) timestamp(s.stored, `${path}.stored`, family);
   if (s.authority !== undefined) {
     const a = actor(s.authority, `${path}.authority`);
-    if (a.objectType === 'Group' && (!Array.isArray(a.member) || a.member.length !== 2 || ['mbox', 'mbox_sha1sum', 'openid', 'account'].some((k) => a[k] !== undefined))) {
+    if (
+      a.objectType === 'Group' &&
+      (!Array.isArray(a.member) || a.member.length !== 2 || ['mbox', 'mbox_sha1sum', 'openid', 'account'].some((k) => a[k] !== undefined))
+    ) {
       throw invalid(`${path}.authority`, 'a Group authority must be an anonymous Group of exactly two Agents (OAuth consumer and user)');
     }
   }
