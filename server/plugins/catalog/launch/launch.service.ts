@@ -45,6 +45,8 @@ export interface LrsPorts {
 const FETCH_TTL_MS = 10 * 60_000;
 /** A launch token outlives no working day; a new launch abandons the session and revokes it earlier. */
 const TOKEN_TTL_SECONDS = 12 * 3600;
+/** Statement ids remembered per session for idempotent re-posts (a session sends a few dozen). */
+const MAX_IDS = 2000;
 
 export class LaunchService {
   constructor(
@@ -109,6 +111,7 @@ export class LaunchService {
         ...(au.masteryScore !== undefined ? { masteryScore: au.masteryScore } : {}),
         state: 'launched',
         verbs: [],
+        statementIds: [],
         launchedAt: now,
       } satisfies SessionDoc);
       const fetchId = randomBytes(24).toString('base64url');
@@ -264,8 +267,13 @@ export class LaunchService {
   /** `lrs.statements.validate`: statements sent with an AU's launch token must follow cmi5 §9. */
   async validateStatements({ statements, credential }: StatementHookPayload): Promise<void> {
     if (credential.kind !== 'launch') return;
-    const { state } = await this.ruleState(credential);
-    checkBatch(state, statements);
+    const { session, state } = await this.ruleState(credential);
+    // A re-post of statements already accepted (a network retry) stores nothing new in the LRS.
+    const known = new Set(session.statementIds ?? []);
+    checkBatch(
+      state,
+      statements.filter((s) => !(typeof s.id === 'string' && known.has(s.id.toLowerCase()))),
+    );
   }
 
   /**
@@ -307,7 +315,15 @@ export class LaunchService {
       const ended = after.state === 'terminated';
       await this.m.sessions.updateOne(
         { _id: session._id },
-        { $set: { state: after.state, verbs: after.verbs, lastStatementAt: new Date(), ...(ended ? { endedAt: new Date() } : {}) } },
+        {
+          $set: {
+            state: after.state,
+            verbs: after.verbs,
+            statementIds: [...(session.statementIds ?? []), ...stored.map((x) => x.id.toLowerCase())].slice(-MAX_IDS),
+            lastStatementAt: new Date(),
+            ...(ended ? { endedAt: new Date() } : {}),
+          },
+        },
       );
       // The token stays valid so that late statements get the rules' 403 (§9.3.8), not a 401.
       await this.progress.change(registration, session.auId, session.launchMode === 'Normal' ? delta : {}, {

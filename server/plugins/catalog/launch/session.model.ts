@@ -19,6 +19,8 @@ export interface SessionDoc {
   state: 'launched' | 'initialized' | 'terminated' | 'abandoned';
   /** cmi5 defined verbs already used in this session (names, e.g. 'completed'). */
   verbs: string[];
+  /** Ids of the statements accepted in this session: a re-post of one of them is not a new statement. */
+  statementIds: string[];
   launchedAt: Date;
   lastStatementAt?: Date;
   endedAt?: Date;
@@ -38,6 +40,7 @@ const sessionSchema = new Schema<SessionDoc>(
     masteryScore: Number,
     state: { type: String, required: true, default: 'launched' },
     verbs: { type: [String], default: [] },
+    statementIds: { type: [String], default: [] },
     launchedAt: { type: Date, default: Date.now },
     lastStatementAt: Date,
     endedAt: Date,
