@@ -231,6 +231,9 @@ export async function buildLibrary(opts: BuildOptions = {}): Promise<LibraryMani
     courses: courses.map((c) => ({ ...c, dir: path.relative(out, c.dir), zip: path.relative(out, c.zip) })),
     errors,
   };
-  writeFileSync(path.join(out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+  // Renamed into place: a server reading it (download route) never sees half a file.
+  const tmpManifest = path.join(out, `manifest.json.tmp-${process.pid}`);
+  writeFileSync(tmpManifest, JSON.stringify(manifest, null, 2) + '\n');
+  renameSync(tmpManifest, path.join(out, 'manifest.json'));
   return { courses, errors };
 }
