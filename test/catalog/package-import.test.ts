@@ -49,6 +49,11 @@ describe('catalog: cmi5 package import', function () {
     expect(await counts()).to.deep.equal(before);
     return err as HttpError;
   };
+  const writeLatin1 = (name: string, text: string) => {
+    const f = path.join(dir, name);
+    writeFileSync(f, Buffer.from(text, 'latin1'));
+    return f;
+  };
   const zipOf = (name: string, spec: CourseSpec, extra: Parameters<typeof validZip>[3] = []) => validZip(dir, name, spec, extra);
 
   before(async () => {
@@ -166,6 +171,19 @@ describe('catalog: cmi5 package import', function () {
       expect(old.auCount).to.equal(1);
       expect(await svc.openContent(old.packageId, 'index.html')).to.not.equal(null);
       expect((await svc.listVersions(id)).map((v) => v.version)).to.deep.equal([2, 1]);
+    });
+
+    it('reads a cmi5.xml declared in another encoding (ISO-8859-1) and trims whitespace (§13.1)', async () => {
+      const xml = courseXml({
+        id: `${COURSE}/latin1`,
+        title: '  Administración pública  ',
+        aus: [{ url: '  https://x.example/ñandú  ' }],
+      }).replace('encoding="utf-8"', 'encoding="ISO-8859-1"');
+      const r = await svc.importPackage({ filePath: writeLatin1('latin1.xml', xml) });
+      const course = (await svc.getCourse(r.courseId))!;
+      expect(course.title[0].text).to.equal('Administración pública');
+      const v = (await svc.getVersion(r.courseId, 1))!;
+      expect(v.structure[0]).to.include({ url: 'https://x.example/ñandú' });
     });
 
     it('imports a 1,000-AU course structure', async () => {

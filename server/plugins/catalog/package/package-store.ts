@@ -161,8 +161,19 @@ export class GridFsPackageStore implements PackageStore {
         const start = range?.start ?? 0;
         const end = Math.min(range?.end ?? f.length - 1, f.length - 1);
         if (end < start) return;
-        for (let n = Math.floor(start / f.chunkSize); n <= Math.floor(end / f.chunkSize); n++) {
-          const c = await chunks.findOne({ _id: `${id}#${n}` });
+        const first = Math.floor(start / f.chunkSize);
+        const last = Math.floor(end / f.chunkSize);
+        const fetch = (n: number) => {
+          const p = n <= last ? chunks.findOne({ _id: `${id}#${n}` }) : Promise.resolve(null);
+          // A read-ahead the client no longer waits for (it hung up) must not become an unhandled rejection.
+          p.catch(() => {});
+          return p;
+        };
+        // One chunk is read ahead while the previous one is sent: each read is a database round trip.
+        let next = fetch(first);
+        for (let n = first; n <= last; n++) {
+          const c = await next;
+          next = fetch(n + 1);
           if (!c) throw new Error(`stored file ${id} is missing chunk ${n}`);
           const data = Buffer.isBuffer(c.data)
             ? c.data
