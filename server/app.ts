@@ -43,7 +43,7 @@ export interface LmsApp extends Runtime {
 export async function createLmsApp(opts: AppOptions = {}): Promise<LmsApp> {
   const config = opts.config ?? loadConfig();
   const mode = opts.mode ?? 'server';
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, 'lms', mode === 'cli');
   // Resolve plugins before touching the database: a bad PLUGINS value fails fast.
   const plugins = resolvePlugins(opts.plugins ?? allPlugins, config.plugins);
 
