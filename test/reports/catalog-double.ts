@@ -68,7 +68,7 @@ export class CatalogDouble implements CatalogService {
 
   /** Bulk fixture loading: progress documents written without events (a recompute picks them up). */
   async insertProgress(docs: CourseProgress[]): Promise<void> {
-    for (let i = 0; i < docs.length; i += 5000) await this.m.progress.insertMany(docs.slice(i, i + 5000), { ordered: false });
+    for (let i = 0; i < docs.length; i += 5000) await this.m.progress.insertMany(docs.slice(i, i + 5000), { ordered: true });
   }
 
   /** What the catalog does when a learner satisfies a course: store progress, then tell the others. */

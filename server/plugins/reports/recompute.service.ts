@@ -4,6 +4,7 @@ import type { Job, JobModel } from './store.model';
 import type { SettingsService } from './settings.service';
 import type { SummaryService } from './summary.service';
 import { verdictChanged, verdictUpdate, type TrainedService } from './trained.service';
+import { eachWrite } from './writes';
 
 const JOB_ID = 'recompute';
 const BATCH = 500;
@@ -101,18 +102,22 @@ export class RecomputeService {
           }),
         );
       }
-      if (writes.length) await this.people.bulkWrite(writes, { ordered: false });
+      await eachWrite(writes, (w) => this.people.updateOne(w.updateOne.filter, w.updateOne.update));
       await Promise.all(announced);
       done += batch.length;
       changed += writes.length;
       batch = [];
       await this.jobs.updateOne({ _id: JOB_ID }, { $set: { done, changed } });
     };
-    for await (const p of this.people.find({}).lean<Person[]>().cursor({ batchSize: BATCH })) {
-      batch.push(p);
-      if (batch.length >= BATCH) await flush();
+    // Read everyone first (only the fields the rule and the tally need), then write: on the embedded
+    // engine, updates made while a cursor is open on the same collection wait on it (~30 ms each).
+    const everyone = await this.people
+      .find({}, { userId: 1, institution: 1, unit: 1, level: 1, tier: 1, decisionMaker: 1, active: 1, trained: 1, trainedAt: 1, expiresAt: 1, missing: 1, hoursShort: 1 })
+      .lean<Person[]>();
+    for (let i = 0; i < everyone.length; i += BATCH) {
+      batch = everyone.slice(i, i + BATCH);
+      await flush();
     }
-    if (batch.length) await flush();
     await this.summaries.replaceAll(tally);
     this.log.info({ done, changed }, 'recompute finished');
   }

@@ -16,6 +16,7 @@ import type { TrainedService } from './trained.service';
 import type { InvitesService } from './invites.service';
 import { detectEncoding, detectFormat, readTable, type TableEncoding } from './table-reader';
 import type { Verdict } from './trained-rule';
+import { eachWrite } from './writes';
 
 export const ROSTER_COLUMNS = ['employee_id', 'name', 'email', 'unit', 'level', 'tier', 'position', 'decision_maker', 'active'] as const;
 const REQUIRED_COLUMNS = ['employee_id', 'name', 'email', 'unit', 'tier'];
@@ -293,8 +294,10 @@ export class RosterService {
         );
       }
       const tally = this.summaries.tally();
-      const writes: Parameters<PersonModel['bulkWrite']>[0] = [];
-      const linkWrites: Parameters<UserLinkModel['bulkWrite']>[0] = [];
+      const inserts: Person[] = [];
+      const updates: Array<{ id: string; update: Record<string, unknown> }> = [];
+      const newLinks: Array<{ _id: string; people: string[] }> = [];
+      const linkUpdates: Array<{ id: string; update: Record<string, unknown>; upsert: boolean }> = [];
       await Promise.all(
         rows.map(async ({ person }) => {
           const before = existing.get(person._id);
@@ -312,17 +315,21 @@ export class RosterService {
           const $unset: Record<string, 1> = {};
           for (const k of ['position', 'trainedAt', 'expiresAt'] as const) if (after[k] === undefined) $unset[k] = 1;
           const $set = Object.fromEntries(Object.entries(after).filter(([k, val]) => k !== '_id' && val !== undefined));
-          writes.push({ updateOne: { filter: { _id: person._id }, update: Object.keys($unset).length ? { $set, $unset } : { $set }, upsert: true } });
+          if (before) updates.push({ id: person._id, update: Object.keys($unset).length ? { $set, $unset } : { $set } });
+          else inserts.push(Object.fromEntries(Object.entries(after).filter(([, val]) => val !== undefined)) as unknown as Person);
           if (before?.userId !== userId) {
-            linkWrites.push({ updateOne: { filter: { _id: userId }, update: { $addToSet: { people: person._id } }, upsert: true } });
-            if (before?.userId) linkWrites.push({ updateOne: { filter: { _id: before.userId }, update: { $pull: { people: person._id } } } });
+            if (created.has(person.email)) newLinks.push({ _id: userId, people: [person._id] });
+            else linkUpdates.push({ id: userId, update: { $addToSet: { people: person._id } }, upsert: true });
+            if (before?.userId) linkUpdates.push({ id: before.userId, update: { $pull: { people: person._id } }, upsert: false });
           }
           await tally.change(before?.state, after);
           if (v.trained && !before?.state.trained) announce.push({ p: after, v });
         }),
       );
-      if (writes.length) await this.people.bulkWrite(writes, { ordered: false });
-      if (linkWrites.length) await this.links.bulkWrite(linkWrites, { ordered: false });
+      if (inserts.length) await this.people.insertMany(inserts, { ordered: true, lean: true });
+      await eachWrite(updates, (u) => this.people.updateOne({ _id: u.id }, u.update));
+      if (newLinks.length) await this.links.insertMany(newLinks, { ordered: true, lean: true });
+      await eachWrite(linkUpdates, (u) => this.links.updateOne({ _id: u.id }, u.update, { upsert: u.upsert }));
       await this.summaries.apply(tally);
     };
 
@@ -337,7 +344,7 @@ export class RosterService {
       const gone = [...existing].filter(([pid, e]) => !seen.has(pid) && e.state.active);
       for (let i = 0; i < gone.length; i += BATCH) {
         const part = gone.slice(i, i + BATCH);
-        await this.people.bulkWrite(part.map(([pid]) => ({ updateOne: { filter: { _id: pid }, update: { $set: { active: false, importedAt: now } } } })), { ordered: false });
+        await eachWrite(part, ([pid]) => this.people.updateOne({ _id: pid }, { $set: { active: false, importedAt: now } }));
         const tally = this.summaries.tally();
         for (const [, e] of part) await tally.change(e.state, { ...e.state, active: false });
         await this.summaries.apply(tally);

@@ -1,6 +1,7 @@
 import type { Person } from './person.model';
 import type { Summary, SummaryModel } from './store.model';
 import type { OrgService } from './org.service';
+import { eachWrite } from './writes';
 
 export type PersonState = Pick<Person, 'active' | 'unit' | 'institution' | 'level' | 'tier' | 'decisionMaker' | 'trained'> & { trainedAt?: Date | null };
 
@@ -59,13 +60,13 @@ export class SummaryService {
 
   /** Applies a tally as `$inc`s: one atomic update per scope document, so concurrent changes add up. */
   async apply(t: Tally): Promise<void> {
-    const ops = [];
+    const ops: Array<{ scope: string; $inc: Record<string, number> }> = [];
     for (const [scope, m] of t.scopes) {
       const $inc: Record<string, number> = {};
       for (const [path, n] of m) if (n) $inc[path] = n;
-      if (Object.keys($inc).length) ops.push({ updateOne: { filter: { _id: scope }, update: { $inc }, upsert: true } });
+      if (Object.keys($inc).length) ops.push({ scope, $inc });
     }
-    for (let i = 0; i < ops.length; i += 200) await this.summaries.bulkWrite(ops.slice(i, i + 200), { ordered: false });
+    await eachWrite(ops, (o) => this.summaries.updateOne({ _id: o.scope }, { $inc: o.$inc }, { upsert: true }));
   }
 
   /** Replaces every summary with a full tally (the background rebuild). */
