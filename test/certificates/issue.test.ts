@@ -94,8 +94,9 @@ describe('certificates: issuing signed PDFs', function () {
   });
 
   it('uses the development signing certificate generated under DATA_DIR when none is configured', () => {
-    const p12 = readFileSync(path.join(lms.config.dataDir, 'certificates', 'dev-signing.p12'));
+    const p12 = readFileSync(path.join(lms.config.dataDir, 'certificates', 'dev-signing', 'identity.p12'));
     expect(p12.length).to.be.greaterThan(1000);
+    expect(readFileSync(path.join(lms.config.dataDir, 'certificates', 'dev-signing', 'passphrase'), 'utf8').trim()).to.have.length.greaterThan(20);
   });
 
   it('issues the learning-path certificate when the reports plugin says the person is trained, once', async () => {

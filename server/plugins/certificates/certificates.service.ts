@@ -57,9 +57,6 @@ export type Verification =
 const ReasonSchema = z.string().trim().min(3, 'reason must be at least 3 characters').max(500, 'reason must be at most 500 characters');
 const NameSchema = z.string().trim().min(1, 'name is required').max(200, 'name must be at most 200 characters');
 
-/** Listing and lifecycle never load PDFs: they are read one by one, by `_id`, when downloaded. */
-const LIST_FIELDS = '-__v';
-
 export interface CertificatesDeps {
   models: CertificateModels;
   templates: Map<string, CertificateTemplate>;
@@ -299,7 +296,7 @@ export class CertificatesService {
 
   /** Queues the statements of certificates whose statement never reached the LRS. */
   async resendStatements(): Promise<number> {
-    const missing = await this.d.models.certificates.find({ xapiStatementId: { $exists: false } }).select(LIST_FIELDS).lean<CertificateDoc[]>();
+    const missing = await this.d.models.certificates.find({ xapiStatementId: { $exists: false } }).lean<CertificateDoc[]>();
     const users = this.d.services.get('accounts.users');
     let n = 0;
     for (const cert of missing) {
@@ -317,7 +314,7 @@ export class CertificatesService {
   async get(codeInput: unknown): Promise<CertificateDoc | undefined> {
     const code = normaliseCode(codeInput);
     if (!code) return undefined;
-    return (await this.d.models.certificates.findById(code).select(LIST_FIELDS).lean<CertificateDoc>()) ?? undefined;
+    return (await this.d.models.certificates.findById(code).lean<CertificateDoc>()) ?? undefined;
   }
 
   /** What anyone holding the code may see: the minimum to confirm the document. */
@@ -350,7 +347,7 @@ export class CertificatesService {
   }
 
   listForUser(userId: string): Promise<CertificateDoc[]> {
-    return this.d.models.certificates.find({ userId }).select(LIST_FIELDS).sort({ issuedAt: -1, _id: 1 }).limit(500).lean<CertificateDoc[]>();
+    return this.d.models.certificates.find({ userId }).sort({ issuedAt: -1, _id: 1 }).limit(500).lean<CertificateDoc[]>();
   }
 
   /** Org units the user may manage; `undefined` means every unit (admins). */
@@ -387,7 +384,7 @@ export class CertificatesService {
     const [list, total] = await Promise.all([
       this.d.models.certificates
         .find(query)
-        .select(LIST_FIELDS)
+        
         .sort({ issuedAt: -1, _id: 1 })
         .skip(f.skip ?? 0)
         .limit(Math.min(f.limit ?? 50, 200))
@@ -399,7 +396,7 @@ export class CertificatesService {
 
   /** Every certificate in scope (for the zip), oldest first, without PDFs. */
   async allInScope(user: SessionUser, f: { status?: string; q?: string } = {}): Promise<CertificateDoc[]> {
-    return this.d.models.certificates.find(await this.scopeFilter(user, f)).select(LIST_FIELDS).sort({ issuedAt: 1, _id: 1 }).lean<CertificateDoc[]>();
+    return this.d.models.certificates.find(await this.scopeFilter(user, f)).sort({ issuedAt: 1, _id: 1 }).lean<CertificateDoc[]>();
   }
 
   async revoke(user: SessionUser, codeInput: unknown, reasonInput: unknown): Promise<CertificateDoc> {

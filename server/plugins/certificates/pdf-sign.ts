@@ -49,7 +49,28 @@ class IdentitySigner extends Signer {
       ],
     });
     p7.sign({ detached: true });
-    return Buffer.from(forge.asn1.toDer(p7.toAsn1()).getBytes(), 'binary');
+    const cms = p7.toAsn1();
+    useOriginalIssuer(cms, this.id.certificates[0]);
+    return Buffer.from(forge.asn1.toDer(cms).getBytes(), 'binary');
+  }
+}
+
+/**
+ * forge rebuilds the signer's issuer name from parsed attributes and encodes UTF8String values
+ * twice ("Demostración" becomes "DemostraciÃ³n"), so verifiers cannot match the signer to its
+ * certificate. The issuer is not covered by the signature: put back the certificate's own bytes.
+ */
+function useOriginalIssuer(cms: forge.asn1.Asn1, cert: forge.pki.Certificate): void {
+  const tbs = (cert as unknown as { tbsCertificate?: forge.asn1.Asn1 }).tbsCertificate;
+  if (!tbs || !Array.isArray(tbs.value)) return;
+  const fields = tbs.value as forge.asn1.Asn1[];
+  const issuer = fields[fields[0].tagClass === forge.asn1.Class.CONTEXT_SPECIFIC ? 3 : 2];
+  // ContentInfo → [0] → SignedData → last element: SET OF SignerInfo → SignerInfo → issuerAndSerialNumber
+  const signedData = ((cms.value as forge.asn1.Asn1[])[1].value as forge.asn1.Asn1[])[0];
+  const signerInfos = (signedData.value as forge.asn1.Asn1[]).at(-1)!;
+  for (const info of signerInfos.value as forge.asn1.Asn1[]) {
+    const issuerAndSerial = (info.value as forge.asn1.Asn1[])[1];
+    (issuerAndSerial.value as forge.asn1.Asn1[])[0] = issuer;
   }
 }
 

@@ -4,8 +4,8 @@
  * without them, development ones are created once under DATA_DIR/certificates/ so a fresh install
  * issues verifiable certificates at once (clearly marked as a development issuer).
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import forge from 'node-forge';
 import type { Config } from '../../core/config';
@@ -41,8 +41,12 @@ function devDir(config: Config): string {
   return dir;
 }
 
-/** A self-signed development certificate (RSA 2048, 10 years), written as PKCS#12 + passphrase file. */
-function createDevP12(file: string, passFile: string): void {
+/**
+ * A self-signed development certificate (RSA 2048, 10 years): identity.p12 + its passphrase,
+ * written into a fresh folder that is then renamed into place, so two processes starting
+ * together on one data dir end up sharing one complete identity.
+ */
+function createDevP12(target: string): void {
   const passphrase = randomBytes(18).toString('base64url');
   // forge delegates RSA key generation to Node's native crypto when available.
   const keys = forge.pki.rsa.generateKeyPair({ bits: 2048, e: 0x10001 });
@@ -63,8 +67,16 @@ function createDevP12(file: string, passFile: string): void {
   ]);
   cert.sign(keys.privateKey, forge.md.sha256.create());
   const p12 = forge.pkcs12.toPkcs12Asn1(keys.privateKey, [cert], passphrase, { algorithm: 'aes256' });
-  writeOnce(passFile, passphrase + '\n');
-  writeOnce(file, Buffer.from(forge.asn1.toDer(p12).getBytes(), 'binary'));
+  const tmp = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  mkdirSync(tmp, { recursive: true, mode: 0o700 });
+  writeFileSync(path.join(tmp, 'passphrase'), passphrase + '\n', { mode: 0o600 });
+  writeFileSync(path.join(tmp, 'identity.p12'), Buffer.from(forge.asn1.toDer(p12).getBytes(), 'binary'), { mode: 0o600 });
+  try {
+    renameSync(tmp, target);
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    if (!existsSync(path.join(target, 'identity.p12'))) throw err;
+  }
 }
 
 export function parseP12(p12: Buffer, passphrase: string, source: string): Omit<PdfSigningIdentity, 'development'> {
@@ -86,11 +98,17 @@ export function parseP12(p12: Buffer, passphrase: string, source: string): Omit<
   });
   if (!signer) throw new Error(`The PKCS#12 file ${source} has no certificate matching its private key`);
   if (signer.validity.notAfter < new Date()) throw new Error(`The signing certificate in ${source} expired on ${signer.validity.notAfter.toISOString()}`);
-  const cn = signer.subject.getField('CN')?.value ?? signer.subject.getField('O')?.value ?? 'Certificate issuer';
+  const raw = String(signer.subject.getField('CN')?.value ?? signer.subject.getField('O')?.value ?? 'Certificate issuer');
+  let cn = raw;
+  try {
+    cn = forge.util.decodeUtf8(raw); // forge hands UTF8String values over as UTF-8 bytes
+  } catch {
+    // not UTF-8 (PrintableString, Latin-1 T61String): already readable as it is
+  }
   return {
     privateKey: createPrivateKey(forge.pki.privateKeyToPem(key)),
     certificates: [signer, ...certs.filter((c) => c !== signer)],
-    signerName: String(cn),
+    signerName: cn,
   };
 }
 
@@ -100,11 +118,10 @@ export function loadPdfSigningIdentity(config: Config): PdfSigningIdentity {
     if (!existsSync(file)) throw new Error(`CERT_P12_FILE ${file} does not exist`);
     return { ...parseP12(readFileSync(file), config.env.CERT_P12_PASSPHRASE ?? '', file), development: false };
   }
-  const dir = devDir(config);
-  const p12File = path.join(dir, 'dev-signing.p12');
-  const passFile = path.join(dir, 'dev-signing.pass');
-  if (!existsSync(p12File)) createDevP12(p12File, passFile);
-  return { ...parseP12(readFileSync(p12File), readFileSync(passFile, 'utf8').trim(), p12File), development: true };
+  const target = path.join(devDir(config), 'dev-signing');
+  if (!existsSync(path.join(target, 'identity.p12'))) createDevP12(target);
+  const p12File = path.join(target, 'identity.p12');
+  return { ...parseP12(readFileSync(p12File), readFileSync(path.join(target, 'passphrase'), 'utf8').trim(), p12File), development: true };
 }
 
 export function loadBadgeKey(config: Config): BadgeKey {
@@ -126,7 +143,7 @@ export function loadBadgeKey(config: Config): BadgeKey {
   const privateKey = createPrivateKey(pem);
   if (privateKey.asymmetricKeyType !== 'ed25519') throw new Error(`The badge key ${file ?? ''} must be an Ed25519 private key (PKCS#8 PEM)`);
   const jwk = createPublicKey(privateKey).export({ format: 'jwk' }) as Record<string, string>;
-  // RFC 7638 thumbprint-like id: stable for the key, changes when the key is rotated.
-  const kid = Buffer.from(jwk.x, 'base64url').subarray(0, 12).toString('base64url');
+  // RFC 7638 thumbprint as key id: stable for the key, new when the key is rotated.
+  const kid = createHash('sha256').update(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x })).digest('base64url');
   return { privateKey, publicJwk: { ...jwk, alg: 'EdDSA', use: 'sig', kid }, kid, development };
 }
