@@ -133,4 +133,44 @@ describe('catalog: a learner takes a course in Chromium @browser', function () {
     await page.goto(`${BASE}/catalog/courses`);
     expect(describeViolations(await seriousViolations(page))).to.equal('');
   });
+
+  it('admin and HR pages (paths, people, waivers) pass axe-core and do their job', async () => {
+    const learner = await makeUser(lms, { tier: 'all', orgUnit: 'MUNI-E2E', name: 'Rosa Quispe Mamani' });
+    await lms.services.get('catalog.paths').enrol(learner, COURSE, 'path');
+    const hr = await makeUser(lms, { role: 'hr', orgUnit: 'MUNI-E2E' });
+    const ctx = await browser.newContext();
+    const p = await ctx.newPage();
+    await p.goto(`${BASE}/accounts/login`);
+    await p.fill('#email', hr.email);
+    await p.fill('#password', hr.password);
+    await Promise.all([p.waitForURL(`${BASE}/`), p.press('#password', 'Enter')]);
+    await p.goto(`${BASE}/catalog/people`);
+    expect(describeViolations(await seriousViolations(p))).to.equal('');
+    await Promise.all([p.waitForURL(/\/catalog\/people\/.+/), p.click('main a:has-text("Rosa Quispe Mamani")')]);
+    expect(describeViolations(await seriousViolations(p))).to.equal('');
+    await p.selectOption('select[name="reason"]', 'Equivalent Outside Activity');
+    await Promise.all([p.waitForURL(/waived=1/), p.click('form[action="/catalog/waive"] button')]);
+    expect(await p.textContent('[role="status"]')).to.contain('eximida');
+    const [progress] = await lms.services.get('catalog').progressOf(learner.id, [COURSE]);
+    expect(progress).to.include({ satisfied: true, status: 'waived' });
+    await ctx.close();
+
+    const admin = await makeUser(lms, { role: 'admin' });
+    const actx = await browser.newContext();
+    const a = await actx.newPage();
+    await a.goto(`${BASE}/accounts/login`);
+    await a.fill('#email', admin.email);
+    await a.fill('#password', admin.password);
+    await Promise.all([a.waitForURL(`${BASE}/`), a.press('#password', 'Enter')]);
+    await a.goto(`${BASE}/catalog/admin/paths?tier=technical&level=local`);
+    expect(describeViolations(await seriousViolations(a))).to.equal('');
+    await a.check('input[name="courses"]');
+    await Promise.all([
+      a.waitForNavigation(),
+      a.click('form[method="post"][action="/catalog/admin/paths"] button[type="submit"]:not([name])'),
+    ]);
+    expect(await a.textContent('[role="status"]')).to.contain('Ruta guardada');
+    expect(await lms.services.get('catalog.paths').requiredCourses('technical', 'local')).to.deep.equal([COURSE]);
+    await actx.close();
+  });
 });
