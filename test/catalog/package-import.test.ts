@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import { mongo } from 'mongoose';
 import type { LmsApp } from '../../server/app';
 import { HttpError } from '../../server/core/errors';
 import { CoursesService } from '../../server/plugins/catalog/courses.service';
@@ -216,6 +217,11 @@ describe('catalog: cmi5 package import', function () {
       const parts: Buffer[] = [];
       for await (const c of got.body()) parts.push(c as Buffer);
       expect(Buffer.concat(parts).equals(big)).to.equal(true);
+      // The layout is GridFS's: the driver's own GridFSBucket (and so mongofiles) reads the same bytes.
+      const bucket = new mongo.GridFSBucket(lms.db.db!, { bucketName: 'catalog_packages' });
+      const viaDriver: Buffer[] = [];
+      for await (const c of bucket.openDownloadStream(`${v.packageId}/player/video.bin` as never)) viaDriver.push(c as Buffer);
+      expect(Buffer.concat(viaDriver).equals(big)).to.equal(true);
       const ranged = (await svc.openContent(v.packageId, 'player/video.bin', { start: 261_000, end: 262_999 }))!;
       const rp: Buffer[] = [];
       for await (const c of ranged.body()) rp.push(c as Buffer);
