@@ -3,9 +3,10 @@ import { accountsPlugin } from './accounts';
 import { lrsPlugin } from './lrs';
 import { catalogPlugin } from './catalog';
 import { certificatesPlugin } from './certificates';
+import { reportsPlugin } from './reports';
 
 /**
  * Every plugin this server knows, listed explicitly (no magic file discovery). The loader
  * orders them by their declared dependencies; PLUGINS chooses which are enabled.
  */
-export const allPlugins: Plugin[] = [accountsPlugin, lrsPlugin, catalogPlugin, certificatesPlugin];
+export const allPlugins: Plugin[] = [accountsPlugin, lrsPlugin, catalogPlugin, certificatesPlugin, reportsPlugin];
