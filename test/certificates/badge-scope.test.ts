@@ -58,7 +58,9 @@ describe('certificates: Open Badges credential and HR scope', function () {
     expect(issuer.publicKey[0].publicKeyJwk).to.deep.equal(jwks.keys[0]);
     const { payload, protectedHeader } = await jwtVerify(jwt, createLocalJWKSet(jwks), { issuer: issuer.id, algorithms: ['EdDSA'] });
     expect(protectedHeader.alg).to.equal('EdDSA');
-    const vc = payload.vc as Record<string, unknown> & { credentialSubject: Record<string, unknown> & { achievement: Record<string, unknown> } };
+    const vc = payload.vc as Record<string, unknown> & {
+      credentialSubject: Record<string, unknown> & { achievement: Record<string, unknown> };
+    };
     expect(vc.type).to.deep.equal(['VerifiableCredential', 'OpenBadgeCredential']);
     expect(vc['@context']).to.include('https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json');
     expect(vc.id).to.equal(`${lms.config.baseUrl}/verify/${cert._id}`);
@@ -101,7 +103,12 @@ describe('certificates: Open Badges credential and HR scope', function () {
     await agent.get(`/certificates/${b1.cert._id}/pdf`).expect(404);
     await agent.get(`/certificates/${a2.cert._id}/pdf`).expect(200);
 
-    const zip = await agent.get('/certificates/manage/export.zip').buffer(true).parse(binaryParser).expect(200).expect('Content-Type', /zip/);
+    const zip = await agent
+      .get('/certificates/manage/export.zip')
+      .buffer(true)
+      .parse(binaryParser)
+      .expect(200)
+      .expect('Content-Type', /zip/);
     const files = await unzip(zip.body as Buffer);
     const pdfs = [...files.keys()].filter((f) => f.endsWith('.pdf')).sort();
     expect(pdfs).to.deep.equal([`Alicia-Unidad-A-${a1.cert._id}.pdf`, `Andres-Unidad-A-${a2.cert._id}.pdf`].sort());

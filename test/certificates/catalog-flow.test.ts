@@ -22,7 +22,11 @@ describe('certificates: issued from a real cmi5 course run (catalog + LRS)', fun
     const agent = await signIn(lms, u.email, u.password);
     await agent.get('/catalog/my-path').expect(200); // enrols the learner in the path's courses
     const au = await new AuClient(lms, await launchAu(agent, C, `${C}/au/leer`), `${C}/au/leer`).start();
-    const sent = await au.send(au.statement('initialized'), au.statement('completed', { completion: true, duration: 'PT5M' }), au.statement('terminated', { duration: 'PT6M' }));
+    const sent = await au.send(
+      au.statement('initialized'),
+      au.statement('completed', { completion: true, duration: 'PT5M' }),
+      au.statement('terminated', { duration: 'PT6M' }),
+    );
     expect(sent.status).to.equal(200);
 
     const list = await lms.services.get('certificates').listForUser(u.id);
@@ -32,7 +36,9 @@ describe('certificates: issued from a real cmi5 course run (catalog + LRS)', fun
     const mine = await agent.get('/certificates/mine').expect(200);
     expect(mine.text).to.contain('Firma electrónica');
     await withPdfFile(await lms.services.get('certificates').pdf(courseCert._id), async (file) => {
-      expect((await run('pdftotext', [file, '-'])).stdout).to.contain('Conceição Ñandú').and.contain('Firma electrónica');
+      expect((await run('pdftotext', [file, '-'])).stdout)
+        .to.contain('Conceição Ñandú')
+        .and.contain('Firma electrónica');
     });
   });
 });

@@ -22,7 +22,11 @@ export function course(overrides: Partial<CourseSummary> = {}): CourseSummary {
   return {
     id: `https://example.org/courses/${Math.random().toString(36).slice(2, 10)}`,
     version: 1,
-    title: { es: 'Seguridad de la información en la administración pública', pt: 'Segurança da informação na administração pública', en: 'Information security in public administration' },
+    title: {
+      es: 'Seguridad de la información en la administración pública',
+      pt: 'Segurança da informação na administração pública',
+      en: 'Information security in public administration',
+    },
     hours: 12,
     tiers: ['all'],
     levels: ['local'],

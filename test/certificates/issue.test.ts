@@ -57,7 +57,12 @@ describe('certificates: issuing signed PDFs', function () {
     await lms.hooks.emit('catalog.course.satisfied', satisfied(u.id, c, 0.875));
     const [cert] = await svc.listForUser(u.id);
     const agent = await signIn(lms, u.email, u.password);
-    const res = await agent.get(`/certificates/${cert._id}/pdf`).buffer(true).parse(binaryParser).expect(200).expect('Content-Type', /application\/pdf/);
+    const res = await agent
+      .get(`/certificates/${cert._id}/pdf`)
+      .buffer(true)
+      .parse(binaryParser)
+      .expect(200)
+      .expect('Content-Type', /application\/pdf/);
     const pdf = res.body as Buffer;
     expect(pdf.length).to.equal(cert.pdfBytes);
     await withPdfFile(pdf, async (file) => {
@@ -96,12 +101,19 @@ describe('certificates: issuing signed PDFs', function () {
   it('uses the development signing certificate generated under DATA_DIR when none is configured', () => {
     const p12 = readFileSync(path.join(lms.config.dataDir, 'certificates', 'dev-signing', 'identity.p12'));
     expect(p12.length).to.be.greaterThan(1000);
-    expect(readFileSync(path.join(lms.config.dataDir, 'certificates', 'dev-signing', 'passphrase'), 'utf8').trim()).to.have.length.greaterThan(20);
+    expect(
+      readFileSync(path.join(lms.config.dataDir, 'certificates', 'dev-signing', 'passphrase'), 'utf8').trim(),
+    ).to.have.length.greaterThan(20);
   });
 
   it('issues the learning-path certificate when the reports plugin says the person is trained, once', async () => {
     const u = await makeUser(lms, { tier: 'manager', language: 'en' });
-    const event = { userId: u.id, tier: 'manager', trainedAt: new Date('2026-04-01T00:00:00Z'), courseIds: ['https://example.org/c/a', 'https://example.org/c/b'] };
+    const event = {
+      userId: u.id,
+      tier: 'manager',
+      trainedAt: new Date('2026-04-01T00:00:00Z'),
+      courseIds: ['https://example.org/c/a', 'https://example.org/c/b'],
+    };
     await lms.hooks.emit('reports.person.trained', event);
     await lms.hooks.emit('reports.person.trained', { ...event, courseIds: [...event.courseIds].reverse() });
     const list = await svc.listForUser(u.id);

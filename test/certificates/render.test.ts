@@ -32,8 +32,19 @@ describe('certificates: PDF rendering', () => {
   });
 
   it('a path certificate in English uses the path wording and no score line', async () => {
-    const text = await textOf(await renderCertificatePdf(templates.get('default')!, { ...base, kind: 'path', language: 'en', learnerName: 'Kim Lee', title: 'ICT learning path' }));
-    expect(text).to.contain('Certificate of completed training').and.contain('has completed the learning path').and.contain('Completion date: May 1, 2026');
+    const text = await textOf(
+      await renderCertificatePdf(templates.get('default')!, {
+        ...base,
+        kind: 'path',
+        language: 'en',
+        learnerName: 'Kim Lee',
+        title: 'ICT learning path',
+      }),
+    );
+    expect(text)
+      .to.contain('Certificate of completed training')
+      .and.contain('has completed the learning path')
+      .and.contain('Completion date: May 1, 2026');
     expect(text).to.not.contain('Score');
   });
 });

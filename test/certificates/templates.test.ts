@@ -76,6 +76,7 @@ describe('certificates: verification codes', () => {
     for (const c of codes) expect(c).to.match(/^[A-Z2-7]{32}$/);
     const c = [...codes][0];
     expect(normaliseCode(c.toLowerCase().replace(/(.{4})(?=.)/g, '$1-'))).to.equal(c);
-    for (const bad of [undefined, 42, '', 'A'.repeat(31), 'A'.repeat(33), '0'.repeat(32), '{"$gt":""}']) expect(normaliseCode(bad)).to.equal(undefined);
+    for (const bad of [undefined, 42, '', 'A'.repeat(31), 'A'.repeat(33), '0'.repeat(32), '{"$gt":""}'])
+      expect(normaliseCode(bad)).to.equal(undefined);
   });
 });

@@ -66,17 +66,29 @@ describe('certificates: public verification, revocation and reissue', function (
     const hr = await makeUser(lms, { role: 'hr', orgUnit: 'DEMO-MUNI' });
     const agent = await signIn(lms, hr.email, hr.password);
     const page = await agent.get(`/certificates/manage/${cert._id}`).expect(200);
-    const bad = await agent.post(`/certificates/manage/${cert._id}/revoke`).type('form').send({ _csrf: csrfFrom(page.text), reason: '' }).expect(400);
+    const bad = await agent
+      .post(`/certificates/manage/${cert._id}/revoke`)
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text), reason: '' })
+      .expect(400);
     expect(bad.text).to.contain('Indique un motivo');
     expect((await svc.get(cert._id))!.status).to.equal('valid');
-    await agent.post(`/certificates/manage/${cert._id}/revoke`).type('form').send({ _csrf: csrfFrom(page.text), reason: 'Emitido por error de registro' }).expect(303);
+    await agent
+      .post(`/certificates/manage/${cert._id}/revoke`)
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text), reason: 'Emitido por error de registro' })
+      .expect(303);
     const json = await supertest(lms.app).get(`/verify/${cert._id}?format=json`).expect(200);
     expect(json.body).to.include({ status: 'revoked', revokeReason: 'Emitido por error de registro' });
     expect(new Date(json.body.revokedAt).getTime()).to.be.closeTo(Date.now(), 60_000);
     const html = await supertest(lms.app).get(`/verify/${cert._id}`).set('Accept', 'text/html').expect(200);
     expect(html.text).to.contain('fue revocado').and.contain('Emitido por error de registro');
     // Revoking twice is a conflict, not a second revocation.
-    await agent.post(`/certificates/manage/${cert._id}/revoke`).type('form').send({ _csrf: csrfFrom(page.text), reason: 'otra vez' }).expect(409);
+    await agent
+      .post(`/certificates/manage/${cert._id}/revoke`)
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text), reason: 'otra vez' })
+      .expect(409);
   });
 
   it('reissue after a name correction: new code with the new name, the old one shows "replaced by"', async () => {
@@ -108,14 +120,23 @@ describe('certificates: public verification, revocation and reissue', function (
     await lms.hooks.emit('catalog.course.satisfied', satisfied(u.id, { ...course(), id: cert.subjectId }));
     expect(await svc.listForUser(u.id)).to.have.length(2);
     // A replaced certificate cannot be reissued again.
-    await agent.post(`/certificates/manage/${cert._id}/reissue`).type('form').send({ _csrf: csrfFrom(page.text), name: 'X', reason: 'again please' }).expect(409);
+    await agent
+      .post(`/certificates/manage/${cert._id}/reissue`)
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text), name: 'X', reason: 'again please' })
+      .expect(409);
   });
 
   it('rate-limits verification lookups per address', async () => {
     const limited = await certificatesApp({ CERT_VERIFY_RATE_LIMIT: '3' });
     try {
-      for (let i = 0; i < 3; i++) await supertest(limited.app).get(`/verify/${'B'.repeat(32)}?format=json`).expect(404);
-      await supertest(limited.app).get(`/verify/${'B'.repeat(32)}?format=json`).expect(429);
+      for (let i = 0; i < 3; i++)
+        await supertest(limited.app)
+          .get(`/verify/${'B'.repeat(32)}?format=json`)
+          .expect(404);
+      await supertest(limited.app)
+        .get(`/verify/${'B'.repeat(32)}?format=json`)
+        .expect(429);
     } finally {
       await limited.close();
     }

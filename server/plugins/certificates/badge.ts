@@ -35,7 +35,10 @@ export function credentialFor(cert: CertificateDoc, issuer: IssuerInfo) {
         achievementType: 'Certificate',
         name: cert.title,
         description: cert.title,
-        criteria: { narrative: cert.kind === 'path' ? 'All required courses of the learning path satisfied.' : 'Course satisfied (cmi5 moveOn criteria met).' },
+        criteria: {
+          narrative:
+            cert.kind === 'path' ? 'All required courses of the learning path satisfied.' : 'Course satisfied (cmi5 moveOn criteria met).',
+        },
         ...(cert.hours ? { creditsAvailable: cert.hours } : {}),
       },
       ...(cert.score !== undefined && cert.score !== null ? { result: [{ type: ['Result'], value: String(cert.score) }] } : {}),

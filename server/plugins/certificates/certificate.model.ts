@@ -79,7 +79,9 @@ export type PdfModel = Model<InferSchemaType<typeof pdfSchema> & { _id: string }
 
 export function certificateModels(db: Connection) {
   return {
-    certificates: (db.models.CertificatesCertificate as CertificateModel) ?? (db.model('CertificatesCertificate', certificateSchema) as CertificateModel),
+    certificates:
+      (db.models.CertificatesCertificate as CertificateModel) ??
+      (db.model('CertificatesCertificate', certificateSchema) as CertificateModel),
     claims: (db.models.CertificatesClaim as ClaimModel) ?? (db.model('CertificatesClaim', claimSchema) as ClaimModel),
     pdfs: (db.models.CertificatesPdf as PdfModel) ?? (db.model('CertificatesPdf', pdfSchema) as unknown as PdfModel),
   };

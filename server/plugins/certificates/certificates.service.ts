@@ -75,7 +75,11 @@ export class CertificatesService {
 
   constructor(private readonly d: CertificatesDeps) {
     const base = d.config.baseUrl;
-    this.issuer = { id: `${base}/certificates/issuer.json`, jwksUrl: `${base}/certificates/jwks.json`, verifyUrl: (code) => `${base}/verify/${code}` };
+    this.issuer = {
+      id: `${base}/certificates/issuer.json`,
+      jwksUrl: `${base}/certificates/jwks.json`,
+      verifyUrl: (code) => `${base}/verify/${code}`,
+    };
     // The LRS is a declared dependency; only a unit-level app without it issues unrecorded.
     if (d.services.has('lrs.statements')) {
       const lrs = d.services.get('lrs.statements');
@@ -95,7 +99,8 @@ export class CertificatesService {
 
   /** catalog.course.satisfied: one certificate per learner × course × version. */
   async issueForCourse(p: { userId: string; course: CourseSummary; progress: CourseProgress }): Promise<IssueResult | undefined> {
-    const score = typeof p.progress.score === 'number' && Number.isFinite(p.progress.score) ? Math.round(p.progress.score * 1000) / 10 : undefined;
+    const score =
+      typeof p.progress.score === 'number' && Number.isFinite(p.progress.score) ? Math.round(p.progress.score * 1000) / 10 : undefined;
     return this.issue({
       kind: 'course',
       userId: p.userId,
@@ -186,24 +191,38 @@ export class CertificatesService {
     return { certificate: await this.store(certificate, user), created: true };
   }
 
-  private async build(code: string, key: string, input: IssueInput, user: SessionUser, name: string, replaces?: { code: string; reason: string }) {
+  private async build(
+    code: string,
+    key: string,
+    input: IssueInput,
+    user: SessionUser,
+    name: string,
+    replaces?: { code: string; reason: string },
+  ) {
     const language = pickLanguage(user.language);
     const template = this.templateFor(user.orgUnit);
-    const title = typeof input.title === 'function' ? input.title(language) : (input.title[language] ?? input.title.es ?? Object.values(input.title)[0] ?? input.subjectId);
+    const title =
+      typeof input.title === 'function'
+        ? input.title(language)
+        : (input.title[language] ?? input.title.es ?? Object.values(input.title)[0] ?? input.subjectId);
     const institution = template.institution[language];
     const issuedAt = new Date();
-    const pdf = await this.renderAndSign(template, {
-      kind: input.kind,
-      language,
-      learnerName: name,
-      title,
-      hours: input.hours,
-      score: input.score,
-      completedAt: input.completedAt,
-      institution,
-      code,
-      verifyUrl: this.issuer.verifyUrl(code),
-    }, issuedAt);
+    const pdf = await this.renderAndSign(
+      template,
+      {
+        kind: input.kind,
+        language,
+        learnerName: name,
+        title,
+        hours: input.hours,
+        score: input.score,
+        completedAt: input.completedAt,
+        institution,
+        code,
+        verifyUrl: this.issuer.verifyUrl(code),
+      },
+      issuedAt,
+    );
     return {
       doc: {
         _id: code,
@@ -233,9 +252,17 @@ export class CertificatesService {
     };
   }
 
-  private async renderAndSign(template: CertificateTemplate, content: Parameters<typeof renderCertificatePdf>[1], signingTime: Date): Promise<Buffer> {
+  private async renderAndSign(
+    template: CertificateTemplate,
+    content: Parameters<typeof renderCertificatePdf>[1],
+    signingTime: Date,
+  ): Promise<Buffer> {
     const unsigned = await renderCertificatePdf(template, content);
-    return this.d.signer.sign(unsigned, { reason: `${content.title} — ${content.code}`, contact: this.issuer.verifyUrl(content.code), signingTime });
+    return this.d.signer.sign(unsigned, {
+      reason: `${content.title} — ${content.code}`,
+      contact: this.issuer.verifyUrl(content.code),
+      signingTime,
+    });
   }
 
   /**
@@ -280,10 +307,19 @@ export class CertificatesService {
       object: {
         objectType: 'Activity',
         id: this.issuer.verifyUrl(cert._id),
-        definition: { type: XAPI_TYPE_BADGE, name: { [cert.language === 'en' ? 'en-US' : cert.language === 'pt' ? 'pt-BR' : 'es']: cert.title } },
+        definition: {
+          type: XAPI_TYPE_BADGE,
+          name: { [cert.language === 'en' ? 'en-US' : cert.language === 'pt' ? 'pt-BR' : 'es']: cert.title },
+        },
       },
-      result: { completion: true, success: true, ...(cert.score !== undefined && cert.score !== null ? { score: { scaled: cert.score / 100 } } : {}) },
-      ...(cert.kind === 'course' && /^[a-z][a-z0-9+.-]*:/i.test(cert.subjectId) ? { context: { contextActivities: { parent: [{ objectType: 'Activity', id: cert.subjectId }] } } } : {}),
+      result: {
+        completion: true,
+        success: true,
+        ...(cert.score !== undefined && cert.score !== null ? { score: { scaled: cert.score / 100 } } : {}),
+      },
+      ...(cert.kind === 'course' && /^[a-z][a-z0-9+.-]*:/i.test(cert.subjectId)
+        ? { context: { contextActivities: { parent: [{ objectType: 'Activity', id: cert.subjectId }] } } }
+        : {}),
       timestamp: cert.issuedAt.toISOString(),
     });
     return id;
@@ -366,7 +402,8 @@ export class CertificatesService {
   /** A certificate the user may manage, or 404 (not 403: codes outside the scope are not confirmed). */
   async manageable(user: SessionUser, codeInput: unknown): Promise<CertificateDoc> {
     const cert = await this.get(codeInput);
-    if (!cert || !(await this.inScope(user, cert))) throw new HttpError(404, 'No such certificate in your scope', { key: 'certificates:errors.notFound' });
+    if (!cert || !(await this.inScope(user, cert)))
+      throw new HttpError(404, 'No such certificate in your scope', { key: 'certificates:errors.notFound' });
     return cert;
   }
 
@@ -379,12 +416,15 @@ export class CertificatesService {
     return query;
   }
 
-  async listInScope(user: SessionUser, f: { status?: string; q?: string; skip?: number; limit?: number } = {}): Promise<{ list: CertificateDoc[]; total: number }> {
+  async listInScope(
+    user: SessionUser,
+    f: { status?: string; q?: string; skip?: number; limit?: number } = {},
+  ): Promise<{ list: CertificateDoc[]; total: number }> {
     const query = await this.scopeFilter(user, f);
     const [list, total] = await Promise.all([
       this.d.models.certificates
         .find(query)
-        
+
         .sort({ issuedAt: -1, _id: 1 })
         .skip(f.skip ?? 0)
         .limit(Math.min(f.limit ?? 50, 200))
@@ -396,7 +436,10 @@ export class CertificatesService {
 
   /** Every certificate in scope (for the zip), oldest first, without PDFs. */
   async allInScope(user: SessionUser, f: { status?: string; q?: string } = {}): Promise<CertificateDoc[]> {
-    return this.d.models.certificates.find(await this.scopeFilter(user, f)).sort({ issuedAt: 1, _id: 1 }).lean<CertificateDoc[]>();
+    return this.d.models.certificates
+      .find(await this.scopeFilter(user, f))
+      .sort({ issuedAt: 1, _id: 1 })
+      .lean<CertificateDoc[]>();
   }
 
   async revoke(user: SessionUser, codeInput: unknown, reasonInput: unknown): Promise<CertificateDoc> {
@@ -406,7 +449,8 @@ export class CertificatesService {
       { _id: cert._id, status: 'valid' },
       { $set: { status: 'revoked', revokedAt: new Date(), revokedBy: user.id, revokeReason: reason } },
     );
-    if (res.modifiedCount !== 1) throw new HttpError(409, `Certificate ${cert._id} is already ${cert.status}`, { key: 'certificates:errors.notValid' });
+    if (res.modifiedCount !== 1)
+      throw new HttpError(409, `Certificate ${cert._id} is already ${cert.status}`, { key: 'certificates:errors.notValid' });
     return (await this.get(cert._id))!;
   }
 
@@ -418,14 +462,26 @@ export class CertificatesService {
     const reason = parse(ReasonSchema, input.reason, 'reason');
     const name = parse(NameSchema, input.name, 'name');
     const old = await this.manageable(user, codeInput);
-    if (old.status !== 'valid') throw new HttpError(409, `Certificate ${old._id} is ${old.status}; only a valid certificate can be reissued`, { key: 'certificates:errors.notValid' });
+    if (old.status !== 'valid')
+      throw new HttpError(409, `Certificate ${old._id} is ${old.status}; only a valid certificate can be reissued`, {
+        key: 'certificates:errors.notValid',
+      });
     const learner = await this.d.services.get('accounts.users').findById(old.userId);
     if (!learner) throw new HttpError(409, 'The learner of this certificate no longer exists');
     const code = newVerificationCode();
     const built = await this.build(
       code,
       old.key,
-      { kind: old.kind, userId: old.userId, subjectId: old.subjectId, subjectVersion: old.subjectVersion, title: () => old.title, hours: old.hours, score: old.score ?? undefined, completedAt: old.completedAt },
+      {
+        kind: old.kind,
+        userId: old.userId,
+        subjectId: old.subjectId,
+        subjectVersion: old.subjectVersion,
+        title: () => old.title,
+        hours: old.hours,
+        score: old.score ?? undefined,
+        completedAt: old.completedAt,
+      },
       { ...learner, language: old.language, orgUnit: old.orgUnit ?? learner.orgUnit },
       name,
       { code: old._id, reason },
@@ -439,7 +495,9 @@ export class CertificatesService {
       // Someone revoked or reissued it meanwhile: withdraw ours so there is only one successor.
       await this.d.models.certificates.deleteOne({ _id: fresh._id });
       await this.d.models.pdfs.deleteOne({ _id: fresh._id });
-      throw new HttpError(409, `Certificate ${old._id} changed while reissuing; reload and try again`, { key: 'certificates:errors.notValid' });
+      throw new HttpError(409, `Certificate ${old._id} changed while reissuing; reload and try again`, {
+        key: 'certificates:errors.notValid',
+      });
     }
     await this.d.models.claims.updateOne({ _id: old.key }, { $set: { code: fresh._id } });
     return fresh;

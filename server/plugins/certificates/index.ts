@@ -37,7 +37,7 @@ async function dryRun(templates: Map<string, CertificateTemplate>): Promise<void
           verifyUrl: 'http://localhost/verify/' + 'A'.repeat(32),
         });
       } catch (err) {
-        throw new Error(`Certificate template "${tpl.name}" cannot be rendered in ${language}: ${(err as Error).message}`);
+        throw new Error(`Certificate template "${tpl.name}" cannot be rendered in ${language}: ${(err as Error).message}`, { cause: err });
       }
     }
   }
@@ -63,7 +63,10 @@ export const certificatesPlugin: Plugin = {
     dependencies: ['accounts', 'lrs', 'catalog'],
     permissions: {
       'certificates:view-own': { roles: ['learner', 'hr', 'admin'], description: 'see and download one’s own certificates' },
-      'certificates:manage': { roles: ['hr', 'admin'], description: 'list, revoke, reissue and bulk-download certificates within one’s scope' },
+      'certificates:manage': {
+        roles: ['hr', 'admin'],
+        description: 'list, revoke, reissue and bulk-download certificates within one’s scope',
+      },
     },
   },
 
@@ -72,7 +75,10 @@ export const certificatesPlugin: Plugin = {
     await dryRun(templates);
     const identity = loadPdfSigningIdentity(ctx.config);
     const badgeKey = loadBadgeKey(ctx.config);
-    if (identity.development) ctx.log.warn('certificates: signing with a self-signed development certificate (set CERT_P12_FILE / CERT_P12_PASSPHRASE for a real one)');
+    if (identity.development)
+      ctx.log.warn(
+        'certificates: signing with a self-signed development certificate (set CERT_P12_FILE / CERT_P12_PASSPHRASE for a real one)',
+      );
     const models = certificateModels(ctx.db);
     await Promise.all([models.certificates.init(), models.claims.init(), models.pdfs.init()]);
     const svc = new CertificatesService({
@@ -90,16 +96,30 @@ export const certificatesPlugin: Plugin = {
 
     ctx.hooks.on(
       'catalog.course.satisfied',
-      guarded(ctx, 'issuing a course certificate', async (p: { userId: string; course: Parameters<CertificatesService['issueForCourse']>[0]['course']; progress: Parameters<CertificatesService['issueForCourse']>[0]['progress'] }) => {
-        await svc.issueForCourse(p);
-        // With the reports plugin, "trained" is its decision (reports.person.trained).
-        if (!ctx.services.has('org.scope')) await svc.checkPath(p.userId);
-      }),
+      guarded(
+        ctx,
+        'issuing a course certificate',
+        async (p: {
+          userId: string;
+          course: Parameters<CertificatesService['issueForCourse']>[0]['course'];
+          progress: Parameters<CertificatesService['issueForCourse']>[0]['progress'];
+        }) => {
+          await svc.issueForCourse(p);
+          // With the reports plugin, "trained" is its decision (reports.person.trained).
+          if (!ctx.services.has('org.scope')) await svc.checkPath(p.userId);
+        },
+      ),
     );
-    ctx.hooks.on('reports.person.trained', guarded(ctx, 'issuing a path certificate', (p: { userId: string; tier: string; trainedAt: Date; courseIds: string[] }) => svc.issueForPath(p)));
+    ctx.hooks.on(
+      'reports.person.trained',
+      guarded(ctx, 'issuing a path certificate', (p: { userId: string; tier: string; trainedAt: Date; courseIds: string[] }) =>
+        svc.issueForPath(p),
+      ),
+    );
 
     const limit = Number(ctx.config.env.CERT_VERIFY_RATE_LIMIT ?? 60);
-    if (!Number.isInteger(limit) || limit < 1) throw new Error('CERT_VERIFY_RATE_LIMIT must be a positive integer (requests per minute per address)');
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new Error('CERT_VERIFY_RATE_LIMIT must be a positive integer (requests per minute per address)');
     mountRoutes(ctx.root, ctx.permissions, verifyRoutes(svc, limit));
     mountRoutes(ctx.router, ctx.permissions, certificateRoutes(svc, ctx.permissions, badgeKey));
     ctx.nav({ href: '/certificates/mine', label: 'certificates:nav.mine', permission: 'certificates:view-own', order: 40 });

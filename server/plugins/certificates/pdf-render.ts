@@ -72,7 +72,12 @@ export function groupCode(code: string): string {
 
 export async function renderCertificatePdf(tpl: CertificateTemplate, content: CertificateContent): Promise<Buffer> {
   // Names typed on some systems arrive decomposed (e + combining accent); the font subset has precomposed letters.
-  const c = { ...content, learnerName: content.learnerName.normalize('NFC'), title: content.title.normalize('NFC'), institution: content.institution.normalize('NFC') };
+  const c = {
+    ...content,
+    learnerName: content.learnerName.normalize('NFC'),
+    title: content.title.normalize('NFC'),
+    institution: content.institution.normalize('NFC'),
+  };
   const texts = tpl.texts[c.language];
   const { regular, bold } = sharedFonts();
   const L = tpl.layout;
@@ -111,8 +116,16 @@ export async function renderCertificatePdf(tpl: CertificateTemplate, content: Ce
   const m = L.margin;
 
   // Frame: an outer rule in the primary colour and a thin inner one in the accent colour.
-  doc.lineWidth(L.border).strokeColor(tpl.colours.primary).rect(m, m, W - 2 * m, H - 2 * m).stroke();
-  doc.lineWidth(0.8).strokeColor(tpl.colours.accent).rect(m + 8, m + 8, W - 2 * m - 16, H - 2 * m - 16).stroke();
+  doc
+    .lineWidth(L.border)
+    .strokeColor(tpl.colours.primary)
+    .rect(m, m, W - 2 * m, H - 2 * m)
+    .stroke();
+  doc
+    .lineWidth(0.8)
+    .strokeColor(tpl.colours.accent)
+    .rect(m + 8, m + 8, W - 2 * m - 16, H - 2 * m - 16)
+    .stroke();
 
   const inner = m + 40;
   const width = W - 2 * inner;
@@ -123,13 +136,21 @@ export async function renderCertificatePdf(tpl: CertificateTemplate, content: Ce
   }
   doc.font('bold').fontSize(13).fillColor(tpl.colours.primary).text(c.institution, inner, y, { width, align: 'center' });
   y = doc.y + 14;
-  doc.font('bold').fontSize(L.headingSize).fillColor(tpl.colours.primary).text(c.kind === 'path' ? texts.pathHeading : texts.heading, inner, y, { width, align: 'center' });
+  doc
+    .font('bold')
+    .fontSize(L.headingSize)
+    .fillColor(tpl.colours.primary)
+    .text(c.kind === 'path' ? texts.pathHeading : texts.heading, inner, y, { width, align: 'center' });
   y = doc.y + 12;
   doc.font('regular').fontSize(13).fillColor(tpl.colours.muted).text(texts.intro, inner, y, { width, align: 'center' });
   y = doc.y + 6;
   doc.font('bold').fontSize(L.nameSize).fillColor(tpl.colours.text).text(c.learnerName, inner, y, { width, align: 'center' });
   y = doc.y + 6;
-  doc.font('regular').fontSize(13).fillColor(tpl.colours.muted).text(c.kind === 'path' ? texts.pathLine : texts.courseLine, inner, y, { width, align: 'center' });
+  doc
+    .font('regular')
+    .fontSize(13)
+    .fillColor(tpl.colours.muted)
+    .text(c.kind === 'path' ? texts.pathLine : texts.courseLine, inner, y, { width, align: 'center' });
   y = doc.y + 6;
   doc.font('bold').fontSize(L.titleSize).fillColor(tpl.colours.primary).text(c.title, inner, y, { width, align: 'center' });
   y = doc.y + 10;
@@ -143,19 +164,48 @@ export async function renderCertificatePdf(tpl: CertificateTemplate, content: Ce
   const bottom = H - m - 30;
   const sigX = inner;
   const sigW = 260;
-  doc.lineWidth(0.8).strokeColor(tpl.colours.text).moveTo(sigX, bottom - 34).lineTo(sigX + sigW, bottom - 34).stroke();
-  doc.font('bold').fontSize(11).fillColor(tpl.colours.text).text(tpl.signatory.name, sigX, bottom - 28, { width: sigW, align: 'center' });
-  doc.font('regular').fontSize(10).fillColor(tpl.colours.muted).text(tpl.signatory.title[c.language], sigX, doc.y + 1, { width: sigW, align: 'center' });
+  doc
+    .lineWidth(0.8)
+    .strokeColor(tpl.colours.text)
+    .moveTo(sigX, bottom - 34)
+    .lineTo(sigX + sigW, bottom - 34)
+    .stroke();
+  doc
+    .font('bold')
+    .fontSize(11)
+    .fillColor(tpl.colours.text)
+    .text(tpl.signatory.name, sigX, bottom - 28, { width: sigW, align: 'center' });
+  doc
+    .font('regular')
+    .fontSize(10)
+    .fillColor(tpl.colours.muted)
+    .text(tpl.signatory.title[c.language], sigX, doc.y + 1, { width: sigW, align: 'center' });
 
   const qrX = W - inner - qr;
   const qrY = bottom - qr;
   drawQr(doc, c.verifyUrl, qrX, qrY, qr);
   const vW = 300;
   const vX = qrX - vW - 12;
-  doc.font('regular').fontSize(9).fillColor(tpl.colours.muted).text(texts.code, vX, qrY + 4, { width: vW, align: 'right' });
-  doc.font('bold').fontSize(11).fillColor(tpl.colours.text).text(groupCode(c.code), vX, doc.y + 1, { width: vW, align: 'right' });
-  doc.font('regular').fontSize(9).fillColor(tpl.colours.muted).text(texts.verifyAt, vX, doc.y + 6, { width: vW, align: 'right' });
-  doc.font('regular').fontSize(8).fillColor(tpl.colours.primary).text(c.verifyUrl, vX, doc.y + 1, { width: vW, align: 'right', link: c.verifyUrl });
+  doc
+    .font('regular')
+    .fontSize(9)
+    .fillColor(tpl.colours.muted)
+    .text(texts.code, vX, qrY + 4, { width: vW, align: 'right' });
+  doc
+    .font('bold')
+    .fontSize(11)
+    .fillColor(tpl.colours.text)
+    .text(groupCode(c.code), vX, doc.y + 1, { width: vW, align: 'right' });
+  doc
+    .font('regular')
+    .fontSize(9)
+    .fillColor(tpl.colours.muted)
+    .text(texts.verifyAt, vX, doc.y + 6, { width: vW, align: 'right' });
+  doc
+    .font('regular')
+    .fontSize(8)
+    .fillColor(tpl.colours.primary)
+    .text(c.verifyUrl, vX, doc.y + 1, { width: vW, align: 'right', link: c.verifyUrl });
 
   doc.end();
   return done;

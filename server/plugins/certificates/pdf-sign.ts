@@ -35,7 +35,10 @@ class IdentitySigner extends Signer {
     for (const c of this.id.certificates) p7.addCertificate(c);
     const nativeKey = {
       sign: (md: forge.md.MessageDigest) =>
-        privateEncrypt({ key: this.id.privateKey, padding: constants.RSA_PKCS1_PADDING }, Buffer.concat([SHA256_DIGEST_INFO, Buffer.from(md.digest().getBytes(), 'binary')])).toString('binary'),
+        privateEncrypt(
+          { key: this.id.privateKey, padding: constants.RSA_PKCS1_PADDING },
+          Buffer.concat([SHA256_DIGEST_INFO, Buffer.from(md.digest().getBytes(), 'binary')]),
+        ).toString('binary'),
     };
     p7.addSigner({
       key: nativeKey as unknown as forge.pki.rsa.PrivateKey,

@@ -18,7 +18,13 @@ function wantsJson(req: Request): boolean {
 
 /** File names inside downloads: the learner's name in plain ASCII, then the code. */
 function fileName(cert: CertificateDoc, ext: string): string {
-  const base = cert.learnerName.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60) || 'certificate';
+  const base =
+    cert.learnerName
+      .normalize('NFD')
+      .replace(/[\u0300-\u036f]/g, '')
+      .replace(/[^A-Za-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '')
+      .slice(0, 60) || 'certificate';
   return `${base}-${cert._id}.${ext}`;
 }
 
@@ -45,7 +51,8 @@ export function verifyRoutes(svc: CertificatesService, limitPerMinute: number): 
     limit: limitPerMinute,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
-    handler: (_req, _res, next) => next(new HttpError(429, 'Too many verification requests; wait a minute', { key: 'certificates:verify.tooMany' })),
+    handler: (_req, _res, next) =>
+      next(new HttpError(429, 'Too many verification requests; wait a minute', { key: 'certificates:verify.tooMany' })),
   });
 
   const show: RequestHandler = async (req, res) => {
@@ -62,7 +69,11 @@ export function verifyRoutes(svc: CertificatesService, limitPerMinute: number): 
   const form: RequestHandler = (req, res) => {
     const code = str(req.query.code).replace(/[\s-]/g, '');
     if (code) return res.redirect(303, `/verify/${encodeURIComponent(code)}`);
-    res.render('certificates/verify', { title: req.t('certificates:verify.title'), v: undefined, date: (d: Date) => formatDate(d, req.lang) });
+    res.render('certificates/verify', {
+      title: req.t('certificates:verify.title'),
+      v: undefined,
+      date: (d: Date) => formatDate(d, req.lang),
+    });
   };
 
   return [
@@ -76,7 +87,8 @@ export function certificateRoutes(svc: CertificatesService, permissions: Permiss
   const readable = async (req: Request): Promise<CertificateDoc> => {
     const cert = await svc.get(req.params.code);
     const user = req.user!;
-    if (cert && (cert.userId === user.id || (permissions.allows(user, 'certificates:manage') && (await svc.inScope(user, cert))))) return cert;
+    if (cert && (cert.userId === user.id || (permissions.allows(user, 'certificates:manage') && (await svc.inScope(user, cert)))))
+      return cert;
     throw new HttpError(404, 'No such certificate', { key: 'certificates:errors.notFound' });
   };
 
@@ -90,7 +102,10 @@ export function certificateRoutes(svc: CertificatesService, permissions: Permiss
 
   const downloadBadge: RequestHandler = async (req, res) => {
     const cert = await readable(req);
-    if (cert.status !== 'valid') throw new HttpError(409, `Certificate ${cert._id} is ${cert.status}: no badge is issued for it`, { key: 'certificates:errors.notValid' });
+    if (cert.status !== 'valid')
+      throw new HttpError(409, `Certificate ${cert._id} is ${cert.status}: no badge is issued for it`, {
+        key: 'certificates:errors.notValid',
+      });
     const jwt = await svc.badge(cert);
     res.type('application/vc+jwt');
     res.setHeader('Content-Disposition', `attachment; filename="${fileName(cert, 'jwt')}"`);
@@ -128,7 +143,6 @@ export function certificateRoutes(svc: CertificatesService, permissions: Permiss
     });
   };
 
-
   /** Lifecycle forms re-render with the problem named; the JSON clients get the HttpError as is. */
   const lifecycle =
     (action: (req: Request) => Promise<CertificateDoc>, messageKey: string): RequestHandler =>
@@ -145,12 +159,22 @@ export function certificateRoutes(svc: CertificatesService, permissions: Permiss
     };
 
   const revoke = lifecycle((req) => svc.revoke(req.user!, req.params.code, req.body?.reason), 'revoked');
-  const reissue = lifecycle((req) => svc.reissue(req.user!, req.params.code, { name: req.body?.name, reason: req.body?.reason }), 'reissued');
+  const reissue = lifecycle(
+    (req) => svc.reissue(req.user!, req.params.code, { name: req.body?.name, reason: req.body?.reason }),
+    'reissued',
+  );
 
   const detailWithMessage: RequestHandler = async (req, res) => {
     const cert = await svc.manageable(req.user!, req.params.code);
     const done = str(req.query.done);
-    await renderDetail(req, res, cert, 200, undefined, ['revoked', 'reissued'].includes(done) ? req.t(`certificates:detail.${done}`) : undefined);
+    await renderDetail(
+      req,
+      res,
+      cert,
+      200,
+      undefined,
+      ['revoked', 'reissued'].includes(done) ? req.t(`certificates:detail.${done}`) : undefined,
+    );
   };
 
   /** Every PDF in the officer's scope (filtered like the list), streamed as a zip. */
@@ -165,7 +189,11 @@ export function certificateRoutes(svc: CertificatesService, permissions: Permiss
     for (const c of certs) {
       // PDFs are already compressed; storing them avoids spending CPU for nothing.
       zip.addBuffer(await svc.pdf(c._id), fileName(c, 'pdf'), { compress: false, mtime: c.issuedAt });
-      index.push([c._id, c.learnerName, c.title, c.hours, c.completedAt.toISOString().slice(0, 10), c.status, c.orgUnit ?? ''].map(csvCell).join(','));
+      index.push(
+        [c._id, c.learnerName, c.title, c.hours, c.completedAt.toISOString().slice(0, 10), c.status, c.orgUnit ?? '']
+          .map(csvCell)
+          .join(','),
+      );
     }
     zip.addBuffer(Buffer.from(index.join('\r\n') + '\r\n', 'utf8'), 'index.csv', { mtime: new Date() });
     zip.end();
@@ -185,7 +213,9 @@ export function certificateRoutes(svc: CertificatesService, permissions: Permiss
       name: svc.templateFor(undefined).institution[req.lang],
       url: new URL(svc.issuer.id).origin,
       ...(badgeKey.development ? { description: 'Development issuer: keys generated on first start, not for production use.' } : {}),
-      publicKey: [{ id: `${svc.issuer.id}#${badgeKey.kid}`, type: 'JsonWebKey2020', controller: svc.issuer.id, publicKeyJwk: badgeKey.publicJwk }],
+      publicKey: [
+        { id: `${svc.issuer.id}#${badgeKey.kid}`, type: 'JsonWebKey2020', controller: svc.issuer.id, publicKeyJwk: badgeKey.publicJwk },
+      ],
       jwks_uri: svc.issuer.jwksUrl,
     });
   };

@@ -84,20 +84,23 @@ export function parseP12(p12: Buffer, passphrase: string, source: string): Omit<
   try {
     parsed = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(forge.util.createBuffer(p12.toString('binary'))), false, passphrase);
   } catch (err) {
-    throw new Error(`Cannot open the PKCS#12 file ${source}: ${(err as Error).message} (wrong CERT_P12_PASSPHRASE?)`);
+    throw new Error(`Cannot open the PKCS#12 file ${source}: ${(err as Error).message} (wrong CERT_P12_PASSPHRASE?)`, { cause: err });
   }
   const keyBag =
     parsed.getBags({ bagType: forge.pki.oids.pkcs8ShroudedKeyBag })[forge.pki.oids.pkcs8ShroudedKeyBag]?.[0] ??
     parsed.getBags({ bagType: forge.pki.oids.keyBag })[forge.pki.oids.keyBag]?.[0];
   const key = keyBag?.key as forge.pki.rsa.PrivateKey | undefined;
   if (!key) throw new Error(`The PKCS#12 file ${source} holds no private key`);
-  const certs = (parsed.getBags({ bagType: forge.pki.oids.certBag })[forge.pki.oids.certBag] ?? []).map((b) => b.cert).filter((c): c is forge.pki.Certificate => !!c);
+  const certs = (parsed.getBags({ bagType: forge.pki.oids.certBag })[forge.pki.oids.certBag] ?? [])
+    .map((b) => b.cert)
+    .filter((c): c is forge.pki.Certificate => !!c);
   const signer = certs.find((c) => {
     const pub = c.publicKey as forge.pki.rsa.PublicKey;
     return pub.n?.compareTo(key.n) === 0 && pub.e?.compareTo(key.e) === 0;
   });
   if (!signer) throw new Error(`The PKCS#12 file ${source} has no certificate matching its private key`);
-  if (signer.validity.notAfter < new Date()) throw new Error(`The signing certificate in ${source} expired on ${signer.validity.notAfter.toISOString()}`);
+  if (signer.validity.notAfter < new Date())
+    throw new Error(`The signing certificate in ${source} expired on ${signer.validity.notAfter.toISOString()}`);
   const raw = String(signer.subject.getField('CN')?.value ?? signer.subject.getField('O')?.value ?? 'Certificate issuer');
   let cn = raw;
   try {
@@ -141,9 +144,12 @@ export function loadBadgeKey(config: Config): BadgeKey {
     development = true;
   }
   const privateKey = createPrivateKey(pem);
-  if (privateKey.asymmetricKeyType !== 'ed25519') throw new Error(`The badge key ${file ?? ''} must be an Ed25519 private key (PKCS#8 PEM)`);
+  if (privateKey.asymmetricKeyType !== 'ed25519')
+    throw new Error(`The badge key ${file ?? ''} must be an Ed25519 private key (PKCS#8 PEM)`);
   const jwk = createPublicKey(privateKey).export({ format: 'jwk' }) as Record<string, string>;
   // RFC 7638 thumbprint as key id: stable for the key, new when the key is rotated.
-  const kid = createHash('sha256').update(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x })).digest('base64url');
+  const kid = createHash('sha256')
+    .update(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x }))
+    .digest('base64url');
   return { privateKey, publicJwk: { ...jwk, alg: 'EdDSA', use: 'sig', kid }, kid, development };
 }

@@ -37,7 +37,12 @@ export class StatementQueue {
     if (!batch.length) return Promise.resolve();
     const p = this.send(batch.map((b) => b.statement))
       .then(() => undefined)
-      .catch((err) => this.onFailure(batch.map((b) => b.code), err))
+      .catch((err) =>
+        this.onFailure(
+          batch.map((b) => b.code),
+          err,
+        ),
+      )
       .finally(() => this.inFlight.delete(p));
     this.inFlight.add(p);
     return p;

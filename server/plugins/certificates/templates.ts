@@ -92,7 +92,8 @@ function loadOne(dir: string, name: string): CertificateTemplate {
     if (logoData.length > MAX_LOGO_BYTES) fail(`logo ${spec.logo} is larger than ${MAX_LOGO_BYTES / 1024} KB`);
     const isPng = logoData.subarray(0, 8).equals(PNG);
     const isJpeg = logoData.subarray(0, 3).equals(JPEG);
-    if (!(isPng && spec.logo.endsWith('.png')) && !(isJpeg && /\.jpe?g$/.test(spec.logo))) fail(`logo ${spec.logo} is not a valid ${path.extname(spec.logo)} image`);
+    if (!(isPng && spec.logo.endsWith('.png')) && !(isJpeg && /\.jpe?g$/.test(spec.logo)))
+      fail(`logo ${spec.logo} is not a valid ${path.extname(spec.logo)} image`);
   }
   return { ...spec, name, logoData };
 }
@@ -104,7 +105,10 @@ export function loadTemplates(dir = TEMPLATES_DIR): Map<string, CertificateTempl
         .filter((d) => d.isDirectory())
         .map((d) => d.name)
     : [];
-  if (!names.includes('default')) throw new Error(`Certificate template "default" is missing (expected ${path.relative(ROOT, path.join(dir, 'default', 'template.json'))})`);
+  if (!names.includes('default'))
+    throw new Error(
+      `Certificate template "default" is missing (expected ${path.relative(ROOT, path.join(dir, 'default', 'template.json'))})`,
+    );
   const templates = new Map<string, CertificateTemplate>();
   for (const name of names.sort()) templates.set(name, loadOne(dir, name));
   return templates;
