@@ -154,7 +154,8 @@ export async function renderCertificatePdf(tpl: CertificateTemplate, content: Ce
   y = doc.y + 6;
   doc.font('bold').fontSize(L.titleSize).fillColor(tpl.colours.primary).text(c.title, inner, y, { width, align: 'center' });
   y = doc.y + 10;
-  const facts = [fill(texts.hours, { hours: formatHours(c.hours, c.language) })];
+  // A path whose courses the catalog no longer knows has no hours to state: better none than "0".
+  const facts = c.hours > 0 ? [fill(texts.hours, { hours: formatHours(c.hours, c.language) })] : [];
   if (c.score !== undefined) facts.push(fill(texts.score, { score: formatHours(c.score, c.language) }));
   facts.push(fill(texts.date, { date: formatDate(c.completedAt, c.language) }));
   doc.font('regular').fontSize(12).fillColor(tpl.colours.text).text(facts.join('   ·   '), inner, y, { width, align: 'center' });
