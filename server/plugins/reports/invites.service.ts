@@ -38,7 +38,7 @@ export class InvitesService {
 
   async createMany(people: Array<Omit<Invite, '_id' | 'createdAt'>>): Promise<string[]> {
     const docs = people.map((p) => ({ ...p, _id: randomBytes(12).toString('base64url'), createdAt: new Date() }));
-    if (docs.length) await this.invites.insertMany(docs, { ordered: true });
+    if (docs.length) await this.invites.insertMany(docs, { ordered: true, lean: true });
     return docs.map((d) => d._id);
   }
 
