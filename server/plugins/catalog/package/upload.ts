@@ -80,6 +80,10 @@ export async function receiveUpload(
         if (!file) return resolve(null);
         file.then(resolve, reject);
       });
+      // A client that hangs up mid-upload must not leave this promise (and the temp file) waiting forever.
+      req.once('close', () => {
+        if (!req.complete) reject(new HttpError(400, 'The upload was interrupted before it finished'));
+      });
       req.pipe(bb);
     });
     if (!received) {
