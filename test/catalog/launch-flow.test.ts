@@ -241,6 +241,23 @@ describe('catalog: cmi5 launch flow over HTTP', () => {
     expect(await count()).to.equal(n1);
   });
 
+  it('never lets two concurrent batches record "completed" twice: one is refused or voided (§6.3)', async () => {
+    const u = await makeUser(lms);
+    const agent = await signIn(lms, u.email, u.password);
+    await agent.get('/catalog/my-path').expect(200);
+    const au = await new AuClient(lms, await launchAu(agent, C, AU('leer')), AU('leer')).start();
+    expect((await au.send(au.statement('initialized'))).status).to.equal(200);
+    const results = await Promise.all([1, 2, 3].map(() => au.send(au.statement('completed', { completion: true, duration: 'PT1M' }))));
+    expect(results.filter((r) => r.status === 200).length).to.be.at.least(1);
+    // Voided statements are left out of queries (the voiding ones match through their StatementRef).
+    const found = await statementsOf(au.launch.params.registration, VERB.completed);
+    const accepted = results.filter((r) => r.status === 200).length;
+    expect(found.filter((st) => st.verb.id === VERB.completed)).to.have.length(1);
+    expect(found.filter((st) => st.verb.id === VERB.voided)).to.have.length(accepted - 1);
+    expect((await au.send(au.statement('terminated', { duration: 'PT2M' }))).status).to.equal(200);
+    expect((await progressOf(u.id, C)).status).to.equal('in-progress');
+  });
+
   it("refuses to launch someone else's registration or an unpublished course (403)", async () => {
     const a = await makeUser(lms);
     const b = await makeUser(lms);

@@ -23,6 +23,7 @@ import {
   EXT,
   LAUNCH_DATA,
   LEARNER_PREFERENCES,
+  VERB,
   VERB_NAMES,
   WAIVE_REASONS,
   durationSeconds,
@@ -295,13 +296,20 @@ export class LaunchService {
     const registration = credential.launch.registration;
     await this.progress.serial(registration, async () => {
       const { session, state } = await this.ruleState(credential);
-      const after = checkBatchLenient(
-        state,
-        stored.map((s) => s.statement),
-      );
+      // Replayed one by one on the session as it is now: a statement that passed validation only
+      // because another batch was being stored at the same time breaks the rules here, and is
+      // voided by the LMS instead of counting (§6.3: conflicting statements not rejected are voided).
+      let after = state;
+      const conflicting: string[] = [];
       const delta: { completed?: boolean; passed?: boolean; failed?: boolean; score?: number } = {};
       let seconds = 0;
-      for (const { statement } of stored) {
+      for (const { id, statement } of stored) {
+        try {
+          after = checkBatch(after, [statement]);
+        } catch {
+          conflicting.push(id);
+          continue;
+        }
         const ctx = statement.context as { contextActivities?: { category?: Array<{ id?: string }> } } | undefined;
         if (!ctx?.contextActivities?.category?.some((c) => c.id === CATEGORY_CMI5)) continue;
         const name = VERB_NAMES.get(String((statement.verb as { id?: string })?.id));
@@ -311,6 +319,9 @@ export class LaunchService {
         if (name === 'failed') delta.failed = true;
         if ((name === 'passed' || name === 'failed') && typeof result?.score?.scaled === 'number') delta.score = result.score.scaled;
         if (name === 'terminated') seconds += durationSeconds(result?.duration) ?? 0;
+      }
+      if (conflicting.length) {
+        await this.lrs.statements().storeAsSystem(conflicting.map((id) => voidingStatement(this.baseUrl, id)));
       }
       const ended = after.state === 'terminated';
       await this.m.sessions.updateOne(
@@ -345,20 +356,13 @@ export class LaunchService {
   }
 }
 
-/** The state after a batch that was already accepted (validation ran before it was stored). */
-function checkBatchLenient(state: RuleState, statements: Array<Record<string, unknown>>): RuleState {
-  try {
-    return checkBatch(state, statements);
-  } catch {
-    // Statements stored concurrently may make the replay disagree; the verbs seen still count.
-    const verbs = new Set(state.verbs);
-    let s = state.state;
-    for (const st of statements) {
-      const name = VERB_NAMES.get(String((st.verb as { id?: string })?.id));
-      if (name) verbs.add(name);
-      if (name === 'initialized' && s === 'launched') s = 'initialized';
-      if (name === 'terminated') s = 'terminated';
-    }
-    return { ...state, verbs: [...verbs], state: s };
-  }
+/** The LMS voids an AU statement that conflicts with the cmi5 rules (§6.3). */
+function voidingStatement(baseUrl: string, id: string): Record<string, unknown> {
+  return {
+    id: randomUUID(),
+    actor: { objectType: 'Agent', account: { homePage: baseUrl, name: 'lms' } },
+    verb: { id: VERB.voided, display: { 'en-US': 'voided' } },
+    object: { objectType: 'StatementRef', id },
+    timestamp: new Date().toISOString(),
+  };
 }
