@@ -17,9 +17,8 @@ import { pickLanguage, type CertificateTemplate } from './templates';
 import { StatementQueue } from './statement-queue';
 import { newVerificationCode, normaliseCode } from './verification-code';
 
-/** xAPI: registered "earned" verb; the object is typed as a badge, as the certificate is also an Open Badge. */
+/** xAPI: the registered "earned" verb (xAPI registry: achieved something, e.g. a badge or certificate). */
 export const XAPI_VERB_EARNED = 'http://id.tincanapi.com/verb/earned';
-export const XAPI_TYPE_BADGE = 'http://activitystrea.ms/schema/1.0/badge';
 
 interface IssueInput {
   kind: 'course' | 'path';
@@ -304,14 +303,9 @@ export class CertificatesService {
       id,
       actor: { objectType: 'Agent', name: user.name, account: { homePage: this.d.config.baseUrl, name: user.id } },
       verb: { id: XAPI_VERB_EARNED, display: { 'en-US': 'earned', es: 'obtuvo', 'pt-BR': 'obteve' } },
-      object: {
-        objectType: 'Activity',
-        id: this.issuer.verifyUrl(cert._id),
-        definition: {
-          type: XAPI_TYPE_BADGE,
-          name: { [cert.language === 'en' ? 'en-US' : cert.language === 'pt' ? 'pt-BR' : 'es']: cert.title },
-        },
-      },
+      // No inline definition: the verification URL resolves to the certificate's metadata (JSON),
+      // and an LRS would otherwise store one activity definition per certificate.
+      object: { objectType: 'Activity', id: this.issuer.verifyUrl(cert._id) },
       result: {
         completion: true,
         success: true,
