@@ -19,14 +19,38 @@ interface PathDoc {
 }
 
 function models(db: Connection) {
-  const course = (db.models.TestCourse as Model<CourseDoc>) ?? db.model<CourseDoc>('TestCourse', new Schema<CourseDoc>({ _id: String, hours: Number, title: Schema.Types.Mixed }, { collection: 'catalog_test_courses', versionKey: false }));
-  const path = (db.models.TestPath as Model<PathDoc>) ?? db.model<PathDoc>('TestPath', new Schema<PathDoc>({ _id: String, courses: [String] }, { collection: 'catalog_test_paths', versionKey: false }));
+  const course =
+    (db.models.TestCourse as Model<CourseDoc>) ??
+    db.model<CourseDoc>(
+      'TestCourse',
+      new Schema<CourseDoc>(
+        { _id: String, hours: Number, title: Schema.Types.Mixed },
+        { collection: 'catalog_test_courses', versionKey: false },
+      ),
+    );
+  const path =
+    (db.models.TestPath as Model<PathDoc>) ??
+    db.model<PathDoc>(
+      'TestPath',
+      new Schema<PathDoc>({ _id: String, courses: [String] }, { collection: 'catalog_test_paths', versionKey: false }),
+    );
   const progress =
     (db.models.TestProgress as Model<CourseProgress>) ??
     db.model<CourseProgress>(
       'TestProgress',
       new Schema<CourseProgress>(
-        { _id: String, userId: String, courseId: String, courseVersion: Number, registration: String, status: String, satisfied: Boolean, satisfiedAt: Date, timeSpentSeconds: Number, updatedAt: Date },
+        {
+          _id: String,
+          userId: String,
+          courseId: String,
+          courseVersion: Number,
+          registration: String,
+          status: String,
+          satisfied: Boolean,
+          satisfiedAt: Date,
+          timeSpentSeconds: Number,
+          updatedAt: Date,
+        },
         { collection: 'catalog_test_progress', versionKey: false },
       ),
     );
@@ -63,7 +87,18 @@ export class CatalogDouble implements CatalogService {
   }
 
   progressDoc(userId: string, courseId: string, satisfiedAt: Date): CourseProgress {
-    return { _id: `${userId}:${courseId}`, userId, courseId, courseVersion: 1, registration: `reg-${userId}-${courseId}`, status: 'satisfied', satisfied: true, satisfiedAt, timeSpentSeconds: 3600, updatedAt: satisfiedAt };
+    return {
+      _id: `${userId}:${courseId}`,
+      userId,
+      courseId,
+      courseVersion: 1,
+      registration: `reg-${userId}-${courseId}`,
+      status: 'satisfied',
+      satisfied: true,
+      satisfiedAt,
+      timeSpentSeconds: 3600,
+      updatedAt: satisfiedAt,
+    };
   }
 
   /** Bulk fixture loading: progress documents written without events (a recompute picks them up). */

@@ -14,7 +14,7 @@ import { HEADER, importRoster, reportsApp, reportsOf, seedOrg } from './fixtures
  *                     others trained 620–919 → 310 / 400 trained (B1 290/300, B2 20/100)
  *  Total 850 / 1,000 = 85 %; decision-makers 50 / 70. Trained before the baseline date (2024-12-31): 0–39 and 50–199 → 190.
  */
-const isTrained = (i: number) => (i < 40) || (i >= 50 && i < 550) || (i >= 600 && i < 610) || (i >= 620 && i < 920);
+const isTrained = (i: number) => i < 40 || (i >= 50 && i < 550) || (i >= 600 && i < 610) || (i >= 620 && i < 920);
 const isDm = (i: number) => i < 50 || (i >= 600 && i < 620);
 const unitOf = (i: number) => (i < 500 ? 'A1' : i < 600 ? 'A2' : i < 900 ? 'B1' : 'B2');
 
@@ -43,7 +43,10 @@ describe('reports: target dashboard on a hand-checked fixture', () => {
     await importRoster(lms, 'INST-A', [HEADER, ...rows(0, 600)].join('\n'));
     await importRoster(lms, 'INST-B', [HEADER, ...rows(600, 1000)].join('\n'));
     // Progress documents written in bulk (as after a migration), then one background recompute.
-    const people = await lms.db.collection<{ _id: string; userId: string }>('reports_people').find({}, { projection: { userId: 1 } }).toArray();
+    const people = await lms.db
+      .collection<{ _id: string; userId: string }>('reports_people')
+      .find({}, { projection: { userId: 1 } })
+      .toArray();
     const userOf = new Map(people.map((p) => [Number(p._id.split(':P')[1]), p.userId]));
     const docs: CourseProgress[] = [];
     for (let i = 0; i < 1000; i++) {
@@ -72,7 +75,8 @@ describe('reports: target dashboard on a hand-checked fixture', () => {
     expect(d.target).to.deep.equal({ share: 0.8, needed: 800, gap: 0, met: true });
     expect(d.baseline).to.deep.equal({ date: '2024-12-31', trained: 190, target: 570, gap: 0, met: true, progress: 1.4912 });
     expect(d.decisionMakers).to.include({ total: 70, trained: 50 });
-    const by = (rows: Array<{ key: string; total: number; trained: number }>) => Object.fromEntries(rows.map((r) => [r.key, [r.trained, r.total]]));
+    const by = (rows: Array<{ key: string; total: number; trained: number }>) =>
+      Object.fromEntries(rows.map((r) => [r.key, [r.trained, r.total]]));
     expect(by(d.byLevel)).to.deep.equal({ national: [540, 600], regional: [0, 0], local: [310, 400] });
     expect(by(d.byTier)).to.deep.include({ all: [800, 930], 'decision-maker': [50, 70], manager: [0, 0] });
     expect(by(d.byInstitution)).to.deep.equal({ 'INST-A': [540, 600], 'INST-B': [310, 400] });
@@ -83,7 +87,9 @@ describe('reports: target dashboard on a hand-checked fixture', () => {
     const d = (await admin.get('/reports/api/dashboard?unit=INST-B').expect(200)).body;
     expect(d).to.deep.include({ total: 400, trained: 310, share: 0.775 });
     expect(d.target).to.include({ needed: 320, gap: 10, met: false });
-    expect(Object.fromEntries(d.byUnit.map((r: { key: string; trained: number; total: number }) => [r.key, [r.trained, r.total]]))).to.deep.equal({ B1: [290, 300], B2: [20, 100] });
+    expect(
+      Object.fromEntries(d.byUnit.map((r: { key: string; trained: number; total: number }) => [r.key, [r.trained, r.total]])),
+    ).to.deep.equal({ B1: [290, 300], B2: [20, 100] });
     const national = (await admin.get('/reports/api/dashboard').expect(200)).body;
     const month = (m: number) => monthsAgo(m).toISOString().slice(0, 7);
     const trend = Object.fromEntries(national.trend.map((t: { month: string; trained: number }) => [t.month, t.trained]));
@@ -145,24 +151,36 @@ describe('reports: target dashboard on a hand-checked fixture', () => {
     expect(csv.headers['content-type']).to.match(/text\/csv/);
     expect(csv.text).to.contain('Ministerio A');
     expect(csv.text).to.match(/INST-A,Ministerio A,600,540,0\.9/);
-    const xlsx = await admin.get('/reports/export/summary.xlsx?unit=INST-A').buffer(true).parse((res, cb) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => cb(null, Buffer.concat(chunks)));
-    }).expect(200);
+    const xlsx = await admin
+      .get('/reports/export/summary.xlsx?unit=INST-A')
+      .buffer(true)
+      .parse((res, cb) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => cb(null, Buffer.concat(chunks)));
+      })
+      .expect(200);
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.load(xlsx.body as never);
     const values = wb.worksheets[0].getSheetValues().flat().map(String);
     expect(values).to.include('A1');
-    const pdf = await admin.get('/reports/export/summary.pdf').buffer(true).parse((res, cb) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => cb(null, Buffer.concat(chunks)));
-    }).expect(200);
+    const pdf = await admin
+      .get('/reports/export/summary.pdf')
+      .buffer(true)
+      .parse((res, cb) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => cb(null, Buffer.concat(chunks)));
+      })
+      .expect(200);
     expect((pdf.body as Buffer).subarray(0, 5).toString()).to.equal('%PDF-');
     const audit = await lms.db.collection('reports_audit').find().sort({ at: 1 }).toArray();
     expect(audit.length - before).to.equal(3);
-    expect(audit.slice(-3).map((a) => `${a.action} ${a.format} ${a.scope}`)).to.deep.equal(['export:summary csv XC', 'export:summary xlsx INST-A', 'export:summary pdf *']);
+    expect(audit.slice(-3).map((a) => `${a.action} ${a.format} ${a.scope}`)).to.deep.equal([
+      'export:summary csv XC',
+      'export:summary xlsx INST-A',
+      'export:summary pdf *',
+    ]);
     const page = await admin.get('/reports/audit').expect(200);
     expect(page.text).to.contain('export:summary');
   });

@@ -20,7 +20,12 @@ describe('reports: demo:seed with every plugin enabled', () => {
     } finally {
       console.log = log;
     }
-    expect(await lms.services.get('org.scope').subtree('DEMO')).to.include.members(['DEMO-LOCAL', 'DEMO-MUNI', 'DEMO-MUNI-ADM', 'DEMO-MUNI-TIC']);
+    expect(await lms.services.get('org.scope').subtree('DEMO')).to.include.members([
+      'DEMO-LOCAL',
+      'DEMO-MUNI',
+      'DEMO-MUNI-ADM',
+      'DEMO-MUNI-TIC',
+    ]);
     expect(await lms.db.collection('reports_people').countDocuments()).to.equal(8);
     const pw = [...out.join('\n').matchAll(/rrhh@demo\.example\s+(\S+)/g)].pop()![1]; // the second run set new passwords
     const hr = await signIn(lms, 'rrhh@demo.example', pw);

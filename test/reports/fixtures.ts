@@ -8,7 +8,8 @@ import { testApp } from '../helpers';
 import { catalogDoublePlugin } from './catalog-double';
 
 /** An app with accounts, the catalog contract provider and reports, on a fresh database. */
-export const reportsApp = (env: Record<string, string> = {}) => testApp({ plugins: [accountsPlugin, catalogDoublePlugin, reportsPlugin], env });
+export const reportsApp = (env: Record<string, string> = {}) =>
+  testApp({ plugins: [accountsPlugin, catalogDoublePlugin, reportsPlugin], env });
 
 export const reportsOf = (lms: LmsApp) => lms.services.get('reports.internal');
 
@@ -34,7 +35,9 @@ export async function seedOrg(lms: LmsApp): Promise<void> {
     ['B1', 'Unidad B1', 'INST-B', 'unit', ''],
     ['B2', 'Unidad B2', 'INST-B', 'unit', ''],
   ];
-  const r = await reportsOf(lms).org.importUnits(rows.map(([code, name, parent, kind, level], i) => ({ row: i + 2, input: { code, name, parent, kind: kind as never, level } })));
+  const r = await reportsOf(lms).org.importUnits(
+    rows.map(([code, name, parent, kind, level], i) => ({ row: i + 2, input: { code, name, parent, kind: kind as never, level } })),
+  );
   if (r.errors.length) throw new Error(JSON.stringify(r.errors));
 }
 
@@ -43,7 +46,13 @@ export const HEADER = 'employee_id,name,email,unit,level,tier,position,decision_
 /** Preview + confirm through the service, failing loudly on row errors. */
 export async function importRoster(lms: LmsApp, institution: string, csv: string, opts: { deactivateMissing?: boolean } = {}) {
   const r = reportsOf(lms);
-  const imp = await r.roster.preview({ file: tmpFile(csv), fileName: 'roster.csv', institution, userId: 'test', deactivateMissing: opts.deactivateMissing });
+  const imp = await r.roster.preview({
+    file: tmpFile(csv),
+    fileName: 'roster.csv',
+    institution,
+    userId: 'test',
+    deactivateMissing: opts.deactivateMissing,
+  });
   if (imp.errorCount) throw new Error(JSON.stringify(imp.problems.slice(0, 5)));
   return r.roster.confirm(imp._id, 'test');
 }

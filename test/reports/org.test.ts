@@ -44,9 +44,17 @@ describe('reports: organisation tree', () => {
     const admin = await signIn(lms, a.email, a.password);
     const page = await admin.get('/reports/org').expect(200);
     expect(page.text).to.contain('Ministerio A');
-    await admin.post('/reports/org').type('form').send({ _csrf: csrfFrom(page.text), code: 'A3', name: 'Unidad A3', parent: 'INST-A', kind: 'unit' }).expect(200);
+    await admin
+      .post('/reports/org')
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text), code: 'A3', name: 'Unidad A3', parent: 'INST-A', kind: 'unit' })
+      .expect(200);
     expect(await lms.services.get('org.scope').subtree('INST-A')).to.include('A3');
-    const bad = await admin.post('/reports/org').type('form').send({ _csrf: csrfFrom(page.text), code: 'A4', name: 'x', parent: 'ZZ', kind: 'unit' }).expect(400);
+    const bad = await admin
+      .post('/reports/org')
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text), code: 'A4', name: 'x', parent: 'ZZ', kind: 'unit' })
+      .expect(400);
     expect(bad.text).to.contain('unknown parent code ZZ');
     const csv = 'codigo,nombre,padre,tipo,nivel\nINST-C,Instituto C,XC-NAT,institution,\nC1,Unidad C1,INST-C,unit,\n';
     await admin.post('/reports/org/import').field('_csrf', csrfFrom(page.text)).attach('file', Buffer.from(csv), 'units.csv').expect(200);

@@ -23,7 +23,8 @@ describe('reports: roster import', () => {
     await cat.setPath('all', ['C1']);
   }
   const people = () => lms.db.collection<Doc>('reports_people');
-  const summary = async (id: string) => (await lms.db.collection<Doc>('reports_summary').findOne({ _id: id })) as Record<string, { t: number; k: number }> | null;
+  const summary = async (id: string) =>
+    (await lms.db.collection<Doc>('reports_summary').findOne({ _id: id })) as Record<string, { t: number; k: number }> | null;
 
   const good = [
     HEADER,
@@ -44,7 +45,15 @@ describe('reports: roster import', () => {
     const done = await r.roster.confirm(imp._id, 'test');
     expect(done.counts).to.include({ created: 3, newAccounts: 3 });
     const ana = await people().findOne({ _id: 'INST-A:E1' });
-    expect(ana).to.include({ name: 'Ana Pérez', unit: 'A1', level: 'national', tier: 'all', decisionMaker: false, active: true, trained: false });
+    expect(ana).to.include({
+      name: 'Ana Pérez',
+      unit: 'A1',
+      level: 'national',
+      tier: 'all',
+      decisionMaker: false,
+      active: true,
+      trained: false,
+    });
     expect(ana!.missing).to.deep.equal(['C1']);
     // level left empty inherits the institution's level of government; "sí" is a yes
     expect(await people().findOne({ _id: 'INST-A:E3' })).to.include({ level: 'national', decisionMaker: true });
@@ -91,16 +100,34 @@ describe('reports: roster import', () => {
   });
 
   it('refuses a file without the required columns', async () => {
-    expect((await rejection(reportsOf(lms).roster.preview({ file: tmpFile('id,name\n1,x\n'), fileName: 'x.csv', institution: 'INST-A', userId: 't' }))).message).to.match(/missing column\(s\) email, unit, tier/);
+    expect(
+      (
+        await rejection(
+          reportsOf(lms).roster.preview({ file: tmpFile('id,name\n1,x\n'), fileName: 'x.csv', institution: 'INST-A', userId: 't' }),
+        )
+      ).message,
+    ).to.match(/missing column\(s\) email, unit, tier/);
   });
 
   it('reads a Latin-1 (Windows-1252) CSV with semicolons and Spanish headers', async () => {
-    const text = ['id_empleado;nombre;correo;unidad;nivel;tier;cargo;decisor;activo', 'L1;José Ñúñez Ibáñez;jose@b.example;B1;;all;Técnico de atención;no;sí'].join('\r\n');
-    const imp = await reportsOf(lms).roster.preview({ file: tmpFile(iconv.encode(text, 'win1252')), fileName: 'latin1.csv', institution: 'INST-B', userId: 't' });
+    const text = [
+      'id_empleado;nombre;correo;unidad;nivel;tier;cargo;decisor;activo',
+      'L1;José Ñúñez Ibáñez;jose@b.example;B1;;all;Técnico de atención;no;sí',
+    ].join('\r\n');
+    const imp = await reportsOf(lms).roster.preview({
+      file: tmpFile(iconv.encode(text, 'win1252')),
+      fileName: 'latin1.csv',
+      institution: 'INST-B',
+      userId: 't',
+    });
     expect(imp.encoding).to.equal('windows-1252');
     expect(imp.errorCount, JSON.stringify(imp.problems)).to.equal(0);
     await reportsOf(lms).roster.confirm(imp._id, 't');
-    expect(await people().findOne({ _id: 'INST-B:L1' })).to.include({ name: 'José Ñúñez Ibáñez', position: 'Técnico de atención', level: 'local' });
+    expect(await people().findOne({ _id: 'INST-B:L1' })).to.include({
+      name: 'José Ñúñez Ibáñez',
+      position: 'Técnico de atención',
+      level: 'local',
+    });
   });
 
   it('reads an XLSX roster (first sheet) and reports its row numbers', async () => {
@@ -117,8 +144,16 @@ describe('reports: roster import', () => {
 
   it('deactivates people missing from a new file only when asked, and links existing accounts', async () => {
     const existing = await makeUser(lms, { email: 'dora@a.example' });
-    const file = [HEADER, 'E1,Ana Pérez,ana@a.example,A1,national,all,Analista,no,yes', 'E9,Dora,dora@a.example,A1,,all,,no,yes'].join('\n');
-    const preview = await reportsOf(lms).roster.preview({ file: tmpFile(file), fileName: 'b.csv', institution: 'INST-A', userId: 't', deactivateMissing: true });
+    const file = [HEADER, 'E1,Ana Pérez,ana@a.example,A1,national,all,Analista,no,yes', 'E9,Dora,dora@a.example,A1,,all,,no,yes'].join(
+      '\n',
+    );
+    const preview = await reportsOf(lms).roster.preview({
+      file: tmpFile(file),
+      fileName: 'b.csv',
+      institution: 'INST-A',
+      userId: 't',
+      deactivateMissing: true,
+    });
     expect(preview.counts).to.include({ created: 1, unchanged: 1, deactivated: 2, linkedAccounts: 2, newAccounts: 0 });
     const done = await reportsOf(lms).roster.confirm(preview._id, 't');
     expect(done.counts).to.include({ created: 1, deactivated: 2, newAccounts: 0, linkedAccounts: 1 });
@@ -135,22 +170,47 @@ describe('reports: roster import', () => {
     const csrf = csrfFrom(page.text);
     const csv = [HEADER, 'W1,Wanda Web,wanda@b.example,B1,,all,,no,yes'].join('\n');
     await agent.post('/reports/roster').field('institution', 'INST-B').attach('file', Buffer.from(csv), 'r.csv').expect(403);
-    await agent.post('/reports/roster').field('_csrf', csrf).field('institution', 'INST-A').attach('file', Buffer.from(csv), 'r.csv').expect(403);
-    await agent.post('/reports/roster').field('_csrf', csrf).field('institution', 'INST-B').attach('file', Buffer.from('MZ\x90\x00'), 'evil.exe').expect(400);
-    const up = await agent.post('/reports/roster').field('_csrf', csrf).field('institution', 'INST-B').attach('file', Buffer.from(csv), 'r.csv').expect(303);
+    await agent
+      .post('/reports/roster')
+      .field('_csrf', csrf)
+      .field('institution', 'INST-A')
+      .attach('file', Buffer.from(csv), 'r.csv')
+      .expect(403);
+    await agent
+      .post('/reports/roster')
+      .field('_csrf', csrf)
+      .field('institution', 'INST-B')
+      .attach('file', Buffer.from('MZ\x90\x00'), 'evil.exe')
+      .expect(400);
+    const up = await agent
+      .post('/reports/roster')
+      .field('_csrf', csrf)
+      .field('institution', 'INST-B')
+      .attach('file', Buffer.from(csv), 'r.csv')
+      .expect(303);
     const previewPage = await agent.get(up.headers.location).expect(200);
     expect(previewPage.text).to.contain('INST-B');
     expect(await people().countDocuments({ _id: 'INST-B:W1' })).to.equal(0);
-    await agent.post(`${up.headers.location}/confirm`).type('form').send({ _csrf: csrfFrom(previewPage.text) }).expect(303);
+    await agent
+      .post(`${up.headers.location}/confirm`)
+      .type('form')
+      .send({ _csrf: csrfFrom(previewPage.text) })
+      .expect(303);
     expect(await people().countDocuments({ _id: 'INST-B:W1' })).to.equal(1);
 
     const links = await agent.get('/reports/roster/invitations.csv').expect(200);
     expect(links.text).to.contain('wanda@b.example');
     expect(links.text).not.to.contain('ana@a.example'); // INST-A's invitations are outside this officer's scope
-    const link = new RegExp('http://127\\.0\\.0\\.1(/reports/invite/[^,\\s"]+)').exec(links.text.split('\n').find((l) => l.includes('wanda'))!)![1];
+    const link = new RegExp('http://127\\.0\\.0\\.1(/reports/invite/[^,\\s"]+)').exec(
+      links.text.split('\n').find((l) => l.includes('wanda'))!,
+    )![1];
     const visitor = supertest.agent(lms.app);
     const form = await visitor.get(link).expect(200);
-    await visitor.post(link).type('form').send({ _csrf: csrfFrom(form.text), password: 'a good long password', confirm: 'a good long password' }).expect(303);
+    await visitor
+      .post(link)
+      .type('form')
+      .send({ _csrf: csrfFrom(form.text), password: 'a good long password', confirm: 'a good long password' })
+      .expect(303);
     await signIn(lms, 'wanda@b.example', 'a good long password');
     await visitor.get(link).expect(404);
     await visitor.get('/reports/invite/forged.token').expect(404);

@@ -14,7 +14,10 @@ describe('reports: the "trained" rule', () => {
   const c = (x?: Partial<C>): C => ({ t: x?.t ?? 0, k: x?.k ?? 0 });
   /** Counters read back with absent fields as zero. */
   const summary = async (id: string) => {
-    const s = (await lms.db.collection<Doc>('reports_summary').findOne({ _id: id })) as unknown as { all?: Partial<C>; tier?: Record<string, Partial<C>> };
+    const s = (await lms.db.collection<Doc>('reports_summary').findOne({ _id: id })) as unknown as {
+      all?: Partial<C>;
+      tier?: Record<string, Partial<C>>;
+    };
     return { all: c(s?.all), tier: Object.fromEntries(Object.entries(s?.tier ?? {}).map(([k, v]) => [k, c(v)])) };
   };
   const cat = () => lms.services.get('catalog.double');
@@ -30,7 +33,16 @@ describe('reports: the "trained" rule', () => {
     await cat().setPath('all', ['BASICS', 'SECURITY']);
     await cat().setPath('manager', ['BASICS', 'SECURITY', 'LEAD']);
     await r().recompute.idle();
-    await importRoster(lms, 'INST-A', [HEADER, 'T1,Tomás,tomas@a.example,A1,,all,,no,yes', 'T2,Teresa,teresa@a.example,A1,,all,,no,yes', 'T3,Tadeo,tadeo@a.example,A2,,all,,no,yes'].join('\n'));
+    await importRoster(
+      lms,
+      'INST-A',
+      [
+        HEADER,
+        'T1,Tomás,tomas@a.example,A1,,all,,no,yes',
+        'T2,Teresa,teresa@a.example,A1,,all,,no,yes',
+        'T3,Tadeo,tadeo@a.example,A2,,all,,no,yes',
+      ].join('\n'),
+    );
   });
   after(() => lms.close());
 
@@ -59,7 +71,16 @@ describe('reports: the "trained" rule', () => {
     await cat().satisfy(String(t2.userId), 'BASICS', new Date('2026-03-01T00:00:00Z'));
     await cat().satisfy(String(t2.userId), 'SECURITY', new Date('2026-03-02T00:00:00Z'));
     expect(await person('INST-A:T2')).to.deep.include({ trained: true });
-    await importRoster(lms, 'INST-A', [HEADER, 'T1,Tomás,tomas@a.example,A1,,all,,no,yes', 'T2,Teresa,teresa@a.example,A1,,manager,,no,yes', 'T3,Tadeo,tadeo@a.example,A2,,all,,no,yes'].join('\n'));
+    await importRoster(
+      lms,
+      'INST-A',
+      [
+        HEADER,
+        'T1,Tomás,tomas@a.example,A1,,all,,no,yes',
+        'T2,Teresa,teresa@a.example,A1,,manager,,no,yes',
+        'T3,Tadeo,tadeo@a.example,A2,,all,,no,yes',
+      ].join('\n'),
+    );
     expect(await person('INST-A:T2')).to.deep.include({ trained: false, tier: 'manager', missing: ['LEAD'] });
     const s = await summary('INST-A');
     expect(s.all).to.deep.equal({ t: 3, k: 1 });
@@ -108,7 +129,18 @@ describe('reports: the "trained" rule', () => {
 
   it('minimum hours and tiers without a path (pure rule)', () => {
     const now = new Date('2026-06-01T00:00:00Z');
-    const p = (courseId: string, at: string) => ({ _id: `u:${courseId}`, userId: 'u', courseId, courseVersion: 1, registration: 'r', status: 'satisfied' as const, satisfied: true, satisfiedAt: new Date(at), timeSpentSeconds: 0, updatedAt: new Date(at) });
+    const p = (courseId: string, at: string) => ({
+      _id: `u:${courseId}`,
+      userId: 'u',
+      courseId,
+      courseVersion: 1,
+      registration: 'r',
+      status: 'satisfied' as const,
+      satisfied: true,
+      satisfiedAt: new Date(at),
+      timeSpentSeconds: 0,
+      updatedAt: new Date(at),
+    });
     const courses = new Map([
       ['A', { id: 'A', version: 1, title: {}, hours: 3, tiers: [], levels: [] }],
       ['B', { id: 'B', version: 1, title: {}, hours: 2, tiers: [], levels: [] }],

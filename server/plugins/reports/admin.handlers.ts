@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import type { NextFunction, Request, Response } from 'express';
 import { HttpError } from '../../core/errors';
 import { LEVELS } from '../../core/taxonomy';
@@ -8,7 +9,16 @@ import { UNIT_KINDS } from './unit.model';
 import type { RowError } from './import.model';
 import type { UnitInput } from './org.service';
 
-const ORG_ALIASES: Record<string, string> = { codigo: 'code', nombre: 'name', nome: 'name', padre: 'parent', pai: 'parent', parent_code: 'parent', tipo: 'kind', nivel: 'level' };
+const ORG_ALIASES: Record<string, string> = {
+  codigo: 'code',
+  nombre: 'name',
+  nome: 'name',
+  padre: 'parent',
+  pai: 'parent',
+  parent_code: 'parent',
+  tipo: 'kind',
+  nivel: 'level',
+};
 
 /** Reads an org units file (small: held in memory) into rows for OrgService.check. */
 export async function readUnitsFile(file: string): Promise<Array<{ row: number; input: UnitInput }>> {
@@ -16,7 +26,16 @@ export async function readUnitsFile(file: string): Promise<Array<{ row: number; 
   const encoding = format === 'csv' ? await detectEncoding(file) : 'utf-8';
   const rows: Array<{ row: number; input: UnitInput }> = [];
   for await (const { row, values } of readTable(file, { format, encoding, aliases: ORG_ALIASES })) {
-    rows.push({ row, input: { code: values.code ?? '', name: values.name ?? '', parent: values.parent ?? '', kind: (values.kind ?? '').toLowerCase() as never, level: (values.level ?? '').toLowerCase() } });
+    rows.push({
+      row,
+      input: {
+        code: values.code ?? '',
+        name: values.name ?? '',
+        parent: values.parent ?? '',
+        kind: (values.kind ?? '').toLowerCase() as never,
+        level: (values.level ?? '').toLowerCase(),
+      },
+    });
     if (rows.length > 50_000) throw new HttpError(400, 'file: more than 50,000 org units');
   }
   if (!rows.length) throw new HttpError(400, 'file: no rows (is the first line the header code,name,parent,kind,level?)');
@@ -24,14 +43,33 @@ export async function readUnitsFile(file: string): Promise<Array<{ row: number; 
 }
 
 export function adminHandlers(r: Reports) {
-  const orgPage = async (req: Request, res: Response, status = 200, extra: { error?: string; errors?: RowError[]; message?: string; form?: Record<string, string> } = {}) => {
-    res.status(status).render('reports/org', { title: req.t('reports:org.title'), units: await r.org.outline(), kinds: UNIT_KINDS, levels: LEVELS, form: {}, errors: [], ...extra });
+  const orgPage = async (
+    req: Request,
+    res: Response,
+    status = 200,
+    extra: { error?: string; errors?: RowError[]; message?: string; form?: Record<string, string> } = {},
+  ) => {
+    res.status(status).render('reports/org', {
+      title: req.t('reports:org.title'),
+      units: await r.org.outline(),
+      kinds: UNIT_KINDS,
+      levels: LEVELS,
+      form: {},
+      errors: [],
+      ...extra,
+    });
   };
 
   const saveUnit = async (req: Request, res: Response) => {
     const b = req.body as Record<string, string>;
     try {
-      const u = await r.org.save({ code: b.code ?? '', name: b.name ?? '', parent: b.parent ?? '', kind: b.kind as never, level: b.level ?? '' });
+      const u = await r.org.save({
+        code: b.code ?? '',
+        name: b.name ?? '',
+        parent: b.parent ?? '',
+        kind: b.kind as never,
+        level: b.level ?? '',
+      });
       await orgPage(req, res, 200, { message: req.t('reports:org.saved', { code: u._id }) });
     } catch (err) {
       if (!(err instanceof HttpError) || err.status >= 500) throw err;
@@ -44,12 +82,16 @@ export function adminHandlers(r: Reports) {
     try {
       const result = await r.org.importUnits(await readUnitsFile(up.file));
       if (req.accepts(['html', 'json']) === 'json') return res.status(result.errors.length ? 400 : 200).json(result);
-      if (result.errors.length) return orgPage(req, res, 400, { error: req.t('reports:org.importErrors', { count: result.errors.length }), errors: result.errors.slice(0, 500) });
+      if (result.errors.length)
+        return orgPage(req, res, 400, {
+          error: req.t('reports:org.importErrors', { count: result.errors.length }),
+          errors: result.errors.slice(0, 500),
+        });
       await orgPage(req, res, 200, { message: req.t('reports:org.imported', { count: result.units }) });
     } catch (err) {
       next(err);
     } finally {
-      await import('node:fs/promises').then((fs) => fs.rm(up.file, { force: true }));
+      await rm(up.file, { force: true });
     }
   };
 
@@ -65,7 +107,10 @@ export function adminHandlers(r: Reports) {
 
   const saveRule = async (req: Request, res: Response) => {
     try {
-      const changed = await r.settings.setRule({ minHours: req.body.minHours || 0, validityYears: req.body.validityYears || 0 }, req.user!.email);
+      const changed = await r.settings.setRule(
+        { minHours: req.body.minHours || 0, validityYears: req.body.validityYears || 0 },
+        req.user!.email,
+      );
       if (changed) await r.recompute.request('rule changed');
       await settingsPage(req, res, 200, { message: req.t(changed ? 'reports:settings.ruleSaved' : 'reports:settings.ruleUnchanged') });
     } catch (err) {
@@ -108,15 +153,22 @@ export function adminHandlers(r: Reports) {
     const inv = await r.invites.check(String(req.params.token));
     if (!inv) throw new HttpError(404, 'This invitation link is invalid, used or expired', { key: 'reports:invite.invalid' });
     const password = String(req.body.password ?? '');
-    if (password !== String(req.body.confirm ?? '')) return res.status(400).render('reports/invite', { title: req.t('reports:invite.title'), inv, error: req.t('reports:invite.mismatch') });
+    if (password !== String(req.body.confirm ?? ''))
+      return res
+        .status(400)
+        .render('reports/invite', { title: req.t('reports:invite.title'), inv, error: req.t('reports:invite.mismatch') });
     const users = r.rt.services.get('accounts.users');
     try {
       await users.setPassword(inv.userId, password); // validates the password before the link is spent
     } catch (err) {
-      if (err instanceof HttpError && err.status === 400) return res.status(400).render('reports/invite', { title: req.t('reports:invite.title'), inv, error: req.t('accounts:errors.password') });
+      if (err instanceof HttpError && err.status === 400)
+        return res
+          .status(400)
+          .render('reports/invite', { title: req.t('reports:invite.title'), inv, error: req.t('accounts:errors.password') });
       throw err;
     }
-    if (!(await r.invites.consume(inv._id))) throw new HttpError(404, 'This invitation link was already used', { key: 'reports:invite.invalid' });
+    if (!(await r.invites.consume(inv._id)))
+      throw new HttpError(404, 'This invitation link was already used', { key: 'reports:invite.invalid' });
     res.redirect(303, '/accounts/login?invited=1');
   };
 

@@ -50,7 +50,14 @@ export const reportCommands: CliCommand[] = [
         });
         const started = Date.now();
         const enc = o.encoding === 'utf-8' || o.encoding === 'windows-1252' ? o.encoding : undefined;
-        const imp = await r.roster.preview({ file: copy, fileName: path.basename(args[0]), institution: String(o.institution), userId: 'cli', deactivateMissing: !!o.deactivateMissing, encoding: enc });
+        const imp = await r.roster.preview({
+          file: copy,
+          fileName: path.basename(args[0]),
+          institution: String(o.institution),
+          userId: 'cli',
+          deactivateMissing: !!o.deactivateMissing,
+          encoding: enc,
+        });
         console.log(`${imp.fileName}: ${imp.rows} rows (${imp.format}, ${imp.encoding}) for ${imp.institution}`);
         if (imp.errorCount) {
           console.error(`${imp.errorCount} row error(s); nothing was written:`);
@@ -58,14 +65,18 @@ export const reportCommands: CliCommand[] = [
           return 1;
         }
         const c = imp.counts;
-        console.log(`preview: ${c.created} new, ${c.changed} changed, ${c.unchanged} unchanged, ${c.deactivated} to deactivate; ${c.newAccounts} new accounts, ${c.linkedAccounts} existing accounts`);
+        console.log(
+          `preview: ${c.created} new, ${c.changed} changed, ${c.unchanged} unchanged, ${c.deactivated} to deactivate; ${c.newAccounts} new accounts, ${c.linkedAccounts} existing accounts`,
+        );
         if (!o.confirm) {
           console.log('Nothing written (add --confirm to import).');
           return 0;
         }
         const done = await r.roster.confirm(imp._id, 'cli');
         const d = done.counts;
-        console.log(`imported in ${((Date.now() - started) / 1000).toFixed(1)} s: ${d.created} new, ${d.changed} changed, ${d.unchanged} unchanged, ${d.deactivated} deactivated; ${d.newAccounts} accounts created (invitations pending: export them from /reports/roster)`);
+        console.log(
+          `imported in ${((Date.now() - started) / 1000).toFixed(1)} s: ${d.created} new, ${d.changed} changed, ${d.unchanged} unchanged, ${d.deactivated} deactivated; ${d.newAccounts} accounts created (invitations pending: export them from /reports/roster)`,
+        );
         return 0;
       }),
   },
@@ -96,7 +107,9 @@ export const reportCommands: CliCommand[] = [
       await r.recompute.request('command line');
       await r.recompute.kick();
       const job = await r.recompute.status();
-      console.log(`${job?.status}: ${job?.done} people evaluated, ${job?.changed} changed, in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      console.log(
+        `${job?.status}: ${job?.done} people evaluated, ${job?.changed} changed, in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      );
       return job?.status === 'done' ? 0 : 1;
     },
   },

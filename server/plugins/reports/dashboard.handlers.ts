@@ -9,7 +9,8 @@ const PAGE = 50;
 const STATUSES = ['untrained', 'trained', 'all'] as const;
 type Status = (typeof STATUSES)[number];
 const statusOf = (v: unknown): Status => (STATUSES.includes(v as Status) ? (v as Status) : 'untrained');
-const courseTitle = (c: CourseSummary | undefined, id: string, lang: string) => (c ? (c.title[lang] ?? c.title.es ?? Object.values(c.title)[0] ?? id) : id);
+const courseTitle = (c: CourseSummary | undefined, id: string, lang: string) =>
+  c ? (c.title[lang] ?? c.title.es ?? Object.values(c.title)[0] ?? id) : id;
 
 export function dashboardHandlers(r: Reports) {
   const page = async (req: Request, res: Response) => {
@@ -77,14 +78,18 @@ export function dashboardHandlers(r: Reports) {
   /** `/export/summary.csv|xlsx|pdf`, `/export/people.csv|xlsx` — scoped, streamed, audited. */
   const exportFile = async (req: Request, res: Response) => {
     const m = /^(summary|people)\.(csv|xlsx|pdf)$/.exec(String(req.params.file));
-    if (!m || (m[1] === 'people' && m[2] === 'pdf')) throw new HttpError(404, 'Exports: summary.csv, summary.xlsx, summary.pdf, people.csv, people.xlsx');
+    if (!m || (m[1] === 'people' && m[2] === 'pdf'))
+      throw new HttpError(404, 'Exports: summary.csv, summary.xlsx, summary.pdf, people.csv, people.xlsx');
     const [, what, format] = m;
     const scope = await r.scope.requested(req, req.query.unit);
     const stamp = new Date().toISOString().slice(0, 10);
     const name = `${what}-${scope === '*' ? 'all' : scope}-${stamp}.${format}`;
-    const types = { csv: 'text/csv; charset=utf-8', xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', pdf: 'application/pdf' };
+    const types = {
+      csv: 'text/csv; charset=utf-8',
+      xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+      pdf: 'application/pdf',
+    };
     let table: Table;
-    let rows: number | undefined;
     if (what === 'summary') {
       const d = await r.dashboard.build(scope);
       if (format === 'pdf') {
@@ -95,11 +100,26 @@ export function dashboardHandlers(r: Reports) {
       table = summaryTable(d, req.t);
     } else {
       const status = statusOf(req.query.status);
-      table = { columns: ['institution', 'employee_id', 'name', 'email', 'unit', 'level', 'tier', 'decision_maker', 'trained', 'trained_at', 'missing_courses', 'hours_short'], rows: peopleRows(r, await r.scope.units(scope), status) };
-      rows = undefined;
+      table = {
+        columns: [
+          'institution',
+          'employee_id',
+          'name',
+          'email',
+          'unit',
+          'level',
+          'tier',
+          'decision_maker',
+          'trained',
+          'trained_at',
+          'missing_courses',
+          'hours_short',
+        ],
+        rows: peopleRows(r, await r.scope.units(scope), status),
+      };
     }
     // The audit entry is written before the data leaves: an interrupted export is still recorded.
-    await record(r, req.user!, `export:${what}`, format, scope, rows);
+    await record(r, req.user!, `export:${what}`, format, scope);
     res.type(types[format as 'csv' | 'xlsx']).attachment(name);
     if (format === 'csv') await writeCsv(table, res);
     else await writeXlsx(table, what, res);
@@ -114,6 +134,19 @@ async function* peopleRows(r: Reports, units: string[] | '*', status: Status): A
   if (status !== 'all') filter.trained = status === 'trained';
   const people = r.rt.db.model<Person>('ReportsPerson');
   for await (const p of people.find(filter).sort({ _id: 1 }).lean<Person[]>().cursor({ batchSize: 1000 })) {
-    yield [p.institution, p.employeeId, p.name, p.email, p.unit, p.level, p.tier, p.decisionMaker ? 'yes' : 'no', p.trained ? 'yes' : 'no', p.trainedAt ? new Date(p.trainedAt).toISOString().slice(0, 10) : '', (p.missing ?? []).join(' '), p.hoursShort ?? 0];
+    yield [
+      p.institution,
+      p.employeeId,
+      p.name,
+      p.email,
+      p.unit,
+      p.level,
+      p.tier,
+      p.decisionMaker ? 'yes' : 'no',
+      p.trained ? 'yes' : 'no',
+      p.trainedAt ? new Date(p.trainedAt).toISOString().slice(0, 10) : '',
+      (p.missing ?? []).join(' '),
+      p.hoursShort ?? 0,
+    ];
   }
 }

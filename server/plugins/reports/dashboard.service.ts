@@ -37,7 +37,13 @@ export interface Dashboard {
 }
 
 const share = (k: number, t: number) => (t ? Math.round((k / t) * 10000) / 10000 : null);
-const row = (key: string, c: Counter | undefined, label?: string): Row => ({ key, label, total: c?.t ?? 0, trained: c?.k ?? 0, share: share(c?.k ?? 0, c?.t ?? 0) });
+const row = (key: string, c: Counter | undefined, label?: string): Row => ({
+  key,
+  label,
+  total: c?.t ?? 0,
+  trained: c?.k ?? 0,
+  share: share(c?.k ?? 0, c?.t ?? 0),
+});
 
 /** Dashboard figures: read from one summary document per scope, never from people or statements. */
 export class DashboardService {
@@ -55,17 +61,30 @@ export class DashboardService {
     const trained = s.all?.k ?? 0;
     const needed = Math.ceil(total * TARGET_SHARE - 1e-9);
     const names = async (m: Record<string, Counter> | undefined) =>
-      Promise.all(Object.entries(m ?? {}).filter(([, c]) => c.t > 0).map(async ([k, c]) => row(k, c, await this.org.name(k)))).then((rows) => rows.sort((a, b) => a.key.localeCompare(b.key)));
+      Promise.all(
+        Object.entries(m ?? {})
+          .filter(([, c]) => c.t > 0)
+          .map(async ([k, c]) => row(k, c, await this.org.name(k))),
+      ).then((rows) => rows.sort((a, b) => a.key.localeCompare(b.key)));
     const known = (keys: readonly string[], m: Record<string, Counter> | undefined) => [
       ...keys.map((k) => row(k, m?.[k])),
-      ...Object.keys(m ?? {}).filter((k) => !keys.includes(k) && m![k].t > 0).map((k) => row(k, m![k])),
+      ...Object.keys(m ?? {})
+        .filter((k) => !keys.includes(k) && m![k].t > 0)
+        .map((k) => row(k, m![k])),
     ];
     let base: Dashboard['baseline'] = null;
     if (baseline) {
       const date = baseline.date.toISOString().slice(0, 10);
       const b = trainedUpTo(s, date.replace(/-/g, ''));
       const target = b * BASELINE_FACTOR;
-      base = { date, trained: b, target, gap: Math.max(0, target - trained), met: target > 0 && trained >= target, progress: target ? Math.round((trained / target) * 10000) / 10000 : null };
+      base = {
+        date,
+        trained: b,
+        target,
+        gap: Math.max(0, target - trained),
+        met: target > 0 && trained >= target,
+        progress: target ? Math.round((trained / target) * 10000) / 10000 : null,
+      };
     }
     const unit = scope === ALL ? undefined : await this.org.get(scope);
     return {
@@ -90,7 +109,10 @@ export class DashboardService {
    * The people behind a figure: untrained (or all) active people of a scope with what each still
    * needs. A scan, paged — drill-down is occasional, unlike the dashboard.
    */
-  async people(scopeUnits: string[] | '*', opts: { status: 'untrained' | 'trained' | 'all'; skip: number; limit: number; decisionMakers?: boolean }) {
+  async people(
+    scopeUnits: string[] | '*',
+    opts: { status: 'untrained' | 'trained' | 'all'; skip: number; limit: number; decisionMakers?: boolean },
+  ) {
     const filter: Record<string, unknown> = { active: true };
     if (scopeUnits !== '*') filter.unit = { $in: scopeUnits };
     if (opts.status !== 'all') filter.trained = opts.status === 'trained';

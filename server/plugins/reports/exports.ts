@@ -10,7 +10,8 @@ export type Table = { columns: string[]; rows: AsyncIterable<unknown[]> | Iterab
 /** The dashboard as one flat table: section, key, name, total, trained, share. */
 export function summaryTable(d: Dashboard, t: TFunction): Table {
   const rows: unknown[][] = [];
-  const add = (section: string, r: Row, label?: string) => rows.push([section, r.key, label ?? r.label ?? r.key, r.total, r.trained, r.share ?? '']);
+  const add = (section: string, r: Row, label?: string) =>
+    rows.push([section, r.key, label ?? r.label ?? r.key, r.total, r.trained, r.share ?? '']);
   add(t('reports:dash.all'), { key: d.scope.code, label: d.scope.name, total: d.total, trained: d.trained, share: d.share });
   add(t('reports:dash.decisionMakers'), d.decisionMakers, t('reports:dash.decisionMakers'));
   for (const r of d.byLevel) add(t('reports:dash.byLevel'), r, t(`core:levels.${r.key}`, { defaultValue: r.key }));
@@ -18,8 +19,26 @@ export function summaryTable(d: Dashboard, t: TFunction): Table {
   for (const r of d.byInstitution) add(t('reports:dash.byInstitution'), r);
   for (const r of d.byUnit) add(t('reports:dash.byUnit'), r);
   for (const m of d.trend) rows.push([t('reports:dash.trend'), m.month, m.month, d.total, m.trained, m.share ?? '']);
-  if (d.baseline) rows.push([t('reports:dash.baseline'), d.baseline.date, t('reports:dash.baselineTarget'), d.baseline.target, d.trained, d.baseline.progress ?? '']);
-  return { columns: [t('reports:export.section'), t('reports:export.code'), t('reports:export.name'), t('reports:export.total'), t('reports:export.trained'), t('reports:export.share')], rows };
+  if (d.baseline)
+    rows.push([
+      t('reports:dash.baseline'),
+      d.baseline.date,
+      t('reports:dash.baselineTarget'),
+      d.baseline.target,
+      d.trained,
+      d.baseline.progress ?? '',
+    ]);
+  return {
+    columns: [
+      t('reports:export.section'),
+      t('reports:export.code'),
+      t('reports:export.name'),
+      t('reports:export.total'),
+      t('reports:export.trained'),
+      t('reports:export.share'),
+    ],
+    rows,
+  };
 }
 
 export async function writeCsv(table: Table, out: Writable): Promise<number> {
@@ -56,13 +75,35 @@ const pct = (s: number | null) => (s === null ? '—' : `${(s * 100).toFixed(1)}
 
 /** A printable report for ministers: headline figures, targets, breakdown tables and the trend. */
 export async function writePdf(d: Dashboard, t: TFunction, out: Writable): Promise<void> {
-  const doc = new PDFDocument({ size: 'A4', margin: 50, info: { Title: `${t('reports:dash.title')} — ${d.scope.name}` }, lang: 'es', displayTitle: true, tagged: true } as PDFKit.PDFDocumentOptions);
+  const doc = new PDFDocument({
+    size: 'A4',
+    margin: 50,
+    info: { Title: `${t('reports:dash.title')} — ${d.scope.name}` },
+    lang: 'es',
+    displayTitle: true,
+    tagged: true,
+  } as PDFKit.PDFDocumentOptions);
   doc.pipe(out);
   doc.fontSize(18).text(t('reports:dash.title'));
-  doc.fontSize(11).fillColor('#444').text(`${d.scope.name} · ${d.generatedAt.slice(0, 10)}`).moveDown();
-  doc.fillColor('#000').fontSize(13).text(t('reports:dash.headline', { trained: d.trained, total: d.total, share: pct(d.share) }));
+  doc
+    .fontSize(11)
+    .fillColor('#444')
+    .text(`${d.scope.name} · ${d.generatedAt.slice(0, 10)}`)
+    .moveDown();
+  doc
+    .fillColor('#000')
+    .fontSize(13)
+    .text(t('reports:dash.headline', { trained: d.trained, total: d.total, share: pct(d.share) }));
   doc.fontSize(11).text(t('reports:dash.target80', { needed: d.target.needed, gap: d.target.gap }));
-  if (d.baseline) doc.text(t('reports:dash.targetBaseline', { date: d.baseline.date, baseline: d.baseline.trained, target: d.baseline.target, gap: d.baseline.gap }));
+  if (d.baseline)
+    doc.text(
+      t('reports:dash.targetBaseline', {
+        date: d.baseline.date,
+        baseline: d.baseline.trained,
+        target: d.baseline.target,
+        gap: d.baseline.gap,
+      }),
+    );
   doc.text(t('reports:dash.ruleText', { minHours: d.rule.minHours, validityYears: d.rule.validityYears })).moveDown();
   const table = (title: string, rows: Array<[string, number, number, number | null]>) => {
     if (!rows.length) return;
@@ -81,12 +122,29 @@ export async function writePdf(d: Dashboard, t: TFunction, out: Writable): Promi
     }
     doc.moveDown();
   };
-  table(t('reports:dash.decisionMakers'), [[t('reports:dash.decisionMakers'), d.decisionMakers.total, d.decisionMakers.trained, d.decisionMakers.share]]);
-  table(t('reports:dash.byLevel'), d.byLevel.map((r) => [t(`core:levels.${r.key}`, { defaultValue: r.key }), r.total, r.trained, r.share]));
-  table(t('reports:dash.byTier'), d.byTier.map((r) => [t(`core:tiers.${r.key}`, { defaultValue: r.key }), r.total, r.trained, r.share]));
-  table(t('reports:dash.byInstitution'), d.byInstitution.map((r) => [`${r.label} (${r.key})`, r.total, r.trained, r.share]));
-  table(t('reports:dash.byUnit'), d.byUnit.map((r) => [`${r.label} (${r.key})`, r.total, r.trained, r.share]));
-  table(t('reports:dash.trend'), d.trend.map((m) => [m.month, d.total, m.trained, m.share]));
+  table(t('reports:dash.decisionMakers'), [
+    [t('reports:dash.decisionMakers'), d.decisionMakers.total, d.decisionMakers.trained, d.decisionMakers.share],
+  ]);
+  table(
+    t('reports:dash.byLevel'),
+    d.byLevel.map((r) => [t(`core:levels.${r.key}`, { defaultValue: r.key }), r.total, r.trained, r.share]),
+  );
+  table(
+    t('reports:dash.byTier'),
+    d.byTier.map((r) => [t(`core:tiers.${r.key}`, { defaultValue: r.key }), r.total, r.trained, r.share]),
+  );
+  table(
+    t('reports:dash.byInstitution'),
+    d.byInstitution.map((r) => [`${r.label} (${r.key})`, r.total, r.trained, r.share]),
+  );
+  table(
+    t('reports:dash.byUnit'),
+    d.byUnit.map((r) => [`${r.label} (${r.key})`, r.total, r.trained, r.share]),
+  );
+  table(
+    t('reports:dash.trend'),
+    d.trend.map((m) => [m.month, d.total, m.trained, m.share]),
+  );
   doc.end();
   await new Promise((res) => out.once('finish', res));
 }

@@ -49,7 +49,8 @@ const importSchema = new Schema<RosterImport>(
 );
 importSchema.index({ institution: 1, createdAt: -1 });
 export type ImportModel = Model<RosterImport>;
-export const importModel = (db: Connection): ImportModel => (db.models.ReportsImport as ImportModel) ?? db.model<RosterImport>('ReportsImport', importSchema);
+export const importModel = (db: Connection): ImportModel =>
+  (db.models.ReportsImport as ImportModel) ?? db.model<RosterImport>('ReportsImport', importSchema);
 
 /** A one-time sign-up invitation. The link's token is derived (HMAC) from `_id`, never stored. */
 export interface Invite {
@@ -63,9 +64,19 @@ export interface Invite {
   usedAt?: Date;
 }
 const inviteSchema = new Schema<Invite>(
-  { _id: String, userId: String, email: String, name: String, institution: String, createdAt: { type: Date, default: Date.now }, sentAt: Date, usedAt: Date },
+  {
+    _id: String,
+    userId: String,
+    email: String,
+    name: String,
+    institution: String,
+    createdAt: { type: Date, default: Date.now },
+    sentAt: Date,
+    usedAt: Date,
+  },
   { collection: 'reports_invites', versionKey: false },
 );
 inviteSchema.index({ institution: 1, usedAt: 1 });
 export type InviteModel = Model<Invite>;
-export const inviteModel = (db: Connection): InviteModel => (db.models.ReportsInvite as InviteModel) ?? db.model<Invite>('ReportsInvite', inviteSchema);
+export const inviteModel = (db: Connection): InviteModel =>
+  (db.models.ReportsInvite as InviteModel) ?? db.model<Invite>('ReportsInvite', inviteSchema);

@@ -49,7 +49,15 @@ export const reportsPlugin: Plugin = {
     const db = ctx.db;
     const people = personModel(db);
     const links = userLinkModel(db);
-    await Promise.all([unitModel(db).init(), people.init(), links.init(), summaryModel(db).init(), importModel(db).init(), inviteModel(db).init(), auditModel(db).init()]);
+    await Promise.all([
+      unitModel(db).init(),
+      people.init(),
+      links.init(),
+      summaryModel(db).init(),
+      importModel(db).init(),
+      inviteModel(db).init(),
+      auditModel(db).init(),
+    ]);
     const org = new OrgService(unitModel(db));
     const settings = new SettingsService(settingModel(db));
     const summaries = new SummaryService(summaryModel(db), org);
@@ -57,9 +65,27 @@ export const reportsPlugin: Plugin = {
     const trained = new TrainedService(people, links, settings, summaries, catalog, ctx.hooks);
     const recompute = new RecomputeService(jobModel(db), people, settings, summaries, trained, ctx.log);
     const env = ctx.config.env;
-    const invites = new InvitesService(inviteModel(db), ctx.config.sessionSecret, ctx.config.baseUrl, { url: env.SMTP_URL, from: env.MAIL_FROM }, ctx.log);
+    const invites = new InvitesService(
+      inviteModel(db),
+      ctx.config.sessionSecret,
+      ctx.config.baseUrl,
+      { url: env.SMTP_URL, from: env.MAIL_FROM },
+      ctx.log,
+    );
     const uploadDir = path.join(ctx.config.dataDir, 'uploads', 'reports');
-    const roster = new RosterService(people, links, importModel(db), org, summaries, settings, trained, invites, () => ctx.services.get('accounts.users'), ctx.hooks, uploadDir);
+    const roster = new RosterService(
+      people,
+      links,
+      importModel(db),
+      org,
+      summaries,
+      settings,
+      trained,
+      invites,
+      () => ctx.services.get('accounts.users'),
+      ctx.hooks,
+      uploadDir,
+    );
     const r: Reports = {
       rt: ctx,
       org,
@@ -128,11 +154,35 @@ async function seedDemo(r: Reports, institution: string, users: Array<{ email: s
   const learner = users.find((u) => u.role === 'learner');
   const rows = [
     ['employee_id', 'name', 'email', 'unit', 'level', 'tier', 'position', 'decision_maker', 'active'],
-    ...(learner ? [['M-001', learner.name, learner.email, `${institution}-ADM`, 'local', learner.tier ?? 'all', 'Asistente administrativa', 'no', 'yes']] : []),
+    ...(learner
+      ? [
+          [
+            'M-001',
+            learner.name,
+            learner.email,
+            `${institution}-ADM`,
+            'local',
+            learner.tier ?? 'all',
+            'Asistente administrativa',
+            'no',
+            'yes',
+          ],
+        ]
+      : []),
     ['M-002', 'Carlos Alcalde Pérez', 'alcalde@demo.example', institution, 'local', 'decision-maker', 'Alcalde', 'yes', 'yes'],
     ['M-003', 'María Concejal Rojas', 'concejal@demo.example', institution, 'local', 'decision-maker', 'Concejala', 'yes', 'yes'],
     ['M-004', 'Jorge Tesorero Díaz', 'tesoreria@demo.example', `${institution}-ADM`, 'local', 'manager', 'Jefe de tesorería', 'no', 'yes'],
-    ['M-005', 'Ana Sistemas Gómez', 'sistemas@demo.example', `${institution}-TIC`, 'local', 'ict-specialist', 'Encargada de sistemas', 'no', 'yes'],
+    [
+      'M-005',
+      'Ana Sistemas Gómez',
+      'sistemas@demo.example',
+      `${institution}-TIC`,
+      'local',
+      'ict-specialist',
+      'Encargada de sistemas',
+      'no',
+      'yes',
+    ],
     ['M-006', 'Pedro Técnico Silva', 'tecnico@demo.example', `${institution}-TIC`, 'local', 'technical', 'Técnico de soporte', 'no', 'yes'],
     ['M-007', 'Rosa Atención Vega', 'atencion@demo.example', `${institution}-ADM`, 'local', 'all', 'Atención ciudadana', 'no', 'yes'],
     ['M-008', 'Luis Archivo Mora', 'archivo@demo.example', `${institution}-ADM`, 'local', 'all', 'Archivo', 'no', 'yes'],

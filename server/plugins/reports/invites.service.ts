@@ -62,7 +62,8 @@ export class InvitesService {
 
   /** Pending invitations of some institutions (HR export when there is no mail server). */
   async pending(institutions: string[] | '*'): Promise<Array<Invite & { link: string }>> {
-    const filter = institutions === '*' ? { usedAt: { $exists: false } } : { institution: { $in: institutions }, usedAt: { $exists: false } };
+    const filter =
+      institutions === '*' ? { usedAt: { $exists: false } } : { institution: { $in: institutions }, usedAt: { $exists: false } };
     const list = await this.invites.find(filter).sort({ institution: 1, email: 1 }).lean<Invite[]>();
     return list.map((i) => ({ ...i, link: this.link(i._id) }));
   }

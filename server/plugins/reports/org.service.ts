@@ -187,7 +187,8 @@ export class OrgService implements OrgScope {
         errors.push({ row: u.row, column: 'kind', message: `a ${u.kind} cannot be placed under a ${parent.kind} (${parent._id})` });
         continue;
       }
-      if (u.kind === 'level' && !u.level) errors.push({ row: u.row, column: 'level', message: 'a level of government needs its level (national, regional or local)' });
+      if (u.kind === 'level' && !u.level)
+        errors.push({ row: u.row, column: 'level', message: 'a level of government needs its level (national, regional or local)' });
       const seen = new Set([u._id]);
       for (let p: OrgUnit | undefined = parent; p; p = p.parent ? find(p.parent) : undefined) {
         if (seen.has(p._id)) {
@@ -205,7 +206,9 @@ export class OrgService implements OrgScope {
     const t = await this.load();
     const moved = units.some((u) => t.units.has(u._id) && t.units.get(u._id)!.parent !== u.parent);
     const now = new Date();
-    await eachWrite(units, (u) => this.units.replaceOne({ _id: u._id }, { ...u, level: u.level ?? undefined, updatedAt: now }, { upsert: true }));
+    await eachWrite(units, (u) =>
+      this.units.replaceOne({ _id: u._id }, { ...u, level: u.level ?? undefined, updatedAt: now }, { upsert: true }),
+    );
     this.invalidate();
     // Moving a unit moves its people to other scopes: the summaries must be rebuilt.
     if (moved) for (const fn of this.listeners) fn('org-moved');

@@ -59,7 +59,8 @@ personSchema.index({ expiresAt: 1 });
 personSchema.index({ userId: 1 });
 
 export type PersonModel = Model<Person>;
-export const personModel = (db: Connection): PersonModel => (db.models.ReportsPerson as PersonModel) ?? db.model<Person>('ReportsPerson', personSchema);
+export const personModel = (db: Connection): PersonModel =>
+  (db.models.ReportsPerson as PersonModel) ?? db.model<Person>('ReportsPerson', personSchema);
 
 /**
  * userId → person ids. Progress events arrive by user; on the embedded engine only `_id` filters
@@ -69,6 +70,10 @@ export interface UserLink {
   _id: string; // user id
   people: string[];
 }
-const linkSchema = new Schema<UserLink>({ _id: String, people: { type: [String], default: [] } }, { collection: 'reports_user_people', versionKey: false });
+const linkSchema = new Schema<UserLink>(
+  { _id: String, people: { type: [String], default: [] } },
+  { collection: 'reports_user_people', versionKey: false },
+);
 export type UserLinkModel = Model<UserLink>;
-export const userLinkModel = (db: Connection): UserLinkModel => (db.models.ReportsUserLink as UserLinkModel) ?? db.model<UserLink>('ReportsUserLink', linkSchema);
+export const userLinkModel = (db: Connection): UserLinkModel =>
+  (db.models.ReportsUserLink as UserLinkModel) ?? db.model<UserLink>('ReportsUserLink', linkSchema);

@@ -36,11 +36,24 @@ export class RecomputeService {
   async request(reason: string, evaluate = true): Promise<void> {
     const job = await this.status();
     if (job?.status === 'running') {
-      await this.jobs.updateOne({ _id: JOB_ID }, { $set: { again: true, evaluate: job.evaluate || evaluate, reason: `${job.reason}, ${reason}` } });
+      await this.jobs.updateOne(
+        { _id: JOB_ID },
+        { $set: { again: true, evaluate: job.evaluate || evaluate, reason: `${job.reason}, ${reason}` } },
+      );
     } else {
       await this.jobs.replaceOne(
         { _id: JOB_ID },
-        { _id: JOB_ID, status: 'queued', reason, evaluate: evaluate || (job?.status === 'queued' && job.evaluate), again: false, total: 0, done: 0, changed: 0, queuedAt: new Date() },
+        {
+          _id: JOB_ID,
+          status: 'queued',
+          reason,
+          evaluate: evaluate || (job?.status === 'queued' && job.evaluate),
+          again: false,
+          total: 0,
+          done: 0,
+          changed: 0,
+          queuedAt: new Date(),
+        },
         { upsert: true },
       );
     }
@@ -64,11 +77,17 @@ export class RecomputeService {
     for (;;) {
       const job = await this.status();
       if (!job || job.status !== 'queued') return;
-      await this.jobs.updateOne({ _id: JOB_ID }, { $set: { status: 'running', startedAt: new Date(), done: 0, changed: 0, total: await this.people.estimatedDocumentCount() } });
+      await this.jobs.updateOne(
+        { _id: JOB_ID },
+        { $set: { status: 'running', startedAt: new Date(), done: 0, changed: 0, total: await this.people.estimatedDocumentCount() } },
+      );
       try {
         await this.run(job.evaluate);
         const after = await this.status();
-        await this.jobs.updateOne({ _id: JOB_ID }, after?.again ? { $set: { status: 'queued', again: false } } : { $set: { status: 'done', finishedAt: new Date() } });
+        await this.jobs.updateOne(
+          { _id: JOB_ID },
+          after?.again ? { $set: { status: 'queued', again: false } } : { $set: { status: 'done', finishedAt: new Date() } },
+        );
       } catch (err) {
         await this.jobs.updateOne({ _id: JOB_ID }, { $set: { status: 'failed', finishedAt: new Date(), error: (err as Error).message } });
         throw err;
@@ -112,7 +131,23 @@ export class RecomputeService {
     // Read everyone first (only the fields the rule and the tally need), then write: on the embedded
     // engine, updates made while a cursor is open on the same collection wait on it (~30 ms each).
     const everyone = await this.people
-      .find({}, { userId: 1, institution: 1, unit: 1, level: 1, tier: 1, decisionMaker: 1, active: 1, trained: 1, trainedAt: 1, expiresAt: 1, missing: 1, hoursShort: 1 })
+      .find(
+        {},
+        {
+          userId: 1,
+          institution: 1,
+          unit: 1,
+          level: 1,
+          tier: 1,
+          decisionMaker: 1,
+          active: 1,
+          trained: 1,
+          trainedAt: 1,
+          expiresAt: 1,
+          missing: 1,
+          hoursShort: 1,
+        },
+      )
       .lean<Person[]>();
     for (let i = 0; i < everyone.length; i += BATCH) {
       batch = everyone.slice(i, i + BATCH);

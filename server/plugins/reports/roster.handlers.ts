@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import type { NextFunction, Request, Response } from 'express';
 import { HttpError } from '../../core/errors';
 import { record, type Reports } from './bundle';
@@ -32,11 +33,18 @@ export function rosterHandlers(r: Reports) {
         throw new HttpError(403, `Institution ${institution || '(none)'} is outside your scope`, { key: 'core:errors.403.body' });
       }
       const encoding = up.fields.encoding === 'windows-1252' || up.fields.encoding === 'utf-8' ? up.fields.encoding : undefined;
-      const imp = await r.roster.preview({ file: up.file, fileName: up.fileName, institution, userId: req.user!.id, deactivateMissing: up.fields.deactivateMissing === '1', encoding });
+      const imp = await r.roster.preview({
+        file: up.file,
+        fileName: up.fileName,
+        institution,
+        userId: req.user!.id,
+        deactivateMissing: up.fields.deactivateMissing === '1',
+        encoding,
+      });
       if (req.accepts(['html', 'json']) === 'json') return res.status(201).json(imp);
       res.redirect(303, `/reports/roster/${imp._id}`);
     } catch (err) {
-      await import('node:fs/promises').then((fs) => fs.rm(up.file, { force: true }));
+      await rm(up.file, { force: true });
       next(err);
     }
   };
@@ -51,7 +59,12 @@ export function rosterHandlers(r: Reports) {
   const show = async (req: Request, res: Response) => {
     const imp = await load(req);
     if (req.accepts(['html', 'json']) === 'json') return res.json(imp);
-    res.render('reports/roster-preview', { title: req.t('reports:roster.previewTitle'), imp, institutionName: await r.org.name(imp.institution), error: undefined });
+    res.render('reports/roster-preview', {
+      title: req.t('reports:roster.previewTitle'),
+      imp,
+      institutionName: await r.org.name(imp.institution),
+      error: undefined,
+    });
   };
 
   const confirm = async (req: Request, res: Response) => {
@@ -67,7 +80,12 @@ export function rosterHandlers(r: Reports) {
     } catch (err) {
       if (!(err instanceof HttpError) || err.status >= 500 || req.accepts(['html', 'json']) === 'json') throw err;
       const again = (await r.roster.get(imp._id))!;
-      res.status(err.status).render('reports/roster-preview', { title: req.t('reports:roster.previewTitle'), imp: again, institutionName: await r.org.name(imp.institution), error: err.message });
+      res.status(err.status).render('reports/roster-preview', {
+        title: req.t('reports:roster.previewTitle'),
+        imp: again,
+        institutionName: await r.org.name(imp.institution),
+        error: err.message,
+      });
     }
   };
 
@@ -77,7 +95,13 @@ export function rosterHandlers(r: Reports) {
     const list = await r.invites.pending(root === ALL ? '*' : await r.org.subtree(root));
     await record(r, req.user!, 'export:invites', 'csv', root, list.length);
     res.type('text/csv; charset=utf-8').attachment('invitations.csv');
-    await writeCsv({ columns: ['institution', 'name', 'email', 'link', 'created_at', 'sent_at'], rows: list.map((i) => [i.institution, i.name, i.email, i.link, i.createdAt.toISOString(), i.sentAt?.toISOString() ?? '']) }, res);
+    await writeCsv(
+      {
+        columns: ['institution', 'name', 'email', 'link', 'created_at', 'sent_at'],
+        rows: list.map((i) => [i.institution, i.name, i.email, i.link, i.createdAt.toISOString(), i.sentAt?.toISOString() ?? '']),
+      },
+      res,
+    );
   };
 
   return { page: (req: Request, res: Response) => page(req, res), upload, show, confirm, invitesCsv };

@@ -23,22 +23,59 @@ const REQUIRED_COLUMNS = ['employee_id', 'name', 'email', 'unit', 'tier'];
 
 /** Header spellings HR offices use in es/pt/en; matched after lower-casing and removing accents. */
 export const ROSTER_ALIASES: Record<string, string> = {
-  id: 'employee_id', employee: 'employee_id', employeeid: 'employee_id', employee_number: 'employee_id', id_empleado: 'employee_id', legajo: 'employee_id', matricula: 'employee_id', codigo_empleado: 'employee_id', id_servidor: 'employee_id',
-  full_name: 'name', nombre: 'name', nome: 'name', nombre_completo: 'name', nome_completo: 'name',
-  e_mail: 'email', mail: 'email', correo: 'email', correo_electronico: 'email',
-  unit_code: 'unit', unidad: 'unit', unidade: 'unit', codigo_unidad: 'unit', codigo_unidade: 'unit',
-  government_level: 'level', nivel: 'level', nivel_gobierno: 'level', nivel_de_gobierno: 'level', nivel_governo: 'level',
-  role_tier: 'tier', nivel_rol: 'tier', perfil: 'tier', estrato: 'tier',
-  cargo: 'position', puesto: 'position', job_title: 'position',
-  decisionmaker: 'decision_maker', decisor: 'decision_maker', tomador_de_decision: 'decision_maker', tomador_decision: 'decision_maker',
-  activo: 'active', ativo: 'active', status: 'active',
+  id: 'employee_id',
+  employee: 'employee_id',
+  employeeid: 'employee_id',
+  employee_number: 'employee_id',
+  id_empleado: 'employee_id',
+  legajo: 'employee_id',
+  matricula: 'employee_id',
+  codigo_empleado: 'employee_id',
+  id_servidor: 'employee_id',
+  full_name: 'name',
+  nombre: 'name',
+  nome: 'name',
+  nombre_completo: 'name',
+  nome_completo: 'name',
+  e_mail: 'email',
+  mail: 'email',
+  correo: 'email',
+  correo_electronico: 'email',
+  unit_code: 'unit',
+  unidad: 'unit',
+  unidade: 'unit',
+  codigo_unidad: 'unit',
+  codigo_unidade: 'unit',
+  government_level: 'level',
+  nivel: 'level',
+  nivel_gobierno: 'level',
+  nivel_de_gobierno: 'level',
+  nivel_governo: 'level',
+  role_tier: 'tier',
+  nivel_rol: 'tier',
+  perfil: 'tier',
+  estrato: 'tier',
+  cargo: 'position',
+  puesto: 'position',
+  job_title: 'position',
+  decisionmaker: 'decision_maker',
+  decisor: 'decision_maker',
+  tomador_de_decision: 'decision_maker',
+  tomador_decision: 'decision_maker',
+  activo: 'active',
+  ativo: 'active',
+  status: 'active',
 };
 
 const YES = new Set(['1', 'true', 'yes', 'y', 'si', 's', 'sim', 'x', 'verdadero', 'verdadeiro']);
 const NO = new Set(['0', 'false', 'no', 'n', 'nao', 'falso', '']);
 const flag = (column: string, dflt: boolean) =>
   z.string().transform((s, ctx) => {
-    const v = s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').trim().toLowerCase();
+    const v = s
+      .normalize('NFD')
+      .replace(/[\u0300-\u036f]/g, '')
+      .trim()
+      .toLowerCase();
     if (v === '') return dflt;
     if (YES.has(v)) return true;
     if (NO.has(v)) return false;
@@ -47,7 +84,11 @@ const flag = (column: string, dflt: boolean) =>
   });
 
 const RowSchema = z.object({
-  employee_id: z.string().trim().min(1, 'employee id is required').regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$/, 'employee id must be letters, digits, ".", "_", "/" or "-" (at most 64)'),
+  employee_id: z
+    .string()
+    .trim()
+    .min(1, 'employee id is required')
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$/, 'employee id must be letters, digits, ".", "_", "/" or "-" (at most 64)'),
   name: z.string().trim().min(1, 'name is required').max(200, 'name is longer than 200 characters'),
   email: z.string().trim().toLowerCase().min(1, 'email is required').email('not a valid email address').max(254),
   unit: z.string().trim().min(1, 'unit code is required'),
@@ -95,7 +136,14 @@ export class RosterService {
   ) {}
 
   /** Takes ownership of an uploaded file (moved into the staging dir) and previews it. */
-  async preview(args: { file: string; fileName: string; institution: string; userId: string; deactivateMissing?: boolean; encoding?: TableEncoding }): Promise<RosterImport> {
+  async preview(args: {
+    file: string;
+    fileName: string;
+    institution: string;
+    userId: string;
+    deactivateMissing?: boolean;
+    encoding?: TableEncoding;
+  }): Promise<RosterImport> {
     const inst = await this.org.get(args.institution);
     if (!inst || inst.kind !== 'institution') {
       await rm(args.file, { force: true });
@@ -165,7 +213,10 @@ export class RosterService {
   }
 
   /** Streams and validates the file; `each` sees every valid row. Nothing is written. */
-  private async scan(doc: RosterImport, each: (r: RosterRow) => void | Promise<void>): Promise<Pick<RosterImport, 'rows' | 'errorCount' | 'problems'>> {
+  private async scan(
+    doc: RosterImport,
+    each: (r: RosterRow) => void | Promise<void>,
+  ): Promise<Pick<RosterImport, 'rows' | 'errorCount' | 'problems'>> {
     const units = new Set(await this.org.subtree(doc.institution));
     const ids = new Map<string, number>();
     const emails = new Map<string, number>();
@@ -178,10 +229,16 @@ export class RosterService {
       if (problems.length < MAX_SHOWN_ERRORS) problems.push(e);
     };
     const levels = new Map<string, string | undefined>();
-    for await (const { row, values } of readTable(doc.path, { format: doc.format, encoding: doc.encoding, aliases: ROSTER_ALIASES, onHeader: (h) => (header = h) })) {
+    for await (const { row, values } of readTable(doc.path, {
+      format: doc.format,
+      encoding: doc.encoding,
+      aliases: ROSTER_ALIASES,
+      onHeader: (h) => (header = h),
+    })) {
       if (rows === 0) {
         const missing = REQUIRED_COLUMNS.filter((c) => !header.includes(c));
-        if (missing.length) throw new HttpError(400, `file: missing column(s) ${missing.join(', ')} (expected ${ROSTER_COLUMNS.join(', ')})`);
+        if (missing.length)
+          throw new HttpError(400, `file: missing column(s) ${missing.join(', ')} (expected ${ROSTER_COLUMNS.join(', ')})`);
       }
       rows++;
       const parsed = RowSchema.safeParse(values);
@@ -196,7 +253,8 @@ export class RosterService {
         fail({ row, column, message });
       };
       if (!units.has(r.unit)) err('unit', `unknown unit code ${r.unit} in institution ${doc.institution}`);
-      if (!(DEFAULT_TIERS as readonly string[]).includes(r.tier)) err('tier', `unknown tier ${r.tier} (expected ${DEFAULT_TIERS.join(', ')})`);
+      if (!(DEFAULT_TIERS as readonly string[]).includes(r.tier))
+        err('tier', `unknown tier ${r.tier} (expected ${DEFAULT_TIERS.join(', ')})`);
       let level = r.level;
       if (level && !(LEVELS as readonly string[]).includes(level)) err('level', `unknown level ${level} (expected ${LEVELS.join(', ')})`);
       if (!level && units.has(r.unit)) {
@@ -211,7 +269,16 @@ export class RosterService {
       if (firstEmail) err('email', `email ${r.email} is already used on row ${firstEmail}`);
       else emails.set(r.email, row);
       if (bad) continue;
-      const fields = { name: r.name, email: r.email, unit: r.unit, level, tier: r.tier, position: r.position, decisionMaker: r.decision_maker, active: r.active };
+      const fields = {
+        name: r.name,
+        email: r.email,
+        unit: r.unit,
+        level,
+        tier: r.tier,
+        position: r.position,
+        decisionMaker: r.decision_maker,
+        active: r.active,
+      };
       await each({
         row,
         person: {
@@ -232,14 +299,40 @@ export class RosterService {
   private async existing(institution: string): Promise<Map<string, Existing>> {
     const out = new Map<string, Existing>();
     const cursor = this.people
-      .find({ institution }, { rowHash: 1, userId: 1, active: 1, unit: 1, institution: 1, level: 1, tier: 1, decisionMaker: 1, trained: 1, trainedAt: 1, expiresAt: 1, missing: 1, hoursShort: 1 })
+      .find(
+        { institution },
+        {
+          rowHash: 1,
+          userId: 1,
+          active: 1,
+          unit: 1,
+          institution: 1,
+          level: 1,
+          tier: 1,
+          decisionMaker: 1,
+          trained: 1,
+          trainedAt: 1,
+          expiresAt: 1,
+          missing: 1,
+          hoursShort: 1,
+        },
+      )
       .lean<Person[]>()
       .cursor({ batchSize: 2000 });
     for await (const p of cursor) {
       out.set(p._id, {
         rowHash: p.rowHash,
         userId: p.userId,
-        state: { active: p.active, unit: p.unit, institution: p.institution, level: p.level, tier: p.tier, decisionMaker: p.decisionMaker, trained: p.trained, trainedAt: p.trainedAt },
+        state: {
+          active: p.active,
+          unit: p.unit,
+          institution: p.institution,
+          level: p.level,
+          tier: p.tier,
+          decisionMaker: p.decisionMaker,
+          trained: p.trained,
+          trainedAt: p.trainedAt,
+        },
         verdict: { trained: p.trained, trainedAt: p.trainedAt, expiresAt: p.expiresAt, missing: p.missing, hoursShort: p.hoursShort },
       });
     }
@@ -251,14 +344,17 @@ export class RosterService {
     const doc = await this.get(id);
     if (!doc) throw new HttpError(404, 'No such roster import');
     if (doc.status !== 'previewed') throw new HttpError(409, `This import is ${doc.status}: upload the file again`);
-    if ((await sha256File(doc.path).catch(() => '')) !== doc.sha256) throw new HttpError(409, 'The uploaded file is no longer available: upload it again');
+    if ((await sha256File(doc.path).catch(() => '')) !== doc.sha256)
+      throw new HttpError(409, 'The uploaded file is no longer available: upload it again');
 
     // Pass 1: validate everything again (units or other rows may have changed since the preview).
     const emails = new Set<string>();
     const check = await this.scan(doc, (r) => void emails.add(r.person.email));
     if (check.errorCount) {
       await this.imports.updateOne({ _id: id }, { $set: { status: 'rejected', ...check } });
-      throw new HttpError(409, `The file has ${check.errorCount} row error(s): nothing was imported`, { details: check.problems.slice(0, 50) });
+      throw new HttpError(409, `The file has ${check.errorCount} row error(s): nothing was imported`, {
+        details: check.problems.slice(0, 50),
+      });
     }
 
     const users = this.users();
@@ -280,7 +376,13 @@ export class RosterService {
       const created = new Set<string>();
       if (missingAccounts.length) {
         const made = await users.createInvited(
-          missingAccounts.map((r) => ({ email: r.person.email, name: r.person.name, orgUnit: r.person.unit, level: r.person.level as never, tier: r.person.tier })),
+          missingAccounts.map((r) => ({
+            email: r.person.email,
+            name: r.person.name,
+            orgUnit: r.person.unit,
+            level: r.person.level as never,
+            tier: r.person.tier,
+          })),
         );
         for (const [email, a] of made) {
           accountIds.set(email, a.id);
@@ -289,7 +391,14 @@ export class RosterService {
         counts.newAccounts += created.size;
         inviteIds.push(
           ...(await this.invites.createMany(
-            missingAccounts.filter((r) => created.has(r.person.email)).map((r) => ({ userId: accountIds.get(r.person.email)!, email: r.person.email, name: r.person.name, institution: doc.institution })),
+            missingAccounts
+              .filter((r) => created.has(r.person.email))
+              .map((r) => ({
+                userId: accountIds.get(r.person.email)!,
+                email: r.person.email,
+                name: r.person.name,
+                institution: doc.institution,
+              })),
           )),
         );
       }
@@ -311,7 +420,17 @@ export class RosterService {
           if (!created.has(person.email) && before?.userId !== userId) counts.linkedAccounts++;
           // New accounts have no progress yet; anyone else is evaluated against their (new) tier.
           const v = await facts.verdict({ userId, tier: person.tier, level: person.level }, rule, now, !created.has(person.email));
-          const after: Person = { ...person, userId, trained: v.trained, trainedAt: v.trainedAt, expiresAt: v.expiresAt, missing: v.missing, hoursShort: v.hoursShort, evaluatedAt: now, importedAt: now };
+          const after: Person = {
+            ...person,
+            userId,
+            trained: v.trained,
+            trainedAt: v.trainedAt,
+            expiresAt: v.expiresAt,
+            missing: v.missing,
+            hoursShort: v.hoursShort,
+            evaluatedAt: now,
+            importedAt: now,
+          };
           const $unset: Record<string, 1> = {};
           for (const k of ['position', 'trainedAt', 'expiresAt'] as const) if (after[k] === undefined) $unset[k] = 1;
           const $set = Object.fromEntries(Object.entries(after).filter(([k, val]) => k !== '_id' && val !== undefined));

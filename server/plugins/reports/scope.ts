@@ -12,7 +12,8 @@ export class ScopeGuard {
   root(req: Request): string {
     const u = req.user!;
     if (u.role === 'admin') return ALL;
-    if (!u.orgUnit) throw new HttpError(403, 'Your account has no org unit: ask the programme to assign one', { key: 'reports:errors.noOrgUnit' });
+    if (!u.orgUnit)
+      throw new HttpError(403, 'Your account has no org unit: ask the programme to assign one', { key: 'reports:errors.noOrgUnit' });
     return u.orgUnit;
   }
 
@@ -21,7 +22,8 @@ export class ScopeGuard {
     const root = this.root(req);
     const code = typeof asked === 'string' && asked.trim() ? asked.trim() : root;
     if (code !== ALL && !(await this.org.get(code)) && code !== root) throw new HttpError(404, `No org unit with code ${code}`);
-    if (!(await this.org.within(root, code))) throw new HttpError(403, `Org unit ${code} is outside your scope`, { key: 'core:errors.403.body' });
+    if (!(await this.org.within(root, code)))
+      throw new HttpError(403, `Org unit ${code} is outside your scope`, { key: 'core:errors.403.body' });
     return code;
   }
 

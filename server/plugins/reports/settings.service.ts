@@ -20,7 +20,11 @@ export class SettingsService {
     const parsed = TrainedRule.safeParse(input);
     if (!parsed.success) throw new HttpError(400, `${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`);
     const before = await this.rule();
-    await this.settings.replaceOne({ _id: 'trained-rule' }, { _id: 'trained-rule', value: parsed.data, updatedAt: new Date(), updatedBy: by }, { upsert: true });
+    await this.settings.replaceOne(
+      { _id: 'trained-rule' },
+      { _id: 'trained-rule', value: parsed.data, updatedAt: new Date(), updatedBy: by },
+      { upsert: true },
+    );
     return JSON.stringify(before) !== JSON.stringify(parsed.data);
   }
 
@@ -33,6 +37,10 @@ export class SettingsService {
     const parsed = Baseline.safeParse(input);
     if (!parsed.success) throw new HttpError(400, `baseline ${parsed.error.issues[0].message}`);
     if (parsed.data.date.getTime() > Date.now()) throw new HttpError(400, 'baseline date: must not be in the future');
-    await this.settings.replaceOne({ _id: 'baseline' }, { _id: 'baseline', value: { date: parsed.data.date.toISOString().slice(0, 10) }, updatedAt: new Date(), updatedBy: by }, { upsert: true });
+    await this.settings.replaceOne(
+      { _id: 'baseline' },
+      { _id: 'baseline', value: { date: parsed.data.date.toISOString().slice(0, 10) }, updatedAt: new Date(), updatedBy: by },
+      { upsert: true },
+    );
   }
 }

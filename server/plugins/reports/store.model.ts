@@ -22,12 +22,17 @@ export interface Summary {
 }
 const summarySchema = new Schema<Summary>({ _id: String }, { collection: 'reports_summary', versionKey: false, strict: false });
 export type SummaryModel = Model<Summary>;
-export const summaryModel = (db: Connection): SummaryModel => (db.models.ReportsSummary as SummaryModel) ?? db.model<Summary>('ReportsSummary', summarySchema);
+export const summaryModel = (db: Connection): SummaryModel =>
+  (db.models.ReportsSummary as SummaryModel) ?? db.model<Summary>('ReportsSummary', summarySchema);
 
 /** Settings by `_id`: 'trained-rule', 'baseline'. */
-const settingSchema = new Schema({ _id: String, value: Schema.Types.Mixed, updatedAt: Date, updatedBy: String }, { collection: 'reports_settings', versionKey: false });
+const settingSchema = new Schema(
+  { _id: String, value: Schema.Types.Mixed, updatedAt: Date, updatedBy: String },
+  { collection: 'reports_settings', versionKey: false },
+);
 export type SettingModel = Model<{ _id: string; value: unknown; updatedAt?: Date; updatedBy?: string }>;
-export const settingModel = (db: Connection): SettingModel => (db.models.ReportsSetting as SettingModel) ?? (db.model('ReportsSetting', settingSchema) as unknown as SettingModel);
+export const settingModel = (db: Connection): SettingModel =>
+  (db.models.ReportsSetting as SettingModel) ?? (db.model('ReportsSetting', settingSchema) as unknown as SettingModel);
 
 /** Background recompute job (one document, `_id: 'recompute'`), shown in the settings page. */
 export interface Job {
@@ -81,4 +86,5 @@ const auditSchema = new Schema<AuditEntry>(
 );
 auditSchema.index({ at: -1 });
 export type AuditModel = Model<AuditEntry>;
-export const auditModel = (db: Connection): AuditModel => (db.models.ReportsAudit as AuditModel) ?? db.model<AuditEntry>('ReportsAudit', auditSchema);
+export const auditModel = (db: Connection): AuditModel =>
+  (db.models.ReportsAudit as AuditModel) ?? db.model<AuditEntry>('ReportsAudit', auditSchema);

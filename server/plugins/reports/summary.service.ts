@@ -3,7 +3,9 @@ import type { Summary, SummaryModel } from './store.model';
 import type { OrgService } from './org.service';
 import { eachWrite } from './writes';
 
-export type PersonState = Pick<Person, 'active' | 'unit' | 'institution' | 'level' | 'tier' | 'decisionMaker' | 'trained'> & { trainedAt?: Date | null };
+export type PersonState = Pick<Person, 'active' | 'unit' | 'institution' | 'level' | 'tier' | 'decisionMaker' | 'trained'> & {
+  trainedAt?: Date | null;
+};
 
 export const dayKey = (d: Date) => `d${d.toISOString().slice(0, 10).replace(/-/g, '')}`;
 

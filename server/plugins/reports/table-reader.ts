@@ -68,13 +68,22 @@ function cellText(v: unknown): string {
  * worksheet of an XLSX, one at a time: a 100,000-row roster is never held in memory.
  * Header names are normalised and mapped through `aliases` to canonical names.
  */
-export async function* readTable(file: string, opts: { format: TableFormat; encoding: TableEncoding; aliases: Record<string, string>; onHeader?: (h: string[]) => void }): AsyncGenerator<TableRow> {
+export async function* readTable(
+  file: string,
+  opts: { format: TableFormat; encoding: TableEncoding; aliases: Record<string, string>; onHeader?: (h: string[]) => void },
+): AsyncGenerator<TableRow> {
   const canon = (h: string) => {
     const n = normaliseHeader(h);
     return opts.aliases[n] ?? n;
   };
   if (opts.format === 'xlsx') {
-    const reader = new ExcelJS.stream.xlsx.WorkbookReader(file, { sharedStrings: 'cache', hyperlinks: 'ignore', styles: 'ignore', worksheets: 'emit', entries: 'emit' });
+    const reader = new ExcelJS.stream.xlsx.WorkbookReader(file, {
+      sharedStrings: 'cache',
+      hyperlinks: 'ignore',
+      styles: 'ignore',
+      worksheets: 'emit',
+      entries: 'emit',
+    });
     let header: string[] | undefined;
     try {
       for await (const sheet of reader) {

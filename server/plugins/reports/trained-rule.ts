@@ -27,7 +27,13 @@ const YEAR_MS = 365.25 * 86400_000;
  * The rule applied to one person's facts. Pure: the same facts give the same verdict, so tests
  * and the background recompute agree with the per-event update.
  */
-export function judge(required: string[], progress: CourseProgress[], courses: Map<string, CourseSummary | undefined>, rule: TrainedRule, now: Date): Verdict {
+export function judge(
+  required: string[],
+  progress: CourseProgress[],
+  courses: Map<string, CourseSummary | undefined>,
+  rule: TrainedRule,
+  now: Date,
+): Verdict {
   const byCourse = new Map(progress.map((p) => [p.courseId, p]));
   const counted: Array<{ id: string; at: Date }> = [];
   const missing: string[] = [];

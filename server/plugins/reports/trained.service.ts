@@ -5,9 +5,18 @@ import type { SettingsService } from './settings.service';
 import type { SummaryService } from './summary.service';
 import { CatalogFacts, type TrainedRule, type Verdict } from './trained-rule';
 
-export function verdictChanged(p: Pick<Person, 'trained' | 'missing' | 'hoursShort'> & { trainedAt?: Date | null; expiresAt?: Date | null }, v: Verdict): boolean {
+export function verdictChanged(
+  p: Pick<Person, 'trained' | 'missing' | 'hoursShort'> & { trainedAt?: Date | null; expiresAt?: Date | null },
+  v: Verdict,
+): boolean {
   const t = (d?: Date | null) => (d ? new Date(d).getTime() : 0);
-  return p.trained !== v.trained || t(p.trainedAt) !== t(v.trainedAt) || t(p.expiresAt) !== t(v.expiresAt) || (p.hoursShort ?? 0) !== v.hoursShort || (p.missing ?? []).join() !== v.missing.join();
+  return (
+    p.trained !== v.trained ||
+    t(p.trainedAt) !== t(v.trainedAt) ||
+    t(p.expiresAt) !== t(v.expiresAt) ||
+    (p.hoursShort ?? 0) !== v.hoursShort ||
+    (p.missing ?? []).join() !== v.missing.join()
+  );
 }
 
 export function verdictUpdate(v: Verdict, now: Date) {
@@ -73,7 +82,8 @@ export class TrainedService {
   }
 
   async announce(p: Pick<Person, 'userId' | 'tier'>, v: Verdict): Promise<void> {
-    if (p.userId && v.trainedAt) await this.hooks.emit('reports.person.trained', { userId: p.userId, tier: p.tier, trainedAt: v.trainedAt, courseIds: v.courseIds });
+    if (p.userId && v.trainedAt)
+      await this.hooks.emit('reports.person.trained', { userId: p.userId, tier: p.tier, trainedAt: v.trainedAt, courseIds: v.courseIds });
   }
 
   /** Validity rule: people whose oldest counted course just expired (background sweep, a scan is fine). */
@@ -81,7 +91,10 @@ export class TrainedService {
     const rule = await this.settings.rule();
     const facts = this.facts();
     let n = 0;
-    for await (const p of this.people.find({ expiresAt: { $lte: now } }, { _id: 1 }).lean<Array<{ _id: string }>>().cursor()) {
+    for await (const p of this.people
+      .find({ expiresAt: { $lte: now } }, { _id: 1 })
+      .lean<Array<{ _id: string }>>()
+      .cursor()) {
       if (await this.reevaluate(p._id, facts, rule, now)) n++;
     }
     return n;

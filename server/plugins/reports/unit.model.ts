@@ -31,4 +31,5 @@ const unitSchema = new Schema<OrgUnit>(
 unitSchema.index({ parent: 1 });
 
 export type UnitModel = Model<OrgUnit>;
-export const unitModel = (db: Connection): UnitModel => (db.models.ReportsUnit as UnitModel) ?? db.model<OrgUnit>('ReportsUnit', unitSchema);
+export const unitModel = (db: Connection): UnitModel =>
+  (db.models.ReportsUnit as UnitModel) ?? db.model<OrgUnit>('ReportsUnit', unitSchema);

@@ -40,7 +40,8 @@ export async function receiveUpload(req: Request, dir: string, maxBytes: number)
   bb.on('file', (_name, stream, info) => {
     const csrf = csrfOk(fields._csrf) || csrfOk(req.headers['x-csrf-token']);
     if (!csrf) failure ??= new HttpError(403, 'Invalid or missing CSRF token: reload the form and try again', { key: 'core:errors.csrf' });
-    else if (!ALLOWED.test(info.filename ?? '')) failure ??= new HttpError(400, `file: ${info.filename || 'the file'} must be a .csv or .xlsx file`);
+    else if (!ALLOWED.test(info.filename ?? ''))
+      failure ??= new HttpError(400, `file: ${info.filename || 'the file'} must be a .csv or .xlsx file`);
     if (failure) {
       stream.resume();
       return;
@@ -57,7 +58,8 @@ export async function receiveUpload(req: Request, dir: string, maxBytes: number)
   }
   if (failure || !result) {
     await rm(tmp, { force: true });
-    if (!failure && !csrfOk(fields._csrf) && !csrfOk(req.headers['x-csrf-token'])) throw new HttpError(403, 'Invalid or missing CSRF token', { key: 'core:errors.csrf' });
+    if (!failure && !csrfOk(fields._csrf) && !csrfOk(req.headers['x-csrf-token']))
+      throw new HttpError(403, 'Invalid or missing CSRF token', { key: 'core:errors.csrf' });
     throw failure ?? new HttpError(400, 'file: no file was sent');
   }
   return { ...result, fields };
