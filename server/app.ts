@@ -5,7 +5,6 @@
 import path from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import session from 'express-session';
-import { MongoStore } from 'connect-mongo';
 import compression from 'compression';
 import helmet from 'helmet';
 import expressLayouts from 'express-ejs-layouts';
@@ -20,6 +19,7 @@ import { Permissions } from './core/permissions';
 import { Hooks, ServiceRegistry } from './core/services';
 import { resolvePlugins, type NavItem, type Plugin, type PluginContext, type Runtime } from './core/plugin';
 import { errorHandler, notFoundHandler } from './core/error-handler';
+import { SessionStore } from './core/session-store';
 import { allPlugins } from './plugins';
 
 export interface AppOptions {
@@ -84,7 +84,7 @@ export async function createLmsApp(opts: AppOptions = {}): Promise<LmsApp> {
     app.use(expressLayouts);
     app.use('/static', express.static(path.join(ROOT, 'public'), { maxAge: config.production ? '7d' : 0, index: false }));
 
-    const store = MongoStore.create({
+    const store = new SessionStore({
       client: database.connection.getClient() as never,
       dbName: config.dbName,
       collectionName: 'core_sessions',
