@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { Request, RequestHandler, Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import yazl from 'yazl';
@@ -187,8 +188,23 @@ export function certificateRoutes(svc: CertificatesService, permissions: Permiss
     zip.outputStream.pipe(res);
     const index = ['code,name,title,hours,completed,status,org_unit'];
     for (const c of certs) {
-      // PDFs are already compressed; storing them avoids spending CPU for nothing.
-      zip.addBuffer(await svc.pdf(c._id), fileName(c, 'pdf'), { compress: false, mtime: c.issuedAt });
+      // Each PDF is read from the database only when the zip reaches it (streaming, so a whole
+      // institution's certificates never sit in memory at once). PDFs are already compressed.
+      let started = false;
+      const lazy = new Readable({
+        read() {
+          if (started) return;
+          started = true;
+          svc.pdf(c._id).then(
+            (pdf) => {
+              this.push(pdf);
+              this.push(null);
+            },
+            (err: Error) => this.destroy(err),
+          );
+        },
+      });
+      zip.addReadStream(lazy, fileName(c, 'pdf'), { compress: false, mtime: c.issuedAt });
       index.push(
         [c._id, c.learnerName, c.title, c.hours, c.completedAt.toISOString().slice(0, 10), c.status, c.orgUnit ?? '']
           .map(csvCell)
