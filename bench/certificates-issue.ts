@@ -3,7 +3,7 @@
  * PDF (pdfkit, embedded font subset, QR), sign it (CMS, RSA-2048), store it with its record
  * and claim in the embedded FerretDB, and record the xAPI statement in the LRS. Prints
  * certificates/second (one process; sequential and with a few issues in flight) and PDF sizes.
- *   BENCH_N=1000 BENCH_CONCURRENCY=4 npm run bench:certificates
+ *   BENCH_N=1000 BENCH_CONCURRENCY=8 npm run bench:certificates
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -22,7 +22,7 @@ import { loadPdfSigningIdentity } from '../server/plugins/certificates/signing-k
 import { loadTemplates } from '../server/plugins/certificates/templates';
 
 const N = Number(process.env.BENCH_N ?? 1000);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const USERS = 100;
 
 function percentile(sorted: number[], p: number): number {
