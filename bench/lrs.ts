@@ -207,7 +207,8 @@ async function main() {
     },
   ];
   console.log(`2. query (GET /statements?limit=100 over ${TOTAL} statements, ${SAMPLES} samples each)`);
-  for (const shape of shapes) {
+  const only = process.env.BENCH_SHAPES?.split(',');
+  for (const shape of shapes.filter((s) => !only || only.includes(s.name))) {
     const http: number[] = [];
     const driver: number[] = [];
     for (let i = 0; i < SAMPLES; i++) {

@@ -260,12 +260,25 @@ export class StatementsService {
   }
 
   /** Bodies by `_id` (one lookup each: on the embedded engine only `{_id: value}` uses an index). */
+  /**
+   * One body by `_id`. Under heavy load FerretDB 1.24 has answered such a read with a reply that
+   * lacks its cursor (MongoUnexpectedServerResponseError, seen in bench:lrs); a read is safe to retry.
+   */
+  private async body(id: string): Promise<StatementBodyDoc | null> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.bodies.findById(id).lean();
+      } catch (err) {
+        if (attempt >= 3 || (err as Error).name !== 'MongoUnexpectedServerResponseError') throw err;
+      }
+    }
+  }
+
   private async withBodies(docs: StatementDoc[]): Promise<StoredDoc[]> {
     const bodies: Array<StatementBodyDoc | null> = [];
-    // Bounded concurrency: with a hundred parallel reads FerretDB 1.24 once answered a reply without
-    // its cursor under heavy load (seen in bench:lrs).
+    // Bounded concurrency, so one page does not flood the engine with a hundred parallel reads.
     for (let i = 0; i < docs.length; i += BODY_READS) {
-      bodies.push(...(await Promise.all(docs.slice(i, i + BODY_READS).map((d) => this.bodies.findById(d._id).lean()))));
+      bodies.push(...(await Promise.all(docs.slice(i, i + BODY_READS).map((d) => this.body(d._id)))));
     }
     return docs.flatMap((d, i) => (bodies[i] ? [{ ...d, raw: bodies[i].raw }] : []));
   }
