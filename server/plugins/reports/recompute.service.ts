@@ -4,7 +4,7 @@ import type { Job, JobModel } from './store.model';
 import type { SettingsService } from './settings.service';
 import type { SummaryService } from './summary.service';
 import { verdictChanged, verdictUpdate, type TrainedService } from './trained.service';
-import { eachWrite } from './writes';
+import { eachWrite, retrying } from './writes';
 
 const JOB_ID = 'recompute';
 const BATCH = 500;
@@ -126,7 +126,7 @@ export class RecomputeService {
       done += batch.length;
       changed += writes.length;
       batch = [];
-      await this.jobs.updateOne({ _id: JOB_ID }, { $set: { done, changed } });
+      await retrying(() => this.jobs.updateOne({ _id: JOB_ID }, { $set: { done, changed } }));
     };
     // Read everyone first (only the fields the rule and the tally need), then write: on the embedded
     // engine, updates made while a cursor is open on the same collection wait on it (~30 ms each).

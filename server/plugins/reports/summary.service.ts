@@ -1,7 +1,7 @@
 import type { Person } from './person.model';
 import type { Summary, SummaryModel } from './store.model';
 import type { OrgService } from './org.service';
-import { eachWrite } from './writes';
+import { eachWrite, retrying } from './writes';
 
 export type PersonState = Pick<Person, 'active' | 'unit' | 'institution' | 'level' | 'tier' | 'decisionMaker' | 'trained'> & {
   trainedAt?: Date | null;
@@ -83,7 +83,7 @@ export class SummaryService {
         for (const part of parts.slice(0, -1)) o = (o[part] ??= {}) as Record<string, unknown>;
         o[parts[parts.length - 1]] = n;
       }
-      await this.summaries.replaceOne({ _id: scope }, doc, { upsert: true });
+      await retrying(() => this.summaries.replaceOne({ _id: scope }, doc, { upsert: true }));
       ids.push(scope);
     }
     await this.summaries.deleteMany({ _id: { $nin: ids } });
