@@ -66,6 +66,17 @@ function cmi5Statement(i: number): Record<string, unknown> {
   return s;
 }
 
+/** FerretDB 1.24 under load sometimes answers a read without its cursor; the LRS retries such reads, so does this. */
+async function retried<T>(read: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await read();
+    } catch (err) {
+      if (attempt >= 3 || (err as Error).name !== 'MongoUnexpectedServerResponseError') throw err;
+    }
+  }
+}
+
 const percentile = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
@@ -225,7 +236,7 @@ async function main() {
         .limit(101)
         .toArray();
       for (let j = 0; j < Math.min(100, found.length); j += 10)
-        await Promise.all(found.slice(j, j + 10).map((d) => bodies.findOne({ _id: d._id as unknown as string })));
+        await Promise.all(found.slice(j, j + 10).map((d) => retried(() => bodies.findOne({ _id: d._id as unknown as string }))));
       driver.push(performance.now() - b);
       if (i === 0 && found.length < Math.min(100, body.statements.length)) throw new Error('driver and LRS disagree');
     }
