@@ -15,16 +15,32 @@ describe('accounts: administration and first start', () => {
     const agent = await signIn(lms, admin.email, admin.password);
     const page = await agent.get('/accounts/admin/users').expect(200);
     const token = csrfFrom(page.text);
-    const bad = await agent.post('/accounts/admin/users').type('form').send({ _csrf: token, name: 'X', email: 'not-an-email', role: 'learner' }).expect(400);
+    const bad = await agent
+      .post('/accounts/admin/users')
+      .type('form')
+      .send({ _csrf: token, name: 'X', email: 'not-an-email', role: 'learner' })
+      .expect(400);
     expect(bad.text).to.contain('email');
     await agent
       .post('/accounts/admin/users')
       .type('form')
-      .send({ _csrf: token, name: 'Marta Gómez', email: 'Marta@Example.org', role: 'hr', orgUnit: 'MUNI-1', level: 'local', password: 'una frase larga' })
+      .send({
+        _csrf: token,
+        name: 'Marta Gómez',
+        email: 'Marta@Example.org',
+        role: 'hr',
+        orgUnit: 'MUNI-1',
+        level: 'local',
+        password: 'una frase larga',
+      })
       .expect(303);
     const list = await agent.get('/accounts/admin/users').expect(200);
     expect(list.text).to.contain('marta@example.org').and.contain('Marta Gómez');
-    const dup = await agent.post('/accounts/admin/users').type('form').send({ _csrf: token, name: 'Otra', email: 'marta@example.org', role: 'learner' }).expect(409);
+    const dup = await agent
+      .post('/accounts/admin/users')
+      .type('form')
+      .send({ _csrf: token, name: 'Otra', email: 'marta@example.org', role: 'learner' })
+      .expect(409);
     expect(dup.text).to.contain('Ya existe una cuenta con ese correo');
   });
 
@@ -45,7 +61,9 @@ describe('accounts: administration and first start', () => {
   it('stores passwords only as scrypt hashes', async () => {
     const u = await makeUser(lms);
     const doc = await lms.db.collection('accounts_users').findOne({ email: u.email });
-    expect(doc?.passwordHash).to.match(/^scrypt\$32768\$8\$1\$/).and.not.contain(u.password);
+    expect(doc?.passwordHash)
+      .to.match(/^scrypt\$32768\$8\$1\$/)
+      .and.not.contain(u.password);
   });
 
   it('with no admin, start() prints a one-time setup link that creates the first admin once', async () => {

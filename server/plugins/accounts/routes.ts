@@ -28,14 +28,12 @@ export function accountRoutes(users: UsersService, passport: PassportStatic, con
   });
 
   const renderLogin = (req: Request, res: Response, status = 200, error?: string) =>
-    res
-      .status(status)
-      .render('accounts/login', {
-        title: req.t('accounts:login.title'),
-        error,
-        next: safeNext(req.body?.next ?? req.query.next),
-        email: str(req.body?.email),
-      });
+    res.status(status).render('accounts/login', {
+      title: req.t('accounts:login.title'),
+      error,
+      next: safeNext(req.body?.next ?? req.query.next),
+      email: str(req.body?.email),
+    });
 
   const login = (req: Request, res: Response, next: NextFunction) => {
     if (typeof req.body?.email !== 'string' || typeof req.body?.password !== 'string') {
@@ -154,14 +152,12 @@ export function accountRoutes(users: UsersService, passport: PassportStatic, con
       req.logIn(admin, (err) => (err ? next(err) : res.redirect(303, '/')));
     } catch (err) {
       if (!(err instanceof HttpError) || err.status !== 400) throw err;
-      res
-        .status(400)
-        .render('accounts/setup', {
-          title: req.t('accounts:setup.title'),
-          token: req.params.token,
-          error: err.options.key ? req.t(err.options.key) : err.message,
-          form: { ...b, password: '' },
-        });
+      res.status(400).render('accounts/setup', {
+        title: req.t('accounts:setup.title'),
+        token: req.params.token,
+        error: err.options.key ? req.t(err.options.key) : err.message,
+        form: { ...b, password: '' },
+      });
     }
   };
 
