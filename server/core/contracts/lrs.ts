@@ -42,8 +42,19 @@ export interface LrsStatements {
 
 export interface LrsDocuments {
   /** Writes a state document (activities/state) as the LMS, e.g. cmi5 `LMS.LaunchData`. */
-  putState(args: { activityId: string; agent: Record<string, unknown>; stateId: string; registration?: string; body: unknown }): Promise<void>;
-  getState(args: { activityId: string; agent: Record<string, unknown>; stateId: string; registration?: string }): Promise<unknown | undefined>;
+  putState(args: {
+    activityId: string;
+    agent: Record<string, unknown>;
+    stateId: string;
+    registration?: string;
+    body: unknown;
+  }): Promise<void>;
+  getState(args: {
+    activityId: string;
+    agent: Record<string, unknown>;
+    stateId: string;
+    registration?: string;
+  }): Promise<unknown | undefined>;
   /** Writes an agent profile as the LMS, e.g. cmi5 `cmi5LearnerPreferences`. */
   putAgentProfile(args: { agent: Record<string, unknown>; profileId: string; body: unknown }): Promise<void>;
 }
@@ -51,7 +62,11 @@ export interface LrsDocuments {
 export interface LrsCredentials {
   createClient(args: { name: string; scopes: string[] }): Promise<{ id: string; key: string; secret: string }>;
   /** A launch token (cmi5 fetch URL): returned once as base64("key:secret"), bound to one AU session. */
-  createLaunchToken(args: { name: string; launch: NonNullable<LrsCredential['launch']>; ttlSeconds?: number }): Promise<{ id: string; authToken: string }>;
+  createLaunchToken(args: {
+    name: string;
+    launch: NonNullable<LrsCredential['launch']>;
+    ttlSeconds?: number;
+  }): Promise<{ id: string; authToken: string }>;
   revoke(id: string): Promise<void>;
 }
 
