@@ -47,7 +47,7 @@ export function ensureEngineBinary(log: (msg: string) => void = (m) => console.l
   if (go.error || go.status !== 0) {
     throw new Error(
       'The embedded database (FerretDB) must be built with Go, and Go was not found on PATH. ' +
-        'Install Go 1.22+ (https://go.dev/dl/, or `apt-get install golang`), or set MONGODB_URI to use an existing MongoDB.',
+        'Install Go 1.24+ (https://go.dev/dl/), or set MONGODB_URI to use an existing MongoDB.',
     );
   }
   mkdirSync(CACHE_DIR, { recursive: true });
