@@ -8,6 +8,7 @@ import { loadConfig } from './core/config';
 import type { CliCommand, Runtime } from './core/plugin';
 import { resolvePlugins } from './core/plugin';
 import { ENGINE_VERSION } from './core/db/engine';
+import { HttpError } from './core/errors';
 import { allPlugins } from './plugins';
 
 const coreCommands: CliCommand[] = [
@@ -63,6 +64,11 @@ async function main(argv: string[]): Promise<number> {
       try {
         const rt = Object.assign(lms as Runtime, { address: lms.database.address });
         exitCode = (await cmd.run(rt, command.opts(), command.args)) ?? 0;
+      } catch (err) {
+        // Bad input to a command is the operator's mistake: say what is wrong, exit 1, no stack.
+        if (!(err instanceof HttpError) || err.status >= 500) throw err;
+        console.error(`error: ${err.message}`);
+        exitCode = 1;
       } finally {
         await lms.close();
       }

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import type { CliCommand } from '../../core/plugin';
-import { HttpError } from '../../core/errors';
 import type { SessionUser } from '../../core/permissions';
 
 async function readStdin(): Promise<string> {
@@ -30,26 +29,18 @@ export const accountCommands: CliCommand[] = [
     ],
     async run(rt, o) {
       const password = typeof o.password === 'string' ? o.password : await readStdin();
-      try {
-        const u = await rt.services.get('accounts.users').create({
-          email: String(o.email ?? ''),
-          name: String(o.name ?? ''),
-          role: o.role as never,
-          password,
-          orgUnit: o.orgUnit as string | undefined,
-          level: o.level as never,
-          tier: o.tier as string | undefined,
-          language: o.language as never,
-        });
-        console.log(`created ${u.role} ${u.email} (id ${u.id})`);
-        return 0;
-      } catch (err) {
-        if (err instanceof HttpError) {
-          console.error(`error: ${err.message}`);
-          return 1;
-        }
-        throw err;
-      }
+      const u = await rt.services.get('accounts.users').create({
+        email: String(o.email ?? ''),
+        name: String(o.name ?? ''),
+        role: o.role as never,
+        password,
+        orgUnit: o.orgUnit as string | undefined,
+        level: o.level as never,
+        tier: o.tier as string | undefined,
+        language: o.language as never,
+      });
+      console.log(`created ${u.role} ${u.email} (id ${u.id})`);
+      return 0;
     },
   },
   {

@@ -1,5 +1,4 @@
 import type { CliCommand } from '../../core/plugin';
-import { HttpError } from '../../core/errors';
 
 export const lrsCommands: CliCommand[] = [
   {
@@ -15,25 +14,17 @@ export const lrsCommands: CliCommand[] = [
       { flags: '--json', description: 'print {"key":…,"secret":…} for scripts' },
     ],
     async run(rt, o) {
-      try {
-        const scopes = String(o.scopes ?? '')
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean);
-        const c = await rt.services.get('lrs.credentials').createClient({ name: String(o.name ?? ''), scopes });
-        if (o.json) console.log(JSON.stringify({ key: c.key, secret: c.secret }));
-        else
-          console.log(
-            `created LRS client\n  endpoint: ${rt.config.baseUrl}/xapi/\n  key:      ${c.key}\n  secret:   ${c.secret}\n(the secret is not shown again)`,
-          );
-        return 0;
-      } catch (err) {
-        if (err instanceof HttpError) {
-          console.error(`error: ${err.message}`);
-          return 1;
-        }
-        throw err;
-      }
+      const scopes = String(o.scopes ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      const c = await rt.services.get('lrs.credentials').createClient({ name: String(o.name ?? ''), scopes });
+      if (o.json) console.log(JSON.stringify({ key: c.key, secret: c.secret }));
+      else
+        console.log(
+          `created LRS client\n  endpoint: ${rt.config.baseUrl}/xapi/\n  key:      ${c.key}\n  secret:   ${c.secret}\n(the secret is not shown again)`,
+        );
+      return 0;
     },
   },
   {
