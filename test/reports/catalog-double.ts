@@ -5,7 +5,7 @@
  */
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { Plugin, PluginContext } from '../../server/core/plugin';
-import type { CatalogService, CourseProgress, CourseSummary } from '../../server/core/contracts/catalog';
+import type { CatalogService, CourseProgress, CourseSummary, SatisfiedProgress } from '../../server/core/contracts/catalog';
 import type { LmsApp } from '../../server/app';
 
 interface CourseDoc {
@@ -75,6 +75,13 @@ export class CatalogDouble implements CatalogService {
   async progressOf(userId: string, courseIds: string[]): Promise<CourseProgress[]> {
     const docs = await Promise.all(courseIds.map((c) => this.m.progress.findById(`${userId}:${c}`).lean<CourseProgress>()));
     return docs.filter((d): d is CourseProgress => !!d);
+  }
+
+  satisfiedProgress(): AsyncIterable<SatisfiedProgress> {
+    return this.m.progress
+      .find({ satisfied: true }, { _id: 0, userId: 1, courseId: 1, satisfiedAt: 1, updatedAt: 1 })
+      .lean<SatisfiedProgress[]>()
+      .cursor({ batchSize: 10_000 });
   }
 
   async addCourse(id: string, hours: number, title = id): Promise<void> {

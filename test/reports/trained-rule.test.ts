@@ -127,6 +127,44 @@ describe('reports: the "trained" rule', () => {
     expect((await summary('INST-A')).all).to.deep.equal({ t: 3, k: 3 });
   });
 
+  it('progress arriving while a recompute runs is neither lost nor counted twice', async () => {
+    const t1 = await person('INST-A:T1');
+    await cat().addCourse('ETHICS', 1);
+    // T1 finishes the new course while the recompute is reading everyone's progress.
+    const double = cat() as unknown as { satisfiedProgress: () => AsyncIterable<unknown> };
+    const read = double.satisfiedProgress.bind(double);
+    let during = false;
+    double.satisfiedProgress = async function* () {
+      for await (const p of read()) {
+        yield p;
+        if (!during) {
+          during = true;
+          await cat().satisfy(String(t1.userId), 'ETHICS', new Date('2026-06-01T00:00:00Z'));
+        }
+      }
+    };
+    try {
+      await cat().setPath('all', ['BASICS', 'SECURITY', 'DATA', 'ETHICS']); // recomputes everyone
+      await r().recompute.idle();
+    } finally {
+      delete (double as Partial<typeof double>).satisfiedProgress;
+    }
+    expect(during).to.equal(true);
+    const job = await r().recompute.status();
+    expect(job).to.include({ status: 'done', done: 3 });
+    expect(job?.seconds).to.have.keys('progress', 'evaluate', 'write', 'summaries', 'announce');
+    expect(await person('INST-A:T1')).to.deep.include({ trained: true, missing: [] });
+    expect(await person('INST-A:T3')).to.deep.include({ trained: false, missing: ['ETHICS'] });
+    expect((await summary('INST-A')).all).to.deep.equal({ t: 3, k: 2 });
+    expect((await summary('A1')).all).to.deep.equal({ t: 2, k: 2 });
+    // A rebuild from the people alone gives exactly the same summaries: nothing was counted twice.
+    const all = () => lms.db.collection('reports_summary').find().sort({ _id: 1 }).toArray();
+    const before = await all();
+    await r().recompute.request('check', false);
+    await r().recompute.idle();
+    expect(await all()).to.deep.equal(before);
+  });
+
   it('minimum hours and tiers without a path (pure rule)', () => {
     const now = new Date('2026-06-01T00:00:00Z');
     const p = (courseId: string, at: string) => ({

@@ -26,12 +26,17 @@ export interface CourseProgress {
   updatedAt: Date;
 }
 
+/** What a full recompute needs of a satisfied progress document. */
+export type SatisfiedProgress = Pick<CourseProgress, 'userId' | 'courseId' | 'satisfiedAt' | 'updatedAt'>;
+
 export interface CatalogService {
   getCourse(courseId: string): Promise<CourseSummary | undefined>;
   /** Required course ids for a tier at a level (the learning path). */
   requiredCourses(tier: string, level?: string): Promise<string[]>;
   /** Progress documents of one learner (by _id lookups, not scans). */
   progressOf(userId: string, courseIds: string[]): Promise<CourseProgress[]>;
+  /** Every satisfied progress document, streamed in one pass (a full recompute reads them once). */
+  satisfiedProgress(): AsyncIterable<SatisfiedProgress>;
 }
 
 declare module '../services' {

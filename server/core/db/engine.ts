@@ -8,7 +8,8 @@
  * closes and the engine stops by itself.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -17,7 +18,18 @@ import { ROOT } from '../config';
 export const ENGINE_VERSION = '1.24.2';
 const ENGINE_SRC = path.join(ROOT, 'engine');
 const CACHE_DIR = path.join(ROOT, '.cache', 'ferretdb');
-export const ENGINE_BINARY = path.join(CACHE_DIR, `lms-ferretdb-${ENGINE_VERSION}`);
+/** Named by a hash of our Go sources too, so a change to engine/ builds a new binary. */
+const SOURCE_HASH = createHash('sha256')
+  .update(
+    readdirSync(ENGINE_SRC)
+      .filter((f) => /\.go$|^go\.(mod|sum)$/.test(f))
+      .sort()
+      .map((f) => `${f}\0${readFileSync(path.join(ENGINE_SRC, f), 'utf8')}`)
+      .join('\0'),
+  )
+  .digest('hex')
+  .slice(0, 8);
+export const ENGINE_BINARY = path.join(CACHE_DIR, `lms-ferretdb-${ENGINE_VERSION}-${SOURCE_HASH}`);
 
 export type EngineOwner = 'server' | 'cli' | 'test';
 
@@ -64,6 +76,11 @@ export function ensureEngineBinary(log: (msg: string) => void = (m) => console.l
     throw new Error(`Building FerretDB failed (go build exited with ${res.status ?? res.signal}); see the lines above.`);
   }
   renameSync(tmp, ENGINE_BINARY);
+  // Binaries built from earlier sources are of no further use.
+  for (const f of readdirSync(CACHE_DIR)) {
+    const file = path.join(CACHE_DIR, f);
+    if (f.startsWith('lms-ferretdb-') && file !== ENGINE_BINARY && !f.includes('.tmp-')) rmSync(file, { force: true });
+  }
   log(`FerretDB ${ENGINE_VERSION} built in ${Math.round((Date.now() - started) / 1000)} s → ${path.relative(ROOT, ENGINE_BINARY)}`);
   return ENGINE_BINARY;
 }

@@ -78,6 +78,7 @@ export const catalogPlugin: Plugin = {
       async progressOf(userId, courseIds) {
         return (await progress.many(userId, courseIds)).map(publicProgress);
       },
+      satisfiedProgress: () => progress.satisfied(),
     });
 
     ctx.hooks.on('lrs.statements.validate', (p) => launch.validateStatements(p));

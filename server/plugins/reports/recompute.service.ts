@@ -4,11 +4,24 @@ import type { Job, JobModel } from './store.model';
 import type { SettingsService } from './settings.service';
 import type { SummaryService } from './summary.service';
 import { verdictChanged, verdictUpdate, type TrainedService } from './trained.service';
-import { eachWrite, retrying } from './writes';
+import type { Verdict } from './trained-rule';
+import { retrying } from './writes';
 
 const JOB_ID = 'recompute';
-const BATCH = 500;
-const CONCURRENCY = 16;
+const PERSON_FIELDS = {
+  userId: 1,
+  institution: 1,
+  unit: 1,
+  level: 1,
+  tier: 1,
+  decisionMaker: 1,
+  active: 1,
+  trained: 1,
+  trainedAt: 1,
+  expiresAt: 1,
+  missing: 1,
+  hoursShort: 1,
+};
 
 /**
  * The background recompute: after a rule change or a learning-path change every person is
@@ -79,7 +92,17 @@ export class RecomputeService {
       if (!job || job.status !== 'queued') return;
       await this.jobs.updateOne(
         { _id: JOB_ID },
-        { $set: { status: 'running', startedAt: new Date(), done: 0, changed: 0, total: await this.people.estimatedDocumentCount() } },
+        {
+          $set: {
+            status: 'running',
+            startedAt: new Date(),
+            done: 0,
+            changed: 0,
+            written: 0,
+            seconds: {},
+            total: await this.people.estimatedDocumentCount(),
+          },
+        },
       );
       try {
         await this.run(job.evaluate);
@@ -95,65 +118,75 @@ export class RecomputeService {
     }
   }
 
+  /**
+   * Re-evaluates everyone and rebuilds the summaries: (1) everyone's satisfied courses in one
+   * streamed pass, (2) everyone's document in one read, judged in memory and tallied, (3) the
+   * changed verdicts written one by one, (4) with the write gate held, the people other writers
+   * touched meanwhile re-evaluated and re-counted, and every summary replaced.
+   */
   private async run(evaluate: boolean): Promise<void> {
-    const rule = await this.settings.rule();
-    const facts = this.trained.facts();
-    const tally = this.summaries.tally();
-    const now = new Date();
-    let done = 0;
-    let changed = 0;
-    let batch: Person[] = [];
-    const flush = async () => {
-      const writes: Array<{ updateOne: { filter: { _id: string }; update: ReturnType<typeof verdictUpdate> } }> = [];
-      const announced: Array<Promise<void>> = [];
-      for (let i = 0; i < batch.length; i += CONCURRENCY) {
-        await Promise.all(
-          batch.slice(i, i + CONCURRENCY).map(async (p) => {
-            if (evaluate) {
-              const v = await facts.verdict(p, rule, now);
-              if (verdictChanged(p, v)) {
-                writes.push({ updateOne: { filter: { _id: p._id }, update: verdictUpdate(v, now) } });
-                if (v.trained && !p.trained) announced.push(this.trained.announce(p, v));
-                p = { ...p, trained: v.trained, trainedAt: v.trainedAt };
-              }
-            }
-            await tally.add(p, 1);
-          }),
-        );
-      }
-      await eachWrite(writes, (w) => this.people.updateOne(w.updateOne.filter, w.updateOne.update));
-      await Promise.all(announced);
-      done += batch.length;
-      changed += writes.length;
-      batch = [];
-      await retrying(() => this.jobs.updateOne({ _id: JOB_ID }, { $set: { done, changed } }));
+    const watch = this.summaries.gate.watch();
+    const seconds: Record<string, number> = {}; // per step, shown on the settings page and by the bench
+    let started = Date.now();
+    const step = (name: string) => {
+      seconds[name] = (Date.now() - started) / 1000;
+      started = Date.now();
     };
-    // Read everyone first (only the fields the rule and the tally need), then write: on the embedded
-    // engine, updates made while a cursor is open on the same collection wait on it (~30 ms each).
-    const everyone = await this.people
-      .find(
-        {},
-        {
-          userId: 1,
-          institution: 1,
-          unit: 1,
-          level: 1,
-          tier: 1,
-          decisionMaker: 1,
-          active: 1,
-          trained: 1,
-          trainedAt: 1,
-          expiresAt: 1,
-          missing: 1,
-          hoursShort: 1,
-        },
-      )
-      .lean<Person[]>();
-    for (let i = 0; i < everyone.length; i += BATCH) {
-      batch = everyone.slice(i, i + BATCH);
-      await flush();
+    try {
+      const rule = await this.settings.rule();
+      const facts = this.trained.facts();
+      const now = new Date();
+      const satisfied = evaluate ? await this.trained.satisfiedIndex() : undefined;
+      step('progress');
+      // Read everyone first (only the fields the rule and the tally need), then write: on the embedded
+      // engine, updates made while a cursor is open on the same collection wait on it (~30 ms each).
+      const everyone = await this.people.find({}, PERSON_FIELDS).lean<Person[]>();
+      const tally = this.summaries.tally();
+      const counted = new Map<string, Person>(); // what the tally holds for each person
+      const changes: Array<{ p: Person; v: Verdict }> = [];
+      for (const p of everyone) {
+        let state = p;
+        if (satisfied) {
+          const v = await facts.verdict(p, rule, now, satisfied.of(p.userId));
+          if (verdictChanged(p, v)) {
+            changes.push({ p, v });
+            state = { ...p, trained: v.trained, trainedAt: v.trainedAt };
+          }
+        }
+        counted.set(p._id, state);
+        await tally.add(state, 1);
+      }
+      step('evaluate');
+      await this.progress(everyone.length, changes.length, 0, seconds);
+
+      let written = 0;
+      for (const { p, v } of changes) {
+        // Someone else re-evaluated this person meanwhile (fresher progress): step 4 settles them.
+        if (!watch.ids.has(p._id)) await retrying(() => this.people.updateOne({ _id: p._id }, verdictUpdate(v, now)));
+        if (++written % 1000 === 0) await this.progress(everyone.length, changes.length, written);
+      }
+      step('write');
+      const announce = changes.filter(({ p, v }) => v.trained && !p.trained);
+
+      await this.summaries.gate.exclusive(async () => {
+        for (const id of watch.ids) {
+          const r = await this.trained.refresh(id, facts, rule, new Date());
+          await tally.change(counted.get(id), r?.after);
+          if (r?.changed && r.verdict.trained && !r.before.trained) announce.push({ p: r.after, v: r.verdict });
+        }
+        await this.summaries.replaceAll(tally);
+      });
+      step('summaries');
+      for (const { p, v } of announce) await this.trained.announce(p, v);
+      step('announce');
+      await this.progress(everyone.length, changes.length, written, seconds);
+      this.log.info({ people: everyone.length, changed: changes.length, touchedMeanwhile: watch.ids.size, seconds }, 'recompute finished');
+    } finally {
+      watch.stop();
     }
-    await this.summaries.replaceAll(tally);
-    this.log.info({ done, changed }, 'recompute finished');
+  }
+
+  private progress(done: number, changed: number, written: number, seconds?: Record<string, number>): Promise<unknown> {
+    return retrying(() => this.jobs.updateOne({ _id: JOB_ID }, { $set: { done, changed, written, ...(seconds && { seconds }) } }));
   }
 }

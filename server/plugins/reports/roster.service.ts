@@ -372,84 +372,95 @@ export class RosterService {
     const flush = async () => {
       const rows = batch;
       batch = [];
-      const missingAccounts = rows.filter((r) => !accountIds.has(r.person.email));
-      const created = new Set<string>();
-      if (missingAccounts.length) {
-        const made = await users.createInvited(
-          missingAccounts.map((r) => ({
-            email: r.person.email,
-            name: r.person.name,
-            orgUnit: r.person.unit,
-            level: r.person.level as never,
-            tier: r.person.tier,
-          })),
-        );
-        for (const [email, a] of made) {
-          accountIds.set(email, a.id);
-          if (a.created) created.add(email);
-        }
-        counts.newAccounts += created.size;
-        inviteIds.push(
-          ...(await this.invites.createMany(
-            missingAccounts
-              .filter((r) => created.has(r.person.email))
-              .map((r) => ({
-                userId: accountIds.get(r.person.email)!,
+      // Through the write gate: a summaries rebuild running meanwhile must know these people moved.
+      await this.summaries.gate.write(
+        rows.map((r) => r.person._id),
+        async () => {
+          const missingAccounts = rows.filter((r) => !accountIds.has(r.person.email));
+          const created = new Set<string>();
+          if (missingAccounts.length) {
+            const made = await users.createInvited(
+              missingAccounts.map((r) => ({
                 email: r.person.email,
                 name: r.person.name,
-                institution: doc.institution,
+                orgUnit: r.person.unit,
+                level: r.person.level as never,
+                tier: r.person.tier,
               })),
-          )),
-        );
-      }
-      const tally = this.summaries.tally();
-      const inserts: Person[] = [];
-      const updates: Array<{ id: string; update: Record<string, unknown> }> = [];
-      const newLinks: Array<{ _id: string; people: string[] }> = [];
-      const linkUpdates: Array<{ id: string; update: Record<string, unknown>; upsert: boolean }> = [];
-      await Promise.all(
-        rows.map(async ({ person }) => {
-          const before = existing.get(person._id);
-          const userId = accountIds.get(person.email)!;
-          if (before && before.rowHash === person.rowHash && before.userId === userId) {
-            counts.unchanged++;
-            return;
+            );
+            for (const [email, a] of made) {
+              accountIds.set(email, a.id);
+              if (a.created) created.add(email);
+            }
+            counts.newAccounts += created.size;
+            inviteIds.push(
+              ...(await this.invites.createMany(
+                missingAccounts
+                  .filter((r) => created.has(r.person.email))
+                  .map((r) => ({
+                    userId: accountIds.get(r.person.email)!,
+                    email: r.person.email,
+                    name: r.person.name,
+                    institution: doc.institution,
+                  })),
+              )),
+            );
           }
-          if (before) counts.changed++;
-          else counts.created++;
-          if (!created.has(person.email) && before?.userId !== userId) counts.linkedAccounts++;
-          // New accounts have no progress yet; anyone else is evaluated against their (new) tier.
-          const v = await facts.verdict({ userId, tier: person.tier, level: person.level }, rule, now, !created.has(person.email));
-          const after: Person = {
-            ...person,
-            userId,
-            trained: v.trained,
-            trainedAt: v.trainedAt,
-            expiresAt: v.expiresAt,
-            missing: v.missing,
-            hoursShort: v.hoursShort,
-            evaluatedAt: now,
-            importedAt: now,
-          };
-          const $unset: Record<string, 1> = {};
-          for (const k of ['position', 'trainedAt', 'expiresAt'] as const) if (after[k] === undefined) $unset[k] = 1;
-          const $set = Object.fromEntries(Object.entries(after).filter(([k, val]) => k !== '_id' && val !== undefined));
-          if (before) updates.push({ id: person._id, update: Object.keys($unset).length ? { $set, $unset } : { $set } });
-          else inserts.push(Object.fromEntries(Object.entries(after).filter(([, val]) => val !== undefined)) as unknown as Person);
-          if (before?.userId !== userId) {
-            if (created.has(person.email)) newLinks.push({ _id: userId, people: [person._id] });
-            else linkUpdates.push({ id: userId, update: { $addToSet: { people: person._id } }, upsert: true });
-            if (before?.userId) linkUpdates.push({ id: before.userId, update: { $pull: { people: person._id } }, upsert: false });
-          }
-          await tally.change(before?.state, after);
-          if (v.trained && !before?.state.trained) announce.push({ p: after, v });
-        }),
+          const tally = this.summaries.tally();
+          const inserts: Person[] = [];
+          const updates: Array<{ id: string; update: Record<string, unknown> }> = [];
+          const newLinks: Array<{ _id: string; people: string[] }> = [];
+          const linkUpdates: Array<{ id: string; update: Record<string, unknown>; upsert: boolean }> = [];
+          await Promise.all(
+            rows.map(async ({ person }) => {
+              const before = existing.get(person._id);
+              const userId = accountIds.get(person.email)!;
+              if (before && before.rowHash === person.rowHash && before.userId === userId) {
+                counts.unchanged++;
+                return;
+              }
+              if (before) counts.changed++;
+              else counts.created++;
+              if (!created.has(person.email) && before?.userId !== userId) counts.linkedAccounts++;
+              // New accounts have no progress yet; anyone else is evaluated against their (new) tier.
+              const v = await facts.verdict(
+                { userId, tier: person.tier, level: person.level },
+                rule,
+                now,
+                created.has(person.email) ? [] : undefined,
+              );
+              const after: Person = {
+                ...person,
+                userId,
+                trained: v.trained,
+                trainedAt: v.trainedAt,
+                expiresAt: v.expiresAt,
+                missing: v.missing,
+                hoursShort: v.hoursShort,
+                evaluatedAt: now,
+                importedAt: now,
+              };
+              const $unset: Record<string, 1> = {};
+              for (const k of ['position', 'trainedAt', 'expiresAt'] as const) if (after[k] === undefined) $unset[k] = 1;
+              const $set = Object.fromEntries(Object.entries(after).filter(([k, val]) => k !== '_id' && val !== undefined));
+              if (before) updates.push({ id: person._id, update: Object.keys($unset).length ? { $set, $unset } : { $set } });
+              else inserts.push(Object.fromEntries(Object.entries(after).filter(([, val]) => val !== undefined)) as unknown as Person);
+              if (before?.userId !== userId) {
+                if (created.has(person.email)) newLinks.push({ _id: userId, people: [person._id] });
+                else linkUpdates.push({ id: userId, update: { $addToSet: { people: person._id } }, upsert: true });
+                if (before?.userId) linkUpdates.push({ id: before.userId, update: { $pull: { people: person._id } }, upsert: false });
+              }
+              await tally.change(before?.state, after);
+              if (v.trained && !before?.state.trained) announce.push({ p: after, v });
+            }),
+          );
+          if (inserts.length) await this.people.insertMany(inserts, { ordered: true, lean: true });
+          await eachWrite(updates, (u) => this.people.updateOne({ _id: u.id }, u.update));
+          if (newLinks.length) await this.links.insertMany(newLinks, { ordered: true, lean: true });
+          await eachWrite(linkUpdates, (u) => this.links.updateOne({ _id: u.id }, u.update, { upsert: u.upsert }));
+          await this.summaries.apply(tally);
+        },
       );
-      if (inserts.length) await this.people.insertMany(inserts, { ordered: true, lean: true });
-      await eachWrite(updates, (u) => this.people.updateOne({ _id: u.id }, u.update));
-      if (newLinks.length) await this.links.insertMany(newLinks, { ordered: true, lean: true });
-      await eachWrite(linkUpdates, (u) => this.links.updateOne({ _id: u.id }, u.update, { upsert: u.upsert }));
-      await this.summaries.apply(tally);
     };
 
     await this.scan(doc, async (r) => {
@@ -463,10 +474,15 @@ export class RosterService {
       const gone = [...existing].filter(([pid, e]) => !seen.has(pid) && e.state.active);
       for (let i = 0; i < gone.length; i += BATCH) {
         const part = gone.slice(i, i + BATCH);
-        await eachWrite(part, ([pid]) => this.people.updateOne({ _id: pid }, { $set: { active: false, importedAt: now } }));
-        const tally = this.summaries.tally();
-        for (const [, e] of part) await tally.change(e.state, { ...e.state, active: false });
-        await this.summaries.apply(tally);
+        await this.summaries.gate.write(
+          part.map(([pid]) => pid),
+          async () => {
+            await eachWrite(part, ([pid]) => this.people.updateOne({ _id: pid }, { $set: { active: false, importedAt: now } }));
+            const tally = this.summaries.tally();
+            for (const [, e] of part) await tally.change(e.state, { ...e.state, active: false });
+            await this.summaries.apply(tally);
+          },
+        );
       }
       counts.deactivated = gone.length;
     }

@@ -45,6 +45,10 @@ export interface Job {
   total: number;
   done: number;
   changed: number;
+  /** Changed verdicts saved so far (they are written after everyone is evaluated). */
+  written?: number;
+  /** Seconds spent in each step of the last run (progress, evaluate, write, summaries, announce). */
+  seconds?: Record<string, number>;
   queuedAt: Date;
   startedAt?: Date;
   finishedAt?: Date;
@@ -60,6 +64,8 @@ const jobSchema = new Schema<Job>(
     total: Number,
     done: Number,
     changed: Number,
+    written: Number,
+    seconds: Schema.Types.Mixed,
     queuedAt: Date,
     startedAt: Date,
     finishedAt: Date,

@@ -21,6 +21,9 @@ export interface Verdict {
   courseIds: string[];
 }
 
+/** What the rule needs of a progress document. */
+export type ProgressFact = Pick<CourseProgress, 'courseId' | 'satisfied' | 'satisfiedAt' | 'updatedAt'>;
+
 const YEAR_MS = 365.25 * 86400_000;
 
 /**
@@ -29,7 +32,7 @@ const YEAR_MS = 365.25 * 86400_000;
  */
 export function judge(
   required: string[],
-  progress: CourseProgress[],
+  progress: ProgressFact[],
   courses: Map<string, CourseSummary | undefined>,
   rule: TrainedRule,
   now: Date,
@@ -77,10 +80,18 @@ export class CatalogFacts {
     return this.courses.get(id)!;
   }
 
-  /** Evaluates one person; someone without an account (or with a brand-new one) has no progress to read. */
-  async verdict(p: { userId?: string; tier: string; level?: string }, rule: TrainedRule, now: Date, hasProgress = true): Promise<Verdict> {
+  /**
+   * Evaluates one person, reading their progress unless it is given (a brand-new account has none;
+   * a full recompute has read everyone's in one pass).
+   */
+  async verdict(
+    p: { userId?: string; tier: string; level?: string },
+    rule: TrainedRule,
+    now: Date,
+    given?: ProgressFact[],
+  ): Promise<Verdict> {
     const required = await this.required(p.tier, p.level);
-    const progress = p.userId && hasProgress && required.length ? await this.catalog.progressOf(p.userId, required) : [];
+    const progress = given ?? (p.userId && required.length ? await this.catalog.progressOf(p.userId, required) : []);
     const courses = new Map<string, CourseSummary | undefined>();
     if (rule.minHours) for (const id of required) courses.set(id, await this.course(id));
     return judge(required, progress, courses, rule, now);

@@ -3,7 +3,10 @@ import type { Hooks } from '../../core/services';
 import type { Person, PersonModel, UserLinkModel } from './person.model';
 import type { SettingsService } from './settings.service';
 import type { SummaryService } from './summary.service';
+import { KeyedLock } from '../../core/keyed-lock';
+import { SatisfiedIndex } from './satisfied-index';
 import { CatalogFacts, type TrainedRule, type Verdict } from './trained-rule';
+import { retrying } from './writes';
 
 export function verdictChanged(
   p: Pick<Person, 'trained' | 'missing' | 'hoursShort'> & { trainedAt?: Date | null; expiresAt?: Date | null },
@@ -29,13 +32,22 @@ export function verdictUpdate(v: Verdict, now: Date) {
   return Object.keys($unset).length ? { $set, $unset } : { $set };
 }
 
+/** One person re-evaluated: their document before, after (as stored now), and whether it changed. */
+export interface Refreshed {
+  before: Person;
+  after: Person;
+  verdict: Verdict;
+  changed: boolean;
+}
+
 /**
  * Keeps each person's "trained" status (and what they still need) current as progress changes,
  * and the summaries with it. Evaluations of one person are serialised in this process so two
- * progress events cannot both count the same change.
+ * progress events cannot both count the same change, and pass the summaries' write gate so a
+ * rebuild knows whom they touched.
  */
 export class TrainedService {
-  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly lock = new KeyedLock();
 
   constructor(
     private readonly people: PersonModel,
@@ -50,6 +62,11 @@ export class TrainedService {
     return new CatalogFacts(this.catalog());
   }
 
+  /** Everyone's satisfied courses in one streamed pass (the full recompute). */
+  satisfiedIndex(): Promise<SatisfiedIndex> {
+    return SatisfiedIndex.load(this.catalog().satisfiedProgress());
+  }
+
   /** A learner's progress changed: re-evaluate every roster entry of that user (an `_id` read). */
   async onProgress(userId: string): Promise<void> {
     const link = await this.links.findById(userId).lean();
@@ -59,26 +76,36 @@ export class TrainedService {
     for (const id of link.people) await this.reevaluate(id, facts, rule);
   }
 
+  /** Re-evaluates one person and moves the summaries with them; true if anything changed. */
   reevaluate(id: string, facts: CatalogFacts, rule: TrainedRule, now = new Date()): Promise<boolean> {
-    const prev = this.queues.get(id) ?? Promise.resolve();
-    const run = prev.then(() => this.evaluateNow(id, facts, rule, now));
-    const tail = run.catch(() => {});
-    this.queues.set(id, tail);
-    void tail.then(() => this.queues.get(id) === tail && this.queues.delete(id));
-    return run;
+    return this.lock.run(id, async () => {
+      const r = await this.summaries.gate.write([id], async () => {
+        const r = await this.refresh(id, facts, rule, now);
+        if (r?.changed) {
+          const t = this.summaries.tally();
+          await t.change(r.before, r.after);
+          await this.summaries.apply(t);
+        }
+        return r;
+      });
+      if (r?.changed && r.verdict.trained && !r.before.trained) await this.announce(r.after, r.verdict);
+      return !!r?.changed;
+    });
   }
 
-  private async evaluateNow(id: string, facts: CatalogFacts, rule: TrainedRule, now: Date): Promise<boolean> {
-    const p = await this.people.findById(id).lean<Person>();
-    if (!p) return false;
-    const v = await facts.verdict(p, rule, now);
-    if (!verdictChanged(p, v)) return false;
-    await this.people.updateOne({ _id: id }, verdictUpdate(v, now));
-    const t = this.summaries.tally();
-    await t.change(p, { ...p, trained: v.trained, trainedAt: v.trainedAt });
-    await this.summaries.apply(t);
-    if (v.trained && !p.trained) await this.announce(p, v);
-    return true;
+  /**
+   * Evaluates one person from their stored progress and stores the verdict if it changed, without
+   * touching the summaries: the caller counts the change (or holds the write gate, as a rebuild does).
+   */
+  async refresh(id: string, facts: CatalogFacts, rule: TrainedRule, now: Date): Promise<Refreshed | undefined> {
+    const before = await this.people.findById(id).lean<Person>();
+    if (!before) return undefined;
+    const verdict = await facts.verdict(before, rule, now);
+    const changed = verdictChanged(before, verdict);
+    if (changed) await retrying(() => this.people.updateOne({ _id: id }, verdictUpdate(verdict, now)));
+    const { trained, trainedAt, expiresAt, missing, hoursShort } = verdict;
+    const after: Person = changed ? { ...before, trained, trainedAt, expiresAt, missing, hoursShort } : before;
+    return { before, after, verdict, changed };
   }
 
   async announce(p: Pick<Person, 'userId' | 'tier'>, v: Verdict): Promise<void> {
@@ -90,13 +117,10 @@ export class TrainedService {
   async sweepExpired(now = new Date()): Promise<number> {
     const rule = await this.settings.rule();
     const facts = this.facts();
+    // Ids first, then writes: on the embedded engine an update waits while a cursor is open on its collection.
+    const due = await this.people.find({ expiresAt: { $lte: now } }, { _id: 1 }).lean<Array<{ _id: string }>>();
     let n = 0;
-    for await (const p of this.people
-      .find({ expiresAt: { $lte: now } }, { _id: 1 })
-      .lean<Array<{ _id: string }>>()
-      .cursor()) {
-      if (await this.reevaluate(p._id, facts, rule, now)) n++;
-    }
+    for (const p of due) if (await this.reevaluate(p._id, facts, rule, now)) n++;
     return n;
   }
 }

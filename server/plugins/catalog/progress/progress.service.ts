@@ -6,13 +6,13 @@
 import { randomUUID } from 'node:crypto';
 import { isDuplicateKey } from '../../../core/db/connect';
 import type { Hooks } from '../../../core/services';
-import type { CourseProgress, CourseSummary } from '../../../core/contracts/catalog';
+import type { CourseProgress, CourseSummary, SatisfiedProgress } from '../../../core/contracts/catalog';
 import type { LrsStatements, XapiStatement } from '../../../core/contracts/lrs';
 import { allAus, type CourseReader, type CourseRecord, type CourseVersionRecord } from '../paths/course-reader';
 import { blockIds, evaluate } from '../launch/move-on';
 import { learnerActor, lmsActivityId } from '../launch/cmi5';
 import { satisfiedStatement } from '../launch/statements';
-import { KeyedLock } from './keyed-lock';
+import { KeyedLock } from '../../../core/keyed-lock';
 import type { AuProgress, LearnerCourse, LearnerDoc, ProgressDoc, ProgressModels, RegistrationDoc } from './progress.model';
 
 export interface AuChange {
@@ -67,6 +67,14 @@ export class ProgressService {
   async many(userId: string, courseIds: string[]): Promise<ProgressDoc[]> {
     const docs = await Promise.all(courseIds.map((c) => this.get(userId, c)));
     return docs.filter((d): d is ProgressDoc => !!d);
+  }
+
+  /** One pass over the satisfied documents, only the fields a recompute needs, in large batches. */
+  satisfied(): AsyncIterable<SatisfiedProgress> {
+    return this.m.progress
+      .find({ satisfied: true }, { _id: 0, userId: 1, courseId: 1, satisfiedAt: 1, updatedAt: 1 })
+      .lean<SatisfiedProgress[]>()
+      .cursor({ batchSize: 10_000 });
   }
 
   async learnerCourses(userId: string): Promise<LearnerCourse[]> {

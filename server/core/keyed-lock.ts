@@ -1,7 +1,8 @@
 /**
- * Serialises work per key inside this process (e.g. per registration), so two statement batches
- * of one learner do not overwrite each other's progress update. FerretDB has no transactions and
- * only `_id` filters are indexed, so a compare-and-set filter would scan the collection.
+ * Serialises work per key inside this process (a registration's progress, a person's "trained"
+ * status), so two concurrent updates of one document do not overwrite each other. FerretDB has no
+ * transactions and only `_id` filters are indexed, so a compare-and-set filter would scan the
+ * collection.
  */
 export class KeyedLock {
   private readonly tails = new Map<string, Promise<unknown>>();
