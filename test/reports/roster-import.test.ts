@@ -143,7 +143,7 @@ describe('reports: roster import', () => {
   });
 
   it('deactivates people missing from a new file only when asked, and links existing accounts', async () => {
-    const existing = await makeUser(lms, { email: 'dora@a.example' });
+    const existing = await makeUser(lms, { email: 'dora@a.example', orgUnit: 'OLD-UNIT', tier: 'manager', level: 'local' });
     const file = [HEADER, 'E1,Ana Pérez,ana@a.example,A1,national,all,Analista,no,yes', 'E9,Dora,dora@a.example,A1,,all,,no,yes'].join(
       '\n',
     );
@@ -158,6 +158,10 @@ describe('reports: roster import', () => {
     const done = await reportsOf(lms).roster.confirm(preview._id, 't');
     expect(done.counts).to.include({ created: 1, deactivated: 2, newAccounts: 0, linkedAccounts: 1 });
     expect(await people().findOne({ _id: 'INST-A:E9' })).to.include({ userId: existing.id });
+    // The account follows the roster: unit, level and tier (the learning path depends on the last two).
+    const dora = await lms.services.get('accounts.users').findById(existing.id);
+    expect(dora).to.include({ orgUnit: 'A1', tier: 'all' });
+    expect(dora?.level).to.equal((await people().findOne({ _id: 'INST-A:E9' }))?.level);
     expect(await people().findOne({ _id: 'INST-A:E2' })).to.include({ active: false });
     expect((await summary('INST-A'))!.all).to.deep.equal({ t: 2 });
     expect((await summary('INST-A'))!.dm).to.deep.equal({ t: 0 });

@@ -22,6 +22,15 @@ export const NewUserSchema = z.object({
 });
 export type NewUser = z.input<typeof NewUserSchema>;
 
+/** A person's unit, level of government and tier, as an institution's roster gives them. */
+export interface Placement {
+  id: string;
+  orgUnit: string;
+  level?: string;
+  tier: string;
+}
+const isLevel = (l?: string): l is (typeof LEVELS)[number] => !!l && (LEVELS as readonly string[]).includes(l);
+
 /** How long a restored session user may be reused before it is read again. */
 export const SESSION_USER_TTL_MS = 5_000;
 
@@ -143,6 +152,25 @@ export class UsersService {
     if (!parsed.success) throw new HttpError(400, `${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`);
     await this.users.updateOne({ _id: id }, { $set: parsed.data });
     this.forget(id);
+  }
+
+  /**
+   * Where people work, as their institution's roster says: unit, level of government and tier
+   * (their learning path follows the last two). Only accounts whose placement differs are written.
+   */
+  async setPlacements(placements: Placement[]): Promise<number> {
+    let changed = 0;
+    for (const p of placements) {
+      if (!isValidObjectId(p.id)) continue;
+      const $set = { orgUnit: p.orgUnit, tier: p.tier, ...(isLevel(p.level) && { level: p.level }) };
+      // By `_id` alone: the embedded engine uses an index for no other filter.
+      const res = await this.users.updateOne({ _id: p.id }, { $set });
+      if (res.modifiedCount) {
+        changed++;
+        this.forget(p.id);
+      }
+    }
+    return changed;
   }
 
   async setActive(id: string, active: boolean): Promise<void> {

@@ -411,6 +411,7 @@ export class RosterService {
           const updates: Array<{ id: string; update: Record<string, unknown> }> = [];
           const newLinks: Array<{ _id: string; people: string[] }> = [];
           const linkUpdates: Array<{ id: string; update: Record<string, unknown>; upsert: boolean }> = [];
+          const placements: Parameters<Services['accounts.users']['setPlacements']>[0] = [];
           await Promise.all(
             rows.map(async ({ person }) => {
               const before = existing.get(person._id);
@@ -421,7 +422,12 @@ export class RosterService {
               }
               if (before) counts.changed++;
               else counts.created++;
-              if (!created.has(person.email) && before?.userId !== userId) counts.linkedAccounts++;
+              if (!created.has(person.email)) {
+                if (before?.userId !== userId) counts.linkedAccounts++;
+                // The roster is the source of truth for where someone works: their account (and so
+                // their learning path) follows a new unit, level or tier.
+                placements.push({ id: userId, orgUnit: person.unit, level: person.level, tier: person.tier });
+              }
               // New accounts have no progress yet; anyone else is evaluated against their (new) tier.
               const v = await facts.verdict(
                 { userId, tier: person.tier, level: person.level },
@@ -458,6 +464,7 @@ export class RosterService {
           await eachWrite(updates, (u) => this.people.updateOne({ _id: u.id }, u.update));
           if (newLinks.length) await this.links.insertMany(newLinks, { ordered: true, lean: true });
           await eachWrite(linkUpdates, (u) => this.links.updateOne({ _id: u.id }, u.update, { upsert: u.upsert }));
+          await users.setPlacements(placements);
           await this.summaries.apply(tally);
         },
       );
