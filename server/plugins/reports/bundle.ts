@@ -1,4 +1,6 @@
 import type { Runtime } from '../../core/plugin';
+import { viaToken } from './api-auth';
+import type { ApiTokensService } from './api-tokens.service';
 import type { AuditModel } from './store.model';
 import type { DashboardService } from './dashboard.service';
 import type { InvitesService } from './invites.service';
@@ -22,11 +24,13 @@ export interface Reports {
   roster: RosterService;
   invites: InvitesService;
   dashboard: DashboardService;
+  tokens: ApiTokensService;
   audit: AuditModel;
   uploadDir: string;
   maxUploadBytes: number;
 }
 
 export async function record(r: Reports, user: Express.User, action: string, format: string, scope: string, rows?: number): Promise<void> {
-  await r.audit.create({ at: new Date(), userId: user.id, email: user.email, action, format, scope, rows });
+  const via = viaToken(user) ? 'token' : undefined;
+  await r.audit.create({ at: new Date(), userId: user.id, email: user.email, action, format, scope, rows, ...(via && { via }) });
 }

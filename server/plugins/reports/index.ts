@@ -5,6 +5,8 @@ import type { Plugin } from '../../core/plugin';
 import { mountRoutes } from '../../core/routes';
 import '../../core/contracts/org';
 import '../../core/contracts/catalog';
+import { apiTokenAuth } from './api-auth';
+import { ApiTokensService } from './api-tokens.service';
 import type { Reports } from './bundle';
 import { reportCommands } from './commands';
 import { DashboardService } from './dashboard.service';
@@ -17,7 +19,7 @@ import { RosterService } from './roster.service';
 import { reportRoutes, uploadRoutes } from './routes';
 import { ScopeGuard } from './scope';
 import { SettingsService } from './settings.service';
-import { auditModel, jobModel, settingModel, summaryModel } from './store.model';
+import { apiTokenModel, auditModel, jobModel, settingModel, summaryModel } from './store.model';
 import { SummaryService } from './summary.service';
 import { TrainedService } from './trained.service';
 import { unitModel } from './unit.model';
@@ -57,6 +59,7 @@ export const reportsPlugin: Plugin = {
       importModel(db).init(),
       inviteModel(db).init(),
       auditModel(db).init(),
+      apiTokenModel(db).init(),
     ]);
     const org = new OrgService(unitModel(db));
     const settings = new SettingsService(settingModel(db));
@@ -97,6 +100,7 @@ export const reportsPlugin: Plugin = {
       roster,
       invites,
       dashboard: new DashboardService(summaries, org, settings, people, catalog),
+      tokens: new ApiTokensService(apiTokenModel(db), ctx.log),
       audit: auditModel(db),
       uploadDir,
       maxUploadBytes: Math.max(1, Number(env.REPORTS_MAX_UPLOAD_MB) || 50) * 1024 * 1024,
@@ -120,12 +124,15 @@ export const reportsPlugin: Plugin = {
       await seedDemo(r, orgUnit, users);
     });
 
+    // Personal API tokens for BI tools: GET /reports/api/* and /reports/export/* only.
+    ctx.router.use(['/api', '/export'], apiTokenAuth(r));
     mountRoutes(ctx.router, ctx.permissions, reportRoutes(r));
     mountRoutes(ctx.root, ctx.permissions, uploadRoutes(r));
     ctx.nav({ href: '/reports', label: 'reports:nav.dashboard', permission: 'reports:view', order: 40 });
     ctx.nav({ href: '/reports/roster', label: 'reports:nav.roster', permission: 'reports:import', order: 41 });
     ctx.nav({ href: '/reports/org', label: 'reports:nav.org', permission: 'reports:org', order: 42 });
     ctx.nav({ href: '/reports/settings', label: 'reports:nav.settings', permission: 'reports:settings', order: 43 });
+    ctx.nav({ href: '/reports/tokens', label: 'reports:nav.tokens', permission: 'reports:view', order: 44 });
   },
 
   /** Resumes a queued recompute and sweeps expired training daily (validity rule). */

@@ -3,18 +3,23 @@ import type { Reports } from './bundle';
 import { dashboardHandlers } from './dashboard.handlers';
 import { rosterHandlers } from './roster.handlers';
 import { adminHandlers } from './admin.handlers';
+import { tokensHandlers } from './tokens.handlers';
 
 /** Routes under /reports. */
 export function reportRoutes(r: Reports): Route[] {
   const d = dashboardHandlers(r);
   const ro = rosterHandlers(r);
   const a = adminHandlers(r);
+  const tk = tokensHandlers(r);
   return [
     { method: 'get', path: '/', guard: 'reports:view', handler: d.page },
     { method: 'get', path: '/people', guard: 'reports:view', handler: d.people },
     { method: 'get', path: '/export/:file', guard: 'reports:view', handler: d.exportFile },
     { method: 'get', path: '/api/dashboard', guard: 'reports:view', handler: d.api },
     { method: 'get', path: '/api/people', guard: 'reports:view', handler: d.peopleApi },
+    { method: 'get', path: '/tokens', guard: 'reports:view', handler: tk.page },
+    { method: 'post', path: '/tokens', guard: 'reports:view', handler: tk.create },
+    { method: 'post', path: '/tokens/:id/revoke', guard: 'reports:view', handler: tk.revoke },
     { method: 'get', path: '/roster', guard: 'reports:import', handler: ro.page },
     { method: 'get', path: '/roster/invitations.csv', guard: 'reports:import', handler: ro.invitesCsv },
     { method: 'get', path: '/roster/:id', guard: 'reports:import', handler: ro.show },

@@ -85,12 +85,44 @@ export interface AuditEntry {
   format: string;
   scope: string;
   rows?: number;
+  /** 'token' when the call was authenticated with a personal API token (absent for a browser session). */
+  via?: string;
 }
 const auditSchema = new Schema<AuditEntry>(
-  { at: { type: Date, default: Date.now }, userId: String, email: String, action: String, format: String, scope: String, rows: Number },
+  {
+    at: { type: Date, default: Date.now },
+    userId: String,
+    email: String,
+    action: String,
+    format: String,
+    scope: String,
+    rows: Number,
+    via: String,
+  },
   { collection: 'reports_audit', versionKey: false },
 );
 auditSchema.index({ at: -1 });
 export type AuditModel = Model<AuditEntry>;
 export const auditModel = (db: Connection): AuditModel =>
   (db.models.ReportsAudit as AuditModel) ?? db.model<AuditEntry>('ReportsAudit', auditSchema);
+
+/**
+ * A personal API token for BI tools. Only the token's SHA-256 is stored, as `_id`: authenticating
+ * is one `_id` read (the embedded engine indexes nothing else), and the database never holds a
+ * usable token. `prefix` (the first 12 characters) lets people tell their tokens apart.
+ */
+export interface ApiToken {
+  _id: string;
+  userId: string;
+  name: string;
+  prefix: string;
+  createdAt: Date;
+  lastUsedAt?: Date;
+}
+const apiTokenSchema = new Schema<ApiToken>(
+  { _id: String, userId: String, name: String, prefix: String, createdAt: Date, lastUsedAt: Date },
+  { collection: 'reports_api_tokens', versionKey: false },
+);
+export type ApiTokenModel = Model<ApiToken>;
+export const apiTokenModel = (db: Connection): ApiTokenModel =>
+  (db.models.ReportsApiToken as ApiTokenModel) ?? db.model<ApiToken>('ReportsApiToken', apiTokenSchema);
