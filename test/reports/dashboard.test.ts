@@ -100,6 +100,26 @@ describe('reports: target dashboard on a hand-checked fixture', () => {
     expect(trend[month(0)]).to.equal(850);
   });
 
+  it('shows recorded month-end figures where they exist, estimates before that, and the current month live', async () => {
+    const month = (m: number) => monthsAgo(m).toISOString().slice(0, 7);
+    // Pretend the daily record ran near the end of three months ago with today's figures (1,000 / 850):
+    // the estimate for that month, from training dates, would be 540.
+    expect(await reportsOf(lms).history.snapshot(monthsAgo(3, 27))).to.be.greaterThan(5);
+    try {
+      const d = (await admin.get('/reports/api/dashboard').expect(200)).body;
+      const byMonth = Object.fromEntries(d.trend.map((t: { month: string }) => [t.month, t]));
+      expect(byMonth[month(3)]).to.deep.equal({ month: month(3), total: 1000, trained: 850, share: 0.85, source: 'recorded' });
+      expect(byMonth[month(4)]).to.deep.include({ trained: 540, total: 1000, source: 'estimated' });
+      expect(byMonth[month(0)]).to.deep.include({ trained: 850, total: 1000, source: 'live' });
+      const b = (await admin.get('/reports/api/dashboard?unit=INST-B').expect(200)).body;
+      expect(b.trend.find((t: { month: string }) => t.month === month(3))).to.include({ total: 400, trained: 310, source: 'recorded' });
+      const page = await admin.get('/reports').expect(200);
+      expect(page.text).to.include('registradas al cierre del mes').and.include('estimadas');
+    } finally {
+      await lms.db.collection('reports_history').deleteMany({});
+    }
+  });
+
   it('drills down to the people not trained and what each still needs', async () => {
     const res = (await admin.get('/reports/api/people?unit=B2&status=untrained').expect(200)).body;
     expect(res.total).to.equal(80);

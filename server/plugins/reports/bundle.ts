@@ -3,6 +3,7 @@ import { viaToken } from './api-auth';
 import type { ApiTokensService } from './api-tokens.service';
 import type { AuditModel } from './store.model';
 import type { DashboardService } from './dashboard.service';
+import type { HistoryService } from './history.service';
 import type { InvitesService } from './invites.service';
 import type { OrgService } from './org.service';
 import type { RecomputeService } from './recompute.service';
@@ -24,6 +25,7 @@ export interface Reports {
   roster: RosterService;
   invites: InvitesService;
   dashboard: DashboardService;
+  history: HistoryService;
   tokens: ApiTokensService;
   audit: AuditModel;
   uploadDir: string;

@@ -6,6 +6,7 @@ import type { SettingsService } from './settings.service';
 import type { SummaryService } from './summary.service';
 import type { Counter, Summary } from './store.model';
 import type { TrainedRule } from './trained-rule';
+import { monthKey, type HistoryService } from './history.service';
 
 export const TARGET_SHARE = 0.8;
 export const BASELINE_FACTOR = 3;
@@ -33,7 +34,12 @@ export interface Dashboard {
   byTier: Row[];
   byInstitution: Row[];
   byUnit: Row[];
-  trend: Array<{ month: string; trained: number; share: number | null }>;
+  /**
+   * Month by month: `recorded` figures were taken at the time (the last daily snapshot of the
+   * month); `estimated` ones, for months before recording began, count today's people by the date
+   * they became trained, against today's total; the current month is `live`.
+   */
+  trend: Array<{ month: string; total: number; trained: number; share: number | null; source: 'live' | 'recorded' | 'estimated' }>;
 }
 
 const share = (k: number, t: number) => (t ? Math.round((k / t) * 10000) / 10000 : null);
@@ -53,10 +59,16 @@ export class DashboardService {
     private readonly settings: SettingsService,
     private readonly persons: PersonModel,
     private readonly catalog: () => CatalogService,
+    private readonly history: HistoryService,
   ) {}
 
   async build(scope: string, now = new Date()): Promise<Dashboard> {
-    const [s, rule, baseline] = await Promise.all([this.summaries.get(scope), this.settings.rule(), this.settings.baseline()]);
+    const [s, rule, baseline, recorded] = await Promise.all([
+      this.summaries.get(scope),
+      this.settings.rule(),
+      this.settings.baseline(),
+      this.history.of(scope, trendMonths(now).slice(0, -1)),
+    ]);
     const total = s.all?.t ?? 0;
     const trained = s.all?.k ?? 0;
     const needed = Math.ceil(total * TARGET_SHARE - 1e-9);
@@ -101,7 +113,7 @@ export class DashboardService {
       byTier: known(DEFAULT_TIERS, s.tier),
       byInstitution: await names(s.institution),
       byUnit: await names(s.unit),
-      trend: trend(s, total, now),
+      trend: trend(s, total, now, recorded),
     };
   }
 
@@ -135,14 +147,27 @@ export function trainedUpTo(s: Summary, day: string): number {
   return n;
 }
 
-/** Trained at the end of each of the last months (running sum of the per-day counts). */
-export function trend(s: Summary, total: number, now: Date): Dashboard['trend'] {
-  const out: Dashboard['trend'] = [];
-  for (let i = TREND_MONTHS - 1; i >= 0; i--) {
-    const end = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - i + 1, 0));
-    const month = end.toISOString().slice(0, 7);
+/** The last TREND_MONTHS months, oldest first, ending with the current one (YYYY-MM). */
+export function trendMonths(now: Date): string[] {
+  return Array.from({ length: TREND_MONTHS }, (_, i) =>
+    monthKey(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - (TREND_MONTHS - 1 - i), 1))),
+  );
+}
+
+/**
+ * Trained at the end of each of the last months: the recorded month-end figures where there are
+ * any, otherwise a running sum of the per-day counts of today's people; the current month live.
+ */
+export function trend(s: Summary, total: number, now: Date, recorded = new Map<string, Counter>()): Dashboard['trend'] {
+  const months = trendMonths(now);
+  return months.map((month, i) => {
+    if (i === months.length - 1)
+      return { month, total, trained: s.all?.k ?? 0, share: share(s.all?.k ?? 0, total), source: 'live' as const };
+    const r = recorded.get(month);
+    if (r) return { month, total: r.t, trained: r.k, share: share(r.k, r.t), source: 'recorded' as const };
+    const [y, m] = month.split('-').map(Number);
+    const end = new Date(Date.UTC(y, m, 0)); // last day of that month
     const k = trainedUpTo(s, end.toISOString().slice(0, 10).replace(/-/g, ''));
-    out.push({ month, trained: k, share: share(k, total) });
-  }
-  return out;
+    return { month, total, trained: k, share: share(k, total), source: 'estimated' as const };
+  });
 }

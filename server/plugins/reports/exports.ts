@@ -18,7 +18,15 @@ export function summaryTable(d: Dashboard, t: TFunction): Table {
   for (const r of d.byTier) add(t('reports:dash.byTier'), r, t(`core:tiers.${r.key}`, { defaultValue: r.key }));
   for (const r of d.byInstitution) add(t('reports:dash.byInstitution'), r);
   for (const r of d.byUnit) add(t('reports:dash.byUnit'), r);
-  for (const m of d.trend) rows.push([t('reports:dash.trend'), m.month, m.month, d.total, m.trained, m.share ?? '']);
+  for (const m of d.trend)
+    rows.push([
+      t('reports:dash.trend'),
+      m.month,
+      `${m.month} (${t(`reports:dash.trendSource.${m.source}`)})`,
+      m.total,
+      m.trained,
+      m.share ?? '',
+    ]);
   if (d.baseline)
     rows.push([
       t('reports:dash.baseline'),
@@ -143,7 +151,7 @@ export async function writePdf(d: Dashboard, t: TFunction, out: Writable): Promi
   );
   table(
     t('reports:dash.trend'),
-    d.trend.map((m) => [m.month, d.total, m.trained, m.share]),
+    d.trend.map((m) => [`${m.month} (${t(`reports:dash.trendSource.${m.source}`)})`, m.total, m.trained, m.share]),
   );
   doc.end();
   await new Promise((res) => out.once('finish', res));

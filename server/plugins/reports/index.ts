@@ -19,7 +19,8 @@ import { RosterService } from './roster.service';
 import { reportRoutes, uploadRoutes } from './routes';
 import { ScopeGuard } from './scope';
 import { SettingsService } from './settings.service';
-import { apiTokenModel, auditModel, jobModel, settingModel, summaryModel } from './store.model';
+import { apiTokenModel, auditModel, historyModel, jobModel, settingModel, summaryModel } from './store.model';
+import { HistoryService } from './history.service';
 import { SummaryService } from './summary.service';
 import { TrainedService } from './trained.service';
 import { unitModel } from './unit.model';
@@ -64,6 +65,7 @@ export const reportsPlugin: Plugin = {
     const org = new OrgService(unitModel(db));
     const settings = new SettingsService(settingModel(db));
     const summaries = new SummaryService(summaryModel(db), org);
+    const history = new HistoryService(historyModel(db), summaries);
     const catalog = () => ctx.services.get('catalog');
     const trained = new TrainedService(people, links, settings, summaries, catalog, ctx.hooks);
     const recompute = new RecomputeService(jobModel(db), people, settings, summaries, trained, ctx.log);
@@ -99,7 +101,8 @@ export const reportsPlugin: Plugin = {
       recompute,
       roster,
       invites,
-      dashboard: new DashboardService(summaries, org, settings, people, catalog),
+      history,
+      dashboard: new DashboardService(summaries, org, settings, people, catalog, history),
       tokens: new ApiTokensService(apiTokenModel(db), ctx.log),
       audit: auditModel(db),
       uploadDir,
@@ -135,13 +138,21 @@ export const reportsPlugin: Plugin = {
     ctx.nav({ href: '/reports/tokens', label: 'reports:nav.tokens', permission: 'reports:view', order: 44 });
   },
 
-  /** Resumes a queued recompute and sweeps expired training daily (validity rule). */
+  /**
+   * Resumes a queued recompute; daily, sweeps expired training (validity rule) and records the
+   * month's figures so far (the trend's month-end record).
+   */
   async start(rt) {
     const r = rt.services.get('reports.internal');
     void r.recompute.kick();
-    const sweep = () => void r.trained.sweepExpired().catch((err) => rt.log.error({ err }, 'expiry sweep failed'));
-    setTimeout(sweep, 60_000).unref();
-    setInterval(sweep, 24 * 3600_000).unref();
+    const daily = () =>
+      void r.trained
+        .sweepExpired()
+        .catch((err) => rt.log.error({ err }, 'expiry sweep failed'))
+        .then(() => r.history.snapshot())
+        .catch((err) => rt.log.error({ err }, 'month-end record failed'));
+    setTimeout(daily, 60_000).unref();
+    setInterval(daily, 24 * 3600_000).unref();
   },
 
   commands: reportCommands,

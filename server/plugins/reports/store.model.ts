@@ -25,6 +25,21 @@ export type SummaryModel = Model<Summary>;
 export const summaryModel = (db: Connection): SummaryModel =>
   (db.models.ReportsSummary as SummaryModel) ?? db.model<Summary>('ReportsSummary', summarySchema);
 
+/** A scope's figures at the end of a month (`_id` = `YYYY-MM|scope`), see history.service.ts. */
+export interface HistoryEntry {
+  _id: string;
+  t: number;
+  k: number;
+  takenAt: Date;
+}
+const historySchema = new Schema<HistoryEntry>(
+  { _id: String, t: Number, k: Number, takenAt: Date },
+  { collection: 'reports_history', versionKey: false },
+);
+export type HistoryModel = Model<HistoryEntry>;
+export const historyModel = (db: Connection): HistoryModel =>
+  (db.models.ReportsHistory as HistoryModel) ?? db.model<HistoryEntry>('ReportsHistory', historySchema);
+
 /** Settings by `_id`: 'trained-rule', 'baseline'. */
 const settingSchema = new Schema(
   { _id: String, value: Schema.Types.Mixed, updatedAt: Date, updatedBy: String },

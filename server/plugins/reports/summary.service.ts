@@ -93,6 +93,10 @@ export class SummaryService {
     await this.summaries.deleteMany({ _id: { $nin: ids } });
   }
 
+  async all(): Promise<Summary[]> {
+    return this.summaries.find({}, { all: 1 }).lean<Summary[]>();
+  }
+
   async get(scope: string): Promise<Summary> {
     return (await this.summaries.findById(scope).lean<Summary>()) ?? { _id: scope };
   }
