@@ -28,6 +28,13 @@ const INSTITUTIONS = Number(process.env.BENCH_INSTITUTIONS ?? 500);
 const COURSES_PER_PATH = 10;
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 300);
 const PORT = Number(process.env.BENCH_PORT ?? 3400);
+/**
+ * The import process's V8 heap cap (`node --max-old-space-size`, what README recommends for large
+ * imports): the import needs under 100 MB of heap, but uncapped V8 lets garbage pile up to ~500 MB
+ * of RSS on a machine with memory to spare. BENCH_IMPORT_HEAP_MB=0 runs it uncapped.
+ */
+const HEAP_MB = Number(process.env.BENCH_IMPORT_HEAP_MB ?? 192);
+const HEAP = HEAP_MB ? [`--max-old-space-size=${HEAP_MB}`] : [];
 /** Set BENCH_RECOMPUTE=0 to skip part 3 (it re-reads every progress document of everyone). */
 const RECOMPUTE = process.env.BENCH_RECOMPUTE !== '0';
 
@@ -204,7 +211,7 @@ async function main() {
     t = Date.now();
     const big = await cliImport(dataDir, csv);
     log(
-      `2. roster import of ${IMPORT} rows (CLI, own process): ${((Date.now() - t) / 1000).toFixed(1)} s in all, preview + confirm ${big.seconds} s (${big.people} people, ${big.accounts} accounts); process peak RSS ${big.peakMb} MB (a one-row import: ${oneRow.peakMb} MB)`,
+      `2. roster import of ${IMPORT} rows (CLI, own process): ${((Date.now() - t) / 1000).toFixed(1)} s in all, preview + confirm ${big.seconds} s (${big.people} people, ${big.accounts} accounts); process peak RSS ${big.peakMb} MB (a one-row import: ${oneRow.peakMb} MB; heap cap ${HEAP_MB ? `${HEAP_MB} MB` : 'none'})`,
     );
 
     // 3. Rule change → background recompute of everyone.
@@ -225,11 +232,15 @@ async function main() {
 
 /** Runs `roster:import FILE --institution I0 --confirm` in a child process; its time and peak RSS. */
 async function cliImport(dataDir: string, file: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/cli.ts', 'roster:import', file, '--institution', 'I0', '--confirm'], {
-    cwd: ROOT,
-    env: { ...process.env, DATA_DIR: dataDir, DB_NAME: 'bench', LOG_LEVEL: 'error', MONGODB_URI: '', CONTENT_LIBRARY: 'off' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...HEAP, '--import', 'tsx', 'server/cli.ts', 'roster:import', file, '--institution', 'I0', '--confirm'],
+    {
+      cwd: ROOT,
+      env: { ...process.env, DATA_DIR: dataDir, DB_NAME: 'bench', LOG_LEVEL: 'error', MONGODB_URI: '', CONTENT_LIBRARY: 'off' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   let output = '';
   child.stdout.on('data', (b: Buffer) => (output += b));
   let peakKb = 0;

@@ -359,6 +359,7 @@ export class RosterService {
 
     const users = this.users();
     const accountIds = await users.idsByEmail(emails);
+    emails.clear(); // 100,000 addresses not needed any more (the rows are streamed again below)
     const existing = await this.existing(doc.institution);
     const rule = await this.settings.rule();
     const facts = this.trained.facts();
@@ -471,7 +472,7 @@ export class RosterService {
     };
 
     await this.scan(doc, async (r) => {
-      seen.add(r.person._id);
+      if (doc.deactivateMissing) seen.add(r.person._id);
       batch.push(r);
       if (batch.length >= BATCH) await flush();
     });
