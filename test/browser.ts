@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Express } from 'express';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import type { LmsApp } from '../server/app';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -71,4 +72,34 @@ export async function seriousViolations(page: Page): Promise<AxeViolation[]> {
 
 export function describeViolations(vs: AxeViolation[]): string {
   return vs.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`).join('\n');
+}
+
+/**
+ * For a mocha suite: its app served on a free port and a browser, started before its tests and
+ * stopped after them. Register it first; a later `before` can seed `s.lms`.
+ */
+export function browserSuite(makeApp: () => Promise<LmsApp>): { lms: LmsApp; browser: Browser; url: string } {
+  const s = {} as { lms: LmsApp; browser: Browser; url: string };
+  let server: Awaited<ReturnType<typeof listen>> | undefined;
+  before(async () => {
+    s.lms = await makeApp();
+    server = await listen(s.lms.app);
+    s.url = server.url;
+    s.browser = await launchBrowser();
+  });
+  after(async () => {
+    await s.browser?.close();
+    await server?.close();
+    await s.lms?.close();
+  });
+  return s;
+}
+
+/** Signs in through the login form, as a person would. */
+export async function signInPage(page: Page, url: string, who: { email: string; password: string }): Promise<void> {
+  await page.goto(`${url}/accounts/login`);
+  await page.fill('#email', who.email);
+  await page.fill('#password', who.password);
+  await page.click('button[type=submit]');
+  await page.waitForURL(`${url}/`);
 }

@@ -1,19 +1,15 @@
 import { expect } from 'chai';
-import type { Browser } from 'playwright-core';
-import type { LmsApp } from '../../server/app';
-import { describeViolations, launchBrowser, listen, seriousViolations } from '../browser';
+import { browserSuite, describeViolations, seriousViolations, signInPage } from '../browser';
 import { makeUser } from '../helpers';
 import { HEADER, importRoster, reportsApp, reportsOf, seedOrg, tmpFile } from './fixtures';
 
 describe('reports: accessibility of every reports page @browser', function () {
   this.timeout(180_000);
-  let lms: LmsApp;
-  let browser: Browser;
-  let server: Awaited<ReturnType<typeof listen>>;
+  const s = browserSuite(() => reportsApp());
   let previewId: string;
 
   before(async () => {
-    lms = await reportsApp();
+    const lms = s.lms;
     await seedOrg(lms);
     const cat = lms.services.get('catalog.double');
     await cat.addCourse('BASICS', 3, 'Competencias digitales básicas');
@@ -37,17 +33,10 @@ describe('reports: accessibility of every reports page @browser', function () {
       userId: 'test',
     });
     previewId = String(bad._id);
-    server = await listen(lms.app);
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-    await lms?.close();
   });
 
-  it('dashboard, drill-down, rosters, preview with errors, organisation, settings and audit: no serious violations in es, pt, en', async () => {
-    const admin = await makeUser(lms, { role: 'admin', name: 'Ana Admin' });
+  it('dashboard, drill-down, rosters, preview with errors, organisation, settings, audit and API tokens: no serious violations in es, pt, en', async () => {
+    const admin = await makeUser(s.lms, { role: 'admin', name: 'Ana Admin' });
     const pages = [
       '/reports',
       '/reports?unit=INST-A',
@@ -58,17 +47,14 @@ describe('reports: accessibility of every reports page @browser', function () {
       '/reports/org',
       '/reports/settings',
       '/reports/audit',
+      '/reports/tokens',
     ];
     for (const locale of ['es-ES', 'pt-BR', 'en-GB']) {
-      const context = await browser.newContext({ locale, bypassCSP: true }); // bypassCSP only to inject axe-core
+      const context = await s.browser.newContext({ locale, bypassCSP: true }); // bypassCSP only to inject axe-core
       const page = await context.newPage();
-      await page.goto(`${server.url}/accounts/login`);
-      await page.fill('#email', admin.email);
-      await page.fill('#password', admin.password);
-      await page.click('button[type=submit]');
-      await page.waitForURL(`${server.url}/`);
+      await signInPage(page, s.url, admin);
       for (const path of pages) {
-        const res = await page.goto(server.url + path);
+        const res = await page.goto(s.url + path);
         expect(res?.status(), `${locale} ${path}`).to.equal(200);
         expect(describeViolations(await seriousViolations(page)), `${locale} ${path}`).to.equal('');
       }
