@@ -166,10 +166,12 @@ export class RecomputeService {
         if (++written % 1000 === 0) await this.progress(everyone.length, changes.length, written);
       }
       step('write');
-      const announce = changes.filter(({ p, v }) => v.trained && !p.trained);
+      const announce: Array<{ p: Person; v: Verdict }> = [];
+      const settled = new Set<string>(); // people step 4 re-evaluated: announced from there, if at all
 
       await this.summaries.gate.exclusive(async () => {
         for (const id of watch.ids) {
+          settled.add(id);
           const r = await this.trained.refresh(id, facts, rule, new Date());
           await tally.change(counted.get(id), r?.after);
           if (r?.changed && r.verdict.trained && !r.before.trained) announce.push({ p: r.after, v: r.verdict });
@@ -177,6 +179,7 @@ export class RecomputeService {
         await this.summaries.replaceAll(tally);
       });
       step('summaries');
+      for (const c of changes) if (c.v.trained && !c.p.trained && !settled.has(c.p._id)) announce.push(c);
       for (const { p, v } of announce) await this.trained.announce(p, v);
       step('announce');
       await this.progress(everyone.length, changes.length, written, seconds);
