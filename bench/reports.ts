@@ -211,7 +211,7 @@ async function main() {
     t = Date.now();
     const big = await cliImport(dataDir, csv);
     log(
-      `2. roster import of ${IMPORT} rows (CLI, own process): ${((Date.now() - t) / 1000).toFixed(1)} s in all, preview + confirm ${big.seconds} s (${big.people} people, ${big.accounts} accounts); process peak RSS ${big.peakMb} MB (a one-row import: ${oneRow.peakMb} MB; heap cap ${HEAP_MB ? `${HEAP_MB} MB` : 'none'})`,
+      `2. roster import of ${IMPORT} rows (CLI, own process): ${((Date.now() - t) / 1000).toFixed(1)} s in all, preview + confirm ${big.seconds} s (preview ${big.preview} s; ${big.people} people, ${big.accounts} accounts); process peak RSS ${big.peakMb} MB (a one-row import: ${oneRow.peakMb} MB; heap cap ${HEAP_MB ? `${HEAP_MB} MB` : 'none'})`,
     );
 
     // 3. Rule change → background recompute of everyone.
@@ -255,7 +255,8 @@ async function cliImport(dataDir: string, file: string) {
   clearInterval(sampler);
   if (code !== 0) throw new Error(`roster:import exited with ${code}:\n${output}`);
   const m = /imported in ([\d.]+) s: (\d+) new.*?(\d+) accounts created/.exec(output);
-  return { seconds: m?.[1], people: m?.[2], accounts: m?.[3], peakMb: Math.round(peakKb / 1024) };
+  const preview = /preview in ([\d.]+) s/.exec(output)?.[1];
+  return { seconds: m?.[1], preview, people: m?.[2], accounts: m?.[3], peakMb: Math.round(peakKb / 1024) };
 }
 
 main().then(

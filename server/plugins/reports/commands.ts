@@ -66,7 +66,7 @@ export const reportCommands: CliCommand[] = [
         }
         const c = imp.counts;
         console.log(
-          `preview: ${c.created} new, ${c.changed} changed, ${c.unchanged} unchanged, ${c.deactivated} to deactivate; ${c.newAccounts} new accounts, ${c.linkedAccounts} existing accounts`,
+          `preview in ${((Date.now() - started) / 1000).toFixed(1)} s: ${c.created} new, ${c.changed} changed, ${c.unchanged} unchanged, ${c.deactivated} to deactivate; ${c.newAccounts} new accounts, ${c.linkedAccounts} existing accounts`,
         );
         if (!o.confirm) {
           console.log('Nothing written (add --confirm to import).');

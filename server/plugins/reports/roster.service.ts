@@ -100,7 +100,7 @@ const RowSchema = z.object({
 });
 
 const MAX_SHOWN_ERRORS = 1000;
-const BATCH = 1000;
+const BATCH = 2000;
 
 export interface RosterRow {
   row: number;
