@@ -74,3 +74,11 @@ export async function makeUser(
   const user = await lms.services.get('accounts.users').create({ name: 'Test Person', ...fields, email, password });
   return { ...user, password };
 }
+
+/** supertest parser that keeps a binary body (PDF, zip, JWT download) as a Buffer. */
+export const binaryParser = (res: unknown, cb: (err: Error | null, body: Buffer) => void) => {
+  const stream = res as NodeJS.ReadableStream;
+  const chunks: Buffer[] = [];
+  stream.on('data', (c: Buffer) => chunks.push(c));
+  stream.on('end', () => cb(null, Buffer.concat(chunks)));
+};

@@ -9,7 +9,7 @@ import type { LmsApp } from '../../server/app';
 import { accountsPlugin } from '../../server/plugins/accounts';
 import { lrsPlugin } from '../../server/plugins/lrs';
 import { catalogPlugin } from '../../server/plugins/catalog';
-import { csrfFrom, makeUser, signIn, testApp } from '../helpers';
+import { csrfFrom, makeUser, signIn, testApp, binaryParser } from '../helpers';
 import { COURSE, courseXml, META, validZip, writeZip } from './fixtures/packages';
 
 describe('catalog: package admin pages and AU content over HTTP', function () {
@@ -189,16 +189,7 @@ describe('catalog: package admin pages and AU content over HTTP', function () {
       const etag = first.headers.etag;
       expect(etag).to.match(/^"[a-f0-9]{32}"$/);
       await supertest(lms.app).get(`${base}/cmi5.xml`).set('If-None-Match', etag).expect(304);
-      const part = await supertest(lms.app)
-        .get(`${base}/cmi5.xml`)
-        .set('Range', 'bytes=0-4')
-        .buffer(true)
-        .parse((r, cb) => {
-          const chunks: Buffer[] = [];
-          r.on('data', (c: Buffer) => chunks.push(c));
-          r.on('end', () => cb(null, Buffer.concat(chunks)));
-        })
-        .expect(206);
+      const part = await supertest(lms.app).get(`${base}/cmi5.xml`).set('Range', 'bytes=0-4').buffer(true).parse(binaryParser).expect(206);
       expect(part.headers['content-range']).to.equal(`bytes 0-4/${Buffer.byteLength(first.text)}`);
       expect((part.body as Buffer).toString()).to.equal('<?xml');
       await supertest(lms.app).get(`${base}/cmi5.xml`).set('Range', 'bytes=999999-').expect(416);

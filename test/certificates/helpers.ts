@@ -76,10 +76,4 @@ export async function pdfsigVerdict(pdf: Buffer): Promise<string> {
   });
 }
 
-/** supertest parser that keeps a binary body (PDF, zip, JWT download) as a Buffer. */
-export const binaryParser = (res: unknown, cb: (err: Error | null, body: Buffer) => void) => {
-  const stream = res as NodeJS.ReadableStream;
-  const chunks: Buffer[] = [];
-  stream.on('data', (c: Buffer) => chunks.push(c));
-  stream.on('end', () => cb(null, Buffer.concat(chunks)));
-};
+export { binaryParser } from '../helpers';

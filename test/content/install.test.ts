@@ -8,7 +8,7 @@ import { accountsPlugin } from '../../server/plugins/accounts';
 import { lrsPlugin } from '../../server/plugins/lrs';
 import { catalogPlugin } from '../../server/plugins/catalog';
 import { contentInstallCommand, installLibrary } from '../../server/plugins/catalog/library';
-import { testApp } from '../helpers';
+import { testApp, binaryParser } from '../helpers';
 import { FIXTURE_SRC, builtLibrary } from './library';
 
 const plugins = [accountsPlugin, lrsPlugin, catalogPlugin];
@@ -87,14 +87,7 @@ describe('content library: install into the catalog', function () {
       courses: Array<{ slug: string; sha256: string; zip: string }>;
     };
     const c = manifest.courses[0];
-    const res = await agent
-      .get(`/catalog/library/${c.slug}.zip`)
-      .buffer(true)
-      .parse((r, cb) => {
-        const chunks: Buffer[] = [];
-        r.on('data', (d: Buffer) => chunks.push(d));
-        r.on('end', () => cb(null, Buffer.concat(chunks)));
-      });
+    const res = await agent.get(`/catalog/library/${c.slug}.zip`).buffer(true).parse(binaryParser);
     expect(res.status).to.equal(200);
     expect(res.headers['content-type']).to.equal('application/zip');
     expect(res.headers['content-disposition']).to.equal(`attachment; filename="${c.slug}.zip"`);

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { CompactSign } from 'jose';
 import forge from 'node-forge';
 import type { LmsApp } from '../../server/app';
-import { testApp } from '../helpers';
+import { testApp, binaryParser } from '../helpers';
 import { randomUUID, statement, xapiClient } from './lrs-helpers';
 
 const BOUNDARY = 'abcABC0123';
@@ -65,15 +65,7 @@ describe('lrs: attachments and signed statements', () => {
         },
       ]),
     ).expect(200);
-    const res = await c
-      .get(`/xapi/statements?statementId=${s.id}&attachments=true`)
-      .buffer(true)
-      .parse((r, cb) => {
-        const chunks: Buffer[] = [];
-        r.on('data', (d: Buffer) => chunks.push(d));
-        r.on('end', () => cb(null, Buffer.concat(chunks)));
-      })
-      .expect(200);
+    const res = await c.get(`/xapi/statements?statementId=${s.id}&attachments=true`).buffer(true).parse(binaryParser).expect(200);
     expect(res.headers['content-type']).to.match(/^multipart\/mixed; boundary=/);
     const text = (res.body as Buffer).toString('utf8');
     expect(text).to.contain(`X-Experience-API-Hash: ${sha256(content)}`);

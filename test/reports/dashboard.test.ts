@@ -3,7 +3,7 @@ import ExcelJS from 'exceljs';
 import type TestAgent from 'supertest/lib/agent';
 import type { LmsApp } from '../../server/app';
 import type { CourseProgress } from '../../server/core/contracts/catalog';
-import { makeUser, signIn } from '../helpers';
+import { makeUser, signIn, binaryParser } from '../helpers';
 import { HEADER, importRoster, reportsApp, reportsOf, seedOrg } from './fixtures';
 
 /**
@@ -171,28 +171,12 @@ describe('reports: target dashboard on a hand-checked fixture', () => {
     expect(csv.headers['content-type']).to.match(/text\/csv/);
     expect(csv.text).to.contain('Ministerio A');
     expect(csv.text).to.match(/INST-A,Ministerio A,600,540,0\.9/);
-    const xlsx = await admin
-      .get('/reports/export/summary.xlsx?unit=INST-A')
-      .buffer(true)
-      .parse((res, cb) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => cb(null, Buffer.concat(chunks)));
-      })
-      .expect(200);
+    const xlsx = await admin.get('/reports/export/summary.xlsx?unit=INST-A').buffer(true).parse(binaryParser).expect(200);
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.load(xlsx.body as never);
     const values = wb.worksheets[0].getSheetValues().flat().map(String);
     expect(values).to.include('A1');
-    const pdf = await admin
-      .get('/reports/export/summary.pdf')
-      .buffer(true)
-      .parse((res, cb) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => cb(null, Buffer.concat(chunks)));
-      })
-      .expect(200);
+    const pdf = await admin.get('/reports/export/summary.pdf').buffer(true).parse(binaryParser).expect(200);
     expect((pdf.body as Buffer).subarray(0, 5).toString()).to.equal('%PDF-');
     const audit = await lms.db.collection('reports_audit').find().sort({ at: 1 }).toArray();
     expect(audit.length - before).to.equal(3);
