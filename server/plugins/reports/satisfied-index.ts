@@ -12,12 +12,9 @@ export class SatisfiedIndex {
   private readonly byUser = new Map<string, number[]>();
   size = 0;
 
-  static async load(source: AsyncIterable<SatisfiedProgress>, onBatch?: (size: number) => Promise<void>): Promise<SatisfiedIndex> {
+  static async load(source: AsyncIterable<SatisfiedProgress>): Promise<SatisfiedIndex> {
     const index = new SatisfiedIndex();
-    for await (const p of source) {
-      index.add(p);
-      if (onBatch && index.size % 50_000 === 0) await onBatch(index.size);
-    }
+    for await (const p of source) index.add(p);
     return index;
   }
 
