@@ -34,7 +34,13 @@ export async function receiveUpload(req: Request, dir: string, maxBytes: number)
   let result: { file: string; fileName: string } | undefined;
   let failure: HttpError | undefined;
   const tmp = path.join(dir, `upload-${randomBytes(8).toString('hex')}`);
-  const bb = busboy({ headers: req.headers, limits: { files: 1, fileSize: maxBytes, fields: 20, fieldSize: 10_000 } });
+  let bb: busboy.Busboy;
+  try {
+    bb = busboy({ headers: req.headers, limits: { files: 1, fileSize: maxBytes, fields: 20, fieldSize: 10_000 } });
+  } catch (err) {
+    // e.g. multipart/form-data without a boundary parameter
+    throw new HttpError(400, `file: malformed multipart upload (${(err as Error).message})`);
+  }
   const writes: Array<Promise<void>> = [];
   bb.on('field', (name, value) => (fields[name] = value));
   bb.on('file', (_name, stream, info) => {
@@ -48,14 +54,20 @@ export async function receiveUpload(req: Request, dir: string, maxBytes: number)
     }
     result = { file: tmp, fileName: info.filename ?? 'roster' };
     stream.on('limit', () => (failure ??= new HttpError(413, `file: larger than ${Math.round(maxBytes / 1048576)} MB`)));
-    writes.push(pipeline(stream, createWriteStream(tmp)));
+    // Handled at once: a client that disconnects mid-file rejects this before the body pipeline
+    // below settles, and an unhandled rejection would end the process.
+    writes.push(
+      pipeline(stream, createWriteStream(tmp)).catch((err: Error) => {
+        failure ??= new HttpError(400, `file: the upload was interrupted (${err.message})`);
+      }),
+    );
   });
   try {
     await pipeline(req, bb);
-    await Promise.all(writes);
   } catch (err) {
     failure ??= new HttpError(400, `file: the upload was interrupted (${(err as Error).message})`);
   }
+  await Promise.all(writes);
   if (failure || !result) {
     await rm(tmp, { force: true });
     if (!failure && !csrfOk(fields._csrf) && !csrfOk(req.headers['x-csrf-token']))
