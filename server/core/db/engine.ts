@@ -9,7 +9,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -18,12 +18,18 @@ import { ROOT } from '../config';
 export const ENGINE_VERSION = '1.24.2';
 const ENGINE_SRC = path.join(ROOT, 'engine');
 const CACHE_DIR = path.join(ROOT, '.cache', 'ferretdb');
-/** Named by a hash of our Go sources too, so a change to engine/ builds a new binary. */
+const PATCHES_DIR = path.join(ENGINE_SRC, 'patches');
+const FERRETDB_MODULE = `github.com/FerretDB/FerretDB@v${ENGINE_VERSION}`;
+/** Our Go sources and our patches to FerretDB (engine/patches/NNN-purpose.patch, applied in order). */
+function engineSources(): string[] {
+  const own = readdirSync(ENGINE_SRC).filter((f) => /\.go$|^go\.(mod|sum)$/.test(f));
+  const patches = existsSync(PATCHES_DIR) ? readdirSync(PATCHES_DIR).filter((f) => f.endsWith('.patch')) : [];
+  return [...own.sort(), ...patches.sort().map((f) => path.join('patches', f))];
+}
+/** Named by a hash of our Go sources and patches too, so a change to engine/ builds a new binary. */
 const SOURCE_HASH = createHash('sha256')
   .update(
-    readdirSync(ENGINE_SRC)
-      .filter((f) => /\.go$|^go\.(mod|sum)$/.test(f))
-      .sort()
+    engineSources()
       .map((f) => `${f}\0${readFileSync(path.join(ENGINE_SRC, f), 'utf8')}`)
       .join('\0'),
   )
@@ -66,23 +72,60 @@ export function ensureEngineBinary(log: (msg: string) => void = (m) => console.l
   log(`Building the embedded database FerretDB ${ENGINE_VERSION} with ${go.stdout.trim()} (first run only, a few minutes)…`);
   const tmp = `${ENGINE_BINARY}.tmp-${process.pid}`;
   const started = Date.now();
-  const res = spawnSync('go', ['build', '-trimpath', '-o', tmp, '.'], {
-    cwd: ENGINE_SRC,
-    stdio: ['ignore', 'inherit', 'inherit'],
-    env: { ...process.env, CGO_ENABLED: '0' },
-  });
-  if (res.status !== 0) {
+  const buildDir = `${ENGINE_BINARY}.build-${process.pid}`;
+  try {
+    prepareBuildTree(buildDir);
+    run('go', ['build', '-trimpath', '-o', tmp, '.'], path.join(buildDir, 'main'));
+  } catch (err) {
     rmSync(tmp, { force: true });
-    throw new Error(`Building FerretDB failed (go build exited with ${res.status ?? res.signal}); see the lines above.`);
+    throw err;
+  } finally {
+    rmSync(buildDir, { recursive: true, force: true });
   }
   renameSync(tmp, ENGINE_BINARY);
   // Binaries built from earlier sources are of no further use.
   for (const f of readdirSync(CACHE_DIR)) {
     const file = path.join(CACHE_DIR, f);
-    if (f.startsWith('lms-ferretdb-') && file !== ENGINE_BINARY && !f.includes('.tmp-')) rmSync(file, { force: true });
+    if (f.startsWith('lms-ferretdb-') && file !== ENGINE_BINARY && !f.includes('.tmp-') && !f.includes('.build-'))
+      rmSync(file, { force: true });
   }
   log(`FerretDB ${ENGINE_VERSION} built in ${Math.round((Date.now() - started) / 1000)} s → ${path.relative(ROOT, ENGINE_BINARY)}`);
   return ENGINE_BINARY;
+}
+
+/**
+ * The tree we build: FerretDB's module as the Go module proxy served it (checked against
+ * engine/go.sum), copied and patched with engine/patches/*.patch in order, and our main with a
+ * `replace` pointing at that copy. FerretDB's source never enters our repository.
+ */
+function prepareBuildTree(buildDir: string): void {
+  rmSync(buildDir, { recursive: true, force: true });
+  mkdirSync(path.join(buildDir, 'main'), { recursive: true });
+  const download = run('go', ['mod', 'download', '-json', FERRETDB_MODULE], ENGINE_SRC);
+  const moduleDir = (JSON.parse(download) as { Dir?: string }).Dir;
+  if (!moduleDir) throw new Error(`go mod download did not report the directory of ${FERRETDB_MODULE}`);
+  const ferretdb = path.join(buildDir, 'ferretdb');
+  cpSync(moduleDir, ferretdb, { recursive: true });
+  // The module cache is read-only; the copy must be writable for the patches.
+  run('chmod', ['-R', 'u+w', ferretdb], buildDir);
+  for (const f of engineSources()) {
+    if (f.startsWith('patches')) {
+      run('patch', ['-p1', '--forward', '--batch', '--quiet', '-d', ferretdb, '-i', path.join(ENGINE_SRC, f)], buildDir);
+    } else {
+      cpSync(path.join(ENGINE_SRC, f), path.join(buildDir, 'main', f));
+    }
+  }
+  run('go', ['mod', 'edit', `-replace=github.com/FerretDB/FerretDB=${ferretdb}`], path.join(buildDir, 'main'));
+}
+
+/** Runs a build step, printing its output only when it fails. */
+function run(cmd: string, args: string[], cwd: string): string {
+  const res = spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, CGO_ENABLED: '0' } });
+  if (res.error || res.status !== 0) {
+    const output = `${res.stdout ?? ''}${res.stderr ?? ''}`.trim();
+    throw new Error(`Building the embedded database failed at \`${cmd} ${args.join(' ')}\`: ${res.error?.message ?? output}`);
+  }
+  return res.stdout;
 }
 
 function recordPath(dataDir: string): string {

@@ -1,0 +1,74 @@
+/**
+ * The promises MongoDB makes that the embedded engine must keep (engine/patches/). Each test
+ * failed on the stock FerretDB 1.24.2 build:
+ * - atomicity: 400 concurrent $inc on one document over 16 connections counted 45, because
+ *   update and findAndModify read, change in Go and write back with nothing in between;
+ * - unacknowledged writes: FerretDB answered a w: 0 write anyway, and the driver read that answer
+ *   as the reply to the next command on the same connection (wrong documents, "cursor is missing").
+ * They use the raw driver, as any client of the engine would.
+ */
+import { expect } from 'chai';
+import mongoose from 'mongoose';
+import { randomBytes } from 'node:crypto';
+import { testDbUri } from '../helpers';
+
+const { MongoClient } = mongoose.mongo;
+
+describe('core: the embedded engine keeps MongoDB promises', function () {
+  this.timeout(120_000);
+  let client: InstanceType<typeof MongoClient>;
+  const dbName = `t_promises_${randomBytes(4).toString('hex')}`;
+
+  before(async () => {
+    client = await new MongoClient(testDbUri(), { maxPoolSize: 16, minPoolSize: 16, directConnection: true }).connect();
+  });
+  after(async () => {
+    await client.db(dbName).dropDatabase();
+    await client.close();
+  });
+
+  it('counts all of 400 concurrent $inc/$push updates of one document (16 connections)', async () => {
+    const c = client.db(dbName).collection<{ _id: string; n: number; ids: number[] }>('counters');
+    await c.insertOne({ _id: 'one', n: 0, ids: [] });
+    await Promise.all(Array.from({ length: 400 }, (_, i) => c.updateOne({ _id: 'one' }, { $inc: { n: 1 }, $push: { ids: i } })));
+    const doc = await c.findOne({ _id: 'one' });
+    expect(doc?.n).to.equal(400);
+    expect(new Set(doc?.ids).size).to.equal(400);
+  });
+
+  it('gives each of 200 concurrent findOneAndUpdate claims a different value', async () => {
+    const c = client.db(dbName).collection<{ _id: string; next: number }>('sequences');
+    await c.insertOne({ _id: 'seq', next: 0 });
+    const got = await Promise.all(
+      Array.from({ length: 200 }, () => c.findOneAndUpdate({ _id: 'seq' }, { $inc: { next: 1 } }, { returnDocument: 'after' })),
+    );
+    expect(new Set(got.map((d) => d?.next)).size).to.equal(200);
+  });
+
+  it('lets only one of 50 concurrent conditional claims of a job win', async () => {
+    const c = client.db(dbName).collection<{ _id: string; owner: string | null }>('jobs');
+    await c.insertOne({ _id: 'job', owner: null });
+    const res = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => c.updateOne({ _id: 'job', owner: null }, { $set: { owner: `w${i}` } })),
+    );
+    expect(res.filter((r) => r.modifiedCount === 1)).to.have.length(1);
+  });
+
+  it('answers every command right after unacknowledged (w: 0) writes on the same connection', async () => {
+    // One connection, so the next command surely travels where the w: 0 write went.
+    const one = await new MongoClient(testDbUri(), { maxPoolSize: 1, directConnection: true }).connect();
+    try {
+      const c = one.db(dbName).collection<{ _id: number; v: string }>('unacked');
+      await c.insertMany(Array.from({ length: 10 }, (_, i) => ({ _id: i, v: `doc${i}` })));
+      for (let round = 0; round < 20; round++) {
+        await c.deleteMany({ _id: { $gte: 1000 } }, { writeConcern: { w: 0 } });
+        await c.insertOne({ _id: 1000 + round, v: 'x' }, { writeConcern: { w: 0 } });
+        const found = await c.find({ _id: { $lt: 10 } }).toArray();
+        expect(found.map((d) => d.v)).to.deep.equal(Array.from({ length: 10 }, (_, i) => `doc${i}`));
+        expect((await c.findOne({ _id: round % 10 }))?.v).to.equal(`doc${round % 10}`);
+      }
+    } finally {
+      await one.close();
+    }
+  });
+});
