@@ -57,7 +57,10 @@ func main() {
 		Listener:  ferretdb.ListenerConfig{TCP: addr},
 		Logger:    logger,
 		Handler:   "sqlite",
-		SQLiteURL: "file:" + *dir + "/",
+		// BEGIN IMMEDIATE: a write transaction takes SQLite's write lock when it begins, waiting
+		// for it with the busy timeout, instead of failing with SQLITE_BUSY at once when it
+		// first reads and then finds another writer has committed meanwhile.
+		SQLiteURL: "file:" + *dir + "/?_txlock=immediate",
 	})
 	if err != nil {
 		fail(err.Error())

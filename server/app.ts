@@ -13,12 +13,13 @@ import { csrfSync } from 'csrf-sync';
 import { ROOT, SUPPORTED_LANGUAGES, loadConfig, type Config } from './core/config';
 import { openDatabase, type Database } from './core/db/connect';
 import type { EngineOwner } from './core/db/engine';
-import { createI18n, i18nMiddleware, isLanguage, LANG_COOKIE } from './core/i18n';
+import { applyLanguage, createI18n, i18nMiddleware, isLanguage, LANG_COOKIE } from './core/i18n';
 import { createLogger } from './core/log';
 import { Permissions } from './core/permissions';
 import { Hooks, ServiceRegistry } from './core/services';
 import { resolvePlugins, type NavItem, type Plugin, type PluginContext, type Runtime } from './core/plugin';
 import { errorHandler, notFoundHandler } from './core/error-handler';
+import { Jobs } from './core/jobs';
 import { SessionStore } from './core/session-store';
 import { allPlugins } from './plugins';
 
@@ -59,7 +60,8 @@ export async function createLmsApp(opts: AppOptions = {}): Promise<LmsApp> {
     const permissions = new Permissions();
     const passport = new Passport() as PassportStatic;
     const nav: NavItem[] = [];
-    const runtime: Runtime = { config, log, db: database.connection, services, hooks, i18n, mode };
+    const jobs = new Jobs(config.env, log);
+    const runtime: Runtime = { config, log, db: database.connection, services, hooks, jobs, i18n, mode };
 
     const app = express();
     app.disable('x-powered-by');
@@ -88,12 +90,19 @@ export async function createLmsApp(opts: AppOptions = {}): Promise<LmsApp> {
       client: database.connection.getClient() as never,
       dbName: config.dbName,
       collectionName: 'core_sessions',
-      // FerretDB has no TTL indexes: expired sessions are removed by a periodic deleteMany.
-      autoRemove: 'interval',
-      autoRemoveInterval: 10,
+      // FerretDB has no TTL indexes, so expired sessions are removed by our job below. Not by
+      // connect-mongo's autoRemove 'interval': it sends an unacknowledged deleteMany (w: 0).
+      autoRemove: 'disabled',
       touchAfter: 300,
     });
     closers.push(() => store.close());
+    const sessions = database.connection.getClient().db(config.dbName).collection('core_sessions');
+    jobs.every({
+      name: 'core.sessions-cleanup',
+      intervalVar: 'SESSION_CLEANUP_INTERVAL',
+      defaultInterval: '10m',
+      run: () => sessions.deleteMany({ expires: { $lt: new Date() } }),
+    });
     app.use(
       session({
         name: 'lms.sid',
@@ -112,18 +121,22 @@ export async function createLmsApp(opts: AppOptions = {}): Promise<LmsApp> {
       getTokenFromRequest: (req) =>
         (req.body as Record<string, string> | undefined)?._csrf ?? (req.headers['x-csrf-token'] as string | undefined),
     });
-    app.use((req: Request, res: Response, next: NextFunction) => {
+    /** What every page's layout reads. */
+    const pageLocals = (req: Request, res: Response) => {
       res.locals.user = req.user;
       res.locals.currentPath = req.path;
       res.locals.languages = SUPPORTED_LANGUAGES;
       res.locals.baseUrl = config.baseUrl;
-      res.locals.csrfToken = () => generateToken(req);
+      res.locals.csrfToken = () => (req.session ? generateToken(req) : '');
       res.locals.can = (perm: string) => permissions.allows(req.user, perm);
       res.locals.nav = () =>
         req.user
           ? nav.filter((n) => !n.permission || permissions.allows(req.user, n.permission)).sort((a, b) => (a.order ?? 50) - (b.order ?? 50))
           : [];
       res.locals.title = '';
+    };
+    app.use((req: Request, res: Response, next: NextFunction) => {
+      pageLocals(req, res);
       next();
     });
     const bodyLimit = '1mb';
@@ -178,7 +191,20 @@ export async function createLmsApp(opts: AppOptions = {}): Promise<LmsApp> {
       res.render('home', { title: req.t('core:home.title') });
     });
     app.use(notFoundHandler);
-    app.use(errorHandler(log));
+    // A request that failed before the middleware above (e.g. its session could not be read)
+    // still gets a translated error page.
+    app.use(
+      errorHandler(log, (req, res) => {
+        if (!req.t) applyLanguage(i18n, req, res);
+        if (!res.locals.nav) pageLocals(req, res);
+      }),
+    );
+
+    // Closers run last-registered first: jobs stop before anything they use is closed.
+    closers.push(async () => {
+      jobs.stop();
+      await jobs.idle();
+    });
 
     let closing: Promise<void> | undefined;
     return {
@@ -194,6 +220,7 @@ export async function createLmsApp(opts: AppOptions = {}): Promise<LmsApp> {
             throw new Error(`Plugin "${p.manifest.name}" failed to start: ${(err as Error).message}`, { cause: err });
           }
         }
+        jobs.start();
       },
       close() {
         return (closing ??= (async () => {

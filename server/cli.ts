@@ -47,6 +47,20 @@ const coreCommands: CliCommand[] = [
       }
     },
   },
+  {
+    name: 'jobs:run',
+    description: 'run a periodic job now (without a name: list the jobs and their interval variables)',
+    args: '[name]',
+    async run(rt, _o, [name]) {
+      if (!name) {
+        for (const j of rt.jobs.list()) console.log(`${j.name.padEnd(28)} every ${j.everyMs / 1000} s  (${j.intervalVar})`);
+        return;
+      }
+      const started = Date.now();
+      await rt.jobs.run(name);
+      console.log(`${name}: done in ${Date.now() - started} ms`);
+    },
+  },
 ];
 
 async function main(argv: string[]): Promise<number> {

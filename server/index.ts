@@ -11,6 +11,7 @@ async function main(): Promise<void> {
   let lms: LmsApp | undefined;
   let server: Server | undefined;
   const shutdown = async (signal: string, code = 0) => {
+    process.exitCode = code;
     lms?.log.info(`${signal}: stopping`);
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     server?.closeAllConnections();
@@ -25,6 +26,12 @@ async function main(): Promise<void> {
   });
 
   lms = await createLmsApp({ config, mode: 'server' });
+  // Without its database the server could only answer with errors, or with the stale answers
+  // of caches: stop, loudly, and let the service manager start it again.
+  lms.database.embedded?.onUnexpectedExit((code, signal) => {
+    lms?.log.fatal(`The embedded database stopped unexpectedly (${signal ?? `exit code ${code}`}); the server stops too.`);
+    void shutdown('database stopped', 1);
+  });
   await lms.start();
   server = lms.app.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {

@@ -25,7 +25,7 @@ interface ParserError {
  * The one place errors become responses. 4xx carry a message naming the problem; 5xx are logged
  * with their stack and shown as a plain "something went wrong" page — never a stack trace.
  */
-export function errorHandler(log: Logger) {
+export function errorHandler(log: Logger, preparePage: (req: Request, res: Response) => void) {
   // Express recognises error handlers by their four parameters.
   return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
     let status = 500;
@@ -66,7 +66,8 @@ export function errorHandler(log: Logger) {
     if (status === 401 && req.method === 'GET') {
       return res.redirect(303, `/accounts/login?next=${encodeURIComponent(req.originalUrl)}`);
     }
-    const t = req.t ?? ((k: string) => k);
+    preparePage(req, res);
+    const t = req.t;
     const known = [400, 401, 403, 404, 413, 429, 500].includes(status) ? status : status >= 500 ? 500 : 400;
     const view = {
       title: t(`core:errors.${known}.title`),

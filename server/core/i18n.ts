@@ -67,16 +67,21 @@ declare global {
   }
 }
 
+/** Gives the request its language (`req.t`, `res.locals.t`); also used by the error handler. */
+export function applyLanguage(instance: i18n, req: Request, res: Response): void {
+  req.setLanguage = (lang: Language) => {
+    req.lang = lang;
+    req.t = instance.getFixedT(lang);
+    res.locals.lang = lang;
+    res.locals.t = req.t;
+    if (!res.headersSent) res.setHeader('Content-Language', lang);
+  };
+  req.setLanguage(detectLanguage(req));
+}
+
 export function i18nMiddleware(instance: i18n) {
   return (req: Request, res: Response, next: NextFunction) => {
-    req.setLanguage = (lang: Language) => {
-      req.lang = lang;
-      req.t = instance.getFixedT(lang);
-      res.locals.lang = lang;
-      res.locals.t = req.t;
-      res.setHeader('Content-Language', lang);
-    };
-    req.setLanguage(detectLanguage(req));
+    applyLanguage(instance, req, res);
     next();
   };
 }

@@ -5,6 +5,7 @@ import type { PassportStatic } from 'passport';
 import type { Config } from './config';
 import type { Logger } from './log';
 import type { PermissionSpec, Permissions } from './permissions';
+import type { Jobs } from './jobs';
 import type { Hooks, ServiceRegistry } from './services';
 
 /** The core's major version; a plugin declares the one it was written for. */
@@ -45,6 +46,8 @@ export interface Runtime {
   db: Connection;
   services: ServiceRegistry;
   hooks: Hooks;
+  /** Periodic jobs: register in `register(ctx)`; their timers run only in a started server. */
+  jobs: Jobs;
   i18n: i18n;
   mode: 'server' | 'cli' | 'test';
 }

@@ -15,7 +15,7 @@ interface StoreInternals {
  * connect-mongo, reading a session by `_id` alone. Its own `get` adds an `$or` on the expiry
  * date, and FerretDB on SQLite uses its index only for a filter that is exactly `{_id: value}`,
  * so every request would scan the whole sessions collection. We check the expiry here instead;
- * expired sessions are still removed by the store's periodic deleteMany (autoRemove: 'interval').
+ * expired sessions are removed by the `core.sessions-cleanup` job (app.ts).
  */
 export class SessionStore extends MongoStore {
   override get(sid: string, callback: (err: unknown, session?: SessionData | null) => void): void {

@@ -149,6 +149,26 @@ describe('core: embedded database', function () {
     expect(readEngineRecord(dir)).to.equal(null);
   });
 
+  it('a server whose embedded engine dies stops with a clear message instead of answering wrongly', async () => {
+    const server = spawn(process.execPath, ['--require', 'tsx/cjs', 'server/index.ts'], {
+      cwd: ROOT,
+      env: { ...process.env, DATA_DIR: dir, PORT: '0', MONGODB_URI: '', PLUGINS: 'accounts,lrs', LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    await new Promise<void>((resolve, reject) => {
+      server.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('Listening on')) resolve();
+      });
+      server.once('exit', () => reject(new Error(`server exited early: ${out}`)));
+    });
+    const exited = new Promise<number | null>((resolve) => server.once('exit', (c) => resolve(c)));
+    process.kill(readEngineRecord(dir)!.pid, 'SIGKILL');
+    expect(await exited).to.equal(1);
+    expect(out).to.contain('The embedded database stopped unexpectedly');
+  });
+
   it('the engine stops by itself when its parent process is killed', async () => {
     const script = `const { startEngine } = require('./server/core/db/engine'); startEngine(${JSON.stringify(dir)}, 'server', () => {}).then((e) => console.log(JSON.stringify({ port: e.port })));`;
     // node itself (not the tsx wrapper, which would leave its node child behind) so SIGKILL hits the engine's parent.

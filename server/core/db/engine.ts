@@ -55,6 +55,8 @@ export interface RunningEngine {
   version: string;
   /** true when this process started the engine (and will stop it). */
   owned: boolean;
+  /** Called if an engine this process started exits without being stopped. */
+  onUnexpectedExit(fn: (code: number | null, signal: string | null) => void): void;
   stop(): Promise<void>;
 }
 
@@ -178,7 +180,14 @@ export async function startEngine(dataDir: string, owner: EngineOwner, log: (m: 
   mkdirSync(dataDir, { recursive: true });
   let running = await findRunningEngine(dataDir);
   if (running && owner !== 'server') {
-    return { uri: running.uri, port: running.port, version: running.version, owned: false, stop: async () => {} };
+    return {
+      uri: running.uri,
+      port: running.port,
+      version: running.version,
+      owned: false,
+      onUnexpectedExit: () => {},
+      stop: async () => {},
+    };
   }
   if (running && running.owner === 'server') {
     throw new Error(
@@ -208,22 +217,30 @@ export async function startEngine(dataDir: string, owner: EngineOwner, log: (m: 
   writeFileSync(recordPath(dataDir), JSON.stringify(rec, null, 2));
 
   let stopped: Promise<void> | undefined;
+  const exitHandlers: Array<(code: number | null, signal: string | null) => void> = [];
+  child.once('exit', (code, signal) => {
+    if (stopped) return;
+    const current = readRecord(dataDir);
+    if (current?.pid === rec.pid) rmSync(recordPath(dataDir), { force: true });
+    for (const fn of exitHandlers) fn(code, signal);
+  });
   const stop = (): Promise<void> =>
     (stopped ??= new Promise<void>((resolve) => {
       const current = readRecord(dataDir);
       if (current?.pid === rec.pid) rmSync(recordPath(dataDir), { force: true });
-      if (child.exitCode !== null) return resolve();
+      // A child killed by a signal has a signalCode and no exitCode.
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
       child.once('exit', () => resolve());
       child.kill('SIGTERM');
       setTimeout(() => child.kill('SIGKILL'), 5000).unref();
     }));
   // Last resort on a synchronous exit path: never leave the engine or a stale record behind.
   process.once('exit', () => {
-    if (child.exitCode === null) child.kill('SIGKILL');
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     const current = readRecord(dataDir);
     if (current?.pid === rec.pid) rmSync(recordPath(dataDir), { force: true });
   });
-  return { uri: rec.uri, port: rec.port, version: rec.version, owned: true, stop };
+  return { uri: rec.uri, port: rec.port, version: rec.version, owned: true, onUnexpectedExit: (fn) => exitHandlers.push(fn), stop };
 }
 
 function readAnnouncement(child: ChildProcess): Promise<{ uri: string; port: number; pid: number; version: string }> {

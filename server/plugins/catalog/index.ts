@@ -69,6 +69,12 @@ export const catalogPlugin: Plugin = {
     ctx.services.provide('catalog', 'catalog.courses', courses);
     ctx.services.provide('catalog', 'catalog.paths', paths);
     ctx.services.provide('catalog', 'catalog.launch', launch);
+    ctx.jobs.every({
+      name: 'catalog.fetch-cleanup',
+      intervalVar: 'CATALOG_FETCH_CLEANUP_INTERVAL',
+      defaultInterval: '1h',
+      run: () => launch.cleanFetches(),
+    });
     ctx.services.provide('catalog', 'catalog', {
       async getCourse(id) {
         const c = await courses.getCourse(id);
@@ -134,9 +140,6 @@ export const catalogPlugin: Plugin = {
 
   async start(rt) {
     await installLibraryOnStart(rt);
-    const launch = rt.services.get('catalog.launch');
-    const timer = setInterval(() => void launch.cleanFetches().catch((err) => rt.log.warn({ err }, 'fetch clean-up failed')), 3600_000);
-    timer.unref();
   },
 
   commands: [...packageCommands, contentInstallCommand],

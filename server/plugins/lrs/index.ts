@@ -102,14 +102,12 @@ export const lrsPlugin: Plugin = {
     mountRoutes(ctx.root, ctx.permissions, adminRoutes(credentials, ctx.forms));
     ctx.nav({ href: '/lrs/admin/clients', label: 'lrs:nav.clients', permission: 'lrs:manage', order: 80 });
 
-    if (ctx.mode === 'server') {
-      const timer = setInterval(
-        () => void credentials.purgeExpired().catch((err) => ctx.log.warn({ err }, 'purging launch tokens failed')),
-        3600_000,
-      );
-      timer.unref();
-      ctx.onClose(() => clearInterval(timer));
-    }
+    ctx.jobs.every({
+      name: 'lrs.launch-tokens-purge',
+      intervalVar: 'LRS_TOKEN_PURGE_INTERVAL',
+      defaultInterval: '1h',
+      run: () => credentials.purgeExpired(),
+    });
   },
 
   commands: lrsCommands,

@@ -259,19 +259,9 @@ export class StatementsService {
     return body ? { ...doc, raw: body.raw } : undefined;
   }
 
-  /** Bodies by `_id` (one lookup each: on the embedded engine only `{_id: value}` uses an index). */
-  /**
-   * One body by `_id`. Under heavy load FerretDB 1.24 has answered such a read with a reply that
-   * lacks its cursor (MongoUnexpectedServerResponseError, seen in bench:lrs); a read is safe to retry.
-   */
-  private async body(id: string): Promise<StatementBodyDoc | null> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.bodies.findById(id).lean();
-      } catch (err) {
-        if (attempt >= 3 || (err as Error).name !== 'MongoUnexpectedServerResponseError') throw err;
-      }
-    }
+  /** One body by `_id`. */
+  private body(id: string): Promise<StatementBodyDoc | null> {
+    return this.bodies.findById(id).lean();
   }
 
   private async withBodies(docs: StatementDoc[]): Promise<StoredDoc[]> {

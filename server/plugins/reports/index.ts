@@ -109,6 +109,21 @@ export const reportsPlugin: Plugin = {
       maxUploadBytes: Math.max(1, Number(env.REPORTS_MAX_UPLOAD_MB) || 50) * 1024 * 1024,
     };
     ctx.services.provide('reports', 'reports.internal', r);
+    // Sweeps expired training (validity rule), then records the month's figures so far (the
+    // trend's month-end record).
+    ctx.jobs.every({
+      name: 'reports.daily',
+      intervalVar: 'REPORTS_DAILY_INTERVAL',
+      defaultInterval: '24h',
+      firstRunAfter: '1m',
+      run: async () => {
+        try {
+          await r.trained.sweepExpired();
+        } finally {
+          await r.history.snapshot();
+        }
+      },
+    });
     ctx.services.provide('reports', 'org.scope', org);
     org.onStructureChange((reason) => void recompute.request(reason, false));
 
@@ -138,21 +153,10 @@ export const reportsPlugin: Plugin = {
     ctx.nav({ href: '/reports/tokens', label: 'reports:nav.tokens', permission: 'reports:view', order: 44 });
   },
 
-  /**
-   * Resumes a queued recompute; daily, sweeps expired training (validity rule) and records the
-   * month's figures so far (the trend's month-end record).
-   */
+  /** Resumes a queued recompute. */
   async start(rt) {
     const r = rt.services.get('reports.internal');
     void r.recompute.kick();
-    const daily = () =>
-      void r.trained
-        .sweepExpired()
-        .catch((err) => rt.log.error({ err }, 'expiry sweep failed'))
-        .then(() => r.history.snapshot())
-        .catch((err) => rt.log.error({ err }, 'month-end record failed'));
-    setTimeout(daily, 60_000).unref();
-    setInterval(daily, 24 * 3600_000).unref();
   },
 
   commands: reportCommands,
