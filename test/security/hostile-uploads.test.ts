@@ -2,8 +2,11 @@ import net from 'node:net';
 import { expect } from 'chai';
 import type { LmsApp } from '../../server/app';
 import { makeUser } from '../helpers';
-import { reportsApp, seedOrg } from '../reports/fixtures';
+import { reportsApp, seedOrg, tmpFile } from '../reports/fixtures';
 import { browserSession, listen } from './outsider';
+import { understate, xlsx } from './hostile-files';
+import { readTable } from '../../server/plugins/reports/table-reader';
+import { XLSX_LIMITS } from '../../server/plugins/reports/xlsx-guard';
 
 /**
  * Files and bodies an attacker (or a broken network) sends to the upload endpoints. Each answer
@@ -76,5 +79,60 @@ describe('security: hostile uploads', () => {
     });
     expect(res.status).to.equal(400);
     expect(await res.text()).to.match(/multipart|boundary/i);
+  });
+
+  /** Uploads a roster file through the page's form, as a browser does. */
+  async function uploadRoster(file: Buffer, name: string) {
+    const form = new FormData();
+    form.append('_csrf', await hr.csrf('/reports/roster'));
+    form.append('institution', 'INST-A');
+    form.append('file', new Blob([new Uint8Array(file)]), name);
+    const res = await hr.request('/reports/roster', { method: 'POST', body: form, headers: { accept: 'application/json' } });
+    return { status: res.status, body: (await res.json()) as { error?: { message: string } } };
+  }
+  const message = (b: { error?: { message: string } }) => b.error?.message ?? JSON.stringify(b);
+
+  it('refuses an XLSX whose shared strings expand past the limit, without holding them (zip bomb)', async () => {
+    const bomb = await xlsx({ strings: 150_000, length: 1000, rows: 2, cols: 3 });
+    expect(bomb.length).to.be.below(2 * 1024 * 1024); // 150 MB of XML in a small file
+    const { status, body } = await uploadRoster(bomb, 'bomb.xlsx');
+    expect(status, message(body)).to.equal(400);
+    expect(message(body)).to.match(/expands to more than 100 MB/);
+    expect((await fetch(`${http.base}/health`)).status).to.equal(200);
+  });
+
+  it('refuses a bomb whose central directory understates its size, as soon as it inflates past it', async () => {
+    const bomb = understate(await xlsx({ strings: 150_000, length: 1000, rows: 2, cols: 3 }), 'xl/sharedStrings.xml', 4096);
+    const { status, body } = await uploadRoster(bomb, 'liar.xlsx');
+    expect(status, message(body)).to.equal(400);
+    expect(message(body)).to.match(/sharedStrings\.xml is damaged/);
+  });
+
+  it('refuses an XLSX with more zip entries than a workbook has', async () => {
+    const many = await xlsx({ strings: 3, length: 5, rows: 2, cols: 3, extraEntries: 1001 });
+    const { status, body } = await uploadRoster(many, 'many.xlsx');
+    expect(status, message(body)).to.equal(400);
+    expect(message(body)).to.match(/1005 parts \(at most 1000\)/);
+  });
+
+  it('counts shared strings, their characters and cells while streaming', async () => {
+    const read = async (file: Buffer, limits: Partial<typeof XLSX_LIMITS>) => {
+      try {
+        for await (const _ of readTable(tmpFile(file, 'xlsx'), {
+          format: 'xlsx',
+          encoding: 'utf-8',
+          aliases: {},
+          limits: { ...XLSX_LIMITS, ...limits },
+        }));
+        return 'read';
+      } catch (err) {
+        return (err as Error).message;
+      }
+    };
+    const book = await xlsx({ strings: 100, length: 10, rows: 50, cols: 4 });
+    expect(await read(book, {})).to.equal('read');
+    expect(await read(book, { strings: 99 })).to.match(/more than 99 distinct texts/);
+    expect(await read(book, { stringChars: 500 })).to.match(/more than 500 characters/);
+    expect(await read(book, { cells: 150 })).to.match(/more than 150 cells/);
   });
 });

@@ -4,6 +4,7 @@ import { parse } from 'csv-parse';
 import ExcelJS from 'exceljs';
 import iconv from 'iconv-lite';
 import { HttpError } from '../../core/errors';
+import { guardedXlsx, XLSX_LIMITS, type XlsxLimits } from './xlsx-guard';
 
 export type TableFormat = 'csv' | 'xlsx';
 export type TableEncoding = 'utf-8' | 'windows-1252';
@@ -50,17 +51,89 @@ export function normaliseHeader(h: string): string {
     .replace(/[\s-]+/g, '_');
 }
 
-function cellText(v: unknown): string {
+function cellText(v: unknown, strings: readonly string[]): string {
   if (v === null || v === undefined) return '';
   if (v instanceof Date) return v.toISOString().slice(0, 10);
   if (typeof v === 'object') {
-    const o = v as { text?: unknown; result?: unknown; richText?: Array<{ text: string }>; hyperlink?: string };
+    const o = v as { text?: unknown; result?: unknown; richText?: Array<{ text: string }>; sharedString?: number };
+    if (o.sharedString !== undefined) return (strings[o.sharedString] ?? '').trim();
     if (o.richText) return o.richText.map((r) => r.text).join('');
-    if (o.text !== undefined) return cellText(o.text);
-    if (o.result !== undefined) return cellText(o.result);
+    if (o.text !== undefined) return cellText(o.text, strings);
+    if (o.result !== undefined) return cellText(o.result, strings);
     return '';
   }
   return String(v).trim();
+}
+
+/**
+ * The first worksheet's rows, from the guarded parts of the workbook (see xlsx-guard.ts). Shared
+ * strings are emitted one by one rather than cached by the reader, so their number and size are
+ * counted as they arrive, and so are the cells.
+ */
+async function* readXlsx(
+  file: string,
+  limits: XlsxLimits,
+  canon: (h: string) => string,
+  onHeader?: (h: string[]) => void,
+): AsyncGenerator<TableRow> {
+  const guard = await guardedXlsx(file, limits);
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(guard.stream, {
+    sharedStrings: 'emit',
+    hyperlinks: 'ignore',
+    styles: 'ignore',
+    worksheets: 'emit',
+    entries: 'ignore',
+  });
+  const strings: string[] = [];
+  let chars = 0;
+  let cellCount = 0;
+  let header: string[] | undefined;
+  const check = () => {
+    const f = guard.failure();
+    if (f) throw f;
+  };
+  try {
+    const events = reader.parse() as AsyncIterator<{ index?: number; text?: unknown; eventType?: string; value?: unknown }>;
+    for (let ev = await events.next(); !ev.done; ev = await events.next()) {
+      check();
+      const item = ev.value;
+      if (item.index !== undefined) {
+        const text = cellText(item.text, strings);
+        chars += text.length;
+        if (strings.length >= limits.strings) throw new HttpError(400, `file: more than ${limits.strings} distinct texts in the workbook`);
+        if (chars > limits.stringChars)
+          throw new HttpError(400, `file: more than ${limits.stringChars} characters of text in the workbook`);
+        strings.push(text);
+        continue;
+      }
+      if (item.eventType !== 'worksheet') continue;
+      for await (const r of item.value as AsyncIterable<ExcelJS.Row>) {
+        check();
+        const raw = (r.values as unknown[]).slice(1);
+        cellCount += raw.length;
+        if (cellCount > limits.cells) throw new HttpError(400, `file: more than ${limits.cells} cells in the worksheet`);
+        const cells = raw.map((v) => cellText(v, strings));
+        if (!header) {
+          header = cells.map(canon);
+          onHeader?.(header);
+          continue;
+        }
+        if (cells.every((c) => c === '')) continue;
+        const values: Record<string, string> = {};
+        header.forEach((h, i) => (values[h] = cells[i] ?? ''));
+        yield { row: r.number, values };
+      }
+    }
+    check();
+  } catch (err) {
+    const f = guard.failure();
+    if (f) throw f;
+    if (err instanceof HttpError) throw err;
+    throw new HttpError(400, `file: not a readable XLSX workbook (${(err as Error).message})`);
+  } finally {
+    guard.close();
+    guard.stream.destroy();
+  }
 }
 
 /**
@@ -70,41 +143,20 @@ function cellText(v: unknown): string {
  */
 export async function* readTable(
   file: string,
-  opts: { format: TableFormat; encoding: TableEncoding; aliases: Record<string, string>; onHeader?: (h: string[]) => void },
+  opts: {
+    format: TableFormat;
+    encoding: TableEncoding;
+    aliases: Record<string, string>;
+    onHeader?: (h: string[]) => void;
+    limits?: XlsxLimits;
+  },
 ): AsyncGenerator<TableRow> {
   const canon = (h: string) => {
     const n = normaliseHeader(h);
     return opts.aliases[n] ?? n;
   };
   if (opts.format === 'xlsx') {
-    const reader = new ExcelJS.stream.xlsx.WorkbookReader(file, {
-      sharedStrings: 'cache',
-      hyperlinks: 'ignore',
-      styles: 'ignore',
-      worksheets: 'emit',
-      entries: 'emit',
-    });
-    let header: string[] | undefined;
-    try {
-      for await (const sheet of reader) {
-        for await (const r of sheet) {
-          const cells = (r.values as unknown[]).slice(1).map(cellText);
-          if (!header) {
-            header = cells.map(canon);
-            opts.onHeader?.(header);
-            continue;
-          }
-          if (cells.every((c) => c === '')) continue;
-          const values: Record<string, string> = {};
-          header.forEach((h, i) => (values[h] = cells[i] ?? ''));
-          yield { row: r.number, values };
-        }
-        break; // only the first worksheet is the roster
-      }
-    } catch (err) {
-      if (err instanceof HttpError) throw err;
-      throw new HttpError(400, `file: not a readable XLSX workbook (${(err as Error).message})`);
-    }
+    yield* readXlsx(file, opts.limits ?? XLSX_LIMITS, canon, opts.onHeader);
     return;
   }
   const head = await firstLine(file, opts.encoding);
