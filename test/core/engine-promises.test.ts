@@ -5,6 +5,8 @@
  *   update and findAndModify read, change in Go and write back with nothing in between;
  * - unacknowledged writes: FerretDB answered a w: 0 write anyway, and the driver read that answer
  *   as the reply to the next command on the same connection (wrong documents, "cursor is missing").
+ * - a bulkWrite of more than 100 updates waited forever: each update's cursor held one of the
+ *   pool's 100 SQLite connections until the whole command ended.
  * They use the raw driver, as any client of the engine would.
  */
 import { expect } from 'chai';
@@ -52,6 +54,17 @@ describe('core: the embedded engine keeps MongoDB promises', function () {
       Array.from({ length: 50 }, (_, i) => c.updateOne({ _id: 'job', owner: null }, { $set: { owner: `w${i}` } })),
     );
     expect(res.filter((r) => r.modifiedCount === 1)).to.have.length(1);
+  });
+
+  it('runs a bulkWrite of 300 updates (stock 1.24 kept each cursor, and so a pool connection, until the end: it hung)', async () => {
+    const c = client.db(dbName).collection<{ _id: string; n: number }>('bulk');
+    await c.insertMany(Array.from({ length: 300 }, (_, i) => ({ _id: `d${i}`, n: 0 })));
+    const res = await c.bulkWrite(
+      Array.from({ length: 300 }, (_, i) => ({ updateOne: { filter: { _id: `d${i}` }, update: { $inc: { n: i } } } })),
+    );
+    expect(res.modifiedCount).to.equal(300);
+    const sum = (await c.find().toArray()).reduce((a, d) => a + d.n, 0);
+    expect(sum).to.equal((299 * 300) / 2);
   });
 
   it('answers every command right after unacknowledged (w: 0) writes on the same connection', async () => {
