@@ -11,6 +11,7 @@ import yazl from 'yazl';
 import { cmi5Xml } from './cmi5-xml';
 import type { Lang } from './course-schema';
 import { CourseSourceError, courseDirs, loadCourse, type CourseSource } from './load-course';
+import { READING_WPM } from './study-time';
 import { assessmentFragment, lessonFragment, pageShell } from './render-au';
 
 export const CONTENT_ROOT = path.join(__dirname, '..');
@@ -31,6 +32,14 @@ export interface BuiltCourse {
   sha256: string;
   /** sha256 of the sources (and of the builder): decides whether a rebuild is needed */
   sourceHash: string;
+  /** derived study time (study-time.ts): what the package declares and certificates print */
+  hours: number;
+  lessonMinutes: number[];
+  assessmentMinutes: number;
+  /** date of the last review against the sources */
+  reviewed: string;
+  /** per language: single-answer questions whose correct option is the longest, e.g. "2/9" */
+  longestCorrect: Record<string, string>;
 }
 
 export interface LibraryManifest {
@@ -223,9 +232,21 @@ export async function buildLibrary(opts: BuildOptions = {}): Promise<LibraryMani
       zip: zipFile,
       sha256: sha256File(zipFile),
       sourceHash,
+      hours: course.studyTime.hours,
+      lessonMinutes: course.studyTime.lessonMinutes,
+      assessmentMinutes: course.studyTime.assessmentMinutes,
+      reviewed: course.meta.reviewed,
+      longestCorrect: Object.fromEntries(Object.entries(course.reports).map(([l, r]) => [l, `${r.longestCorrect}/${r.single}`])),
     };
     courses.push(built);
     log(`built ${slug}: ${files.size} files, ${statSync(zipFile).size} bytes, sha256 ${built.sha256.slice(0, 12)}`);
+    log(
+      `  ${built.hours} h: ${course.studyTime.words} words at ${READING_WPM} words/min (lessons ${built.lessonMinutes.join(' + ')} min,` +
+        ` assessment ${built.assessmentMinutes} min with 1 min per question); reviewed ${built.reviewed}; correct option longest: ` +
+        Object.entries(built.longestCorrect)
+          .map(([l, x]) => `${l} ${x}`)
+          .join(', '),
+    );
   }
   const manifest: LibraryManifest = {
     courses: courses.map((c) => ({ ...c, dir: path.relative(out, c.dir), zip: path.relative(out, c.zip) })),

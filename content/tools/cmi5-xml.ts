@@ -38,7 +38,8 @@ export function cmi5Xml(src: CourseSource): string {
   out.push(langstrings('description', c.description, langs, '    '));
   out.push(`    <meta:courseMeta xmlns:meta="${META_NS}">`);
   out.push(`      <meta:version>${c.version}</meta:version>`);
-  out.push(`      <meta:hours>${c.hours}</meta:hours>`);
+  out.push(`      <meta:hours>${src.studyTime.hours}</meta:hours>`);
+  out.push(`      <meta:reviewed>${c.reviewed}</meta:reviewed>`);
   out.push(`      <meta:tiers>${esc(c.tiers.join(' '))}</meta:tiers>`);
   out.push(`      <meta:levels>${esc(c.levels.join(' '))}</meta:levels>`);
   out.push(`      <meta:topics>${esc(c.topics.join(' '))}</meta:topics>`);

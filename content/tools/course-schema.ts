@@ -4,6 +4,7 @@
  * the file and the field at fault instead of producing a package the LMS would reject.
  */
 import { z } from 'zod';
+import { isCalendarDate } from '../../server/core/review-date';
 import { DEFAULT_TIERS, LEVELS } from '../../server/core/taxonomy';
 
 export const LANGUAGES = ['es', 'pt', 'en'] as const;
@@ -30,7 +31,11 @@ export const courseYamlSchema = z
     slug: key,
     id: z.url({ protocol: /^https?$/ }),
     version: z.number().int().min(1),
-    hours: z.number().positive().max(200),
+    /** When the content was last checked against its sources (YAML reads an unquoted date as a Date). */
+    reviewed: z.preprocess(
+      (v) => (v instanceof Date && !Number.isNaN(v.getTime()) ? v.toISOString().slice(0, 10) : v),
+      z.string().refine(isCalendarDate, 'write the date of the last review as YYYY-MM-DD, for example 2026-12-01'),
+    ),
     tiers: z.array(z.enum(DEFAULT_TIERS)).min(1),
     levels: z.array(z.enum(LEVELS)).min(1),
     topics: z.array(key).default([]),
@@ -73,7 +78,6 @@ export type CourseYaml = z.infer<typeof courseYamlSchema>;
 export const lessonFrontMatterSchema = z
   .object({
     title: text,
-    minutes: z.number().int().positive().max(600),
     objectives: z.array(text).min(1),
   })
   .strict();

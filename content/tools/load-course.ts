@@ -2,6 +2,7 @@
 import { readFileSync, existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
+import { assessmentProblems, assessmentReport, type AssessmentReport } from './authoring-rules';
 import {
   assessmentSchema,
   courseYamlSchema,
@@ -12,6 +13,7 @@ import {
   type Lang,
   type LessonFrontMatter,
 } from './course-schema';
+import { lessonWords, readingMinutes, studyTime, type StudyTime } from './study-time';
 
 export class CourseSourceError extends Error {
   override name = 'CourseSourceError';
@@ -21,6 +23,8 @@ export interface LessonSource {
   key: string; // lesson-N
   meta: LessonFrontMatter;
   markdown: string;
+  /** reading time of this language version (study-time.ts) */
+  minutes: number;
 }
 
 export interface CourseSource {
@@ -29,6 +33,16 @@ export interface CourseSource {
   /** lessons[lang][i], in the order the blocks list them */
   lessons: Record<string, LessonSource[]>;
   assessments: Record<string, Assessment>;
+  /** derived from the Spanish text; `hours` is what the package declares and certificates print */
+  studyTime: StudyTime;
+  /** the authoring-rule figures of each language's assessment */
+  reports: Record<string, AssessmentReport>;
+}
+
+/** Fields a writer used to state by hand and the build now derives: say so instead of "unknown key". */
+function rejectDerived(file: string, data: unknown, field: string): void {
+  if (data && typeof data === 'object' && field in data)
+    throw new CourseSourceError(`${file}: ${field}: computed by the build from the text (see content/README.md); remove this line`);
 }
 
 function readYaml(file: string): unknown {
@@ -53,6 +67,7 @@ export function readLesson(file: string, key: string): LessonSource {
   } catch (err) {
     throw new CourseSourceError(`${file}: front matter is not valid YAML: ${(err as Error).message.split('\n')[0]}${YAML_TIP}`);
   }
+  rejectDerived(file, fm, 'minutes');
   const parsed = lessonFrontMatterSchema.safeParse(fm);
   if (!parsed.success) throw new CourseSourceError(describeIssues(file, parsed.error));
   const markdown = m[2];
@@ -65,13 +80,15 @@ export function readLesson(file: string, key: string): LessonSource {
     }
     if (!existsSync(path.join(path.dirname(file), src))) throw new CourseSourceError(`${file}: image "${src}" not found`);
   }
-  return { key, meta: parsed.data, markdown };
+  return { key, meta: parsed.data, markdown, minutes: readingMinutes(lessonWords(parsed.data, markdown)) };
 }
 
 export function loadCourse(dir: string): CourseSource {
   const courseFile = path.join(dir, 'course.yaml');
   if (!existsSync(courseFile)) throw new CourseSourceError(`${dir}: no course.yaml`);
-  const parsed = courseYamlSchema.safeParse(readYaml(courseFile));
+  const raw = readYaml(courseFile);
+  rejectDerived(courseFile, raw, 'hours');
+  const parsed = courseYamlSchema.safeParse(raw);
   if (!parsed.success) throw new CourseSourceError(describeIssues(courseFile, parsed.error));
   const meta = parsed.data;
   const folder = path.basename(dir).replace(/^\d+-/, '');
@@ -99,6 +116,14 @@ export function loadCourse(dir: string): CourseSource {
     assessments[l] = a.data;
   }
 
+  const reports: Record<string, AssessmentReport> = {};
+  const problems: string[] = [];
+  for (const l of meta.languages) {
+    reports[l] = assessmentReport(assessments[l]);
+    problems.push(...assessmentProblems(path.join(dir, l, 'assessment.yaml'), assessments[l]));
+  }
+  if (problems.length) throw new CourseSourceError(problems.join('\n'));
+
   // Every language version is scored the same way: same questions, same number of options, same key.
   const ref = assessments.es;
   for (const l of meta.languages as Lang[]) {
@@ -117,7 +142,7 @@ export function loadCourse(dir: string): CourseSource {
       }
     });
   }
-  return { dir, meta, lessons, assessments };
+  return { dir, meta, lessons, assessments, studyTime: studyTime(lessons.es, assessments.es), reports };
 }
 
 /** Course folders under `root` (`NN-slug`), in name order. */

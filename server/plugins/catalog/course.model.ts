@@ -39,6 +39,8 @@ export interface Course {
   title: LangMap;
   description: LangMap;
   hours: number;
+  /** YYYY-MM-DD from the package: when the content was last checked against its sources */
+  reviewed?: string;
   tiers: string[];
   levels: string[];
   topics: string[];
@@ -76,6 +78,7 @@ const courseSchema = new Schema<Course>(
     title: langMap,
     description: langMap,
     hours: { type: Number, default: 0, min: 0 },
+    reviewed: String,
     tiers: { type: [String], default: [] },
     levels: { type: [String], default: [] },
     topics: { type: [String], default: [] },

@@ -136,6 +136,7 @@ export class CoursesService {
         description: parsed.description,
         // Metadata in the package wins; without it, what an admin assigned is kept.
         ...(parsed.meta?.hours !== undefined ? { hours: parsed.meta.hours } : {}),
+        ...(parsed.meta?.reviewed ? { reviewed: parsed.meta.reviewed } : {}),
         ...(parsed.meta?.tiers ? { tiers: parsed.meta.tiers } : {}),
         ...(parsed.meta?.levels ? { levels: parsed.meta.levels } : {}),
         ...(parsed.meta?.topics ? { topics: parsed.meta.topics } : {}),

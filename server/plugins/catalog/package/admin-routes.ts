@@ -2,6 +2,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { HttpError, notFound } from '../../../core/errors';
 import type { Route } from '../../../core/routes';
+import { reviewOverdue } from '../../../core/review-date';
 import { DEFAULT_TIERS, LEVELS } from '../../../core/taxonomy';
 import type { StructureNode } from '../course.model';
 import type { CoursesService } from '../courses.service';
@@ -40,6 +41,7 @@ export function packageRoutes(courses: CoursesService, opts: PackageRouteOptions
     res.status(status).render('catalog/admin-courses', {
       title: req.t('catalog:admin.title'),
       courses: all,
+      reviewOverdue,
       error,
       details: details ?? [],
       maxMb: Math.round(opts.settings.maxPackageBytes / 1048576),
@@ -86,6 +88,7 @@ export function packageRoutes(courses: CoursesService, opts: PackageRouteOptions
     res.status(status).render('catalog/admin-course', {
       title: pick(course.title, req.lang) || course._id,
       course,
+      reviewOverdue,
       versions,
       rows: current ? outline(current.structure) : [],
       auCount: current?.auCount ?? 0,

@@ -10,6 +10,7 @@ import { LEVELS } from '../../../core/taxonomy';
 import type { AuNode, BlockNode, LangMap, MoveOn, StructureNode } from '../course.model';
 import { PackageError, type Problem } from './package-error';
 import { parseXmlTree, type XmlElement } from './xml-tree';
+import { isCalendarDate } from '../../../core/review-date';
 
 export const CMI5_NS = 'https://w3id.org/xapi/profiles/cmi5/v1/CourseStructure.xsd';
 /** Our own extension (cmi5 §13.1.5): course metadata written by the content builder. */
@@ -26,6 +27,8 @@ const XSD = readFileSync(path.join(__dirname, 'course-structure.xsd'), 'utf8');
 export interface CourseMeta {
   version?: string;
   hours?: number;
+  /** YYYY-MM-DD: when the content was last checked against its sources */
+  reviewed?: string;
   tiers?: string[];
   levels?: string[];
   topics?: string[];
@@ -347,6 +350,10 @@ class StructureReader {
           else meta.hours = h;
           break;
         }
+        case 'reviewed':
+          if (!isCalendarDate(v)) this.add(rule, where, `reviewed "${v}" must be a date written YYYY-MM-DD`);
+          else meta.reviewed = v;
+          break;
         case 'tiers':
         case 'topics':
         case 'languages': {
