@@ -3,7 +3,7 @@ import { isValidObjectId, Types } from 'mongoose';
 import { z } from 'zod';
 import { isDuplicateKey } from '../../core/db/connect';
 import { HttpError } from '../../core/errors';
-import { ROLES, type SessionUser } from '../../core/permissions';
+import { ROLES, type Role, type SessionUser } from '../../core/permissions';
 import { LEVELS } from '../../core/taxonomy';
 import { SUPPORTED_LANGUAGES } from '../../core/config';
 import { hashPassword, passwordProblem, verifyPassword } from './password';
@@ -200,16 +200,24 @@ export class UsersService {
   }
 
   /**
-   * Ids of the accounts holding these emails, for bulk linking (roster imports). One pass over the
-   * accounts (emails only) instead of one query per email, which the embedded engine cannot index.
+   * The accounts holding these emails (id, role, org unit), for bulk linking (roster imports). One
+   * pass over the accounts instead of one query per email, which the embedded engine cannot index.
    */
-  async idsByEmail(emails: Set<string>): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
+  async accountsByEmail(emails: Set<string>): Promise<Map<string, { id: string; role: Role; orgUnit?: string }>> {
+    const out = new Map<string, { id: string; role: Role; orgUnit?: string }>();
     if (!emails.size) return out;
-    for await (const d of this.users.find({}, { email: 1 }).lean<Array<{ _id: unknown; email: string }>>().cursor()) {
-      if (emails.has(d.email)) out.set(d.email, String(d._id));
+    const cursor = this.users
+      .find({}, { email: 1, role: 1, orgUnit: 1 })
+      .lean<Array<{ _id: unknown; email: string; role: Role; orgUnit?: string }>>()
+      .cursor();
+    for await (const d of cursor) {
+      if (emails.has(d.email)) out.set(d.email, { id: String(d._id), role: d.role, orgUnit: d.orgUnit || undefined });
     }
     return out;
+  }
+
+  async idsByEmail(emails: Set<string>): Promise<Map<string, string>> {
+    return new Map([...(await this.accountsByEmail(emails))].map(([email, a]) => [email, a.id]));
   }
 
   /**

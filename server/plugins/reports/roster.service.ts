@@ -178,10 +178,10 @@ export class RosterService {
     try {
       const existing = await this.existing(args.institution);
       const seen = new Set<string>();
-      const emails = new Set<string>();
+      const emails = new Map<string, number>();
       const scan = await this.scan(doc, (r) => {
         seen.add(r.person._id);
-        emails.add(r.person.email);
+        emails.set(r.person.email, r.row);
         const e = existing.get(r.person._id);
         if (!e) doc.counts.created++;
         else if (e.rowHash === r.person.rowHash) doc.counts.unchanged++;
@@ -190,9 +190,10 @@ export class RosterService {
       Object.assign(doc, scan);
       if (doc.deactivateMissing) for (const [pid, e] of existing) if (!seen.has(pid) && e.state.active) doc.counts.deactivated++;
       if (!doc.errorCount) {
-        const known = await this.users().idsByEmail(emails);
-        doc.counts.linkedAccounts = known.size;
-        doc.counts.newAccounts = emails.size - known.size;
+        const { accounts, problems } = await this.accountsFor(doc.institution, emails);
+        if (problems.length) Object.assign(doc, { errorCount: problems.length, problems: problems.slice(0, MAX_SHOWN_ERRORS) });
+        doc.counts.linkedAccounts = accounts.size;
+        doc.counts.newAccounts = emails.size - accounts.size;
       }
     } catch (err) {
       await rm(stored, { force: true });
@@ -295,6 +296,33 @@ export class RosterService {
     return { rows, errorCount, problems };
   }
 
+  /**
+   * The existing accounts the rows name by e-mail. A roster never takes over an account placed
+   * outside its institution (another institution's servant, HR officer or an administrator): it
+   * would give this institution's HR that person's records, waivers and certificates. Each such row
+   * is an error naming the address, so nothing is written; an administrator moves accounts.
+   * Accounts with no (known) unit are taken only if they are learners.
+   */
+  private async accountsFor(
+    institution: string,
+    emails: Map<string, number>,
+  ): Promise<{ accounts: Map<string, { id: string; role: string }>; problems: RowError[] }> {
+    const accounts = await this.users().accountsByEmail(new Set(emails.keys()));
+    const units = new Set(await this.org.subtree(institution));
+    const problems: RowError[] = [];
+    for (const [email, a] of accounts) {
+      const placed = !!a.orgUnit && !!(await this.org.get(a.orgUnit));
+      if (placed ? units.has(a.orgUnit!) : a.role === 'learner') continue;
+      problems.push({
+        row: emails.get(email)!,
+        column: 'email',
+        message: `email ${email} belongs to an existing account outside ${institution}: a roster cannot take it over (an administrator can move the account)`,
+      });
+    }
+    problems.sort((x, y) => x.row - y.row);
+    return { accounts, problems };
+  }
+
   /** What the institution's roster holds now (only what a comparison needs). */
   private async existing(institution: string): Promise<Map<string, Existing>> {
     const out = new Map<string, Existing>();
@@ -348,8 +376,12 @@ export class RosterService {
       throw new HttpError(409, 'The uploaded file is no longer available: upload it again');
 
     // Pass 1: validate everything again (units or other rows may have changed since the preview).
-    const emails = new Set<string>();
-    const check = await this.scan(doc, (r) => void emails.add(r.person.email));
+    const emails = new Map<string, number>();
+    const scanned = await this.scan(doc, (r) => void emails.set(r.person.email, r.row));
+    const { accounts, problems } = scanned.errorCount
+      ? { accounts: new Map(), problems: [] }
+      : await this.accountsFor(doc.institution, emails);
+    const check = problems.length ? { ...scanned, errorCount: problems.length, problems: problems.slice(0, MAX_SHOWN_ERRORS) } : scanned;
     if (check.errorCount) {
       await this.imports.updateOne({ _id: id }, { $set: { status: 'rejected', ...check } });
       throw new HttpError(409, `The file has ${check.errorCount} row error(s): nothing was imported`, {
@@ -358,7 +390,10 @@ export class RosterService {
     }
 
     const users = this.users();
-    const accountIds = await users.idsByEmail(emails);
+    const accountIds = new Map([...accounts].map(([email, a]) => [email, a.id]));
+    // Only learners follow the roster: an HR officer's or admin's placement is their scope of rights.
+    const fixedPlacement = new Set([...accounts.values()].filter((a) => a.role !== 'learner').map((a) => a.id));
+    accounts.clear();
     emails.clear(); // 100,000 addresses not needed any more (the rows are streamed again below)
     const existing = await this.existing(doc.institution);
     const rule = await this.settings.rule();
@@ -427,7 +462,8 @@ export class RosterService {
                 if (before?.userId !== userId) counts.linkedAccounts++;
                 // The roster is the source of truth for where someone works: their account (and so
                 // their learning path) follows a new unit, level or tier.
-                placements.push({ id: userId, orgUnit: person.unit, level: person.level, tier: person.tier });
+                if (!fixedPlacement.has(userId))
+                  placements.push({ id: userId, orgUnit: person.unit, level: person.level, tier: person.tier });
               }
               // New accounts have no progress yet; anyone else is evaluated against their (new) tier.
               const v = await facts.verdict(
