@@ -1,7 +1,6 @@
 import type { Counter } from './store.model';
 import type { HistoryModel } from './store.model';
 import type { SummaryService } from './summary.service';
-import { eachWrite } from './writes';
 
 export const monthKey = (d: Date) => d.toISOString().slice(0, 7);
 
@@ -21,12 +20,11 @@ export class HistoryService {
   async snapshot(now = new Date()): Promise<number> {
     const month = monthKey(now);
     const all = await this.summaries.all();
-    await eachWrite(all, (s) =>
-      this.history.replaceOne(
-        { _id: `${month}|${s._id}` },
-        { _id: `${month}|${s._id}`, t: s.all?.t ?? 0, k: s.all?.k ?? 0, takenAt: now },
-        { upsert: true },
-      ),
+    await this.history.bulkWrite(
+      all.map((s) => {
+        const _id = `${month}|${s._id}`;
+        return { replaceOne: { filter: { _id }, replacement: { _id, t: s.all?.t ?? 0, k: s.all?.k ?? 0, takenAt: now }, upsert: true } };
+      }),
     );
     return all.length;
   }

@@ -4,7 +4,6 @@ import { LEVELS } from '../../core/taxonomy';
 import type { OrgScope } from '../../core/contracts/org';
 import { UNIT_CODE, UNIT_KINDS, type OrgUnit, type UnitKind, type UnitModel } from './unit.model';
 import type { RowError } from './import.model';
-import { eachWrite } from './writes';
 
 /** The scope of the national programme (admins): every unit. */
 export const ALL = '*';
@@ -206,8 +205,10 @@ export class OrgService implements OrgScope {
     const t = await this.load();
     const moved = units.some((u) => t.units.has(u._id) && t.units.get(u._id)!.parent !== u.parent);
     const now = new Date();
-    await eachWrite(units, (u) =>
-      this.units.replaceOne({ _id: u._id }, { ...u, level: u.level ?? undefined, updatedAt: now }, { upsert: true }),
+    await this.units.bulkWrite(
+      units.map((u) => ({
+        replaceOne: { filter: { _id: u._id }, replacement: { ...u, level: u.level ?? undefined, updatedAt: now }, upsert: true },
+      })),
     );
     this.invalidate();
     // Moving a unit moves its people to other scopes: the summaries must be rebuilt.

@@ -5,7 +5,6 @@ import type { SettingsService } from './settings.service';
 import type { SummaryService } from './summary.service';
 import { verdictChanged, verdictUpdate, type TrainedService } from './trained.service';
 import type { Verdict } from './trained-rule';
-import { retrying } from './writes';
 
 const JOB_ID = 'recompute';
 const PERSON_FIELDS = {
@@ -162,7 +161,7 @@ export class RecomputeService {
       let written = 0;
       for (const { p, v } of changes) {
         // Someone else re-evaluated this person meanwhile (fresher progress): step 4 settles them.
-        if (!watch.ids.has(p._id)) await retrying(() => this.people.updateOne({ _id: p._id }, verdictUpdate(v, now)));
+        if (!watch.ids.has(p._id)) await this.people.updateOne({ _id: p._id }, verdictUpdate(v, now));
         if (++written % 1000 === 0) await this.progress(everyone.length, changes.length, written);
       }
       step('write');
@@ -190,6 +189,6 @@ export class RecomputeService {
   }
 
   private progress(done: number, changed: number, written: number, seconds?: Record<string, number>): Promise<unknown> {
-    return retrying(() => this.jobs.updateOne({ _id: JOB_ID }, { $set: { done, changed, written, ...(seconds && { seconds }) } }));
+    return this.jobs.updateOne({ _id: JOB_ID }, { $set: { done, changed, written, ...(seconds && { seconds }) } });
   }
 }

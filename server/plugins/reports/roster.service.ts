@@ -16,7 +16,6 @@ import type { TrainedService } from './trained.service';
 import type { InvitesService } from './invites.service';
 import { detectEncoding, detectFormat, readTable, type TableEncoding } from './table-reader';
 import type { Verdict } from './trained-rule';
-import { eachWrite } from './writes';
 
 export const ROSTER_COLUMNS = ['employee_id', 'name', 'email', 'unit', 'level', 'tier', 'position', 'decision_maker', 'active'] as const;
 const REQUIRED_COLUMNS = ['employee_id', 'name', 'email', 'unit', 'tier'];
@@ -498,9 +497,11 @@ export class RosterService {
             }),
           );
           if (inserts.length) await this.people.insertMany(inserts, { ordered: true, lean: true });
-          await eachWrite(updates, (u) => this.people.updateOne({ _id: u.id }, u.update));
+          await this.people.bulkWrite(updates.map((u) => ({ updateOne: { filter: { _id: u.id }, update: u.update } })));
           if (newLinks.length) await this.links.insertMany(newLinks, { ordered: true, lean: true });
-          await eachWrite(linkUpdates, (u) => this.links.updateOne({ _id: u.id }, u.update, { upsert: u.upsert }));
+          await this.links.bulkWrite(
+            linkUpdates.map((u) => ({ updateOne: { filter: { _id: u.id }, update: u.update, upsert: u.upsert } })),
+          );
           await users.setPlacements(placements);
           await this.summaries.apply(tally);
         },
@@ -521,7 +522,7 @@ export class RosterService {
         await this.summaries.gate.write(
           part.map(([pid]) => pid),
           async () => {
-            await eachWrite(part, ([pid]) => this.people.updateOne({ _id: pid }, { $set: { active: false, importedAt: now } }));
+            await this.people.updateMany({ _id: { $in: part.map(([pid]) => pid) } }, { $set: { active: false, importedAt: now } });
             const tally = this.summaries.tally();
             for (const [, e] of part) await tally.change(e.state, { ...e.state, active: false });
             await this.summaries.apply(tally);

@@ -1,7 +1,6 @@
 import type { Person } from './person.model';
 import type { Summary, SummaryModel } from './store.model';
 import type { OrgService } from './org.service';
-import { eachWrite, retrying } from './writes';
 import { WriteGate } from './write-gate';
 
 export type PersonState = Pick<Person, 'active' | 'unit' | 'institution' | 'level' | 'tier' | 'decisionMaker' | 'trained'> & {
@@ -72,25 +71,27 @@ export class SummaryService {
       for (const [path, n] of m) if (n) $inc[path] = n;
       if (Object.keys($inc).length) ops.push({ scope, $inc });
     }
-    await eachWrite(ops, (o) => this.summaries.updateOne({ _id: o.scope }, { $inc: o.$inc }, { upsert: true }));
+    await this.summaries.bulkWrite(ops.map((o) => ({ updateOne: { filter: { _id: o.scope }, update: { $inc: o.$inc }, upsert: true } })));
   }
 
   /** Replaces every summary with a full tally (the background rebuild). */
   async replaceAll(t: Tally): Promise<void> {
-    const ids: string[] = [];
+    const docs: Array<Record<string, unknown> & { _id: string }> = [];
     for (const [scope, m] of t.scopes) {
-      const doc: Record<string, unknown> = { _id: scope };
+      const doc: Record<string, unknown> & { _id: string } = { _id: scope };
       for (const [path, n] of m) {
         if (!n) continue;
         const parts = path.split('.');
-        let o = doc;
+        let o: Record<string, unknown> = doc;
         for (const part of parts.slice(0, -1)) o = (o[part] ??= {}) as Record<string, unknown>;
         o[parts[parts.length - 1]] = n;
       }
-      await retrying(() => this.summaries.replaceOne({ _id: scope }, doc, { upsert: true }));
-      ids.push(scope);
+      docs.push(doc);
     }
-    await this.summaries.deleteMany({ _id: { $nin: ids } });
+    await this.summaries.bulkWrite(
+      docs.map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc as unknown as Summary, upsert: true } })),
+    );
+    await this.summaries.deleteMany({ _id: { $nin: docs.map((d) => d._id) } });
   }
 
   async all(): Promise<Summary[]> {

@@ -6,7 +6,6 @@ import type { SummaryService } from './summary.service';
 import { KeyedLock } from '../../core/keyed-lock';
 import { SatisfiedIndex } from './satisfied-index';
 import { CatalogFacts, type TrainedRule, type Verdict } from './trained-rule';
-import { retrying } from './writes';
 
 export function verdictChanged(
   p: Pick<Person, 'trained' | 'missing' | 'hoursShort'> & { trainedAt?: Date | null; expiresAt?: Date | null },
@@ -102,7 +101,7 @@ export class TrainedService {
     if (!before) return undefined;
     const verdict = await facts.verdict(before, rule, now);
     const changed = verdictChanged(before, verdict);
-    if (changed) await retrying(() => this.people.updateOne({ _id: id }, verdictUpdate(verdict, now)));
+    if (changed) await this.people.updateOne({ _id: id }, verdictUpdate(verdict, now));
     const { trained, trainedAt, expiresAt, missing, hoursShort } = verdict;
     const after: Person = changed ? { ...before, trained, trainedAt, expiresAt, missing, hoursShort } : before;
     return { before, after, verdict, changed };
