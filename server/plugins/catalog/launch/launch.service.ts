@@ -285,6 +285,11 @@ export class LaunchService {
     if (p.credential.kind !== 'launch') return;
     if (p.resource === 'state' && p.stateId === LAUNCH_DATA)
       throw new HttpError(403, 'cmi5: LMS.LaunchData is read-only to the AU (§10.2.1)');
+    if (p.resource === 'state' && p.method === 'DELETE' && p.stateId === undefined)
+      throw new HttpError(
+        403,
+        'cmi5: deleting every state document would delete LMS.LaunchData, read-only to the AU (§10.2.1): delete by stateId',
+      );
     const session = p.credential.launch && (await this.m.sessions.findById(p.credential.launch.sessionId).lean<SessionDoc>());
     if (!session || session.state === 'terminated' || session.state === 'abandoned')
       throw new HttpError(403, 'cmi5: this AU session has ended');

@@ -83,7 +83,26 @@ function scopeOf(spec: ResourceSpec, x: XapiContext, method: string) {
   if (p.since !== undefined && (method !== 'GET' || docId !== undefined))
     throw param('since', `is only allowed when listing ids (GET without ${spec.idParam})`);
   const since = p.since !== undefined ? timestamp(p.since, 'since', x.family) : undefined;
+  confineLaunch(x, scope, method);
   return { scope, docId, since, agentJson };
+}
+
+/**
+ * A launch credential (cmi5 fetch token) stands for one learner in one AU session: it reaches the
+ * documents of its own actor only, state of its own registration only, and writes activity
+ * profiles of its own activity only. Without this any learner could read and overwrite another's
+ * preferences and state by guessing their agent.
+ */
+function confineLaunch(x: XapiContext, scope: DocumentScope, method: string): void {
+  if (x.credential?.kind !== 'launch') return;
+  const launch = x.credential.launch;
+  const deny = (why: string) => new HttpError(403, `This launch credential ${why}`);
+  if (!launch) throw deny('is not bound to a session');
+  if (scope.agent !== undefined && scope.agent !== ifiKey(launch.actor)) throw deny('reaches only the documents of its own actor');
+  if (scope.kind === 'state' && scope.registration !== launch.registration.toLowerCase())
+    throw deny(`reaches only the state of its own registration (registration=${launch.registration})`);
+  if (scope.kind === 'activityProfile' && method !== 'GET' && scope.activityId !== launch.activityId)
+    throw deny('writes only the profile of its own activity');
 }
 
 function preconditions(x: XapiContext, requireForOverwrite: boolean, requireAlways = false): Preconditions {
