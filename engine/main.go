@@ -54,9 +54,9 @@ func main() {
 
 	addr := fmt.Sprintf("127.0.0.1:%d", *port)
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: addr},
-		Logger:    logger,
-		Handler:   "sqlite",
+		Listener: ferretdb.ListenerConfig{TCP: addr},
+		Logger:   logger,
+		Handler:  "sqlite",
 		// BEGIN IMMEDIATE: a write transaction takes SQLite's write lock when it begins, waiting
 		// for it with the busy timeout, instead of failing with SQLITE_BUSY at once when it
 		// first reads and then finds another writer has committed meanwhile.
