@@ -17,6 +17,7 @@ import { applyLanguage, createI18n, i18nMiddleware, isLanguage, LANG_COOKIE } fr
 import { createLogger } from './core/log';
 import { Permissions } from './core/permissions';
 import { Hooks, ServiceRegistry } from './core/services';
+import { PersonalDataRegistry } from './core/privacy';
 import { resolvePlugins, type NavItem, type Plugin, type PluginContext, type Runtime } from './core/plugin';
 import { errorHandler, notFoundHandler } from './core/error-handler';
 import { Jobs } from './core/jobs';
@@ -61,7 +62,19 @@ export async function createLmsApp(opts: AppOptions = {}): Promise<LmsApp> {
     const passport = new Passport() as PassportStatic;
     const nav: NavItem[] = [];
     const jobs = new Jobs(config.env, log);
-    const runtime: Runtime = { config, log, db: database.connection, services, hooks, jobs, i18n, mode };
+    const personalData = new PersonalDataRegistry();
+    const store = new SessionStore({
+      client: database.connection.getClient() as never,
+      dbName: config.dbName,
+      collectionName: 'core_sessions',
+      // FerretDB has no TTL indexes, so expired sessions are removed by our job below. Not by
+      // connect-mongo's autoRemove 'interval': it sends an unacknowledged deleteMany (w: 0).
+      autoRemove: 'disabled',
+      touchAfter: 300,
+    });
+    closers.push(() => store.close());
+    const sessions = { endFor: (userId: string) => store.endFor(userId) };
+    const runtime: Runtime = { config, log, db: database.connection, services, hooks, jobs, i18n, mode, personalData, sessions };
 
     const app = express();
     app.disable('x-powered-by');
@@ -86,22 +99,12 @@ export async function createLmsApp(opts: AppOptions = {}): Promise<LmsApp> {
     app.use(expressLayouts);
     app.use('/static', express.static(path.join(ROOT, 'public'), { maxAge: config.production ? '7d' : 0, index: false }));
 
-    const store = new SessionStore({
-      client: database.connection.getClient() as never,
-      dbName: config.dbName,
-      collectionName: 'core_sessions',
-      // FerretDB has no TTL indexes, so expired sessions are removed by our job below. Not by
-      // connect-mongo's autoRemove 'interval': it sends an unacknowledged deleteMany (w: 0).
-      autoRemove: 'disabled',
-      touchAfter: 300,
-    });
-    closers.push(() => store.close());
-    const sessions = database.connection.getClient().db(config.dbName).collection('core_sessions');
+    const sessionDocs = database.connection.getClient().db(config.dbName).collection('core_sessions');
     jobs.every({
       name: 'core.sessions-cleanup',
       intervalVar: 'SESSION_CLEANUP_INTERVAL',
       defaultInterval: '10m',
-      run: () => sessions.deleteMany({ expires: { $lt: new Date() } }),
+      run: () => sessionDocs.deleteMany({ expires: { $lt: new Date() } }),
     });
     app.use(
       session({
@@ -129,9 +132,11 @@ export async function createLmsApp(opts: AppOptions = {}): Promise<LmsApp> {
       res.locals.baseUrl = config.baseUrl;
       res.locals.csrfToken = () => (req.session ? generateToken(req) : '');
       res.locals.can = (perm: string) => permissions.allows(req.user, perm);
-      res.locals.nav = () =>
+      res.locals.nav = (place: NavItem['place'] = 'main') =>
         req.user
-          ? nav.filter((n) => !n.permission || permissions.allows(req.user, n.permission)).sort((a, b) => (a.order ?? 50) - (b.order ?? 50))
+          ? nav
+              .filter((n) => (n.place ?? 'main') === place && (!n.permission || permissions.allows(req.user, n.permission)))
+              .sort((a, b) => (a.order ?? 50) - (b.order ?? 50))
           : [];
       res.locals.title = '';
     };
@@ -176,9 +181,16 @@ export async function createLmsApp(opts: AppOptions = {}): Promise<LmsApp> {
           forms,
           passport,
           nav: (item) => nav.push(item),
+          declarePersonalData: (provider) => personalData.provide(name, provider),
           onClose: (fn) => closers.push(fn),
         };
         await plugin.register(ctx);
+        if (plugin.manifest.personalData === false && personalData.has(name))
+          throw new Error('its manifest says personalData: false, yet it declared personal data');
+        if (plugin.manifest.personalData !== false && !personalData.has(name))
+          throw new Error(
+            'it must declare the personal data it keeps (ctx.declarePersonalData) or say personalData: false in its manifest',
+          );
         app.use(root);
         app.use(plugin.manifest.prefix ?? `/${name}`, router);
       } catch (err) {

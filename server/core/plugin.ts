@@ -6,6 +6,7 @@ import type { Config } from './config';
 import type { Logger } from './log';
 import type { PermissionSpec, Permissions } from './permissions';
 import type { Jobs } from './jobs';
+import type { PersonalDataProvider, PersonalDataRegistry } from './privacy';
 import type { Hooks, ServiceRegistry } from './services';
 
 /** The core's major version; a plugin declares the one it was written for. */
@@ -28,6 +29,11 @@ export interface PluginManifest {
    * The LRS turns this off: it reads its own bodies (limits, multipart/mixed) and uses Basic auth.
    */
   forms?: boolean;
+  /**
+   * `false` for a plugin that keeps nothing about people. Every other plugin must declare its
+   * personal data with `ctx.declarePersonalData(provider)` in register (checked at start-up).
+   */
+  personalData?: false;
 }
 
 export interface NavItem {
@@ -37,6 +43,8 @@ export interface NavItem {
   /** Shown only to users holding this permission; without it, to every signed-in user. */
   permission?: string;
   order?: number;
+  /** Where the link is shown: the main navigation (default) or the person's profile page. */
+  place?: 'main' | 'profile';
 }
 
 /** What a running server (or CLI command) has once every plugin is registered. */
@@ -50,6 +58,10 @@ export interface Runtime {
   jobs: Jobs;
   i18n: i18n;
   mode: 'server' | 'cli' | 'test';
+  /** What each plugin declared about the personal data it keeps (see privacy.ts). */
+  personalData: PersonalDataRegistry;
+  /** Signed-in sessions (browser cookies), kept by the core. */
+  sessions: { endFor(userId: string): Promise<number> };
 }
 
 export interface PluginContext extends Runtime {
@@ -65,6 +77,8 @@ export interface PluginContext extends Runtime {
   forms: RequestHandler[];
   passport: PassportStatic;
   nav(item: NavItem): void;
+  /** Declares the personal data this plugin keeps and how to export and erase it. */
+  declarePersonalData(provider: PersonalDataProvider): void;
   /** Runs when the server or command stops, in reverse registration order. */
   onClose(fn: () => Promise<void> | void): void;
 }

@@ -30,4 +30,26 @@ export class SessionStore extends MongoStore {
       callback(null, session);
     })().catch((err: unknown) => callback(err));
   }
+
+  /**
+   * Ends every session of one person (erasure, deactivation). Sessions are found by reading
+   * them all: this runs rarely, and their `_id` is the only thing the embedded engine indexes.
+   */
+  async endFor(userId: string): Promise<number> {
+    const self = this as unknown as StoreInternals;
+    const collection = await self.collectionP;
+    let ended = 0;
+    for await (const doc of collection.find({}, { projection: { session: 1 } })) {
+      let session: { passport?: { user?: unknown } } | undefined;
+      try {
+        session = self.transformFunctions.unserialize(doc.session) as typeof session;
+      } catch {
+        continue; // not ours to judge: an unreadable session gives nobody access
+      }
+      if (session?.passport?.user !== userId) continue;
+      await collection.deleteOne({ _id: doc._id });
+      ended++;
+    }
+    return ended;
+  }
 }

@@ -4,9 +4,10 @@ import { lrsPlugin } from './lrs';
 import { catalogPlugin } from './catalog';
 import { certificatesPlugin } from './certificates';
 import { reportsPlugin } from './reports';
+import { privacyPlugin } from './privacy';
 
 /**
  * Every plugin this server knows, listed explicitly (no magic file discovery). The loader
  * orders them by their declared dependencies; PLUGINS chooses which are enabled.
  */
-export const allPlugins: Plugin[] = [accountsPlugin, lrsPlugin, catalogPlugin, certificatesPlugin, reportsPlugin];
+export const allPlugins: Plugin[] = [accountsPlugin, lrsPlugin, catalogPlugin, certificatesPlugin, reportsPlugin, privacyPlugin];

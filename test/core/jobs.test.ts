@@ -19,6 +19,7 @@ const INTERVALS = {
   LRS_TOKEN_PURGE_INTERVAL: '300ms',
   CATALOG_FETCH_CLEANUP_INTERVAL: '300ms',
   REPORTS_DAILY_INTERVAL: '300ms',
+  PRIVACY_RETENTION_INTERVAL: '300ms',
 };
 
 describe('core: periodic jobs', function () {

@@ -7,7 +7,7 @@ import { csrfFrom, makeUser, signIn, testApp } from '../helpers';
 
 // A plugin whose route fails unexpectedly, to see what a 500 looks like from outside.
 const failing: Plugin = {
-  manifest: { name: 'failing', version: '1.0.0', core: 1 },
+  manifest: { name: 'failing', version: '1.0.0', core: 1, personalData: false },
   register: async (ctx) => {
     ctx.router.get('/boom', () => {
       throw new Error('secret internal detail');

@@ -5,7 +5,7 @@ import { accountsPlugin } from '../../server/plugins/accounts';
 import { testApp } from '../helpers';
 
 const plugin = (name: string, dependencies: string[] = [], extra: Partial<Plugin> = {}): Plugin => ({
-  manifest: { name, version: '1.0.0', core: 1, dependencies },
+  manifest: { name, version: '1.0.0', core: 1, dependencies, personalData: false },
   register: async () => {},
   ...extra,
 });
@@ -68,6 +68,24 @@ describe('core: plugin loading', () => {
       expect(res.body).to.deep.equal({ pong: 'probe' });
     } finally {
       await lms.close();
+    }
+  });
+
+  it('refuses to start a plugin that does not say what personal data it keeps, naming it', async () => {
+    const silent: Plugin = { manifest: { name: 'silent', version: '1.0.0', core: 1 }, register: async () => {} };
+    const liar = plugin('liar', [], {
+      register: async (ctx) => ctx.declarePersonalData({ holds: [], export: async () => {}, erase: async () => {} }),
+    });
+    for (const [p, message] of [
+      [silent, 'Plugin "silent" failed to load: it must declare the personal data it keeps'],
+      [liar, 'Plugin "liar" failed to load: its manifest says personalData: false, yet it declared personal data'],
+    ] as const) {
+      let error: Error | undefined;
+      await testApp({ plugins: [accountsPlugin, p] }).then(
+        (lms) => lms.close(),
+        (err: Error) => (error = err),
+      );
+      expect(error?.message).to.include(message);
     }
   });
 });

@@ -128,7 +128,7 @@ declare module '../../server/core/services' {
 }
 
 export const catalogDoublePlugin: Plugin = {
-  manifest: { name: 'catalog', version: '0.0.0-test', core: 1, dependencies: ['accounts'] },
+  manifest: { name: 'catalog', version: '0.0.0-test', core: 1, dependencies: ['accounts'], personalData: false },
   async register(ctx) {
     const svc = new CatalogDouble(models(ctx.db), ctx);
     ctx.services.provide('catalog', 'catalog', svc);

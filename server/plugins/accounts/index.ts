@@ -4,6 +4,7 @@ import type { SessionUser } from '../../core/permissions';
 import { mountRoutes } from '../../core/routes';
 import { accountRoutes } from './routes';
 import { accountCommands } from './commands';
+import { accountsPersonalData } from './personal-data';
 import { setupModel, userModel } from './user.model';
 import { UsersService } from './users.service';
 
@@ -32,6 +33,7 @@ export const accountsPlugin: Plugin = {
     const svc = new UsersService(userModel(ctx.db), setupModel(ctx.db), ctx.config.login);
     await userModel(ctx.db).init(); // unique email index before the first write
     ctx.services.provide('accounts', 'accounts.users', svc);
+    ctx.declarePersonalData(accountsPersonalData(svc, ctx.sessions));
 
     ctx.passport.use(
       new LocalStrategy({ usernameField: 'email', passwordField: 'password' }, (email, password, done) => {

@@ -15,6 +15,8 @@ const userSchema = new Schema(
     role: { type: String, enum: ROLES, required: true, default: 'learner' },
     language: { type: String, enum: SUPPORTED_LANGUAGES, default: 'es' },
     active: { type: Boolean, default: true },
+    /** When the account was last deactivated: the retention period counts from here. */
+    deactivatedAt: { type: Date },
     passwordHash: { type: String },
     failedLogins: { type: Number, default: 0 },
     lockedUntil: { type: Date },

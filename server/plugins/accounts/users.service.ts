@@ -175,7 +175,10 @@ export class UsersService {
 
   async setActive(id: string, active: boolean): Promise<void> {
     if (!isValidObjectId(id)) throw new HttpError(404, 'No such user');
-    const res = await this.users.updateOne({ _id: id }, { $set: { active } });
+    const res = await this.users.updateOne(
+      { _id: id },
+      active ? { $set: { active }, $unset: { deactivatedAt: 1 } } : { $set: { active, deactivatedAt: new Date() } },
+    );
     this.forget(id);
     if (res.matchedCount === 0) throw new HttpError(404, 'No such user');
   }
@@ -246,6 +249,35 @@ export class UsersService {
     const rest = new Set(docs.map((d) => d.email).filter((e) => !out.has(e)));
     for (const [email, id] of await this.idsByEmail(rest)) out.set(email, { id, created: false });
     return out;
+  }
+
+  /**
+   * Accounts deactivated before `cutoff` (retention). An account deactivated before the date was
+   * recorded counts from its last change.
+   */
+  async deactivatedBefore(cutoff: Date, limit = 100): Promise<SessionUser[]> {
+    const docs = await this.users
+      .find({
+        active: false,
+        $or: [{ deactivatedAt: { $lte: cutoff } }, { deactivatedAt: { $exists: false }, updatedAt: { $lte: cutoff } }],
+      })
+      .limit(limit)
+      .lean<UserDoc[]>();
+    return docs.map(toSessionUser);
+  }
+
+  /** The whole account as stored, for the person's data export; only the password hash is left out. */
+  async record(id: string): Promise<Record<string, unknown> | undefined> {
+    if (!isValidObjectId(id)) return undefined;
+    const doc = await this.users.findById(id, { passwordHash: 0, __v: 0 }).lean<Record<string, unknown>>();
+    return doc ?? undefined;
+  }
+
+  /** Deletes the account (erasure). Idempotent. */
+  async remove(id: string): Promise<void> {
+    if (!isValidObjectId(id)) return;
+    await this.users.deleteOne({ _id: id });
+    this.forget(id);
   }
 
   async hasAdmin(): Promise<boolean> {

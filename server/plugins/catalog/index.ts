@@ -12,6 +12,7 @@ import { PathsService } from './paths/paths.service';
 import { progressModels } from './progress/progress.model';
 import { ProgressService, publicProgress, toSummary } from './progress/progress.service';
 import { catalogRoutes, fetchRoutes } from './routes';
+import { catalogPersonalData } from './personal-data';
 import '../../core/contracts/catalog';
 import '../../core/contracts/lrs';
 import '../../core/contracts/org';
@@ -86,6 +87,8 @@ export const catalogPlugin: Plugin = {
       },
       satisfiedProgress: () => progress.satisfied(),
     });
+
+    ctx.declarePersonalData(catalogPersonalData({ ...pm, enrollments: lm.enrollments, ...sm }));
 
     ctx.hooks.on('lrs.statements.validate', (p) => launch.validateStatements(p));
     ctx.hooks.on('lrs.statements.stored', async (p) => {

@@ -27,7 +27,9 @@ const certificateSchema = new Schema(
     template: { type: String, required: true },
     institution: { type: String, required: true },
     signatory: { type: String, required: true },
-    status: { type: String, enum: ['valid', 'revoked', 'replaced'], required: true, default: 'valid' },
+    /** `withdrawn`: the holder's personal data was erased; verification says so and shows nothing about them. */
+    status: { type: String, enum: ['valid', 'revoked', 'replaced', 'withdrawn'], required: true, default: 'valid' },
+    withdrawnAt: { type: Date },
     revokedAt: { type: Date },
     revokedBy: { type: String },
     revokeReason: { type: String },

@@ -39,6 +39,7 @@ export interface IssueResult {
 
 export type Verification =
   | { status: 'unknown'; code?: string }
+  | { status: 'withdrawn'; code: string; kind: 'course' | 'path'; institution: string; withdrawnAt?: Date }
   | {
       status: 'valid' | 'revoked' | 'replaced';
       code: string;
@@ -351,8 +352,16 @@ export class CertificatesService {
   async verify(codeInput: unknown): Promise<Verification> {
     const cert = await this.get(codeInput);
     if (!cert) return { status: 'unknown' };
+    if (cert.status === 'withdrawn')
+      return {
+        status: 'withdrawn',
+        code: cert._id,
+        kind: cert.kind,
+        institution: cert.institution,
+        withdrawnAt: cert.withdrawnAt ?? undefined,
+      };
     return {
-      status: cert.status,
+      status: cert.status as 'valid' | 'revoked' | 'replaced',
       code: cert._id,
       name: cert.learnerName,
       title: cert.title,

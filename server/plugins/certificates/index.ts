@@ -4,6 +4,7 @@ import { SUPPORTED_LANGUAGES } from '../../core/config';
 import { certificateModels } from './certificate.model';
 import { CertificatesService } from './certificates.service';
 import { certificateCommands } from './commands';
+import { certificatesPersonalData } from './personal-data';
 import { renderCertificatePdf } from './pdf-render';
 import { PdfSigner } from './pdf-sign';
 import { certificateRoutes, verifyRoutes } from './routes';
@@ -92,6 +93,7 @@ export const certificatesPlugin: Plugin = {
       log: ctx.log,
     });
     ctx.services.provide('certificates', 'certificates', svc);
+    ctx.declarePersonalData(certificatesPersonalData(models, svc));
     ctx.onClose(() => svc.flushStatements());
 
     ctx.hooks.on(

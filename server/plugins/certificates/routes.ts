@@ -31,6 +31,8 @@ function fileName(cert: CertificateDoc, ext: string): string {
 
 export function verificationJson(v: Verification) {
   if (v.status === 'unknown') return { status: 'unknown' };
+  if (v.status === 'withdrawn')
+    return { status: v.status, code: v.code, kind: v.kind, institution: v.institution, withdrawnAt: v.withdrawnAt?.toISOString() };
   return {
     status: v.status,
     code: v.code,

@@ -132,6 +132,20 @@ export class CredentialsService implements LrsCredentials {
     return docs.map((d) => ({ key: d._id, name: d.name, scopes: d.scopes, revoked: d.revoked, created: d.created }));
   }
 
+  /** Deletes the launch tokens whose actor is one of these agents (erasure); returns how many. */
+  async removeLaunchTokensFor(agentKeys: Set<string>, keyOf: (agent: Record<string, unknown>) => string | undefined): Promise<number> {
+    let removed = 0;
+    for (const doc of await this.creds.find({ kind: 'launch' }, { launch: 1 }).lean()) {
+      const actor = doc.launch ? (JSON.parse(doc.launch) as { actor?: Record<string, unknown> }).actor : undefined;
+      const key = actor && keyOf(actor);
+      if (!key || !agentKeys.has(key)) continue;
+      await this.creds.deleteOne({ _id: doc._id });
+      this.cache.delete(doc._id);
+      removed++;
+    }
+    return removed;
+  }
+
   /** Launch tokens expire; FerretDB has no TTL index, so they are removed by a periodic delete. */
   purgeExpired(): Promise<unknown> {
     return this.creds.deleteMany({ kind: 'launch', expires: { $lt: new Date(Date.now() - 7 * 86400_000) } });

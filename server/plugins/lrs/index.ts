@@ -10,6 +10,7 @@ import { documentModel } from './document.model';
 import { DocumentsService } from './documents.service';
 import { cors, prepare } from './http/pipeline';
 import { lrsCommands } from './commands';
+import { lrsPersonalData } from './personal-data';
 import { adminRoutes, xapiRoutes } from './routes';
 import { attachmentModel, statementBodyModel, statementModel } from './statement.model';
 import { StatementsService } from './statements.service';
@@ -89,6 +90,17 @@ export const lrsPlugin: Plugin = {
     ctx.services.provide('lrs', 'lrs.statements', lrsStatements);
     ctx.services.provide('lrs', 'lrs.documents', lrsDocuments);
     ctx.services.provide('lrs', 'lrs.credentials', credentials);
+    ctx.declarePersonalData(
+      lrsPersonalData(
+        {
+          statements: statementModel(ctx.db),
+          bodies: statementBodyModel(ctx.db),
+          attachments: attachmentModel(ctx.db),
+          documents: documentModel(ctx.db),
+        },
+        credentials,
+      ),
+    );
 
     const limit = Number(ctx.config.env.LRS_BODY_LIMIT ?? DEFAULT_BODY_LIMIT);
     if (!Number.isInteger(limit) || limit <= 0) throw new Error('LRS_BODY_LIMIT must be a positive number of bytes');

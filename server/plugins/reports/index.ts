@@ -9,6 +9,7 @@ import { apiTokenAuth } from './api-auth';
 import { ApiTokensService } from './api-tokens.service';
 import type { Reports } from './bundle';
 import { reportCommands } from './commands';
+import { reportsPersonalData } from './personal-data';
 import { DashboardService } from './dashboard.service';
 import { importModel, inviteModel } from './import.model';
 import { InvitesService } from './invites.service';
@@ -124,6 +125,16 @@ export const reportsPlugin: Plugin = {
         }
       },
     });
+    ctx.declarePersonalData(
+      reportsPersonalData({
+        people,
+        links,
+        invites: inviteModel(db),
+        imports: importModel(db),
+        tokens: apiTokenModel(db),
+        audit: auditModel(db),
+      }),
+    );
     ctx.services.provide('reports', 'org.scope', org);
     org.onStructureChange((reason) => void recompute.request(reason, false));
 

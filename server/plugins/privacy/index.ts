@@ -1,0 +1,66 @@
+import type { Plugin } from '../../core/plugin';
+import { mountRoutes } from '../../core/routes';
+import { privacyPersonalData } from './personal-data';
+import { privacyModels } from './privacy.model';
+import { PrivacyService } from './privacy.service';
+import { privacyRoutes } from './routes';
+
+declare module '../../core/services' {
+  interface Services {
+    privacy: PrivacyService;
+  }
+}
+
+/** A number ≥ 0 from the environment, or start-up stops naming the variable. */
+function count(env: Readonly<Record<string, string | undefined>>, name: string, fallback: number, min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min) throw new Error(`${name} must be a number ≥ ${min} (got "${raw}")`);
+  return n;
+}
+
+export const privacyPlugin: Plugin = {
+  manifest: {
+    name: 'privacy',
+    version: '1.0.0',
+    core: 1,
+    description: 'Personal data: each person downloads everything held about them; admins export and erase; retention',
+    dependencies: ['accounts'],
+    permissions: {
+      'privacy:export-own': { roles: ['learner', 'hr', 'admin'], description: 'download everything the platform holds about oneself' },
+      'privacy:manage': { roles: ['admin'], description: 'export and erase any person’s data; see the privacy audit log' },
+    },
+  },
+
+  async register(ctx) {
+    const models = privacyModels(ctx.db);
+    await Promise.all([models.erasures.init(), models.audit.init()]);
+    const svc = new PrivacyService(
+      models,
+      ctx.personalData,
+      () => ctx.services.get('accounts.users'),
+      (userId) => ctx.sessions.endFor(userId),
+      ctx.config.baseUrl,
+      { days: count(ctx.config.env, 'PRIVACY_RETENTION_DAYS', 730) },
+      ctx.log,
+    );
+    ctx.services.provide('privacy', 'privacy', svc);
+    ctx.declarePersonalData(privacyPersonalData(models));
+    // The retention rule; each run also finishes erasures a crash or an error interrupted.
+    ctx.jobs.every({
+      name: 'privacy.retention',
+      intervalVar: 'PRIVACY_RETENTION_INTERVAL',
+      defaultInterval: '1h',
+      firstRunAfter: '1m',
+      run: () => svc.runRetention(),
+    });
+    mountRoutes(
+      ctx.router,
+      ctx.permissions,
+      privacyRoutes(svc, () => ctx.services.get('accounts.users')),
+    );
+    ctx.nav({ href: '/privacy/admin', label: 'privacy:nav.admin', permission: 'privacy:manage', order: 95 });
+    ctx.nav({ href: '/privacy', label: 'privacy:nav.mine', permission: 'privacy:export-own', place: 'profile' });
+  },
+};
