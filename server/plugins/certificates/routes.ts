@@ -6,6 +6,7 @@ import { HttpError } from '../../core/errors';
 import type { Permissions } from '../../core/permissions';
 import type { Route } from '../../core/routes';
 import type { CertificateDoc } from './certificate.model';
+import { csvText } from '../../core/csv';
 import type { CertificatesService, Verification } from './certificates.service';
 import { formatDate } from './pdf-render';
 import type { BadgeKey } from './signing-keys';
@@ -188,7 +189,7 @@ export function certificateRoutes(svc: CertificatesService, permissions: Permiss
     res.type('application/zip');
     res.setHeader('Content-Disposition', `attachment; filename="certificates-${new Date().toISOString().slice(0, 10)}.zip"`);
     zip.outputStream.pipe(res);
-    const index = ['code,name,title,hours,completed,status,org_unit'];
+    const index: unknown[][] = [];
     for (const c of certs) {
       // Each PDF is read from the database only when the zip reaches it (streaming, so a whole
       // institution's certificates never sit in memory at once). PDFs are already compressed.
@@ -207,13 +208,10 @@ export function certificateRoutes(svc: CertificatesService, permissions: Permiss
         },
       });
       zip.addReadStream(lazy, fileName(c, 'pdf'), { compress: false, mtime: c.issuedAt });
-      index.push(
-        [c._id, c.learnerName, c.title, c.hours, c.completedAt.toISOString().slice(0, 10), c.status, c.orgUnit ?? '']
-          .map(csvCell)
-          .join(','),
-      );
+      index.push([c._id, c.learnerName, c.title, c.hours, c.completedAt.toISOString().slice(0, 10), c.status, c.orgUnit ?? '']);
     }
-    zip.addBuffer(Buffer.from(index.join('\r\n') + '\r\n', 'utf8'), 'index.csv', { mtime: new Date() });
+    const columns = ['code', 'name', 'title', 'hours', 'completed', 'status', 'org_unit'];
+    zip.addBuffer(Buffer.from(csvText(columns, index), 'utf8'), 'index.csv', { mtime: new Date() });
     zip.end();
   };
 
@@ -250,11 +248,4 @@ export function certificateRoutes(svc: CertificatesService, permissions: Permiss
     { method: 'get', path: '/:code/pdf', guard: 'certificates:view-own', handler: downloadPdf },
     { method: 'get', path: '/:code/badge', guard: 'certificates:view-own', handler: downloadBadge },
   ];
-}
-
-function csvCell(v: unknown): string {
-  const s = String(v ?? '');
-  // A leading =, +, - or @ would run as a formula in spreadsheets.
-  const safe = /^[=+\-@]/.test(s) ? `'${s}` : s;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }

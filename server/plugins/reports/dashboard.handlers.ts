@@ -1,7 +1,8 @@
 import type { Request, Response } from 'express';
 import { HttpError } from '../../core/errors';
 import { record, type Reports } from './bundle';
-import { summaryTable, writeCsv, writePdf, writeXlsx, type Table } from './exports';
+import { writeCsv } from '../../core/csv';
+import { summaryTable, writePdf, writeXlsx, type Table } from './exports';
 import type { Person } from './person.model';
 import type { CourseSummary } from '../../core/contracts/catalog';
 

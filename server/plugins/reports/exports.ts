@@ -1,11 +1,11 @@
 import type { Writable } from 'node:stream';
-import { stringify } from 'csv-stringify';
 import ExcelJS from 'exceljs';
 import PDFDocument from 'pdfkit';
 import type { TFunction } from 'i18next';
+import type { CsvRows } from '../../core/csv';
 import type { Dashboard, Row } from './dashboard.service';
 
-export type Table = { columns: string[]; rows: AsyncIterable<unknown[]> | Iterable<unknown[]> };
+export type Table = { columns: string[]; rows: CsvRows };
 
 /** The dashboard as one flat table: section, key, name, total, trained, share. */
 export function summaryTable(d: Dashboard, t: TFunction): Table {
@@ -47,19 +47,6 @@ export function summaryTable(d: Dashboard, t: TFunction): Table {
     ],
     rows,
   };
-}
-
-export async function writeCsv(table: Table, out: Writable): Promise<number> {
-  const csv = stringify({ header: true, columns: table.columns, bom: true });
-  csv.pipe(out);
-  let n = 0;
-  for await (const r of table.rows) {
-    n++;
-    if (!csv.write(r)) await new Promise((res) => csv.once('drain', res));
-  }
-  csv.end();
-  await new Promise((res) => out.once('finish', res));
-  return n;
 }
 
 /** XLSX written as a stream (rows committed one by one), so a national people list stays light. */

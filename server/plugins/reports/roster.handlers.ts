@@ -3,7 +3,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { HttpError } from '../../core/errors';
 import { record, type Reports } from './bundle';
 import { receiveUpload } from './upload';
-import { writeCsv } from './exports';
+import { writeCsv } from '../../core/csv';
 import { ALL } from './org.service';
 
 export function rosterHandlers(r: Reports) {
