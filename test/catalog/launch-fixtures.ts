@@ -105,6 +105,9 @@ export class AuClient {
     });
     const s = await this.xapi('get', `/xapi/activities/state?${q}`).expect(200);
     this.launchData = s.body;
+    // An AU reads the learner preferences on startup, before "initialized" (§11.0).
+    const prefs = new URLSearchParams({ agent: JSON.stringify(this.launch.params.actor), profileId: 'cmi5LearnerPreferences' });
+    await this.xapi('get', `/xapi/agents/profile?${prefs}`).expect(200);
     return this;
   }
 
@@ -118,6 +121,11 @@ export class AuClient {
 
   statement(verb: VerbName, result?: Record<string, unknown>, over: Record<string, unknown> = {}) {
     const moveOn = !!result && ('success' in result || 'completion' in result);
+    // A score judged against the masteryScore carries it (§9.6.3.2).
+    const judged =
+      (verb === 'passed' || verb === 'failed') &&
+      typeof (result?.score as { scaled?: unknown } | undefined)?.scaled === 'number' &&
+      this.launchData.masteryScore !== undefined;
     const tpl = this.launchData.contextTemplate as { contextActivities: { grouping: unknown[] }; extensions: Record<string, unknown> };
     return {
       id: crypto.randomUUID(),
@@ -131,7 +139,7 @@ export class AuClient {
           grouping: tpl.contextActivities.grouping,
           category: [{ id: CATEGORY_CMI5 }, ...(moveOn ? [{ id: CATEGORY_MOVEON }] : [])],
         },
-        extensions: { ...tpl.extensions },
+        extensions: { ...tpl.extensions, ...(judged ? { [EXT.masteryScore]: this.launchData.masteryScore } : {}) },
       },
       timestamp: new Date().toISOString(),
       ...over,

@@ -68,7 +68,7 @@ describe('catalog: cmi5 launch flow over HTTP', () => {
     const l1 = await launchAu(agent, C, AU('leer'));
     expect(l1.location.origin + l1.location.pathname).to.equal('https://au.example.org/player/index.html');
     expect(l1.location.searchParams.get('lesson')).to.equal('leer');
-    expect(l1.params.endpoint).to.equal('http://127.0.0.1/xapi/');
+    expect(l1.params.endpoint).to.equal('http://127.0.0.1/xapi');
     expect(l1.params.actor).to.deep.equal({ objectType: 'Agent', account: { homePage: 'http://127.0.0.1', name: u.id } });
     expect(l1.params.activityId)
       .to.match(/^http:\/\/127\.0\.0\.1\/catalog\/activities\/au\//)

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { HttpError } from '../../server/core/errors';
 import { CATEGORY_CMI5, CATEGORY_MOVEON, EXT, VERB, durationSeconds, type VerbName } from '../../server/plugins/catalog/launch/cmi5';
@@ -16,13 +17,16 @@ const base: RuleState = {
   masteryScore: 0.8,
   state: 'launched',
   verbs: [],
+  preferencesRead: true,
   completed: false,
   passed: false,
 };
 
 function st(verb: VerbName, result?: Record<string, unknown>, over: Record<string, unknown> = {}) {
   const moveOn = result && ('success' in result || 'completion' in result);
+  const judged = (verb === 'passed' || verb === 'failed') && typeof (result?.score as { scaled?: unknown })?.scaled === 'number';
   return {
+    id: randomUUID(),
     actor,
     verb: { id: VERB[verb] },
     object: { id: base.activityId },
@@ -30,7 +34,7 @@ function st(verb: VerbName, result?: Record<string, unknown>, over: Record<strin
     context: {
       registration: base.registration,
       contextActivities: { category: [{ id: CATEGORY_CMI5 }, ...(moveOn ? [{ id: CATEGORY_MOVEON }] : [])], grouping: [{ id: base.auId }] },
-      extensions: { [EXT.sessionId]: base.sessionId },
+      extensions: { [EXT.sessionId]: base.sessionId, ...(judged ? { [EXT.masteryScore]: base.masteryScore } : {}) },
     },
     timestamp: new Date().toISOString(),
     ...over,
@@ -139,6 +143,52 @@ describe('catalog: cmi5 statement rules (§9)', () => {
     rejects(base, [st('initialized', undefined, { object: { id: base.auId } })], /activityId/);
     rejects({ ...base, state: 'initialized', verbs: ['initialized'] }, [st('satisfied')], /not a cmi5 defined verb an AU may send/);
     rejects(base, [{ ...st('initialized'), verb: { id: VERB.voided }, object: { objectType: 'StatementRef', id: 'x' } }], /void/);
+  });
+
+  it('requires an id on every statement (§9.1)', () => {
+    const running = { ...base, state: 'initialized' as const, verbs: ['initialized'] };
+    const { id: _id, ...noId } = { ...st('initialized'), verb: { id: 'http://adlnet.gov/expapi/verbs/experienced' } };
+    (noId.context.contextActivities as { category: unknown[] }).category = [];
+    rejects(running, [noId], /must have an id \(§9\.1\)/);
+    const { id: _id2, ...initNoId } = st('initialized');
+    rejects(base, [initNoId], /§9\.1/);
+  });
+
+  it('requires a UTC timestamp on every statement, cmi5 allowed ones too (§9.7)', () => {
+    const running = { ...base, state: 'initialized' as const, verbs: ['initialized'] };
+    const allowed = { ...st('initialized'), verb: { id: 'http://adlnet.gov/expapi/verbs/experienced' } };
+    (allowed.context.contextActivities as { category: unknown[] }).category = [];
+    const { timestamp: _t, ...noTimestamp } = allowed;
+    rejects(running, [noTimestamp], /must have a timestamp \(§9\.7\)/);
+    rejects(running, [{ ...allowed, timestamp: '2026-03-01T10:00:00.000-06:00' }], /UTC \(§9\.7\)/);
+    expect(checkBatch(running, [{ ...allowed, timestamp: '2026-03-01T10:00:00.000+00:00' }]).state).to.equal('initialized');
+  });
+
+  it('requires min and max with a raw score (§9.5.1)', () => {
+    const running = { ...base, state: 'initialized' as const, verbs: ['initialized'] };
+    rejects(running, [st('passed', { success: true, duration: 'PT1S', score: { scaled: 0.9, raw: 9, max: 10 } })], /"min" and "max" \(§9\.5\.1\)/);
+    rejects(running, [st('failed', { success: false, duration: 'PT1S', score: { scaled: 0.1, raw: 1, min: 0 } })], /§9\.5\.1/);
+    expect(checkBatch(running, [st('passed', { success: true, duration: 'PT1S', score: { scaled: 0.9, raw: 9, min: 0, max: 10 } })]).passed).to.equal(true);
+  });
+
+  it('rejects the moveOn category on a statement without the cmi5 category (§9.6.2.2)', () => {
+    const running = { ...base, state: 'initialized' as const, verbs: ['initialized'] };
+    const allowed = { ...st('initialized'), verb: { id: 'http://adlnet.gov/expapi/verbs/experienced' } };
+    (allowed.context.contextActivities as { category: unknown[] }).category = [{ id: CATEGORY_MOVEON }];
+    rejects(running, [allowed], /moveOn category \(§9\.6\.2\.2\)/);
+  });
+
+  it('requires the masteryScore extension on passed/failed judged by it (§9.6.3.2)', () => {
+    const running = { ...base, state: 'initialized' as const, verbs: ['initialized'] };
+    const passed = st('passed', { success: true, duration: 'PT1S', score: { scaled: 0.9 } });
+    delete (passed.context.extensions as Record<string, unknown>)[EXT.masteryScore];
+    rejects(running, [passed], /masteryscore extension \(§9\.6\.3\.2\)/);
+    (passed.context.extensions as Record<string, unknown>)[EXT.masteryScore] = 0.5;
+    rejects(running, [passed], /§9\.6\.3\.2/);
+  });
+
+  it('rejects "initialized" before the AU has read its learner preferences (§11.0)', () => {
+    rejects({ ...base, preferencesRead: false }, [st('initialized')], /cmi5LearnerPreferences .* \(§11\.0\)/);
   });
 
   it('parses ISO 8601 durations', () => {

@@ -86,10 +86,13 @@ declare module '../services' {
     'lrs.statements.validate': StatementHookPayload;
     /** After a batch is stored (not for idempotent re-posts). Handlers update progress etc. */
     'lrs.statements.stored': StatementHookPayload & { stored: StoredStatement[] };
-    /** Before a document write through HTTP; throwing rejects it (e.g. AUs may not write LMS.LaunchData). */
+    /**
+     * Before a document request through HTTP, reads included; throwing rejects it (e.g. AUs may
+     * not write LMS.LaunchData, an ended AU session reads nothing more).
+     */
     'lrs.document.validate': {
       resource: 'state' | 'activityProfile' | 'agentProfile';
-      method: 'PUT' | 'POST' | 'DELETE';
+      method: 'GET' | 'PUT' | 'POST' | 'DELETE';
       activityId?: string;
       agent?: Record<string, unknown>;
       stateId?: string;

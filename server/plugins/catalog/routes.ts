@@ -4,7 +4,7 @@ import { HttpError } from '../../core/errors';
 import type { Route } from '../../core/routes';
 import type { Services } from '../../core/services';
 import { LEVELS } from '../../core/taxonomy';
-import { WAIVE_REASONS } from './launch/cmi5';
+import { LAUNCH_MODES, WAIVE_REASONS, launchModes, type LaunchMode } from './launch/cmi5';
 import type { LaunchService } from './launch/launch.service';
 import { allAus, pick, type CourseReader } from './paths/course-reader';
 import type { PathsService } from './paths/paths.service';
@@ -96,6 +96,7 @@ export function catalogRoutes(d: CatalogDeps): Route[] {
       auState,
       blocksDone: new Set(p?.satisfiedBlocks ?? []),
       auCount: allAus(version.structure).length,
+      launchModes,
       pick,
     });
   };
@@ -110,9 +111,13 @@ export function catalogRoutes(d: CatalogDeps): Route[] {
     const registration = str(req.body.registration);
     const auId = str(req.body.auId);
     if (!registration || !auId) throw new HttpError(400, 'registration and auId are required');
-    const { url } = await launch.launch(req.user!, registration, auId);
+    const mode = str(req.body.launchMode);
+    if (mode && !(LAUNCH_MODES as readonly string[]).includes(mode))
+      throw new HttpError(400, `launchMode: must be one of ${LAUNCH_MODES.join(', ')}`);
+    const r = await launch.launch(req.user!, registration, auId, (mode || undefined) as LaunchMode | undefined);
+    if (req.accepts(['html', 'json']) === 'json') return res.json(r);
     // OwnWindow and AnyWindow alike: the window (or the new one the form's target opened) goes to the AU.
-    res.redirect(303, url);
+    res.redirect(303, r.url);
   };
 
   const history = async (req: Request, res: Response) => {

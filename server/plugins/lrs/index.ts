@@ -8,7 +8,7 @@ import { credentialModel } from './credential.model';
 import { CredentialsService } from './credentials.service';
 import { documentModel } from './document.model';
 import { DocumentsService } from './documents.service';
-import { cors, prepare } from './http/pipeline';
+import { collapseSlashes, cors, prepare } from './http/pipeline';
 import { lrsCommands } from './commands';
 import { lrsPersonalData } from './personal-data';
 import { adminRoutes, xapiRoutes } from './routes';
@@ -107,7 +107,7 @@ export const lrsPlugin: Plugin = {
     const defaultVersion = ctx.config.env.LRS_DEFAULT_VERSION ?? '2.0.0';
     if (!['1.0.3', '2.0.0'].includes(defaultVersion)) throw new Error('LRS_DEFAULT_VERSION must be 1.0.3 or 2.0.0');
     const xapiRouter = express.Router();
-    xapiRouter.use(cors(), prepare({ credentials, bodyLimit: limit, needsAuth: (p) => p !== '/about', defaultVersion }));
+    xapiRouter.use(collapseSlashes(), cors(), prepare({ credentials, bodyLimit: limit, needsAuth: (p) => p !== '/about', defaultVersion }));
     mountRoutes(xapiRouter, ctx.permissions, xapiRoutes({ statements, documents, activities, hooks: ctx.hooks }));
     ctx.router.use(xapiRouter);
 

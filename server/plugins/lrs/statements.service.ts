@@ -51,6 +51,18 @@ export interface StatementQuery {
 export const MAX_LIMIT = 500;
 const BODY_READS = 10;
 
+let lastStored = 0;
+/**
+ * The `stored` time of a new batch: now, but always later than the previous batch of this
+ * process, so that `ascending` lists batches in the order they were stored (a cmi5 AU's
+ * statement, then the LMS's satisfied statements for the block, then the course) instead of by
+ * random statement id when two batches land in the same millisecond.
+ */
+function nextStored(): Date {
+  lastStored = Math.max(Date.now(), lastStored + 1);
+  return new Date(lastStored);
+}
+
 export class StatementsService {
   constructor(
     private readonly statements: Model<StatementDoc>,
@@ -79,7 +91,7 @@ export class StatementsService {
     // Contents first: a stored statement must never point at an attachment that is not there.
     if (opts.parts?.size) await this.saveParts(opts.parts);
 
-    const stored = new Date();
+    const stored = nextStored();
     const docs: StoredDoc[] = [];
     for (const s of received) docs.push(await this.wrap(s, stored, opts));
 

@@ -42,7 +42,21 @@ export const LEARNER_PREFERENCES = 'cmi5LearnerPreferences';
 export const WAIVE_REASONS = ['Tested Out', 'Equivalent AU', 'Equivalent Outside Activity', 'Administrative'] as const;
 export type WaiveReason = (typeof WAIVE_REASONS)[number];
 
-export type LaunchMode = 'Normal' | 'Browse' | 'Review';
+export const LAUNCH_MODES = ['Normal', 'Browse', 'Review'] as const;
+export type LaunchMode = (typeof LAUNCH_MODES)[number];
+
+/**
+ * The launch modes a learner may choose for an AU (§10.2.2), the default first. An AU not yet
+ * attempted may be opened to look around (Browse) or to read it through (Review) without being
+ * recorded; one satisfied is reviewed (it can no longer change the outcome); one begun but not
+ * satisfied is continued in Normal, where it can be finished. NotApplicable AUs are satisfied at
+ * registration and stay open in every mode.
+ */
+export function launchModes(moveOn: string, au: { satisfied?: boolean; attempted?: boolean } | undefined): LaunchMode[] {
+  if (au?.satisfied && moveOn !== 'NotApplicable') return ['Review', 'Browse'];
+  if (!au?.attempted) return ['Normal', 'Browse', 'Review'];
+  return ['Normal'];
+}
 
 /**
  * The LMS's own activity ids for an AU, block or course: stable for all registrations and

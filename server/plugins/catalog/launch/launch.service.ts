@@ -28,6 +28,7 @@ import {
   WAIVE_REASONS,
   durationSeconds,
   isoDuration,
+  launchModes,
   learnerActor,
   lmsActivityId,
   type LaunchMode,
@@ -68,7 +69,8 @@ export class LaunchService {
     user: Pick<SessionUser, 'id' | 'language'>,
     registration: string,
     auId: string,
-  ): Promise<{ url: string; launchMethod: 'AnyWindow' | 'OwnWindow'; sessionId: string }> {
+    requestedMode?: LaunchMode,
+  ): Promise<{ url: string; launchMethod: 'AnyWindow' | 'OwnWindow'; sessionId: string; launchMode: LaunchMode }> {
     const reg = await this.progress.registration(registration);
     if (!reg || reg.userId !== user.id) throw new HttpError(403, 'This registration is not yours', { key: 'core:errors.403.body' });
     const course = await this.courses.getCourse(reg.courseId);
@@ -79,10 +81,14 @@ export class LaunchService {
 
     return this.progress.serial(registration, async () => {
       const before = await this.progress.get(reg.userId, reg.courseId);
+      const modes = launchModes(au.moveOn, before?.aus.find((a) => a.auId === au.id));
+      if (requestedMode && !modes.includes(requestedMode))
+        throw new HttpError(409, `${requestedMode} is not available for this AU now; it can be opened in ${modes.join(', ')}`, {
+          key: 'catalog:errors.launchMode',
+          details: { allowed: modes },
+        });
+      const launchMode = requestedMode ?? modes[0];
       if (before?.activeSessionId) await this.abandon(before.activeSessionId);
-      const auState = before?.aus.find((a) => a.auId === au.id);
-      // An AU already satisfied is reopened for review: it can no longer change the outcome.
-      const launchMode: LaunchMode = auState?.satisfied && au.moveOn !== 'NotApplicable' ? 'Review' : 'Normal';
       const actor = learnerActor(this.baseUrl, user.id);
       const activityId = lmsActivityId(this.baseUrl, 'au', reg.courseId, au.id);
       const sessionId = randomUUID();
@@ -158,12 +164,13 @@ export class LaunchService {
 
       // The AU's own query parameters are kept; cmi5's are appended (§8.1).
       const params = launchUrl.searchParams;
-      params.set('endpoint', `${this.baseUrl}/xapi/`);
+      // No trailing slash: AUs append `/statements`, `/activities/state`… to it (as CATAPULT's do).
+      params.set('endpoint', `${this.baseUrl}/xapi`);
       params.set('fetch', `${this.baseUrl}/catalog/fetch/${fetchId}`);
       params.set('actor', JSON.stringify(actor));
       params.set('registration', registration);
       params.set('activityId', activityId);
-      return { url: launchUrl.href, launchMethod: au.launchMethod, sessionId };
+      return { url: launchUrl.href, launchMethod: au.launchMethod, sessionId, launchMode };
     });
   }
 
@@ -259,6 +266,7 @@ export class LaunchService {
         masteryScore: session.masteryScore,
         state: session.state,
         verbs: session.verbs,
+        preferencesRead: !!session.preferencesRead,
         completed: !!au?.completed,
         passed: !!au?.passed,
       },
@@ -270,7 +278,16 @@ export class LaunchService {
     if (credential.kind !== 'launch') return;
     const { session, state } = await this.ruleState(credential);
     // A re-post of statements already accepted (a network retry) stores nothing new in the LRS.
+    // Once the session has ended nothing more is accepted (§9.3.8), re-posts of earlier statements
+    // included; only a retry of the request that carried "terminated" is still that same request.
     const known = new Set(session.statementIds ?? []);
+    const open = session.state === 'launched' || session.state === 'initialized';
+    const retryOfEnd =
+      !!session.terminatedBy &&
+      statements.some((s) => s.id?.toLowerCase() === session.terminatedBy) &&
+      statements.every((s) => typeof s.id === 'string' && known.has(s.id.toLowerCase()));
+    if (!open && retryOfEnd) return;
+    if (!open) return void checkBatch(state, statements);
     checkBatch(
       state,
       statements.filter((s) => !(typeof s.id === 'string' && known.has(s.id.toLowerCase()))),
@@ -278,21 +295,34 @@ export class LaunchService {
   }
 
   /**
-   * `lrs.document.validate`: LMS.LaunchData is read-only to the AU (§10.2.1), and a session that
-   * has ended writes nothing more.
+   * `lrs.document.validate` for launch tokens: LMS.LaunchData is read-only to the AU (§10.2.1);
+   * the learner preferences are the LMS's (the learner sets their language in their profile), so
+   * the AU reads them and its writes are refused with the 403 that §11.0 provides for; the read
+   * is recorded, since "initialized" must come after it; an ended session reads nothing more.
    */
-  async validateDocument(p: { resource: string; method: string; stateId?: string; credential: LrsCredential }): Promise<void> {
+  async validateDocument(p: {
+    resource: string;
+    method: string;
+    stateId?: string;
+    profileId?: string;
+    credential: LrsCredential;
+  }): Promise<void> {
     if (p.credential.kind !== 'launch') return;
-    if (p.resource === 'state' && p.stateId === LAUNCH_DATA)
+    const write = p.method !== 'GET';
+    if (write && p.resource === 'state' && p.stateId === LAUNCH_DATA)
       throw new HttpError(403, 'cmi5: LMS.LaunchData is read-only to the AU (§10.2.1)');
     if (p.resource === 'state' && p.method === 'DELETE' && p.stateId === undefined)
       throw new HttpError(
         403,
         'cmi5: deleting every state document would delete LMS.LaunchData, read-only to the AU (§10.2.1): delete by stateId',
       );
+    const preferences = p.resource === 'agentProfile' && p.profileId === LEARNER_PREFERENCES;
+    if (write && preferences)
+      throw new HttpError(403, 'cmi5: the learner preferences are kept by the LMS; an AU may read them but not change them (§11.0)');
     const session = p.credential.launch && (await this.m.sessions.findById(p.credential.launch.sessionId).lean<SessionDoc>());
     if (!session || session.state === 'terminated' || session.state === 'abandoned')
-      throw new HttpError(403, 'cmi5: this AU session has ended');
+      throw new HttpError(403, 'cmi5: this AU session has ended (§9.3.8)');
+    if (preferences && !session.preferencesRead) await this.m.sessions.updateOne({ _id: session._id }, { $set: { preferencesRead: true } });
   }
 
   /** `lrs.statements.stored`: session state and progress follow the AU's statements. */
@@ -306,8 +336,9 @@ export class LaunchService {
       // voided by the LMS instead of counting (§6.3: conflicting statements not rejected are voided).
       let after = state;
       const conflicting: string[] = [];
-      const delta: { completed?: boolean; passed?: boolean; failed?: boolean; score?: number } = {};
+      const delta: { attempted?: boolean; completed?: boolean; passed?: boolean; failed?: boolean; score?: number } = {};
       let seconds = 0;
+      let terminatedBy: string | undefined;
       for (const { id, statement } of stored) {
         try {
           after = checkBatch(after, [statement]);
@@ -319,11 +350,15 @@ export class LaunchService {
         if (!ctx?.contextActivities?.category?.some((c) => c.id === CATEGORY_CMI5)) continue;
         const name = VERB_NAMES.get(String((statement.verb as { id?: string })?.id));
         const result = statement.result as { score?: { scaled?: number }; duration?: string } | undefined;
+        if (name === 'initialized') delta.attempted = true;
         if (name === 'completed') delta.completed = true;
         if (name === 'passed') delta.passed = true;
         if (name === 'failed') delta.failed = true;
         if ((name === 'passed' || name === 'failed') && typeof result?.score?.scaled === 'number') delta.score = result.score.scaled;
-        if (name === 'terminated') seconds += durationSeconds(result?.duration) ?? 0;
+        if (name === 'terminated') {
+          seconds += durationSeconds(result?.duration) ?? 0;
+          terminatedBy = id.toLowerCase();
+        }
       }
       if (conflicting.length) {
         await this.lrs.statements().storeAsSystem(conflicting.map((id) => voidingStatement(this.baseUrl, id)));
@@ -338,6 +373,7 @@ export class LaunchService {
             statementIds: [...(session.statementIds ?? []), ...stored.map((x) => x.id.toLowerCase())].slice(-MAX_IDS),
             lastStatementAt: new Date(),
             ...(ended ? { endedAt: new Date() } : {}),
+            ...(terminatedBy ? { terminatedBy } : {}),
           },
         },
       );

@@ -19,6 +19,8 @@ export interface RuleState {
   state: 'launched' | 'initialized' | 'terminated' | 'abandoned';
   /** cmi5 defined verbs already used in the session. */
   verbs: string[];
+  /** The AU has read cmi5LearnerPreferences in this session (§11.0: on startup, before "initialized"). */
+  preferencesRead: boolean;
   /** Per registration for this AU (§9.3 "within a registration"). */
   completed: boolean;
   passed: boolean;
@@ -26,6 +28,9 @@ export interface RuleState {
 
 /** AUs may only send these cmi5 defined verbs; the others are the LMS's (§9.3). */
 const AU_VERBS: ReadonlySet<VerbName> = new Set(['initialized', 'completed', 'passed', 'failed', 'terminated']);
+
+/** UTC: `Z` or a zero offset (§9.7). */
+const UTC = /(?:Z|[+-]00(?::?00)?)$/i;
 
 const reject = (rule: string) => new HttpError(403, `cmi5: ${rule}`, { details: { spec: 'cmi5', rule } });
 
@@ -49,6 +54,10 @@ export function checkBatch(initial: RuleState, statements: XapiStatement[]): Rul
     if (verbId === VERB.voided) throw reject(`AUs may not void statements (§6.3)${at}`);
     if (s.state === 'terminated') throw reject(`the session has been terminated; no more statements are accepted (§9.3.8)${at}`);
     if (s.state === 'abandoned') throw reject(`the session was abandoned; no more statements are accepted (§9.3.6)${at}`);
+    // §9.1 and §9.7 hold for every statement of the AU, cmi5 defined or allowed.
+    if (typeof st.id !== 'string') throw reject(`every statement an AU sends must have an id (§9.1)${at}`);
+    if (typeof st.timestamp !== 'string') throw reject(`every statement must have a timestamp (§9.7)${at}`);
+    if (!UTC.test(st.timestamp)) throw reject(`timestamps must be recorded in UTC (§9.7), not ${st.timestamp}${at}`);
     if (!sameAgent(st.actor, s.actor)) throw reject(`actor must be the launch actor (§9.2)${at}`);
     const ctx = asObj(st.context);
     if (ctx?.registration !== s.registration) throw reject(`context.registration must be the launch registration (§9.6.1)${at}`);
@@ -60,6 +69,8 @@ export function checkBatch(initial: RuleState, statements: XapiStatement[]): Rul
     const defined = categories.includes(CATEGORY_CMI5);
     const name = typeof verbId === 'string' ? VERB_NAMES.get(verbId) : undefined;
     if (!defined) {
+      if (categories.includes(CATEGORY_MOVEON))
+        throw reject(`only cmi5 defined statements with success or completion may carry the moveOn category (§9.6.2.2)${at}`);
       // "cmi5 allowed" statements only between initialized and terminated (§7.1.3).
       if (s.state !== 'initialized') throw reject(`the first statement of a session must be "initialized" (§9.3.2)${at}`);
       continue;
@@ -68,14 +79,15 @@ export function checkBatch(initial: RuleState, statements: XapiStatement[]): Rul
     if (asObj(st.object)?.id !== s.activityId) throw reject(`object.id must be the launch activityId (§9.4)${at}`);
     if (!ids(ca?.grouping).includes(s.auId))
       throw reject(`contextActivities.grouping must contain the AU's publisher id from the contextTemplate (§9.6.2.3)${at}`);
-    if (typeof st.timestamp !== 'string') throw reject(`cmi5 defined statements must have a timestamp (§9.7)${at}`);
     if (s.state === 'launched' && name !== 'initialized')
       throw reject(`the first statement of a session must be "initialized" (§9.3.2)${at}`);
     if (s.verbs.includes(name)) throw reject(`"${name}" was already sent in this session (§9.3)${at}`);
     if (s.launchMode !== 'Normal' && name !== 'initialized' && name !== 'terminated') {
       throw reject(`in ${s.launchMode} mode an AU may only send "initialized" and "terminated" (§10.2.2)${at}`);
     }
-    checkResult(name, asObj(st.result), categories, s, at);
+    if (name === 'initialized' && !s.preferencesRead)
+      throw reject(`the AU must read the cmi5LearnerPreferences agent profile before "initialized" (§11.0)${at}`);
+    checkResult(name, asObj(st.result), categories, asObj(ctx?.extensions), s, at);
     if (name === 'completed' && s.completed) throw reject(`"completed" was already recorded in this registration (§9.3.3)${at}`);
     if (name === 'passed' && s.passed) throw reject(`"passed" was already recorded in this registration (§9.3.4)${at}`);
     if (name === 'failed' && s.passed) throw reject(`"failed" may not follow "passed" in a registration (§9.3)${at}`);
@@ -91,9 +103,18 @@ export function checkBatch(initial: RuleState, statements: XapiStatement[]): Rul
   return s;
 }
 
-function checkResult(name: VerbName, result: Obj | undefined, categories: string[], s: RuleState, at: string): void {
+function checkResult(
+  name: VerbName,
+  result: Obj | undefined,
+  categories: string[],
+  extensions: Obj | undefined,
+  s: RuleState,
+  at: string,
+): void {
   const score = asObj(result?.score);
   if (score && name !== 'passed' && name !== 'failed') throw reject(`only "passed" and "failed" may carry a score (§9.5.1)${at}`);
+  if (score?.raw !== undefined && (score.min === undefined || score.max === undefined))
+    throw reject(`a score with "raw" must also give "min" and "max" (§9.5.1)${at}`);
   const success = result?.success;
   if (name === 'passed' && success !== true) throw reject(`"passed" must have result.success true (§9.5.2)${at}`);
   if (name === 'failed' && success !== false) throw reject(`"failed" must have result.success false (§9.5.2)${at}`);
@@ -114,5 +135,11 @@ function checkResult(name: VerbName, result: Obj | undefined, categories: string
       throw reject(`"passed" with scaled score ${scaled} below the masteryScore ${s.masteryScore} (§9.3.4)${at}`);
     if (name === 'failed' && scaled >= s.masteryScore)
       throw reject(`"failed" with scaled score ${scaled} at or above the masteryScore ${s.masteryScore} (§9.3.5)${at}`);
+  }
+  if (name === 'passed' || name === 'failed') {
+    const given = extensions?.[EXT.masteryScore];
+    const judged = typeof scaled === 'number' && s.masteryScore !== undefined;
+    if ((judged || given !== undefined) && given !== s.masteryScore)
+      throw reject(`"${name}" judged against the masteryScore must carry it (${s.masteryScore}) in the masteryscore extension (§9.6.3.2)${at}`);
   }
 }

@@ -19,8 +19,12 @@ export interface SessionDoc {
   state: 'launched' | 'initialized' | 'terminated' | 'abandoned';
   /** cmi5 defined verbs already used in this session (names, e.g. 'completed'). */
   verbs: string[];
+  /** The AU has read cmi5LearnerPreferences in this session (required before "initialized", §11.0). */
+  preferencesRead?: boolean;
   /** Ids of the statements accepted in this session: a re-post of one of them is not a new statement. */
   statementIds: string[];
+  /** Id of the statement that terminated the session (a retry of its request is not "after terminated"). */
+  terminatedBy?: string;
   launchedAt: Date;
   lastStatementAt?: Date;
   endedAt?: Date;
@@ -40,7 +44,9 @@ const sessionSchema = new Schema<SessionDoc>(
     masteryScore: Number,
     state: { type: String, required: true, default: 'launched' },
     verbs: { type: [String], default: [] },
+    preferencesRead: Boolean,
     statementIds: { type: [String], default: [] },
+    terminatedBy: String,
     launchedAt: { type: Date, default: Date.now },
     lastStatementAt: Date,
     endedAt: Date,

@@ -13,6 +13,8 @@ export interface AuProgress {
   score?: number;
   waiveReason?: string;
   lastLaunchedAt?: Date;
+  /** A Normal session of this AU has been initialized (Browse and Review no longer offered until satisfied). */
+  attempted?: boolean;
 }
 
 /** catalog_progress: `_id` = `${userId}:${courseId}`, updated as statements are stored. */
@@ -36,6 +38,7 @@ const auSchema = new Schema<AuProgress>(
     score: Number,
     waiveReason: String,
     lastLaunchedAt: Date,
+    attempted: Boolean,
   },
   { _id: false },
 );

@@ -23,6 +23,7 @@ export interface AuChange {
   waiveReason?: string;
   score?: number;
   launchedAt?: Date;
+  attempted?: boolean;
 }
 
 export const progressId = (userId: string, courseId: string) => `${userId}:${courseId}`;
@@ -195,6 +196,7 @@ export class ProgressService {
       }
       if (delta.score !== undefined) a.score = delta.score;
       if (delta.launchedAt) a.lastLaunchedAt = delta.launchedAt;
+      if (delta.attempted) a.attempted = true;
       aus.set(auId, a);
     }
     const sat = evaluate(version.structure, (au) => aus.get(au.id) ?? {});
@@ -229,7 +231,9 @@ export class ProgressService {
       );
     }
     // Statements first: if storing fails, progress is unchanged and the next statement retries.
-    if (out.length) await this.statements().storeAsSystem(out);
+    // One at a time, inner blocks first and the course last: each gets a later `stored` than the
+    // one before, so reports and AUs listing by `stored` see them in that order (§9.3.9).
+    for (const st of out) await this.statements().storeAsSystem([st]);
 
     const list = [...aus.values()];
     const scores = list.map((a) => a.score).filter((s): s is number => typeof s === 'number');

@@ -112,7 +112,7 @@ function preconditions(x: XapiContext, requireForOverwrite: boolean, requireAlwa
 export function documentHandlers(spec: ResourceSpec, docs: DocumentsService, hooks: Hooks) {
   const validateHook = async (
     x: XapiContext,
-    method: 'PUT' | 'POST' | 'DELETE',
+    method: 'GET' | 'PUT' | 'POST' | 'DELETE',
     scope: DocumentScope,
     docId: string | undefined,
     agentJson: Obj | undefined,
@@ -130,7 +130,8 @@ export function documentHandlers(spec: ResourceSpec, docs: DocumentsService, hoo
   return {
     async get(_req: Request, res: Response) {
       const x = xapi(res);
-      const { scope, docId, since } = scopeOf(spec, x, 'GET');
+      const { scope, docId, since, agentJson } = scopeOf(spec, x, 'GET');
+      await validateHook(x, 'GET', scope, docId, agentJson);
       if (docId === undefined) {
         const ids = await docs.ids(scope, since);
         return void res.status(200).json(ids);

@@ -33,6 +33,20 @@ export const CORS_HEADERS = {
   'Access-Control-Max-Age': '86400',
 };
 
+/**
+ * `//` in a resource path is read as `/`: clients build URLs by appending `/statements` to the
+ * endpoint, and endpoints are handed out with and without a trailing slash (cmi5 AUs, BI tools).
+ * Only the path is touched; the query string is left as sent.
+ */
+export function collapseSlashes(): RequestHandler {
+  return (req, _res, next) => {
+    const q = req.url.indexOf('?');
+    const path = q < 0 ? req.url : req.url.slice(0, q);
+    if (path.includes('//')) req.url = path.replace(/\/{2,}/g, '/') + (q < 0 ? '' : req.url.slice(q));
+    next();
+  };
+}
+
 /** AUs call the LRS from the page, possibly from another origin or an opaque (`null`) one. */
 export function cors(): RequestHandler {
   return (req, res, next) => {
