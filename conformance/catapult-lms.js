@@ -1,4 +1,5 @@
 /* global Buffer, URLSearchParams */
+/* eslint-disable @typescript-eslint/no-require-imports -- CATAPULT's jest loads this adapter with require(): it is CommonJS */
 /**
  * Adapter of ADL's CATAPULT LMS test suite (github adlnet/CATAPULT, lts/) for this server: the
  * interface of CATAPULT's lts/lib/lms.template.js, implemented with nothing but this server's

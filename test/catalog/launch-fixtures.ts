@@ -56,14 +56,14 @@ export interface Launched {
 }
 
 /** Opens the course page as the learner and presses the launch button of `auId`. */
-export async function launchAu(agent: TestAgent, courseId: string, auId: string): Promise<Launched> {
+export async function launchAu(agent: TestAgent, courseId: string, auId: string, launchMode?: string): Promise<Launched> {
   const page = await agent.get(`/catalog/course?id=${encodeURIComponent(courseId)}`).expect(200);
   const registration = /name="registration" value="([^"]+)"/.exec(page.text)?.[1];
   expect(registration, 'course page has a launch form').to.be.a('string');
   const res = await agent
     .post('/catalog/launch')
     .type('form')
-    .send({ _csrf: csrfFrom(page.text), registration, auId });
+    .send({ _csrf: csrfFrom(page.text), registration, auId, ...(launchMode ? { launchMode } : {}) });
   expect(res.status, res.text).to.equal(303);
   const location = new URL(res.headers.location);
   const q = location.searchParams;

@@ -166,9 +166,15 @@ describe('catalog: cmi5 statement rules (§9)', () => {
 
   it('requires min and max with a raw score (§9.5.1)', () => {
     const running = { ...base, state: 'initialized' as const, verbs: ['initialized'] };
-    rejects(running, [st('passed', { success: true, duration: 'PT1S', score: { scaled: 0.9, raw: 9, max: 10 } })], /"min" and "max" \(§9\.5\.1\)/);
+    rejects(
+      running,
+      [st('passed', { success: true, duration: 'PT1S', score: { scaled: 0.9, raw: 9, max: 10 } })],
+      /"min" and "max" \(§9\.5\.1\)/,
+    );
     rejects(running, [st('failed', { success: false, duration: 'PT1S', score: { scaled: 0.1, raw: 1, min: 0 } })], /§9\.5\.1/);
-    expect(checkBatch(running, [st('passed', { success: true, duration: 'PT1S', score: { scaled: 0.9, raw: 9, min: 0, max: 10 } })]).passed).to.equal(true);
+    expect(
+      checkBatch(running, [st('passed', { success: true, duration: 'PT1S', score: { scaled: 0.9, raw: 9, min: 0, max: 10 } })]).passed,
+    ).to.equal(true);
   });
 
   it('rejects the moveOn category on a statement without the cmi5 category (§9.6.2.2)', () => {

@@ -81,7 +81,10 @@ export class LaunchService {
 
     return this.progress.serial(registration, async () => {
       const before = await this.progress.get(reg.userId, reg.courseId);
-      const modes = launchModes(au.moveOn, before?.aus.find((a) => a.auId === au.id));
+      const modes = launchModes(
+        au.moveOn,
+        before?.aus.find((a) => a.auId === au.id),
+      );
       if (requestedMode && !modes.includes(requestedMode))
         throw new HttpError(409, `${requestedMode} is not available for this AU now; it can be opened in ${modes.join(', ')}`, {
           key: 'catalog:errors.launchMode',

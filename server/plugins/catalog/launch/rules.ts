@@ -140,6 +140,8 @@ function checkResult(
     const given = extensions?.[EXT.masteryScore];
     const judged = typeof scaled === 'number' && s.masteryScore !== undefined;
     if ((judged || given !== undefined) && given !== s.masteryScore)
-      throw reject(`"${name}" judged against the masteryScore must carry it (${s.masteryScore}) in the masteryscore extension (§9.6.3.2)${at}`);
+      throw reject(
+        `"${name}" judged against the masteryScore must carry it (${s.masteryScore}) in the masteryscore extension (§9.6.3.2)${at}`,
+      );
   }
 }
