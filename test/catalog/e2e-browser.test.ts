@@ -36,14 +36,16 @@ async function send(verb, result, moveOn) {
     context: { registration, extensions: ctx.extensions, contextActivities: { grouping: ctx.contextActivities.grouping,
       category: [{ id: 'https://w3id.org/xapi/cmi5/context/categories/cmi5' }].concat(moveOn ? [{ id: 'https://w3id.org/xapi/cmi5/context/categories/moveon' }] : []) } } };
   if (result) body.result = result;
-  const r = await fetch(endpoint + 'statements', { method: 'POST', headers, body: JSON.stringify(body) });
+  const r = await fetch(endpoint + '/statements', { method: 'POST', headers, body: JSON.stringify(body) });
   if (!r.ok) throw new Error(verb + ' ' + r.status + ' ' + await r.text());
 }
 (async () => {
   const token = (await (await fetch(q.get('fetch'), { method: 'POST' })).json())['auth-token'];
   headers = { Authorization: 'Basic ' + token, 'X-Experience-API-Version': '1.0.3', 'Content-Type': 'application/json' };
   const sq = new URLSearchParams({ activityId, agent: JSON.stringify(actor), registration, stateId: 'LMS.LaunchData' });
-  launchData = await (await fetch(endpoint + 'activities/state?' + sq, { headers })).json();
+  launchData = await (await fetch(endpoint + '/activities/state?' + sq, { headers })).json();
+  const pq = new URLSearchParams({ agent: JSON.stringify(actor), profileId: 'cmi5LearnerPreferences' });
+  await fetch(endpoint + '/agents/profile?' + pq, { headers });
   await send('http://adlnet.gov/expapi/verbs/initialized');
   status.textContent = 'ready';
   document.getElementById('done').disabled = false;

@@ -73,9 +73,12 @@ describe('lrs: state and profile documents', () => {
     expect(badJson.body.error.message).to.contain('body');
   });
 
-  it('lets a plugin veto a document write through the lrs.document.validate hook', async () => {
+  it('lets a plugin veto a document request through the lrs.document.validate hook, reads included', async () => {
+    const seen: string[] = [];
     lms.hooks.on('lrs.document.validate', (p) => {
-      if (p.stateId === 'LMS.LaunchData' && p.method !== 'DELETE') throw new HttpError(403, 'LMS.LaunchData is written by the LMS only');
+      if (p.stateId === 'LMS.LaunchData') seen.push(p.method);
+      if (p.stateId === 'LMS.LaunchData' && (p.method === 'PUT' || p.method === 'POST'))
+        throw new HttpError(403, 'LMS.LaunchData is written by the LMS only');
     });
     const url = `/xapi/activities/state?activityId=${activity}&agent=${agent}&stateId=LMS.LaunchData`;
     const r = await c.put(url).type('application/json').send({ launchMode: 'Browse' }).expect(403);
@@ -88,5 +91,6 @@ describe('lrs: state and profile documents', () => {
       body: { launchMode: 'Normal' },
     });
     expect((await c.get(url).expect(200)).body).to.deep.equal({ launchMode: 'Normal' });
+    expect(seen).to.deep.equal(['PUT', 'GET']);
   });
 });
