@@ -22,6 +22,7 @@ import { resolvePlugins, type NavItem, type Plugin, type PluginContext, type Run
 import { errorHandler, notFoundHandler } from './core/error-handler';
 import { Jobs } from './core/jobs';
 import { SessionStore } from './core/session-store';
+import { safeNext } from './core/safe-next';
 import { allPlugins } from './plugins';
 
 export interface AppOptions {
@@ -155,9 +156,7 @@ export async function createLmsApp(opts: AppOptions = {}): Promise<LmsApp> {
     app.get('/lang/:code', (req, res) => {
       const code = req.params.code;
       if (isLanguage(code)) res.cookie(LANG_COOKIE, code, { httpOnly: true, sameSite: 'lax', maxAge: 365 * 86400_000 });
-      const back =
-        typeof req.query.next === 'string' && req.query.next.startsWith('/') && !req.query.next.startsWith('//') ? req.query.next : '/';
-      res.redirect(303, back);
+      res.redirect(303, safeNext(req.query.next));
     });
     app.get('/health', (_req, res) => {
       res.json({ status: 'ok', engine: database.engine });

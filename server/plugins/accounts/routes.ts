@@ -9,12 +9,9 @@ import type { Config } from '../../core/config';
 import type { UsersService } from './users.service';
 import { verifyPassword } from './password';
 import { isLanguage } from '../../core/i18n';
+import { safeNext } from '../../core/safe-next';
 
 /** Only same-site paths may be used as a post-login destination (no open redirect). */
-export function safeNext(next: unknown): string {
-  return typeof next === 'string' && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/';
-}
-
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
 
 export function accountRoutes(users: UsersService, passport: PassportStatic, config: Config): Route[] {
