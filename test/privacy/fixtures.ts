@@ -35,6 +35,28 @@ export function privacyApp(env: Record<string, string> = {}, plugins: Plugin[] =
   return testApp({ plugins, env: { CONTENT_LIBRARY: 'off', ...env } });
 }
 
+/**
+ * A plugin whose erase step fails once. Registered after the LRS and before the catalog, its step
+ * runs after the catalog's and before the LRS's: the first attempt stops half-way, with progress
+ * already under the pseudonym and statements still naming the person.
+ */
+export function flaky(): Plugin & { failures: number } {
+  const p = {
+    failures: 1,
+    manifest: { name: 'flaky', version: '1.0.0', core: 1, dependencies: ['lrs'] },
+    async register(ctx: Parameters<Plugin['register']>[0]) {
+      ctx.declarePersonalData({
+        holds: [],
+        export: async () => {},
+        erase: async () => {
+          if (p.failures-- > 0) throw new Error('disk full');
+        },
+      });
+    },
+  };
+  return p;
+}
+
 /** The learner opens their path, launches the course's one AU and completes it. */
 export async function takeCourse(lms: LmsApp, agent: TestAgent): Promise<void> {
   await agent.get('/catalog/my-path').expect(200);

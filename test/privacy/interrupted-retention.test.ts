@@ -1,6 +1,5 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
-import type { Plugin } from '../../server/core/plugin';
 import { accountsPlugin } from '../../server/plugins/accounts';
 import { catalogPlugin } from '../../server/plugins/catalog';
 import { certificatesPlugin } from '../../server/plugins/certificates';
@@ -8,29 +7,7 @@ import { lrsPlugin } from '../../server/plugins/lrs';
 import { privacyPlugin } from '../../server/plugins/privacy';
 import { reportsPlugin } from '../../server/plugins/reports';
 import { csrfFrom, makeUser, signIn } from '../helpers';
-import { basic, buildWorld, findEverywhere, privacyApp, traces, type World } from './fixtures';
-
-/**
- * A plugin whose erase step fails once. Registered after the LRS and before the catalog, its step
- * runs after the catalog's and before the LRS's: the first attempt stops half-way, with progress
- * already under the pseudonym and statements still naming the person.
- */
-function flaky(): Plugin & { failures: number } {
-  const p = {
-    failures: 1,
-    manifest: { name: 'flaky', version: '1.0.0', core: 1, dependencies: ['lrs'] },
-    async register(ctx: Parameters<Plugin['register']>[0]) {
-      ctx.declarePersonalData({
-        holds: [],
-        export: async () => {},
-        erase: async () => {
-          if (p.failures-- > 0) throw new Error('disk full');
-        },
-      });
-    },
-  };
-  return p;
-}
+import { basic, buildWorld, findEverywhere, flaky, privacyApp, traces, type World } from './fixtures';
 
 describe('privacy: an interrupted erasure is finished by running it again', function () {
   this.timeout(180_000);
