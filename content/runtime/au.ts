@@ -8,6 +8,13 @@ import Cmi5 from '@xapi/cmi5';
 import { score, type AnswerKey } from './scoring';
 import { UI, fmt, type UiLang } from './strings';
 
+interface Score {
+  scaled: number;
+  raw: number;
+  min: number;
+  max: number;
+}
+
 interface Bookmark {
   section?: string;
   completed?: boolean;
@@ -30,12 +37,20 @@ const config = JSON.parse(document.getElementById('au-config')!.textContent!) as
 };
 const BOOKMARK = 'bookmark';
 const CMI5_CATEGORY = { id: 'https://w3id.org/xapi/cmi5/context/categories/cmi5' };
+const MOVEON_CATEGORY = { id: 'https://w3id.org/xapi/cmi5/context/categories/moveon' };
+const MASTERY_SCORE = 'https://w3id.org/xapi/cmi5/context/extensions/masteryscore';
 
 let lang: UiLang = config.defaultLanguage;
 let cmi5: Cmi5 | null = null;
 let initializedAt = 0;
 let terminated = false;
 let judgedThisSession = false;
+/**
+ * A failed attempt waits for the end of the session: cmi5 allows one of passed/failed per
+ * session (§9.3), so sending "failed" at once would leave a learner who retries and passes in
+ * the same session unrecorded until another session. It goes out on exit (or as the page leaves).
+ */
+let pendingFail: Score | null = null;
 let bookmark: Bookmark = {};
 let savedSection: string | undefined;
 
@@ -196,18 +211,21 @@ async function submitAssessment(form: HTMLFormElement): Promise<void> {
   ];
   if (cmi5 && normal() && !judgedThisSession && !bookmark.passed) {
     const s = { scaled: result.scaled, raw: result.raw, min: result.min, max: result.max };
-    try {
-      // cmi5 §9.3: one of passed/failed per session, one passed per registration, no failed after passed.
-      if (result.passed) await cmi5.pass(s);
-      else await cmi5.fail(s);
-      judgedThisSession = true;
-      if (result.passed) {
+    if (!result.passed) {
+      pendingFail = s;
+      lines.push(ui().failPending);
+    } else {
+      try {
+        // cmi5 §9.3: one of passed/failed per session, one passed per registration, no failed after passed.
+        await cmi5.pass(s);
+        judgedThisSession = true;
+        pendingFail = null;
         bookmark.passed = true;
         await saveBookmark();
+        lines.push(ui().recorded);
+      } catch (err) {
+        lines.push(fmt(ui().saveFailed, { reason: reason(err) }));
       }
-      lines.push(ui().recorded);
-    } catch (err) {
-      lines.push(fmt(ui().saveFailed, { reason: reason(err) }));
     }
   } else if (cmi5) {
     lines.push(!normal() ? ui().browseMode : bookmark.passed ? ui().alreadyPassed : ui().notRecorded);
@@ -241,6 +259,18 @@ async function exit(): Promise<void> {
     clearTimeout(saveTimer);
     if (bookmark.section !== savedSection) await saveBookmark();
     try {
+      if (pendingFail && !judgedThisSession) {
+        // Taken first, so that a window closed meanwhile does not send it a second time.
+        const fail = pendingFail;
+        pendingFail = null;
+        try {
+          await cmi5.fail(fail);
+        } catch (err) {
+          pendingFail = fail;
+          throw err;
+        }
+        judgedThisSession = true;
+      }
       await cmi5.terminate();
       terminated = true;
     } catch (err) {
@@ -261,33 +291,50 @@ function uuid(): string {
 }
 
 /**
- * Leaving without "Exit": the same terminated statement, sent as the page goes away. It uses the
- * xAPI 1.0.3 alternate request syntax (form-encoded, credentials in the body): a CORS "simple"
+ * Leaving without "Exit": the same statements (a pending failed, then terminated), sent as the
+ * page goes away. It uses the xAPI 1.0.3 alternate request syntax (form-encoded, credentials in the body): a CORS "simple"
  * request, so sendBeacon can carry it and no preflight has to outlive the page.
  */
 function terminateOnLeave(): void {
   if (!cmi5 || terminated) return;
   terminated = true;
   const lp = cmi5.getLaunchParameters();
-  const context = JSON.parse(JSON.stringify(cmi5.getLaunchData().contextTemplate ?? {}));
-  context.registration = lp.registration;
-  context.contextActivities = { ...(context.contextActivities ?? {}) };
-  context.contextActivities.category = [...(context.contextActivities.category ?? []), CMI5_CATEGORY];
-  const statement = {
-    id: uuid(),
-    actor: lp.actor,
-    verb: { id: 'http://adlnet.gov/expapi/verbs/terminated', display: { 'en-US': 'terminated' } },
-    object: { objectType: 'Activity', id: lp.activityId },
-    result: { duration: `PT${((Date.now() - initializedAt) / 1000).toFixed(2)}S` },
-    context,
-    timestamp: new Date().toISOString(),
+  const launchData = cmi5.getLaunchData();
+  const duration = `PT${((Date.now() - initializedAt) / 1000).toFixed(2)}S`;
+  const defined = (verb: string, result: Record<string, unknown>, moveOn: boolean, extensions: Record<string, unknown> = {}) => {
+    const context = JSON.parse(JSON.stringify(launchData.contextTemplate ?? {}));
+    context.registration = lp.registration;
+    context.contextActivities = { ...(context.contextActivities ?? {}) };
+    context.contextActivities.category = [
+      ...(context.contextActivities.category ?? []),
+      CMI5_CATEGORY,
+      ...(moveOn ? [MOVEON_CATEGORY] : []),
+    ];
+    context.extensions = { ...(context.extensions ?? {}), ...extensions };
+    return {
+      id: uuid(),
+      actor: lp.actor,
+      verb: { id: `http://adlnet.gov/expapi/verbs/${verb}`, display: { 'en-US': verb } },
+      object: { objectType: 'Activity', id: lp.activityId },
+      result,
+      context,
+      timestamp: new Date().toISOString(),
+    };
   };
+  const statements: Array<ReturnType<typeof defined>> = [];
+  if (pendingFail && !judgedThisSession) {
+    const mastery = launchData.masteryScore;
+    statements.push(
+      defined('failed', { score: pendingFail, success: false, duration }, true, mastery !== undefined ? { [MASTERY_SCORE]: mastery } : {}),
+    );
+  }
+  statements.push(defined('terminated', { duration }, false));
   const url = `${lp.endpoint.replace(/\/?$/, '/')}statements?method=POST`;
   const form = new URLSearchParams({
     Authorization: `Basic ${cmi5.getAuthToken()}`,
     'X-Experience-API-Version': '1.0.3',
     'Content-Type': 'application/json',
-    content: JSON.stringify(statement),
+    content: JSON.stringify(statements),
   });
   if (!navigator.sendBeacon?.(url, form)) void fetch(url, { method: 'POST', keepalive: true, body: form }).catch(() => undefined);
 }

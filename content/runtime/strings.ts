@@ -23,6 +23,7 @@ export const UI = {
     passed: 'Aprobó la evaluación.',
     failed: 'Todavía no aprobó. Revise las explicaciones y vuelva a intentarlo.',
     recorded: 'El resultado quedó registrado en la plataforma.',
+    failPending: 'Este resultado se registrará al salir. Si vuelve a intentarlo y aprueba en esta sesión, se registra la aprobación.',
     notRecorded:
       'Este intento no se registra en la plataforma (sólo un intento registrado por sesión; salga y vuelva a abrir la evaluación desde el curso para otro intento registrado).',
     alreadyPassed: 'Ya aprobó esta evaluación; este intento es de práctica y no cambia su resultado.',
@@ -63,6 +64,7 @@ export const UI = {
     passed: 'Você foi aprovado na avaliação.',
     failed: 'Ainda não foi aprovado. Revise as explicações e tente novamente.',
     recorded: 'O resultado foi registrado na plataforma.',
+    failPending: 'Este resultado será registrado ao sair. Se tentar novamente e for aprovado nesta sessão, a aprovação é registrada.',
     notRecorded:
       'Esta tentativa não é registrada na plataforma (só uma tentativa registrada por sessão; saia e abra a avaliação de novo a partir do curso para outra tentativa registrada).',
     alreadyPassed: 'Você já foi aprovado nesta avaliação; esta tentativa é de prática e não muda seu resultado.',
@@ -103,6 +105,7 @@ export const UI = {
     passed: 'You passed the assessment.',
     failed: 'You have not passed yet. Review the explanations and try again.',
     recorded: 'The result has been recorded on the platform.',
+    failPending: 'This result will be recorded when you exit. If you try again and pass in this session, the pass is recorded.',
     notRecorded:
       'This attempt is not recorded on the platform (one recorded attempt per session; exit and open the assessment again from the course for another recorded attempt).',
     alreadyPassed: 'You have already passed this assessment; this attempt is practice and does not change your result.',

@@ -141,40 +141,62 @@ for (const separateOrigin of [false, true])
       expect(await state()).to.equal('terminated');
     });
 
-    it('assessment: failed then, in a new session, passed with a scaled score; the course is satisfied', async () => {
+    it('assessment: a fail is recorded on exit; failing then passing in one session records the pass at once', async () => {
+      // Back at the LMS (its sign-in page here), not just any URL of its origin: the catalog's content route is one too.
+      const backAtLms = (u: URL) => u.href.startsWith(BASE) && !u.pathname.startsWith('/catalog/content/');
       let page = await launch('lesson-3');
       await page.click('[data-au-action="complete"]');
       await page.waitForFunction((msg) => document.getElementById('au-status')?.textContent === msg, UI.en.completedMsg);
-      await Promise.all([page.waitForURL((u) => u.href.startsWith(BASE)), page.click('[data-au-action="exit"]')]);
+      await Promise.all([page.waitForURL(backAtLms), page.click('[data-au-action="exit"]')]);
       await page.close();
 
+      const failedOf = async () => {
+        const reader = await lms.services.get('lrs.credentials').createClient({ name: 'reader', scopes: ['all/read'] });
+        const q = new URLSearchParams({ registration, verb: 'http://adlnet.gov/expapi/verbs/failed' });
+        const r = await fetch(`${BASE}/xapi/statements?${q}`, {
+          headers: {
+            Authorization: `Basic ${Buffer.from(`${reader.key}:${reader.secret}`).toString('base64')}`,
+            'X-Experience-API-Version': '1.0.3',
+          },
+        });
+        return ((await r.json()) as { statements: Array<{ result: { score: { scaled: number } } }> }).statements;
+      };
+      const answer = async (p: Page, rightFrom: number) => {
+        const key = JSON.parse((await p.textContent('.au-key'))!) as { questions: Array<{ id: string; correct: number[] }> };
+        const wrong = (q: { correct: number[] }) => [[0, 1, 2].find((x) => !q.correct.includes(x))!];
+        for (const [i, q] of key.questions.entries())
+          for (const o of i < rightFrom ? wrong(q) : q.correct) await p.check(`#${q.id}-o${o + 1}`);
+        await p.click('button[type="submit"]');
+        await p.waitForSelector('#au-result:not([hidden])');
+      };
+
+      // 5 of 8 right = 0.625 < 0.75: failed, recorded when the learner exits.
       page = await launch('assessment');
-      const key = JSON.parse((await page.textContent('.au-key'))!) as { questions: Array<{ id: string; correct: number[] }> };
-      const wrong = (q: { correct: number[] }) => [[0, 1, 2].find((x) => !q.correct.includes(x))!];
-      // 5 of 8 right = 0.625 < 0.75: failed
-      for (const [i, q] of key.questions.entries()) for (const o of i < 3 ? wrong(q) : q.correct) await page.check(`#${q.id}-o${o + 1}`);
-      await page.click('button[type="submit"]');
-      await page.waitForSelector('#au-result:not([hidden])');
+      await answer(page, 3);
       expect(await page.textContent('#au-result-text'))
         .to.contain(UI.en.failed)
-        .and.contain(UI.en.recorded);
-      expect((await progress()).satisfied).to.equal(false);
-      await Promise.all([page.waitForURL((u) => u.href.startsWith(BASE)), page.click('[data-au-action="exit"]')]);
+        .and.contain(UI.en.failPending);
+      await Promise.all([page.waitForURL(backAtLms), page.click('[data-au-action="exit"]')]);
       await page.close();
+      expect((await failedOf()).map((s) => s.result.score.scaled)).to.deep.equal([0.625]);
+      expect((await progress()).satisfied).to.equal(false);
 
+      // Failed again, then a retry in the same session passes: recorded before the learner leaves.
       page = await launch('assessment');
-      for (const q of key.questions) for (const o of q.correct) await page.check(`#${q.id}-o${o + 1}`);
-      await page.click('button[type="submit"]');
-      await page.waitForSelector('#au-result:not([hidden])');
+      await answer(page, 3);
+      expect(await page.textContent('#au-result-text')).to.contain(UI.en.failPending);
+      await page.click('[data-au-action="retry"]');
+      await answer(page, 0);
       expect(await page.textContent('#au-result-text'))
         .to.contain(UI.en.passed)
         .and.contain(UI.en.recorded);
-      expect(describeViolations(await seriousViolations(page))).to.equal('');
-      await Promise.all([page.waitForURL((u) => u.href.startsWith(BASE)), page.click('[data-au-action="exit"]')]);
-      await page.close();
-
       const p = await progress();
       expect(p.satisfied).to.equal(true);
       expect(p.score).to.equal(1);
+      expect(describeViolations(await seriousViolations(page))).to.equal('');
+      await Promise.all([page.waitForURL(backAtLms), page.click('[data-au-action="exit"]')]);
+      await page.close();
+      // The pass closed the session's judgement: the earlier failed attempt of it is not sent.
+      expect(await failedOf()).to.have.length(1);
     });
   });
