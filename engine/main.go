@@ -3,8 +3,7 @@
 //   - the version.txt pitfall of `go install .../cmd/ferretdb` does not apply
 //     (the embeddable package needs no generated files) and telemetry is off;
 //   - it exits when its parent dies: the parent keeps our stdin open, so EOF on
-//     stdin (parent exited, crashed or was killed) stops the engine;
-//   - it adds the `_id` index FerretDB's SQLite queries can actually use (id_index.go).
+//     stdin (parent exited, crashed or was killed) stops the engine.
 package main
 
 import (
@@ -77,8 +76,6 @@ func main() {
 			stop()
 		}()
 	}
-
-	go keepIDIndexes(ctx, *dir, logger)
 
 	done := make(chan struct{})
 	go func() {

@@ -3,8 +3,8 @@
  * the statement id (GET by id is an `_id` lookup) with the fields GET /statements filters on
  * pre-extracted, each with the index that serves it. The statement itself is kept as its JSON
  * text, so it round-trips exactly (extension keys with `.` or `$`, nested arrays, language maps),
- * in a body document with the same `_id`: on the embedded engine every filter scans the wrappers,
- * and keeping the bulky text out of them makes that scan several times cheaper.
+ * in a body document with the same `_id`: a page of results reads small wrappers through the
+ * indexes below, then its bodies by `{_id: {$in}}`.
  */
 import { Schema, type Connection, type Model } from 'mongoose';
 

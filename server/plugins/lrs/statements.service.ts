@@ -49,7 +49,6 @@ export interface StatementQuery {
 }
 
 export const MAX_LIMIT = 500;
-const BODY_READS = 10;
 
 let lastStored = 0;
 /**
@@ -271,17 +270,11 @@ export class StatementsService {
     return body ? { ...doc, raw: body.raw } : undefined;
   }
 
-  /** One body by `_id`. */
-  private body(id: string): Promise<StatementBodyDoc | null> {
-    return this.bodies.findById(id).lean();
-  }
-
+  /** The bodies of one page in one `{_id: {$in}}` read (an index lookup per id on MongoDB and on the embedded engine). */
   private async withBodies(docs: StatementDoc[]): Promise<StoredDoc[]> {
-    const bodies: Array<StatementBodyDoc | null> = [];
-    // Bounded concurrency, so one page does not flood the engine with a hundred parallel reads.
-    for (let i = 0; i < docs.length; i += BODY_READS) {
-      bodies.push(...(await Promise.all(docs.slice(i, i + BODY_READS).map((d) => this.body(d._id)))));
-    }
+    if (!docs.length) return [];
+    const found = new Map((await this.bodies.find({ _id: { $in: docs.map((d) => d._id) } }).lean()).map((b) => [b._id, b]));
+    const bodies = docs.map((d) => found.get(d._id));
     return docs.flatMap((d, i) => (bodies[i] ? [{ ...d, raw: bodies[i].raw }] : []));
   }
 

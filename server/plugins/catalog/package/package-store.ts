@@ -48,9 +48,8 @@ function assertPackageId(id: string) {
 /**
  * GridFS's collections and fields (`<bucket>.files` / `<bucket>.chunks`, `files_id`, `n`), so
  * MongoDB tools read them, but with natural-key `_id`s: `<package>/<path>` for a file and
- * `<package>/<path>#<n>` for its chunks. On the embedded FerretDB only `{_id: value}` filters use
- * an index, and the driver's GridFSBucket finds chunks by `files_id`, which there would scan every
- * chunk of every package for each file served.
+ * `<package>/<path>#<n>` for its chunks: serving a file is a few `_id` lookups, with no second
+ * index on `files_id` to keep (the driver's GridFSBucket finds chunks by `files_id`).
  */
 export class GridFsPackageStore implements PackageStore {
   readonly kind = 'gridfs' as const;
