@@ -250,7 +250,9 @@ async function main() {
     lookups.push(performance.now() - a);
     if (got.length !== new Set(some).size) throw new Error('$in found the wrong documents');
   }
-  console.log(`\n3. {_id: {$in: [100 ids]}} over ${ids.length} statements (driver): p50 ${ms(percentile(lookups, 50))} p95 ${ms(percentile(lookups, 95))} (goal ≤ 20 ms)`);
+  console.log(
+    `\n3. {_id: {$in: [100 ids]}} over ${ids.length} statements (driver): p50 ${ms(percentile(lookups, 50))} p95 ${ms(percentile(lookups, 95))} (goal ≤ 20 ms)`,
+  );
   server.close();
   await lms.close();
   rmSync(dataDir, { recursive: true, force: true });

@@ -148,7 +148,9 @@ describe('core: the embedded engine pushes queries down to its indexes', functio
   }
 
   async function plan(f: Filter, sort?: Record<string, 1 | -1>, limit?: number): Promise<{ plan: string; limit: boolean }> {
-    const res = await client.db(dbName).command({ explain: { find: 'docs', filter: f, ...(sort ? { sort } : {}), ...(limit ? { limit } : {}) } });
+    const res = await client
+      .db(dbName)
+      .command({ explain: { find: 'docs', filter: f, ...(sort ? { sort } : {}), ...(limit ? { limit } : {}) } });
     const qp = res.queryPlanner as { Plan?: string[] };
     return { plan: (qp.Plan ?? []).join('\n'), limit: res.limitPushdown === true };
   }
@@ -178,7 +180,10 @@ describe('core: the embedded engine pushes queries down to its indexes', functio
     const ids = (await coll.find({}, { projection: { _id: 1 } }).toArray()).map((d) => d._id);
     for (let i = 0; i < 150; i++) {
       const id = pick(ids);
-      await coll.updateOne({ _id: id }, { $set: { s: value(), n: rand() < 0.5 ? { x: value() } : [{ x: value() }], arr: [{ k: value() }] } });
+      await coll.updateOne(
+        { _id: id },
+        { $set: { s: value(), n: rand() < 0.5 ? { x: value() } : [{ x: value() }], arr: [{ k: value() }] } },
+      );
     }
     await coll.deleteMany({ _id: { $in: ids.slice(0, 100) } });
     await coll.updateMany({ b: true }, { $set: { v: pick(STRINGS) } });
@@ -197,7 +202,11 @@ describe('core: the embedded engine pushes queries down to its indexes', functio
   it('pushes sort and limit down only when the filter is exact and the sort paths sort as MongoDB sorts', async () => {
     const isoColl = client.db(dbName).collection<{ _id: string; voided: boolean; stored: Date }>('pages');
     await isoColl.insertMany(
-      Array.from({ length: 200 }, (_, i) => ({ _id: `p${String(i).padStart(4, '0')}`, voided: i % 9 === 0, stored: new Date(1_780_000_000_000 + (i % 50) * 1000) })),
+      Array.from({ length: 200 }, (_, i) => ({
+        _id: `p${String(i).padStart(4, '0')}`,
+        voided: i % 9 === 0,
+        stored: new Date(1_780_000_000_000 + (i % 50) * 1000),
+      })),
     );
     await isoColl.createIndex({ voided: 1, stored: -1, _id: -1 });
     const page = await client.db(dbName).command({
