@@ -23,6 +23,10 @@ import { errorHandler, notFoundHandler } from './core/error-handler';
 import { Jobs } from './core/jobs';
 import { SessionStore } from './core/session-store';
 import { safeNext } from './core/safe-next';
+import { Outbox, outboxModels } from './core/events/outbox';
+import { EventWorker, workerSettings } from './core/events/worker';
+import { EVENTS_PERMISSION, eventAdminRoutes } from './core/events/admin-routes';
+import { mountRoutes } from './core/routes';
 import { allPlugins } from './plugins';
 
 export interface AppOptions {
@@ -59,9 +63,17 @@ export async function createLmsApp(opts: AppOptions = {}): Promise<LmsApp> {
     const i18n = await createI18n();
     const services = new ServiceRegistry();
     const hooks = new Hooks();
+    const eventSettings = workerSettings(config.env);
+    const outbox = new Outbox(outboxModels(database.connection), eventSettings.leaseMs);
+    await outbox.init();
+    const worker = new EventWorker(outbox, hooks, eventSettings, log.child({ core: 'events' }));
+    hooks.attach(outbox, () => worker.wake());
     const permissions = new Permissions();
+    permissions.declare('core', {
+      [EVENTS_PERMISSION]: { roles: ['admin'], description: 'see failed event deliveries and retry them' },
+    });
     const passport = new Passport() as PassportStatic;
-    const nav: NavItem[] = [];
+    const nav: NavItem[] = [{ href: '/admin/events', label: 'core:events.nav', permission: EVENTS_PERMISSION, order: 95 }];
     const jobs = new Jobs(config.env, log);
     const personalData = new PersonalDataRegistry();
     const store = new SessionStore({
@@ -75,7 +87,15 @@ export async function createLmsApp(opts: AppOptions = {}): Promise<LmsApp> {
     });
     closers.push(() => store.close());
     const sessions = { endFor: (userId: string) => store.endFor(userId) };
-    const runtime: Runtime = { config, log, db: database.connection, services, hooks, jobs, i18n, mode, personalData, sessions };
+    const events = { outbox, worker, settled: () => worker.drain() };
+    const runtime: Runtime = { config, log, db: database.connection, services, hooks, jobs, events, i18n, mode, personalData, sessions };
+    // FerretDB has no TTL indexes: delivered outbox ids are forgotten by a periodic deleteMany.
+    jobs.every({
+      name: 'core.outbox-prune',
+      intervalVar: 'EVENTS_PRUNE_INTERVAL',
+      defaultInterval: '1h',
+      run: () => outbox.prune(eventSettings.keepDays),
+    });
 
     const app = express();
     app.disable('x-powered-by');
@@ -166,11 +186,13 @@ export async function createLmsApp(opts: AppOptions = {}): Promise<LmsApp> {
       const { name } = plugin.manifest;
       try {
         permissions.declare(name, plugin.manifest.permissions);
+        hooks.declare(name, plugin.manifest.events);
         const router = express.Router();
         if (plugin.manifest.forms !== false) router.use(...forms);
         const root = express.Router();
         const ctx: PluginContext = {
           ...runtime,
+          hooks: hooks.forPlugin(name),
           name,
           log: log.child({ plugin: name }),
           router,
@@ -196,6 +218,14 @@ export async function createLmsApp(opts: AppOptions = {}): Promise<LmsApp> {
         throw new Error(`Plugin "${name}" failed to load: ${(err as Error).message}`, { cause: err });
       }
     }
+
+    const coreRouter = express.Router();
+    coreRouter.use(...forms);
+    mountRoutes(coreRouter, permissions, eventAdminRoutes(outbox));
+    app.use('/admin/events', coreRouter);
+    // Every process delivers after-events (CLI commands deliver theirs before exiting instead).
+    if (mode !== 'cli') worker.start();
+    closers.push(() => worker.stop());
 
     app.get('/', (req, res) => {
       if (!req.user) return res.redirect(303, services.has('accounts.users') ? '/accounts/login' : '/health');

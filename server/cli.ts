@@ -10,8 +10,16 @@ import { resolvePlugins } from './core/plugin';
 import { ENGINE_VERSION } from './core/db/engine';
 import { HttpError } from './core/errors';
 import { allPlugins } from './plugins';
+import { eventTableMarkdown } from './core/events/hooks';
 
 const coreCommands: CliCommand[] = [
+  {
+    name: 'events:table',
+    description: 'print every event of the enabled plugins: kind, emitter, handlers (Markdown)',
+    async run(rt) {
+      console.log(eventTableMarkdown(rt.hooks));
+    },
+  },
   {
     name: 'db:status',
     description: 'print the database engine, version, address and collections',
@@ -78,6 +86,8 @@ async function main(argv: string[]): Promise<number> {
       try {
         const rt = Object.assign(lms as Runtime, { address: lms.database.address });
         exitCode = (await cmd.run(rt, command.opts(), command.args)) ?? 0;
+        // What the command wrote is followed up before it exits (a server would do it otherwise).
+        await lms.events.settled();
       } catch (err) {
         // Bad input to a command is the operator's mistake: say what is wrong, exit 1, no stack.
         if (!(err instanceof HttpError) || err.status >= 500) throw err;

@@ -38,6 +38,11 @@ export async function testApp(opts: Partial<AppOptions> & { env?: Record<string,
   return lms;
 }
 
+/** Waits until every after-event recorded so far is delivered (the outbox is drained), never a sleep. */
+export function settled(lms: Pick<LmsApp, 'events'>): Promise<void> {
+  return lms.events.settled();
+}
+
 export function csrfFrom(html: string): string {
   const m = /name="_csrf" value="([^"]+)"/.exec(html);
   if (!m) throw new Error('no CSRF token in page');

@@ -8,6 +8,9 @@ import type { PermissionSpec, Permissions } from './permissions';
 import type { Jobs } from './jobs';
 import type { PersonalDataProvider, PersonalDataRegistry } from './privacy';
 import type { Hooks, ServiceRegistry } from './services';
+import type { EventDeclarations } from './events/hooks';
+import type { Outbox } from './events/outbox';
+import type { EventWorker } from './events/worker';
 
 /** The core's major version; a plugin declares the one it was written for. */
 export const CORE_VERSION = 1;
@@ -34,6 +37,8 @@ export interface PluginManifest {
    * personal data with `ctx.declarePersonalData(provider)` in register (checked at start-up).
    */
   personalData?: false;
+  /** Events this plugin emits (after-events with their natural keys, checks) and handles. */
+  events?: EventDeclarations;
 }
 
 export interface NavItem {
@@ -56,6 +61,8 @@ export interface Runtime {
   hooks: Hooks;
   /** Periodic jobs: register in `register(ctx)`; their timers run only in a started server. */
   jobs: Jobs;
+  /** The outbox of after-events and this process's delivery worker. */
+  events: { outbox: Outbox; worker: EventWorker; settled(): Promise<void> };
   i18n: i18n;
   mode: 'server' | 'cli' | 'test';
   /** What each plugin declared about the personal data it keeps (see privacy.ts). */

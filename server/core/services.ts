@@ -29,29 +29,10 @@ export class ServiceRegistry {
 }
 
 /**
- * Hooks: named events whose handlers are awaited in registration order. A handler that throws
- * makes `emit` throw, so a "before" hook can veto (e.g. cmi5 rules rejecting a statement).
- * Plugins declare their events by merging into HookEvents.
+ * Events between plugins (checks and after-events, see events/hooks.ts). Plugins declare their
+ * payloads by merging into HookEvents, and the events themselves in their manifests.
  */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface HookEvents {}
 
-type Handler<T> = (payload: T) => void | Promise<void>;
-
-export class Hooks {
-  private readonly handlers = new Map<string, Handler<never>[]>();
-
-  on<K extends keyof HookEvents & string>(event: K, handler: Handler<HookEvents[K]>): void {
-    const list = this.handlers.get(event) ?? [];
-    list.push(handler as Handler<never>);
-    this.handlers.set(event, list);
-  }
-
-  async emit<K extends keyof HookEvents & string>(event: K, payload: HookEvents[K]): Promise<void> {
-    for (const h of this.handlers.get(event) ?? []) await (h as Handler<HookEvents[K]>)(payload);
-  }
-
-  count(event: string): number {
-    return this.handlers.get(event)?.length ?? 0;
-  }
-}
+export { Hooks } from './events/hooks';

@@ -6,7 +6,7 @@ import { VERB } from '../../server/plugins/catalog/launch/cmi5';
 import { accountsPlugin } from '../../server/plugins/accounts';
 import { lrsPlugin } from '../../server/plugins/lrs';
 import { catalogPlugin } from '../../server/plugins/catalog';
-import { csrfFrom, makeUser, signIn, testApp } from '../helpers';
+import { csrfFrom, makeUser, settled, signIn, testApp } from '../helpers';
 import { AuClient, cmi5Xml, importXml, launchAu } from './launch-fixtures';
 
 // Statements as JSON read back from the LRS: deep property access is the point of these tests.
@@ -24,6 +24,7 @@ describe('catalog: cmi5 launch flow over HTTP', () => {
 
   /** Statements of a registration as the LRS returns them (read with an admin client). */
   const statementsOf = async (registration: string, verb?: string) => {
+    await settled(lms); // the LMS's own statements (satisfied, voided) follow the AU's
     const q = new URLSearchParams({ registration, limit: '500', ...(verb ? { verb } : {}) });
     const r = await supertest(lms.app)
       .get(`/xapi/statements?${q}`)
@@ -32,8 +33,10 @@ describe('catalog: cmi5 launch flow over HTTP', () => {
       .expect(200);
     return r.body.statements as Array<Record<string, Json>>;
   };
-  const progressOf = async (userId: string, courseId: string): Promise<CourseProgress> =>
-    (await lms.services.get('catalog').progressOf(userId, [courseId]))[0];
+  const progressOf = async (userId: string, courseId: string): Promise<CourseProgress> => {
+    await settled(lms); // progress follows the statements, off the request
+    return (await lms.services.get('catalog').progressOf(userId, [courseId]))[0];
+  };
 
   before(async () => {
     lms = await testApp({ plugins: [accountsPlugin, lrsPlugin, catalogPlugin], env: { LOG_LEVEL: process.env.TEST_LOG ?? 'silent' } });

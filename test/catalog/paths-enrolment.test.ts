@@ -3,7 +3,7 @@ import type { LmsApp } from '../../server/app';
 import { accountsPlugin } from '../../server/plugins/accounts';
 import { lrsPlugin } from '../../server/plugins/lrs';
 import { catalogPlugin } from '../../server/plugins/catalog';
-import { csrfFrom, makeUser, signIn, testApp } from '../helpers';
+import { csrfFrom, makeUser, settled, signIn, testApp } from '../helpers';
 import { cmi5Xml, importXml } from './launch-fixtures';
 
 const course = (slug: string) => `https://courses.example.org/${slug}`;
@@ -210,7 +210,8 @@ describe('catalog: tiers, learning paths and enrolment', () => {
     const log = console.log;
     console.log = () => {};
     try {
-      await lms.hooks.emit('accounts.demo.seed', { orgUnit: 'DEMO', users: [{ ...demo, password: 'correct horse battery' }] });
+      await lms.hooks.emit('accounts.demo.seed', { orgUnit: 'DEMO', users: [demo], at: new Date() });
+      await settled(lms);
     } finally {
       console.log = log;
     }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { browserSuite, describeViolations, seriousViolations, signInPage } from '../browser';
-import { makeUser } from '../helpers';
+import { makeUser, settled } from '../helpers';
 import { certificatesApp, course, satisfied } from './helpers';
 
 describe('certificates: accessibility of the pages @browser', function () {
@@ -10,7 +10,9 @@ describe('certificates: accessibility of the pages @browser', function () {
   it('verification (valid, revoked, unknown), my certificates, the HR list and a certificate page pass axe in every language', async () => {
     const learner = await makeUser(s.lms, { name: 'José Ñúñez da Conceição', orgUnit: 'DEMO-MUNI' });
     await s.lms.hooks.emit('catalog.course.satisfied', satisfied(learner.id, course(), 0.9));
+    await settled(s.lms);
     await s.lms.hooks.emit('catalog.course.satisfied', satisfied(learner.id, course()));
+    await settled(s.lms);
     const svc = s.lms.services.get('certificates');
     const [a, b] = await svc.listForUser(learner.id);
     const hr = await makeUser(s.lms, { role: 'hr', orgUnit: 'DEMO-MUNI' });

@@ -4,7 +4,7 @@ import supertest from 'supertest';
 import yauzl from 'yauzl';
 import type { LmsApp } from '../../server/app';
 import type { CertificatesService } from '../../server/plugins/certificates/certificates.service';
-import { makeUser, signIn } from '../helpers';
+import { makeUser, settled, signIn } from '../helpers';
 import { binaryParser, certificatesApp, course, pdfsigVerdict, satisfied } from './helpers';
 
 function unzip(buf: Buffer): Promise<Map<string, Buffer>> {
@@ -42,6 +42,7 @@ describe('certificates: Open Badges credential and HR scope', function () {
   async function issueFor(orgUnit: string, name: string) {
     const u = await makeUser(lms, { orgUnit, name });
     await lms.hooks.emit('catalog.course.satisfied', satisfied(u.id, course(), 0.8));
+    await settled(lms);
     const [cert] = await svc.listForUser(u.id);
     return { u, cert };
   }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { LmsApp } from '../../server/app';
-import { makeUser, signIn } from '../helpers';
+import { makeUser, settled, signIn } from '../helpers';
 import { AuClient, cmi5Xml, importXml, launchAu } from '../catalog/launch-fixtures';
 import { certificatesApp, run, withPdfFile } from './helpers';
 
@@ -28,6 +28,7 @@ describe('certificates: issued from a real cmi5 course run (catalog + LRS)', fun
       au.statement('terminated', { duration: 'PT6M' }),
     );
     expect(sent.status).to.equal(200);
+    await settled(lms); // progress, then the certificates, follow the statements off the request
 
     const list = await lms.services.get('certificates').listForUser(u.id);
     expect(list.map((c) => c.kind).sort()).to.deep.equal(['course', 'path']);

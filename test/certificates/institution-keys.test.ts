@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import forge from 'node-forge';
 import supertest from 'supertest';
-import { makeUser } from '../helpers';
+import { makeUser, settled } from '../helpers';
 import { certificatesApp, course, run, satisfied, withPdfFile } from './helpers';
 
 /** An institution's signing certificate issued by its own CA, packed as PKCS#12 with the chain. */
@@ -61,6 +61,7 @@ describe('certificates: the institution’s own keys from configuration', functi
     try {
       const u = await makeUser(lms);
       await lms.hooks.emit('catalog.course.satisfied', satisfied(u.id, course()));
+      await settled(lms);
       const [cert] = await lms.services.get('certificates').listForUser(u.id);
       const out = await withPdfFile(
         await lms.services.get('certificates').pdf(cert._id),

@@ -5,7 +5,7 @@ import { catalogPlugin } from '../../server/plugins/catalog';
 import { certificatesPlugin } from '../../server/plugins/certificates';
 import { lrsPlugin } from '../../server/plugins/lrs';
 import { reportsPlugin } from '../../server/plugins/reports';
-import { makeUser, signIn, testApp } from '../helpers';
+import { makeUser, settled, signIn, testApp } from '../helpers';
 import { course, satisfied } from './helpers';
 
 describe('certificates: HR scope follows the organisation tree of the reports plugin', function () {
@@ -26,6 +26,7 @@ describe('certificates: HR scope follows the organisation tree of the reports pl
     const issue = async (orgUnit: string, name: string) => {
       const u = await makeUser(lms, { orgUnit, name, tier: 'all', level: 'national' });
       await lms.hooks.emit('catalog.course.satisfied', satisfied(u.id, course()));
+      await settled(lms);
     };
     await issue('MIN-SALUD', 'Sara Salud');
     await issue('MIN-SALUD-TI', 'Tomás Tecnología');

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import supertest from 'supertest';
 import type { LmsApp } from '../../server/app';
 import type { CertificatesService } from '../../server/plugins/certificates/certificates.service';
-import { csrfFrom, makeUser, signIn } from '../helpers';
+import { csrfFrom, makeUser, settled, signIn } from '../helpers';
 import { certificatesApp, course, satisfied, withPdfFile, run } from './helpers';
 
 describe('certificates: public verification, revocation and reissue', function () {
@@ -18,6 +18,7 @@ describe('certificates: public verification, revocation and reissue', function (
   async function issued(fields: Parameters<typeof makeUser>[1] = {}) {
     const u = await makeUser(lms, { orgUnit: 'DEMO-MUNI', ...fields });
     await lms.hooks.emit('catalog.course.satisfied', satisfied(u.id, course()));
+    await settled(lms);
     const [cert] = await svc.listForUser(u.id);
     return { u, cert };
   }
@@ -118,6 +119,7 @@ describe('certificates: public verification, revocation and reissue', function (
     });
     // The same event firing again does not bring back a third certificate.
     await lms.hooks.emit('catalog.course.satisfied', satisfied(u.id, { ...course(), id: cert.subjectId }));
+    await settled(lms);
     expect(await svc.listForUser(u.id)).to.have.length(2);
     // A replaced certificate cannot be reissued again.
     await agent

@@ -3,7 +3,7 @@ import supertest from 'supertest';
 import type { LmsApp } from '../../server/app';
 import { HttpError } from '../../server/core/errors';
 import type { StatementHookPayload } from '../../server/core/contracts/lrs';
-import { testApp } from '../helpers';
+import { settled, testApp } from '../helpers';
 import { agentParam, randomUUID, statement, xapiClient } from './lrs-helpers';
 
 describe('lrs: services and hooks for other plugins', () => {
@@ -26,12 +26,14 @@ describe('lrs: services and hooks for other plugins', () => {
     const before = storedEvents.length;
     const ids = await lms.services.get('lrs.statements').storeAsSystem([statement({ id })]);
     expect(ids).to.deep.equal([id]);
+    await settled(lms);
     expect(storedEvents).to.have.length(before + 1);
     const ev = storedEvents[storedEvents.length - 1];
     expect(ev.statements[0].id).to.equal(id);
     expect((ev.statements[0].authority as { account: { name: string } }).account.name).to.equal('lms');
     // An idempotent re-post fires nothing.
     await lms.services.get('lrs.statements').storeAsSystem([statement({ id })]);
+    await settled(lms);
     expect(storedEvents).to.have.length(before + 1);
   });
 

@@ -90,7 +90,8 @@ export class CatalogDouble implements CatalogService {
 
   async setPath(tier: string, courses: string[]): Promise<void> {
     await this.m.path.replaceOne({ _id: tier }, { _id: tier, courses }, { upsert: true });
-    await this.ctx.hooks.emit('catalog.paths.changed', { tier });
+    await this.ctx.hooks.emit('catalog.paths.changed', { tier, at: new Date() });
+    await this.ctx.events.settled(); // the reports tests read the follow-up next
   }
 
   progressDoc(userId: string, courseId: string, satisfiedAt: Date): CourseProgress {
@@ -118,6 +119,7 @@ export class CatalogDouble implements CatalogService {
     const doc = this.progressDoc(userId, courseId, at);
     await this.m.progress.replaceOne({ _id: doc._id }, doc, { upsert: true });
     await this.ctx.hooks.emit('catalog.progress.changed', { progress: doc });
+    await this.ctx.events.settled();
   }
 }
 
@@ -128,7 +130,19 @@ declare module '../../server/core/services' {
 }
 
 export const catalogDoublePlugin: Plugin = {
-  manifest: { name: 'catalog', version: '0.0.0-test', core: 1, dependencies: ['accounts'], personalData: false },
+  manifest: {
+    name: 'catalog',
+    version: '0.0.0-test',
+    core: 1,
+    dependencies: ['accounts'],
+    personalData: false,
+    events: {
+      emits: {
+        'catalog.progress.changed': { description: 'progress changed', key: (p) => `${p.progress._id}@${+p.progress.updatedAt}` },
+        'catalog.paths.changed': { description: 'a path changed', key: (p) => `${p.tier}@${+p.at}` },
+      },
+    },
+  },
   async register(ctx) {
     const svc = new CatalogDouble(models(ctx.db), ctx);
     ctx.services.provide('catalog', 'catalog', svc);

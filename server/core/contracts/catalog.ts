@@ -49,6 +49,6 @@ declare module '../services' {
     /** A course became satisfied for a learner (emitted once per registration; handlers must be idempotent). */
     'catalog.course.satisfied': { userId: string; course: CourseSummary; progress: CourseProgress };
     /** A learning path changed (reports recompute "trained"). */
-    'catalog.paths.changed': { tier?: string };
+    'catalog.paths.changed': { tier?: string; at: Date };
   }
 }

@@ -62,7 +62,13 @@ export const accountCommands: CliCommand[] = [
         await users.setActive(user.id, true);
         created.push({ ...user, password });
       }
-      await rt.hooks.emit('accounts.demo.seed', { orgUnit: DEMO_ORG_UNIT, users: created });
+      // Recorded without the passwords (the outbox is no place for them); delivered before the command exits.
+      await rt.hooks.emit('accounts.demo.seed', {
+        orgUnit: DEMO_ORG_UNIT,
+        users: created.map(({ password: _p, ...u }) => u),
+        at: new Date(),
+      });
+      await rt.events.settled();
       console.log(`Demo institution ${DEMO_ORG_UNIT} (local government). Sign in at ${rt.config.baseUrl}/accounts/login with:`);
       for (const u of created) console.log(`  ${u.role.padEnd(8)} ${u.email.padEnd(26)} ${u.password}`);
       console.log('These passwords are shown only now; run demo:seed again to set new ones.');

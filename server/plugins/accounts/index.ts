@@ -14,7 +14,7 @@ declare module '../../core/services' {
   }
   interface HookEvents {
     /** demo:seed ran: other plugins add their demo data for these users. */
-    'accounts.demo.seed': { orgUnit: string; users: Array<SessionUser & { password: string }> };
+    'accounts.demo.seed': { orgUnit: string; users: SessionUser[]; at: Date };
   }
 }
 
@@ -26,6 +26,14 @@ export const accountsPlugin: Plugin = {
     description: 'People, roles, sign-in, profile and language',
     permissions: {
       'accounts:manage': { roles: ['admin'], description: 'list, create and deactivate user accounts' },
+    },
+    events: {
+      emits: {
+        'accounts.demo.seed': {
+          description: 'demo:seed created the demo users; other plugins add their demo data',
+          key: (p) => `${p.orgUnit}@${p.at.getTime()}`,
+        },
+      },
     },
   },
 

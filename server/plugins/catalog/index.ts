@@ -38,6 +38,28 @@ export const catalogPlugin: Plugin = {
       'catalog:waive': { roles: ['admin', 'hr'], description: "waive a learner's AU (HR: only people in their org unit)" },
       'catalog:learn': { roles: ['learner', 'hr', 'admin'], description: 'browse the catalog, enrol, launch courses' },
     },
+    events: {
+      emits: {
+        'catalog.progress.changed': {
+          description: "a learner's progress in a course changed",
+          key: (p) => `${p.progress._id}@${new Date(p.progress.updatedAt).getTime()}`,
+        },
+        'catalog.course.satisfied': {
+          description: 'a course became satisfied for a learner (once per registration)',
+          key: (p) => `${p.progress._id}:v${p.course.version}:${p.progress.registration}`,
+        },
+        'catalog.paths.changed': {
+          description: 'a learning path changed',
+          key: (p) => `${p.tier ?? '*'}@${p.at.getTime()}`,
+        },
+      },
+      on: {
+        'lrs.statements.validate': 'cmi5 rules for AU sessions (launch token, verb order); 403 on a breach',
+        'lrs.document.validate': 'AUs may not write LMS.LaunchData',
+        'lrs.statements.stored': "an AU session's statements move its progress (moveOn, satisfied statements)",
+        'accounts.demo.seed': 'installs the course library and gives the demo learners their path',
+      },
+    },
   },
 
   async register(ctx) {
@@ -62,6 +84,7 @@ export const catalogPlugin: Plugin = {
         statements: () => ctx.services.get('lrs.statements'),
         documents: () => ctx.services.get('lrs.documents'),
         credentials: () => ctx.services.get('lrs.credentials'),
+        undelivered: (registration) => ctx.hooks.undelivered('lrs.statements.stored', registration),
       },
       baseUrl,
     );
@@ -91,11 +114,7 @@ export const catalogPlugin: Plugin = {
     ctx.declarePersonalData(catalogPersonalData({ ...pm, enrollments: lm.enrollments, ...sm }));
 
     ctx.hooks.on('lrs.statements.validate', (p) => launch.validateStatements(p));
-    ctx.hooks.on('lrs.statements.stored', async (p) => {
-      // The statements are stored already: a failed progress update is logged, not turned into an
-      // error for the AU, which would only retry an idempotent post that changes nothing.
-      await launch.statementsStored(p).catch((err) => ctx.log.error({ err }, 'catalog: progress update from stored statements failed'));
-    });
+    ctx.hooks.on('lrs.statements.stored', (p) => launch.statementsStored(p));
     ctx.hooks.on('lrs.document.validate', (p) => launch.validateDocument(p));
     ctx.hooks.on('accounts.demo.seed', async ({ users }) => {
       const learners = users.filter((u) => u.role === 'learner');

@@ -1,4 +1,4 @@
-import type { Plugin, Runtime } from '../../core/plugin';
+import type { Plugin } from '../../core/plugin';
 import { mountRoutes } from '../../core/routes';
 import { SUPPORTED_LANGUAGES } from '../../core/config';
 import { certificateModels } from './certificate.model';
@@ -44,17 +44,6 @@ async function dryRun(templates: Map<string, CertificateTemplate>): Promise<void
   }
 }
 
-/** Handlers of other plugins' events must not make those plugins fail: issuing problems are logged. */
-function guarded<T>(rt: Runtime, what: string, fn: (p: T) => Promise<unknown>) {
-  return async (p: T) => {
-    try {
-      await fn(p);
-    } catch (err) {
-      rt.log.error({ err }, `certificates: ${what} failed`);
-    }
-  };
-}
-
 export const certificatesPlugin: Plugin = {
   manifest: {
     name: 'certificates',
@@ -67,6 +56,12 @@ export const certificatesPlugin: Plugin = {
       'certificates:manage': {
         roles: ['hr', 'admin'],
         description: 'list, revoke, reissue and bulk-download certificates within one’s scope',
+      },
+    },
+    events: {
+      on: {
+        'catalog.course.satisfied': 'issues the course certificate (signed PDF, badge, earned statement)',
+        'reports.person.trained': 'issues the learning-path certificate',
       },
     },
   },
@@ -96,28 +91,12 @@ export const certificatesPlugin: Plugin = {
     ctx.declarePersonalData(certificatesPersonalData(models, svc));
     ctx.onClose(() => svc.flushStatements());
 
-    ctx.hooks.on(
-      'catalog.course.satisfied',
-      guarded(
-        ctx,
-        'issuing a course certificate',
-        async (p: {
-          userId: string;
-          course: Parameters<CertificatesService['issueForCourse']>[0]['course'];
-          progress: Parameters<CertificatesService['issueForCourse']>[0]['progress'];
-        }) => {
-          await svc.issueForCourse(p);
-          // With the reports plugin, "trained" is its decision (reports.person.trained).
-          if (!ctx.services.has('org.scope')) await svc.checkPath(p.userId);
-        },
-      ),
-    );
-    ctx.hooks.on(
-      'reports.person.trained',
-      guarded(ctx, 'issuing a path certificate', (p: { userId: string; tier: string; trainedAt: Date; courseIds: string[] }) =>
-        svc.issueForPath(p),
-      ),
-    );
+    ctx.hooks.on('catalog.course.satisfied', async (p) => {
+      await svc.issueForCourse(p);
+      // With the reports plugin, "trained" is its decision (reports.person.trained).
+      if (!ctx.services.has('org.scope')) await svc.checkPath(p.userId);
+    });
+    ctx.hooks.on('reports.person.trained', async (p) => void (await svc.issueForPath(p)));
 
     const limit = Number(ctx.config.env.CERT_VERIFY_RATE_LIMIT ?? 60);
     if (!Number.isInteger(limit) || limit < 1)

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import express from 'express';
 import type { Plugin } from '../../core/plugin';
 import { mountRoutes } from '../../core/routes';
@@ -31,6 +32,25 @@ export const lrsPlugin: Plugin = {
     permissions: {
       'lrs:manage': { roles: ['admin'], description: 'create and revoke LRS clients' },
     },
+    events: {
+      checks: {
+        'lrs.statements.validate': 'a batch of statements before it is stored; a veto rejects the whole batch',
+        'lrs.document.validate': 'a state or profile document write through HTTP',
+      },
+      emits: {
+        'lrs.statements.stored': {
+          description: 'a batch of new statements is stored (not for idempotent re-posts)',
+          // The batch's statement ids: a client retrying the same batch records it once.
+          key: (p) =>
+            createHash('sha256')
+              .update(p.stored.map((s) => s.id.toLowerCase()).join(','))
+              .digest('hex')
+              .slice(0, 40),
+          // One AU session's batches are followed up in the order they were stored (cmi5 rules).
+          group: (p) => p.credential.launch?.registration,
+        },
+      },
+    },
   },
 
   async register(ctx) {
@@ -51,9 +71,10 @@ export const lrsPlugin: Plugin = {
       attachmentModel(ctx.db),
       activities,
       ctx.hooks,
-      ctx.log,
     );
     const documents = new DocumentsService(documentModel(ctx.db));
+    // A batch recorded but whose process died before or while storing it: follow up only what is there.
+    ctx.hooks.recover('lrs.statements.stored', (p) => statements.storedOf(p));
 
     const system = credentials.system();
     const lrsStatements: LrsStatements = {

@@ -69,7 +69,6 @@ export class StatementsService {
     private readonly attachments: Model<AttachmentDoc>,
     private readonly activities: ActivitiesService,
     private readonly hooks: Hooks,
-    private readonly log?: { error(obj: unknown, msg: string): void },
   ) {}
 
   /** Validates and stores a batch (all or nothing); returns the ids in the order received. */
@@ -94,10 +93,33 @@ export class StatementsService {
     const docs: StoredDoc[] = [];
     for (const s of received) docs.push(await this.wrap(s, stored, opts));
 
-    const fresh = await this.insertAll(docs);
-    const freshDocs = docs.filter((d) => fresh.has(d._id));
-    if (freshDocs.length) await this.afterInsert(freshDocs, opts.credential);
+    // The follow-up (progress, certificates, reports) is recorded with the write and runs after it.
+    const statements = docs.map((d) => JSON.parse(d.raw) as XapiStatement);
+    const payload = {
+      statements,
+      credential: opts.credential,
+      stored: docs.map((d, i): StoredStatement => ({ id: statements[i].id as string, statement: statements[i], stored: d.stored })),
+    };
+    await this.hooks.emitWith([{ event: 'lrs.statements.stored', payload }], async (withdraw) => {
+      const fresh = await this.insertAll(docs);
+      const freshDocs = docs.filter((d) => fresh.has(d._id));
+      // A pure re-post changes nothing: its entry goes (one left by an interrupted first attempt stays).
+      if (!freshDocs.length) return withdraw();
+      await this.afterInsert(freshDocs);
+    });
     return docs.map((d) => JSON.parse(d.raw).id as string);
+  }
+
+  /** The part of a recorded batch that was stored by that very write (same `stored` time), if any. */
+  async storedOf<T extends { stored: StoredStatement[]; statements: XapiStatement[] }>(p: T): Promise<T | undefined> {
+    const kept: StoredStatement[] = [];
+    for (const s of p.stored) {
+      const doc = await this.statements.findById(s.id.toLowerCase(), { stored: 1 }).lean();
+      if (doc && doc.stored.getTime() === new Date(s.stored).getTime()) kept.push(s);
+    }
+    if (!kept.length) return undefined;
+    const ids = new Set(kept.map((s) => s.id));
+    return { ...p, stored: kept, statements: p.statements.filter((s) => ids.has(s.id as string)) };
   }
 
   /** Inserts, then resolves duplicates: same content is an idempotent retry, different content is 409. */
@@ -229,27 +251,12 @@ export class StatementsService {
     }
   }
 
-  private async afterInsert(docs: StoredDoc[], credential: LrsCredential): Promise<void> {
+  /** Voiding marks and activity definitions: part of the write itself, before the request answers. */
+  private async afterInsert(docs: StoredDoc[]): Promise<void> {
     const statements = docs.map((d) => JSON.parse(d.raw) as Obj);
-    const targets = docs.filter((d) => d.voiding).map((d, _i) => String(((JSON.parse(d.raw) as Obj).object as Obj).id).toLowerCase());
+    const targets = docs.filter((d) => d.voiding).map((d) => String(((JSON.parse(d.raw) as Obj).object as Obj).id).toLowerCase());
     for (const id of targets) await this.statements.updateOne({ _id: id, voiding: false }, { $set: { voided: true } });
     await this.activities.learnFrom(statements);
-    try {
-      await this.hooks.emit('lrs.statements.stored', {
-        statements: statements as XapiStatement[],
-        credential,
-        stored: docs.map((d, i): StoredStatement => ({
-          id: statements[i].id as string,
-          statement: statements[i] as XapiStatement,
-          stored: d.stored,
-        })),
-      });
-    } catch (err) {
-      // The statements are stored: answering 500 would make the client retry, the retry is an
-      // idempotent no-op and the consumer would miss them all the same. Say it loudly instead.
-      if (!this.log) throw err;
-      this.log.error({ err, ids: statements.map((s) => s.id) }, 'a lrs.statements.stored handler failed');
-    }
   }
 
   async saveParts(parts: Map<string, Part>): Promise<void> {

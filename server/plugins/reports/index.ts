@@ -47,6 +47,19 @@ export const reportsPlugin: Plugin = {
       'reports:settings': { roles: ['admin'], description: 'set the trained rule and the baseline; run a recompute' },
       'reports:audit': { roles: ['admin'], description: 'read the export audit log' },
     },
+    events: {
+      emits: {
+        'reports.person.trained': {
+          description: 'a servant became trained (every required course of their tier satisfied)',
+          key: (p) => `${p.userId}:${p.tier}@${new Date(p.trainedAt).getTime()}`,
+        },
+      },
+      on: {
+        'catalog.progress.changed': "re-evaluates the learner's trained verdict and moves the summaries",
+        'catalog.paths.changed': 'queues a recompute of everyone',
+        'accounts.demo.seed': 'a demo org tree and roster',
+      },
+    },
   },
 
   async register(ctx) {
@@ -138,14 +151,7 @@ export const reportsPlugin: Plugin = {
     ctx.services.provide('reports', 'org.scope', org);
     org.onStructureChange((reason) => void recompute.request(reason, false));
 
-    // Progress events must not fail the learner's request: a missed update is repaired by a recompute.
-    ctx.hooks.on('catalog.progress.changed', async ({ progress }) => {
-      try {
-        await trained.onProgress(progress.userId);
-      } catch (err) {
-        ctx.log.error({ err, userId: progress.userId }, 'could not update trained status');
-      }
-    });
+    ctx.hooks.on('catalog.progress.changed', ({ progress }) => trained.onProgress(progress.userId));
     ctx.hooks.on('catalog.paths.changed', async ({ tier }) => {
       await recompute.request(`learning path changed${tier ? ` (${tier})` : ''}`);
     });

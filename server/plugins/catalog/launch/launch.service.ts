@@ -41,6 +41,8 @@ export interface LrsPorts {
   statements(): LrsStatements;
   documents(): LrsDocuments;
   credentials(): LrsCredentials;
+  /** Batches of a registration stored but not yet followed up here (still in the outbox). */
+  undelivered(registration: string): Promise<Array<StatementHookPayload & { stored: StoredStatement[] }>>;
 }
 
 /** How long an unused fetch URL stays valid (the AU calls it as soon as it loads). */
@@ -276,18 +278,50 @@ export class LaunchService {
     };
   }
 
+  /**
+   * The rule state as it will be once every batch already stored for this registration is
+   * followed up: those still in the outbox are replayed on the session's recorded state.
+   */
+  private async currentState(
+    credential: LrsCredential,
+  ): Promise<{ session: SessionDoc; state: RuleState; known: Set<string>; terminatedBy?: string }> {
+    const { session, state: recorded } = await this.ruleState(credential);
+    let state = recorded;
+    let terminatedBy = session.terminatedBy;
+    const known = new Set(session.statementIds ?? []);
+    for (const batch of await this.lrs.undelivered(session.registration)) {
+      const sameSession = batch.credential.launch?.sessionId === session._id;
+      for (const { id, statement } of batch.stored) {
+        if (known.has(id.toLowerCase())) continue;
+        known.add(id.toLowerCase());
+        if (sameSession) {
+          try {
+            state = checkBatch(state, [statement]);
+            if (state.state === 'terminated') terminatedBy ??= id.toLowerCase();
+          } catch {
+            // Conflicting: it will be voided when followed up, and does not count.
+          }
+        } else if ((statement.object as { id?: string } | undefined)?.id === session.activityId) {
+          const name = VERB_NAMES.get(String((statement.verb as { id?: string } | undefined)?.id));
+          if (name === 'completed') state = { ...state, completed: true };
+          if (name === 'passed') state = { ...state, passed: true };
+        }
+      }
+    }
+    return { session, state, known, terminatedBy };
+  }
+
   /** `lrs.statements.validate`: statements sent with an AU's launch token must follow cmi5 §9. */
   async validateStatements({ statements, credential }: StatementHookPayload): Promise<void> {
     if (credential.kind !== 'launch') return;
-    const { session, state } = await this.ruleState(credential);
+    const { state, known, terminatedBy } = await this.currentState(credential);
     // A re-post of statements already accepted (a network retry) stores nothing new in the LRS.
     // Once the session has ended nothing more is accepted (§9.3.8), re-posts of earlier statements
     // included; only a retry of the request that carried "terminated" is still that same request.
-    const known = new Set(session.statementIds ?? []);
-    const open = session.state === 'launched' || session.state === 'initialized';
+    const open = state.state === 'launched' || state.state === 'initialized';
     const retryOfEnd =
-      !!session.terminatedBy &&
-      statements.some((s) => s.id?.toLowerCase() === session.terminatedBy) &&
+      !!terminatedBy &&
+      statements.some((s) => s.id?.toLowerCase() === terminatedBy) &&
       statements.every((s) => typeof s.id === 'string' && known.has(s.id.toLowerCase()));
     if (!open && retryOfEnd) return;
     if (!open) return void checkBatch(state, statements);
@@ -322,9 +356,9 @@ export class LaunchService {
     const preferences = p.resource === 'agentProfile' && p.profileId === LEARNER_PREFERENCES;
     if (write && preferences)
       throw new HttpError(403, 'cmi5: the learner preferences are kept by the LMS; an AU may read them but not change them (§11.0)');
-    const session = p.credential.launch && (await this.m.sessions.findById(p.credential.launch.sessionId).lean<SessionDoc>());
-    if (!session || session.state === 'terminated' || session.state === 'abandoned')
-      throw new HttpError(403, 'cmi5: this AU session has ended (§9.3.8)');
+    // Counts the session's batches still in the outbox: a terminated one ends it already.
+    const { session, state } = await this.currentState(p.credential);
+    if (state.state === 'terminated' || state.state === 'abandoned') throw new HttpError(403, 'cmi5: this AU session has ended (§9.3.8)');
     if (preferences && !session.preferencesRead) await this.m.sessions.updateOne({ _id: session._id }, { $set: { preferencesRead: true } });
   }
 

@@ -113,7 +113,7 @@ export class PathsService {
     };
     await this.m.paths.replaceOne({ _id: doc._id }, doc, { upsert: true });
     this.cache.delete(doc._id);
-    await this.hooks.emit('catalog.paths.changed', { tier });
+    await this.hooks.emit('catalog.paths.changed', { tier, at: new Date() });
     return doc;
   }
 
@@ -122,7 +122,7 @@ export class PathsService {
     if (!(LEVELS as readonly string[]).includes(level)) throw new HttpError(400, `level: "${level}" is not a level of government`);
     await this.m.paths.deleteOne({ _id: pathId(tier, level) });
     this.cache.delete(pathId(tier, level));
-    await this.hooks.emit('catalog.paths.changed', { tier });
+    await this.hooks.emit('catalog.paths.changed', { tier, at: new Date() });
   }
 
   /**

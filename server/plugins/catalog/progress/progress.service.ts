@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { isDuplicateKey } from '../../../core/db/connect';
 import type { Hooks } from '../../../core/services';
+import type { Emission } from '../../../core/events/hooks';
 import type { CourseProgress, CourseSummary, SatisfiedProgress } from '../../../core/contracts/catalog';
 import type { LrsStatements, XapiStatement } from '../../../core/contracts/lrs';
 import { allAus, type CourseReader, type CourseRecord, type CourseVersionRecord } from '../paths/course-reader';
@@ -254,24 +255,30 @@ export class ProgressService {
     if (opts.activeSessionId === null) delete next.activeSessionId;
     else if (opts.activeSessionId) next.activeSessionId = opts.activeSessionId;
     for (const k of Object.keys(next) as Array<keyof ProgressDoc>) if (next[k] === undefined) delete next[k];
-    await this.m.progress.replaceOne({ _id: doc._id }, next);
-    await this.updateLine(
-      reg.userId,
-      reg.courseId,
-      (line) =>
-        line && {
-          ...line,
-          status: next.status,
-          satisfied: next.satisfied,
-          auDone: sat.aus.size,
-          updatedAt: now,
-          ...(next.satisfiedAt ? { satisfiedAt: next.satisfiedAt } : {}),
-        },
-    );
     const progress = publicProgress(next);
-    await this.hooks.emit('catalog.progress.changed', { progress });
+    // Recorded with the write: reports and certificates follow once it is saved, even after a crash.
+    const emissions: Emission[] = [{ event: 'catalog.progress.changed', payload: { progress } }];
     if (newlySatisfied)
-      await this.hooks.emit('catalog.course.satisfied', { userId: reg.userId, course: toSummary(course, reg.courseVersion), progress });
+      emissions.push({
+        event: 'catalog.course.satisfied',
+        payload: { userId: reg.userId, course: toSummary(course, reg.courseVersion), progress },
+      });
+    await this.hooks.emitWith(emissions, async () => {
+      await this.m.progress.replaceOne({ _id: doc._id }, next);
+      await this.updateLine(
+        reg.userId,
+        reg.courseId,
+        (line) =>
+          line && {
+            ...line,
+            status: next.status,
+            satisfied: next.satisfied,
+            auDone: sat.aus.size,
+            updatedAt: now,
+            ...(next.satisfiedAt ? { satisfiedAt: next.satisfiedAt } : {}),
+          },
+      );
+    });
     return next;
   }
 }
