@@ -20,6 +20,7 @@ const INTERVALS = {
   CATALOG_FETCH_CLEANUP_INTERVAL: '300ms',
   REPORTS_DAILY_INTERVAL: '300ms',
   PRIVACY_RETENTION_INTERVAL: '300ms',
+  EVENTS_PRUNE_INTERVAL: '300ms',
 };
 
 describe('core: periodic jobs', function () {
