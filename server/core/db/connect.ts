@@ -56,6 +56,12 @@ export function redact(uri: string): string {
 }
 
 /** Duplicate-key errors are recognised by code, never by message (engines word them differently). */
+/**
+ * Largest document MongoDB stores (16 MiB), less room for the fields stored beside a body. A larger
+ * statement, attachment or xAPI document is refused with 413 before anything is written.
+ */
+export const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024 - 64 * 1024;
+
 export function isDuplicateKey(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: number }).code === 11000;
 }

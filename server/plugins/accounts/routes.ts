@@ -10,6 +10,7 @@ import type { UsersService } from './users.service';
 import { verifyPassword } from './password';
 import { isLanguage } from '../../core/i18n';
 import { safeNext } from '../../core/safe-next';
+import { pageNumber } from '../../core/page-number';
 
 /** Only same-site paths may be used as a post-login destination (no open redirect). */
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
@@ -45,7 +46,7 @@ export function accountRoutes(users: UsersService, passport: PassportStatic, con
   };
 
   const adminList = async (req: Request, res: Response) => {
-    const page = Math.max(1, Number(req.query.page) || 1);
+    const page = pageNumber(req.query.page);
     const q = str(req.query.q);
     const { users: list, total } = await users.list({ q, skip: (page - 1) * 50, limit: 50 });
     res.render('accounts/admin-users', {

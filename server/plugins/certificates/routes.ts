@@ -10,6 +10,7 @@ import { csvText } from '../../core/csv';
 import type { CertificatesService, Verification } from './certificates.service';
 import { formatDate } from './pdf-render';
 import type { BadgeKey } from './signing-keys';
+import { pageNumber } from '../../core/page-number';
 
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
 const PAGE = 50;
@@ -122,7 +123,7 @@ export function certificateRoutes(svc: CertificatesService, permissions: Permiss
   };
 
   const manageList: RequestHandler = async (req, res) => {
-    const page = Math.max(1, Math.floor(Number(req.query.page)) || 1);
+    const page = pageNumber(req.query.page);
     const filter = { status: str(req.query.status), q: str(req.query.q).slice(0, 100) };
     const { list, total } = await svc.listInScope(req.user!, { ...filter, skip: (page - 1) * PAGE, limit: PAGE });
     res.render('certificates/manage', {

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Model } from 'mongoose';
 import { HttpError } from '../../core/errors';
-import { isDuplicateKey } from '../../core/db/connect';
+import { isDuplicateKey, MAX_DOCUMENT_BYTES } from '../../core/db/connect';
 import type { DocumentDoc, DocumentScope } from './document.model';
 
 export interface Preconditions {
@@ -123,6 +123,8 @@ export class DocumentsService {
     contentType: string,
     expectedEtag: string | undefined,
   ): Promise<string> {
+    if (content.length > MAX_DOCUMENT_BYTES)
+      throw new HttpError(413, `document: larger than the ${MAX_DOCUMENT_BYTES} bytes a document may take`);
     const etag = sha1(content);
     const fields = { ...scope, docId, content, contentType, etag, updated: new Date() };
     if (expectedEtag === undefined) {

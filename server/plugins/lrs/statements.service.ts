@@ -6,6 +6,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Model } from 'mongoose';
 import { HttpError } from '../../core/errors';
+import { MAX_DOCUMENT_BYTES } from '../../core/db/connect';
 import type { Hooks } from '../../core/services';
 import type { LrsCredential, StoredStatement, XapiStatement } from '../../core/contracts/lrs';
 import type { AttachmentDoc, MatchFields, StatementBodyDoc, StatementDoc } from './statement.model';
@@ -84,6 +85,15 @@ export class StatementsService {
       if (ids.has(id)) throw invalid(single ? 'statement.id' : `statements[${i}].id`, `the batch contains statement ${s.id} twice`);
       ids.add(id);
     }
+    for (const [i, s] of received.entries())
+      if (Buffer.byteLength(JSON.stringify(s)) > MAX_DOCUMENT_BYTES)
+        throw new HttpError(
+          413,
+          `${single ? 'statement' : `statements[${i}]`}: larger than the ${MAX_DOCUMENT_BYTES} bytes a statement may take`,
+        );
+    for (const p of opts.parts?.values() ?? [])
+      if (p.data.length > MAX_DOCUMENT_BYTES)
+        throw new HttpError(413, `attachment: larger than the ${MAX_DOCUMENT_BYTES} bytes an attachment may take`);
     await this.checkVoiding(received, single);
     await this.hooks.emit('lrs.statements.validate', { statements: received as XapiStatement[], credential: opts.credential });
     // Contents first: a stored statement must never point at an attachment that is not there.

@@ -5,6 +5,7 @@ import { writeCsv } from '../../core/csv';
 import { summaryTable, writePdf, writeXlsx, type Table } from './exports';
 import type { Person } from './person.model';
 import type { CourseSummary } from '../../core/contracts/catalog';
+import { pageNumber } from '../../core/page-number';
 
 const PAGE = 50;
 const STATUSES = ['untrained', 'trained', 'all'] as const;
@@ -31,7 +32,7 @@ export function dashboardHandlers(r: Reports) {
   const peopleQuery = async (req: Request) => {
     const scope = await r.scope.requested(req, req.query.unit);
     const status = statusOf(req.query.status);
-    const n = Math.max(1, Number(req.query.page) || 1);
+    const n = pageNumber(req.query.page);
     const dm = req.query.dm === '1';
     const found = await r.dashboard.people(await r.scope.units(scope), { status, skip: (n - 1) * PAGE, limit: PAGE, decisionMakers: dm });
     return { scope, status, page: n, dm, ...found };

@@ -7,18 +7,36 @@ import { formatStatement, type Format } from '../statement-format';
 import type { StatementDoc } from '../statement.model';
 import type { StoredDoc } from '../statements.service';
 import { actor, ifiKey } from '../validate/actor';
-import { invalid, iri, isUuid, timestamp, type Obj } from '../validate/primitives';
+import { invalid, iri, isUuid, obj, timestamp, type Obj } from '../validate/primitives';
 import { boundaryOf, buildMultipart, parseMultipart } from './multipart';
 import { allows, xapi, type XapiContext } from './pipeline';
 
 const param = (field: string, why: string) => new HttpError(400, `${field}: ${why}`, { details: { field } });
 
+/** Deeper than this is refused: the statement code walks values recursively (stack overflow past ~3,000). */
+const MAX_JSON_DEPTH = 256;
+
 function parseJson(text: string, field: string): unknown {
+  let v: unknown;
   try {
-    return JSON.parse(text);
+    v = JSON.parse(text);
   } catch {
     throw param(field, 'is not valid JSON');
   }
+  if (depthOver(v, MAX_JSON_DEPTH)) throw param(field, `is nested more than ${MAX_JSON_DEPTH} levels deep`);
+  return v;
+}
+
+/** Whether a parsed JSON value nests deeper than `max` (walked with a stack, not recursion). */
+function depthOver(root: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[root, 0]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (d >= max) return true;
+    for (const c of Array.isArray(v) ? v : Object.values(v)) if (typeof c === 'object' && c !== null) stack.push([c, d + 1]);
+  }
+  return false;
 }
 
 /** The statement(s) and attachment parts of a PUT/POST body (application/json or multipart/mixed). */
@@ -78,6 +96,7 @@ export function postStatements(svc: StatementsService) {
     const { payload, parts } = readStatements(x);
     const list = Array.isArray(payload) ? payload : [payload];
     if (list.length === 0) throw param('body', 'the batch is empty');
+    list.forEach((st, i) => obj(st, list.length === 1 && !Array.isArray(payload) ? 'statement' : `statements[${i}]`));
     const ids = await svc.store(list, { credential: x.credential!, family: x.family, parts: lowerKeys(parts, list as Obj[]) });
     res.status(200).json(ids);
   };
