@@ -1,5 +1,6 @@
 import type { Plugin } from '../../core/plugin';
 import { mountRoutes } from '../../core/routes';
+import { privacyCommands } from './commands';
 import { privacyPersonalData } from './personal-data';
 import { privacyModels } from './privacy.model';
 import { PrivacyService } from './privacy.service';
@@ -63,4 +64,6 @@ export const privacyPlugin: Plugin = {
     ctx.nav({ href: '/privacy/admin', label: 'privacy:nav.admin', permission: 'privacy:manage', order: 95 });
     ctx.nav({ href: '/privacy', label: 'privacy:nav.mine', permission: 'privacy:export-own', place: 'profile' });
   },
+
+  commands: privacyCommands,
 };
