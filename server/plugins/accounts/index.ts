@@ -7,10 +7,14 @@ import { accountCommands } from './commands';
 import { accountsPersonalData } from './personal-data';
 import { setupModel, userModel } from './user.model';
 import { UsersService } from './users.service';
+import { Identity } from './identity/identity';
+import { samlAcsRoute } from './identity/routes';
 
 declare module '../../core/services' {
   interface Services {
     'accounts.users': UsersService;
+    /** Identity providers, links and account recovery (for tests and commands of this plugin). */
+    'accounts.identity': Identity;
   }
   interface HookEvents {
     /** demo:seed ran: other plugins add their demo data for these users. */
@@ -53,8 +57,12 @@ export const accountsPlugin: Plugin = {
       svc.findActiveById(id).then((u) => done(null, u ?? false), done);
     });
 
-    mountRoutes(ctx.router, ctx.permissions, accountRoutes(svc, ctx.passport, ctx.config));
+    const identity = await Identity.create(ctx, svc);
+    ctx.services.provide('accounts', 'accounts.identity', identity);
+    samlAcsRoute(ctx.root, identity, ctx.log);
+    mountRoutes(ctx.router, ctx.permissions, accountRoutes(svc, ctx.passport, ctx.config, identity, ctx.log));
     ctx.nav({ href: '/accounts/admin/users', label: 'accounts:nav.users', permission: 'accounts:manage', order: 90 });
+    ctx.nav({ href: '/accounts/identity/admin', label: 'accounts:nav.identity', permission: 'accounts:manage', order: 91 });
     ctx.nav({ href: '/accounts/profile', label: 'accounts:nav.profile', order: 99 });
   },
 

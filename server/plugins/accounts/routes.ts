@@ -11,11 +11,13 @@ import { verifyPassword } from './password';
 import { isLanguage } from '../../core/i18n';
 import { safeNext } from '../../core/safe-next';
 import { pageNumber } from '../../core/page-number';
+import type { Logger } from '../../core/log';
+import type { Identity } from './identity/identity';
+import { identityRoutes } from './identity/routes';
 
-/** Only same-site paths may be used as a post-login destination (no open redirect). */
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
 
-export function accountRoutes(users: UsersService, passport: PassportStatic, config: Config): Route[] {
+export function accountRoutes(users: UsersService, passport: PassportStatic, config: Config, identity: Identity, log: Logger): Route[] {
   const loginLimiter = rateLimit({
     windowMs: 15 * 60_000,
     limit: config.login.rateLimit,
@@ -25,12 +27,14 @@ export function accountRoutes(users: UsersService, passport: PassportStatic, con
       next(new HttpError(429, 'Too many sign-in attempts; wait 15 minutes', { key: 'accounts:login.tooMany' })),
   });
 
-  const renderLogin = (req: Request, res: Response, status = 200, error?: string) =>
+  const renderLogin = async (req: Request, res: Response, status = 200, error?: string) =>
     res.status(status).render('accounts/login', {
       title: req.t('accounts:login.title'),
       error,
       next: safeNext(req.body?.next ?? req.query.next),
       email: str(req.body?.email),
+      providers: await identity.providersFor(req),
+      recovery: identity.recovery.available,
     });
 
   const login = (req: Request, res: Response, next: NextFunction) => {
@@ -40,8 +44,12 @@ export function accountRoutes(users: UsersService, passport: PassportStatic, con
     passport.authenticate('local', (err: unknown, user: Express.User | false) => {
       if (err) return next(err);
       if (!user) return renderLogin(req, res, 401, req.t('accounts:login.failed'));
-      // passport ≥0.6 regenerates the session on login (no session fixation).
-      req.logIn(user, (loginErr) => (loginErr ? next(loginErr) : res.redirect(303, safeNext(req.body.next))));
+      identity.passwordAllowed(user).then((allowed) => {
+        // The institution requires its identity provider: a right password opens nothing.
+        if (!allowed) return renderLogin(req, res, 403, req.t('accounts:identity.passwordsOff'));
+        // passport ≥0.6 regenerates the session on login (no session fixation).
+        req.logIn(user, (loginErr) => (loginErr ? next(loginErr) : res.redirect(303, safeNext(req.body.next))));
+      }, next);
     })(req, res, next);
   };
 
@@ -166,7 +174,11 @@ export function accountRoutes(users: UsersService, passport: PassportStatic, con
       method: 'post',
       path: '/logout',
       guard: 'public',
-      handler: (req, res, next) => req.logout((err) => (err ? next(err) : req.session.destroy(() => res.redirect(303, '/accounts/login')))),
+      handler: async (req, res, next) => {
+        // Signed in through a provider that supports it: its session ends too (RP-initiated / single logout).
+        const to = (await identity.logoutUrl(req)) ?? '/accounts/login';
+        req.logout((err) => (err ? next(err) : req.session.destroy(() => res.redirect(303, to))));
+      },
     },
     { method: 'get', path: '/profile', guard: 'user', handler: (req, res) => profile(req, res) },
     { method: 'post', path: '/profile', guard: 'user', handler: saveProfile },
@@ -177,5 +189,6 @@ export function accountRoutes(users: UsersService, passport: PassportStatic, con
     { method: 'post', path: '/admin/users/:id/activate', guard: 'accounts:manage', handler: setActive(true) },
     { method: 'get', path: '/setup/:token', guard: 'public', handler: showSetup },
     { method: 'post', path: '/setup/:token', guard: 'public', handler: doSetup },
+    ...identityRoutes(identity, log, loginLimiter),
   ];
 }

@@ -28,6 +28,8 @@ const userSchema = new Schema(
 userSchema.index({ email: 1 }, { unique: true });
 userSchema.index({ orgUnit: 1, role: 1 });
 userSchema.index({ role: 1, active: 1 });
+// Sign-in with an identity provider may link by national id.
+userSchema.index({ nationalId: 1 });
 
 export type UserDoc = InferSchemaType<typeof userSchema> & { _id: import('mongoose').Types.ObjectId };
 export type UserModel = Model<InferSchemaType<typeof userSchema>>;

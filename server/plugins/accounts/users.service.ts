@@ -105,6 +105,15 @@ export class UsersService {
     return doc ? toSessionUser(doc) : undefined;
   }
 
+  /** The account holding a national id (CPF, RUT, CI…), for linking a verified identity. */
+  async findByNationalId(nationalId: string): Promise<SessionUser | undefined> {
+    const v = String(nationalId).trim();
+    if (!v) return undefined;
+    const docs = await this.users.find({ nationalId: v }).limit(2).lean<UserDoc[]>();
+    // Two accounts with one national id is a data error: link neither rather than guess.
+    return docs.length === 1 ? toSessionUser(docs[0]) : undefined;
+  }
+
   /**
    * Checks credentials. Unknown email, inactive account, locked account and wrong password all
    * give the same answer in the same time, so the login form reveals nothing about who exists.

@@ -5,6 +5,7 @@ import type { Plugin } from '../../core/plugin';
 import { mountRoutes } from '../../core/routes';
 import '../../core/contracts/org';
 import '../../core/contracts/catalog';
+import '../../core/contracts/roster';
 import { apiTokenAuth } from './api-auth';
 import { ApiTokensService } from './api-tokens.service';
 import type { Reports } from './bundle';
@@ -16,6 +17,7 @@ import { InvitesService } from './invites.service';
 import { OrgService } from './org.service';
 import { personModel, userLinkModel } from './person.model';
 import { RecomputeService } from './recompute.service';
+import { RosterDirectoryService } from './roster-directory';
 import { RosterService } from './roster.service';
 import { reportRoutes, uploadRoutes } from './routes';
 import { ScopeGuard } from './scope';
@@ -149,6 +151,7 @@ export const reportsPlugin: Plugin = {
       }),
     );
     ctx.services.provide('reports', 'org.scope', org);
+    ctx.services.provide('reports', 'roster.directory', new RosterDirectoryService(people, links, trained));
     org.onStructureChange((reason) => void recompute.request(reason, false));
 
     ctx.hooks.on('catalog.progress.changed', ({ progress }) => trained.onProgress(progress.userId));

@@ -1,0 +1,31 @@
+/**
+ * What the `reports` plugin offers the accounts plugin's sign-in with an identity provider: the
+ * institutions' rosters, which alone decide whether a person gets an account and where they work
+ * (institution, unit, level and tier) — never the identity provider.
+ */
+export interface RosterEntry {
+  /** The roster person's id (`institution:employeeId`). */
+  id: string;
+  institution: string;
+  employeeId: string;
+  name: string;
+  email: string;
+  unit: string;
+  level: string;
+  tier: string;
+  /** The account already linked to this person, if any. */
+  userId?: string;
+}
+
+export interface RosterDirectory {
+  /** Active roster people whose unit is one of `units`, found by e-mail (lower-case) or employee id. */
+  find(units: string[], key: 'email' | 'employeeId', value: string): Promise<RosterEntry[]>;
+  /** Links a roster person to the account just created for them (only if none is linked yet). */
+  linkAccount(personId: string, userId: string): Promise<boolean>;
+}
+
+declare module '../services' {
+  interface Services {
+    'roster.directory': RosterDirectory;
+  }
+}

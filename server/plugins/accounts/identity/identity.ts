@@ -1,0 +1,109 @@
+import type { Request } from 'express';
+import type { PluginContext } from '../../../core/plugin';
+import type { SessionUser } from '../../../core/permissions';
+import type { UsersService } from '../users.service';
+import { IdentityLinker } from './linking';
+import { linkModel } from './links';
+import { LdapClient } from './ldap';
+import { OidcClient } from './oidc';
+import { ProvidersService, providerModel, type Provider } from './providers';
+import { RecoveryService, resetModel } from './recovery';
+import { SamlClient, samlRequestModel } from './saml';
+
+const positive = (v: string | undefined, fallback: number) => (Number(v) > 0 ? Number(v) : fallback);
+
+/** Sign-in with identity providers and account recovery, wired once for the accounts plugin. */
+export class Identity {
+  readonly providers: ProvidersService;
+  readonly linker: IdentityLinker;
+  readonly oidc = new OidcClient();
+  readonly saml: SamlClient;
+  readonly ldap = new LdapClient();
+  readonly recovery: RecoveryService;
+  /** How long a person may take at the provider before its answer is no longer accepted. */
+  readonly signInTtlMs: number;
+  readonly recoveryRateLimit: number;
+
+  private constructor(
+    private readonly ctx: PluginContext,
+    users: UsersService,
+  ) {
+    const env = ctx.config.env;
+    this.signInTtlMs = positive(env.IDENTITY_SIGNIN_MINUTES, 10) * 60_000;
+    this.recoveryRateLimit = positive(env.PASSWORD_RESET_RATE_LIMIT, 5);
+    this.providers = new ProvidersService(providerModel(ctx.db), env.IDENTITY_PROVIDERS_FILE || undefined);
+    this.linker = new IdentityLinker(users, linkModel(ctx.db), ctx.services);
+    this.saml = new SamlClient(ctx.config.baseUrl, samlRequestModel(ctx.db), this.signInTtlMs);
+    this.recovery = new RecoveryService(
+      resetModel(ctx.db),
+      users,
+      (u) => this.passwordAllowed(u),
+      (lang) => ctx.i18n.getFixedT(lang),
+      ctx.log,
+      {
+        baseUrl: ctx.config.baseUrl,
+        smtpUrl: env.SMTP_URL || undefined,
+        from: env.MAIL_FROM || 'no-reply@localhost',
+        ttlMs: positive(env.PASSWORD_RESET_MINUTES, 60) * 60_000,
+        perAccountPerHour: 3,
+      },
+    );
+  }
+
+  static async create(ctx: PluginContext, users: UsersService): Promise<Identity> {
+    await Promise.all([linkModel(ctx.db).init(), resetModel(ctx.db).init(), samlRequestModel(ctx.db).init()]);
+    return new Identity(ctx, users);
+  }
+
+  oidcRedirectUri(p: Provider): string {
+    return `${this.ctx.config.baseUrl}/accounts/identity/oidc/${p.id}/callback`;
+  }
+
+  /** The addresses an identity provider's administrator registers for us. */
+  urlsOf(p: Provider): Record<string, string> {
+    if (p.protocol === 'oidc')
+      return { redirectUri: this.oidcRedirectUri(p), postLogoutRedirectUri: `${this.ctx.config.baseUrl}/accounts/login` };
+    if (p.protocol === 'saml') return this.saml.urls(p);
+    return {};
+  }
+
+  /**
+   * The enabled providers for the sign-in page: all of them, or with `?institution=CODE` (a link an
+   * institution publishes) only those bound to that unit or above it.
+   */
+  async providersFor(req: Request): Promise<Array<{ id: string; label: string; protocol: string }>> {
+    const code = typeof req.query.institution === 'string' ? req.query.institution : '';
+    const out = [];
+    for (const p of await this.providers.list()) {
+      if (!p.enabled) continue;
+      if (code && !(await this.linker.unitsOf(p)).has(code)) continue;
+      out.push({ id: p.id, label: p.label[req.lang] ?? p.label.es, protocol: p.protocol });
+    }
+    return out;
+  }
+
+  /** False when an enabled provider that requires SSO covers the person's unit. */
+  async passwordAllowed(u: Pick<SessionUser, 'orgUnit'>): Promise<boolean> {
+    if (!u.orgUnit) return true;
+    for (const p of await this.providers.list()) {
+      if (p.enabled && p.required && (await this.linker.unitsOf(p)).has(u.orgUnit)) return false;
+    }
+    return true;
+  }
+
+  /** Where sign-out continues to end the provider's session too, when the provider supports it. */
+  async logoutUrl(req: Request): Promise<string | undefined> {
+    const sso = req.session.sso;
+    if (!sso) return undefined;
+    const p = await this.providers.get(sso.provider);
+    try {
+      if (p?.protocol === 'oidc' && sso.idToken)
+        return await this.oidc.logoutUrl(p, sso.idToken, `${this.ctx.config.baseUrl}/accounts/login`);
+      if (p?.protocol === 'saml' && sso.saml) return await this.saml.logoutUrl(p, sso.saml, '/accounts/login');
+    } catch (err) {
+      // The local session ends anyway; the provider's stays open.
+      this.ctx.log.warn({ provider: sso.provider, err: (err as Error).message }, 'could not build the provider logout URL');
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,211 @@
+import { readFileSync } from 'node:fs';
+import { Schema, type Connection, type Model } from 'mongoose';
+import { z } from 'zod';
+import { HttpError } from '../../../core/errors';
+import type { Language } from '../../../core/config';
+
+const text = (max: number) => z.string().trim().min(1).max(max);
+const optionalText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .max(max)
+    .optional()
+    .transform((s) => s || undefined);
+const url = (schemes: string[]) =>
+  z
+    .string()
+    .trim()
+    .url()
+    .refine((u) => schemes.includes(new URL(u).protocol), `must start with ${schemes.map((s) => s + '//').join(' or ')}`);
+const pem = z.string().trim().min(1).max(20_000);
+
+/** Where the claims come from: names of the provider's claims, SAML attributes or LDAP attributes. */
+const attributes = (email: string, name: string) =>
+  z
+    .object({
+      email: text(200).default(email),
+      name: text(200).default(name),
+      nationalId: optionalText(200),
+      employeeId: optionalText(200),
+    })
+    .prefault({});
+
+const Common = {
+  id: z
+    .string()
+    .trim()
+    .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'id must be lower-case letters, digits or "-" (at most 40)'),
+  label: z.object({ es: text(100), pt: text(100), en: text(100) }),
+  /** The org units (institutions or units, with everything below them) whose people may use it. */
+  orgUnits: z
+    .array(
+      z
+        .string()
+        .trim()
+        .regex(/^[A-Za-z0-9_-]{1,64}$/, 'org unit codes are letters, digits, "-" or "_"'),
+    )
+    .min(1, 'bind it to at least one org unit'),
+  /** Which verified claim links the identity to an existing account. */
+  match: z.enum(['email', 'nationalId', 'employeeId']).default('email'),
+  /** SSO required: people of these units cannot sign in or recover access with a password. */
+  required: z.boolean().default(false),
+  enabled: z.boolean().default(true),
+};
+
+export const OidcSettings = z.object({
+  ...Common,
+  protocol: z.literal('oidc'),
+  issuer: url(['https:', 'http:']),
+  clientId: text(200),
+  clientSecret: optionalText(500),
+  scope: text(500).default('openid email profile'),
+  /** End the provider's session too on sign-out (RP-initiated logout), when it supports it. */
+  logout: z.boolean().default(true),
+  attributes: attributes('email', 'name'),
+});
+
+export const SamlSettings = z.object({
+  ...Common,
+  protocol: z.literal('saml'),
+  entryPoint: url(['https:', 'http:']),
+  idpIssuer: text(500),
+  /** The IdP's signing certificate(s), PEM or bare base64. */
+  idpCert: pem,
+  logoutUrl: url(['https:', 'http:']).optional(),
+  attributes: attributes('email', 'name'),
+});
+
+export const LdapSettings = z.object({
+  ...Common,
+  protocol: z.literal('ldap'),
+  url: url(['ldaps:', 'ldap:']),
+  /** Upgrade an ldap:// connection with StartTLS (required unless the URL is ldaps:// or loopback). */
+  startTls: z.boolean().default(true),
+  /** CA certificate(s) to trust for the directory's TLS certificate (PEM); system CAs otherwise. */
+  ca: pem.optional(),
+  bindDn: text(500),
+  bindPassword: text(500),
+  searchBase: text(500),
+  /** The attribute people type as their user name (e.g. uid, sAMAccountName). */
+  usernameAttribute: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z][A-Za-z0-9-]{0,63}$/)
+    .default('uid'),
+  /** A stable, never reassigned id of the entry (OpenLDAP entryUUID; AD objectGUID). */
+  subjectAttribute: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z][A-Za-z0-9-]{0,63}$/)
+    .default('entryUUID'),
+  attributes: attributes('mail', 'cn'),
+});
+
+export const ProviderSettings = z.discriminatedUnion('protocol', [OidcSettings, SamlSettings, LdapSettings]);
+export type ProviderSettings = z.infer<typeof ProviderSettings>;
+export type OidcProvider = z.infer<typeof OidcSettings>;
+export type SamlProvider = z.infer<typeof SamlSettings>;
+export type LdapProvider = z.infer<typeof LdapSettings>;
+export type Provider = ProviderSettings & { source: 'file' | 'admin' };
+
+/** Parses settings; 400 naming the field on bad input. */
+export function parseProvider(input: unknown): ProviderSettings {
+  const parsed = ProviderSettings.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new HttpError(400, `${issue.path.join('.') || 'provider'}: ${issue.message}`, { details: parsed.error.issues });
+  }
+  return parsed.data;
+}
+
+const providerSchema = new Schema(
+  { _id: { type: String }, settings: { type: Schema.Types.Mixed, required: true }, updatedAt: Date },
+  { collection: 'accounts_identity_providers', versionKey: false },
+);
+type ProviderDoc = { _id: string; settings: ProviderSettings; updatedAt?: Date };
+export type ProviderModel = Model<ProviderDoc>;
+export const providerModel = (db: Connection): ProviderModel =>
+  (db.models.AccountsIdentityProvider as ProviderModel) ?? db.model<ProviderDoc>('AccountsIdentityProvider', providerSchema);
+
+/**
+ * Identity providers: those of the configuration file (IDENTITY_PROVIDERS_FILE, read-only here)
+ * and those an administrator adds in the admin page. A file provider's id cannot be reused.
+ */
+export class ProvidersService {
+  private readonly fromFile: Provider[];
+  private cache?: { at: number; list: Promise<Provider[]> };
+
+  constructor(
+    private readonly model: ProviderModel,
+    file?: string,
+  ) {
+    this.fromFile = file ? readProvidersFile(file) : [];
+  }
+
+  async list(): Promise<Provider[]> {
+    // Read on every sign-in page: cached for a few seconds, dropped on every admin change.
+    if (!this.cache || Date.now() - this.cache.at > 5_000) {
+      const list = this.model
+        .find()
+        .sort({ _id: 1 })
+        .lean<ProviderDoc[]>()
+        .then((docs) => [
+          ...this.fromFile,
+          ...docs.filter((d) => !this.fromFile.some((f) => f.id === d._id)).map((d) => ({ ...d.settings, source: 'admin' as const })),
+        ]);
+      this.cache = { at: Date.now(), list };
+      list.catch(() => (this.cache = undefined));
+    }
+    return this.cache.list;
+  }
+
+  async get(id: string): Promise<Provider | undefined> {
+    return (await this.list()).find((p) => p.id === id);
+  }
+
+  async enabled(id: string): Promise<Provider> {
+    const p = await this.get(String(id));
+    if (!p || !p.enabled) throw new HttpError(404, `No identity provider "${id}"`, { key: 'accounts:identity.unknownProvider' });
+    return p;
+  }
+
+  async save(input: unknown): Promise<ProviderSettings> {
+    const settings = parseProvider(input);
+    if (this.fromFile.some((f) => f.id === settings.id))
+      throw new HttpError(409, `provider ${settings.id} comes from the configuration file`, { key: 'accounts:identity.fromFile' });
+    await this.model.replaceOne({ _id: settings.id }, { _id: settings.id, settings, updatedAt: new Date() }, { upsert: true });
+    this.cache = undefined;
+    return settings;
+  }
+
+  async remove(id: string): Promise<void> {
+    if (this.fromFile.some((f) => f.id === id))
+      throw new HttpError(409, `provider ${id} comes from the configuration file`, { key: 'accounts:identity.fromFile' });
+    await this.model.deleteOne({ _id: String(id) });
+    this.cache = undefined;
+  }
+}
+
+function readProvidersFile(file: string): Provider[] {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`IDENTITY_PROVIDERS_FILE ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  if (!Array.isArray(raw)) throw new Error(`IDENTITY_PROVIDERS_FILE ${file}: must hold a JSON array of providers`);
+  const ids = new Set<string>();
+  return raw.map((entry, i) => {
+    const parsed = ProviderSettings.safeParse(entry);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new Error(`IDENTITY_PROVIDERS_FILE ${file}: provider ${i + 1}: ${issue.path.join('.')}: ${issue.message}`);
+    }
+    if (ids.has(parsed.data.id)) throw new Error(`IDENTITY_PROVIDERS_FILE ${file}: provider id ${parsed.data.id} appears twice`);
+    ids.add(parsed.data.id);
+    return { ...parsed.data, source: 'file' as const };
+  });
+}
+
+export const labelOf = (p: ProviderSettings, lang: string) => p.label[(lang as Language) in p.label ? (lang as Language) : 'es'];
