@@ -1,0 +1,122 @@
+import { expect } from 'chai';
+import type { LmsApp } from '../../../server/app';
+import { csrfFrom } from '../../helpers';
+import { alertOf, identityApp, identityOf, newAgent, sessionCookie } from './fixtures';
+import { startSlapd, type Slapd } from './slapd';
+
+const SUFFIX = 'dc=gob,dc=test';
+const entry = (uid: string, cn: string, mail: string, employee: string, password: string) => `
+dn: uid=${uid},ou=people,${SUFFIX}
+objectClass: inetOrgPerson
+uid: ${uid}
+cn: ${cn}
+sn: ${cn.split(' ').pop()}
+mail: ${mail}
+employeeNumber: ${employee}
+userPassword: ${password}
+`;
+const LDIF = `dn: ${SUFFIX}
+objectClass: dcObject
+objectClass: organization
+dc: gob
+o: Gobierno de prueba
+
+dn: ou=people,${SUFFIX}
+objectClass: organizationalUnit
+ou: people
+
+dn: ou=services,${SUFFIX}
+objectClass: organizationalUnit
+ou: services
+
+dn: cn=lms,ou=services,${SUFFIX}
+objectClass: person
+cn: lms
+sn: lms
+userPassword: service-password-123
+${entry('ana', 'Ana Souza', 'ana@a.gov', 'A-001', 'ana-password-123')}${entry('bruno', 'Bruno Lima', 'bruno@b.gov', 'B-001', 'bruno-password-123')}${entry('nadie', 'Nadie Nunca', 'nadie@a.gov', 'A-999', 'nadie-password-123')}`;
+
+describe('accounts: sign-in with LDAP (OpenLDAP slapd)', function () {
+  this.timeout(60_000);
+  let lms: LmsApp;
+  let slapd: Slapd;
+
+  before(async () => {
+    slapd = await startSlapd(SUFFIX, LDIF);
+    lms = await identityApp();
+    const base = {
+      protocol: 'ldap',
+      label: { es: 'Red del Ministerio A', pt: 'Rede do Ministério A', en: 'Ministry A network' },
+      orgUnits: ['INST-A'],
+      match: 'employeeId',
+      url: slapd.url,
+      bindDn: `cn=lms,ou=services,${SUFFIX}`,
+      bindPassword: 'service-password-123',
+      searchBase: `ou=people,${SUFFIX}`,
+      attributes: { employeeId: 'employeeNumber' },
+    };
+    await identityOf(lms).providers.save({ ...base, id: 'red-a', ca: slapd.ca });
+    // The same directory without trusting its self-signed certificate.
+    await identityOf(lms).providers.save({ ...base, id: 'red-untrusted' });
+  });
+  after(async () => {
+    await lms?.close();
+    await slapd?.stop();
+  });
+
+  async function ldapSignIn(username: string, password: string, provider = 'red-a') {
+    const agent = newAgent(lms);
+    const page = await agent.get(`/accounts/identity/${provider}/start?next=/accounts/profile`).expect(200);
+    expect(page.text).to.contain('Red del Ministerio A');
+    const answer = await agent
+      .post(`/accounts/identity/ldap/${provider}`)
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text), username, password, next: '/accounts/profile' });
+    return { agent, answer, before: sessionCookie(page) };
+  }
+
+  it('searches then binds over TLS and links the roster account by employee id', async () => {
+    const { agent, answer, before } = await ldapSignIn('ana', 'ana-password-123');
+    expect(answer.status, answer.text).to.equal(303);
+    expect(answer.headers.location).to.equal('/accounts/profile');
+    expect(sessionCookie(answer)).to.be.a('string').and.not.equal(before);
+    expect((await agent.get('/accounts/profile').expect(200)).text).to.contain('ana@a.gov');
+    const { links } = await identityOf(lms).linker.list({ provider: 'red-a' });
+    // The subject is the entry's entryUUID, not its (renameable) DN.
+    expect(links[0].subject).to.match(/^[0-9a-f-]{36}$/);
+  });
+
+  it('refuses a wrong password, an empty password (an anonymous bind) and an unknown user alike', async () => {
+    for (const [u, p] of [
+      ['ana', 'wrong-password'],
+      ['ana', ''],
+      ['nobody', 'whatever-123'],
+    ]) {
+      const { answer } = await ldapSignIn(u, p);
+      expect(answer.status, `${u}/${p}`).to.equal(401);
+      expect(alertOf(answer.text)).to.equal('Usuario o contraseña incorrectos.');
+    }
+  });
+
+  it('is not fooled by filter syntax in the user name', async () => {
+    for (const u of ['an*', '*', 'ana)(uid=*', 'x)(|(uid=ana)']) {
+      const { answer } = await ldapSignIn(u, 'ana-password-123');
+      expect(answer.status, u).to.equal(401);
+    }
+  });
+
+  it('keeps people of institution B and people on no roster out', async () => {
+    const b = await ldapSignIn('bruno', 'bruno-password-123');
+    expect(b.answer.status).to.equal(403);
+    expect(alertOf(b.answer.text)).to.match(/no figura en la nómina/);
+    const n = await ldapSignIn('nadie', 'nadie-password-123');
+    expect(n.answer.status).to.equal(403);
+    expect(await lms.services.get('accounts.users').findByEmail('nadie@a.gov')).to.equal(undefined);
+  });
+
+  it('does not talk to a directory whose TLS certificate it cannot verify', async () => {
+    const { answer } = await ldapSignIn('ana', 'ana-password-123', 'red-untrusted');
+    expect(answer.status).to.equal(502);
+    expect(alertOf(answer.text)).to.match(/No se puede contactar el directorio/);
+  });
+});
