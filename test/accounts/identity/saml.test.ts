@@ -60,7 +60,7 @@ describe('accounts: sign-in with SAML 2.0 (a samlify IdP)', function () {
         const variant = (url.searchParams.get('variant') ?? 'good') as Variant;
         const query = Object.fromEntries(url.searchParams);
         const request = await idp!.parseLoginRequest(sp!, 'redirect', { query, octetString: '' });
-        const response = await idp!.createLoginResponse(sp!, request, 'post', user, {
+        const response = await idp!.createLoginResponse(sp!, request as never, 'post', user, {
           relayState: query.RelayState,
           customTagReplacement: (template) => {
             const now = Date.now();
@@ -84,7 +84,7 @@ describe('accounts: sign-in with SAML 2.0 (a samlify IdP)', function () {
                 SubjectConfirmationDataNotOnOrAfter: at(shift + 300_000),
                 NameIDFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
                 NameID: user.nameID,
-                InResponseTo: request.extract.request.id,
+                InResponseTo: String(request.extract.request?.id),
                 AuthnStatement: `<saml:AuthnStatement AuthnInstant="${at(shift)}" SessionIndex="_session-${user.nameID}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>`,
                 AttributeStatement: `<saml:AttributeStatement><saml:Attribute Name="email"><saml:AttributeValue xsi:type="xs:string">${user.email}</saml:AttributeValue></saml:Attribute><saml:Attribute Name="name"><saml:AttributeValue xsi:type="xs:string">${user.name}</saml:AttributeValue></saml:Attribute></saml:AttributeStatement>`,
               },
