@@ -45,7 +45,6 @@ export const accountsPlugin: Plugin = {
     const svc = new UsersService(userModel(ctx.db), setupModel(ctx.db), ctx.config.login);
     await userModel(ctx.db).init(); // unique email index before the first write
     ctx.services.provide('accounts', 'accounts.users', svc);
-    ctx.declarePersonalData(accountsPersonalData(svc, ctx.sessions));
 
     ctx.passport.use(
       new LocalStrategy({ usernameField: 'email', passwordField: 'password' }, (email, password, done) => {
@@ -58,6 +57,7 @@ export const accountsPlugin: Plugin = {
     });
 
     const identity = await Identity.create(ctx, svc);
+    ctx.declarePersonalData(accountsPersonalData(svc, ctx.sessions, identity));
     ctx.services.provide('accounts', 'accounts.identity', identity);
     samlAcsRoute(ctx.root, identity, ctx.log);
     mountRoutes(ctx.router, ctx.permissions, accountRoutes(svc, ctx.passport, ctx.config, identity, ctx.log));

@@ -55,6 +55,12 @@ export class Identity {
     return new Identity(ctx, users);
   }
 
+  /** Erasure of a person: their links and recovery links go with the account. */
+  async forget(userId: string): Promise<void> {
+    await linkModel(this.ctx.db).deleteMany({ userId });
+    await resetModel(this.ctx.db).deleteMany({ userId });
+  }
+
   oidcRedirectUri(p: Provider): string {
     return `${this.ctx.config.baseUrl}/accounts/identity/oidc/${p.id}/callback`;
   }
