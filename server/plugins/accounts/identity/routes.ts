@@ -4,6 +4,7 @@ import { HttpError } from '../../../core/errors';
 import type { Route } from '../../../core/routes';
 import type { Logger } from '../../../core/log';
 import { safeNext } from '../../../core/safe-next';
+import { pageNumber } from '../../../core/page-number';
 import type { Identity } from './identity';
 import { labelOf, type Provider } from './providers';
 import type { VerifiedIdentity } from './linking';
@@ -183,7 +184,7 @@ export function identityRoutes(id: Identity, log: Logger, loginLimiter: RateLimi
   });
 
   const admin = async (req: Request, res: Response, status = 200, error?: string, form: Record<string, unknown> = {}) => {
-    const page = Math.max(1, Number(req.query.page) || 1);
+    const page = pageNumber(req.query.page);
     const provider = str(req.query.provider);
     const { links, total } = await id.linker.list({ provider: provider || undefined, skip: (page - 1) * 50, limit: 50 });
     res.status(status).render('accounts/identity-admin', {
