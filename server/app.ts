@@ -223,8 +223,9 @@ export async function createLmsApp(opts: AppOptions = {}): Promise<LmsApp> {
     coreRouter.use(...forms);
     mountRoutes(coreRouter, permissions, eventAdminRoutes(outbox));
     app.use('/admin/events', coreRouter);
-    // Every process delivers after-events (CLI commands deliver theirs before exiting instead).
-    if (mode !== 'cli') worker.start();
+    // Every process delivers after-events (CLI commands deliver theirs before exiting instead),
+    // unless told to only serve requests (EVENTS_WORKER=off) while other processes deliver.
+    if (mode !== 'cli' && config.env.EVENTS_WORKER !== 'off') worker.start();
     closers.push(() => worker.stop());
 
     app.get('/', (req, res) => {
