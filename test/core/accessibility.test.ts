@@ -5,18 +5,36 @@ import { makeUser, testApp } from '../helpers';
 
 describe('core: accessibility of the shared pages @browser', function () {
   this.timeout(120_000);
-  const s = browserSuite(() => testApp({ plugins: [accountsPlugin] }));
+  // SMTP_URL shows the recovery form (nothing is sent unless it is submitted).
+  const s = browserSuite(() => testApp({ plugins: [accountsPlugin], env: { SMTP_URL: 'smtp://127.0.0.1:9' } }));
 
-  it('sign-in, home, profile, users admin and error pages have no serious axe violations, in every language', async () => {
+  it('sign-in, recovery, home, profile, users and identity admin and error pages have no serious axe violations, in every language', async () => {
     const admin = await makeUser(s.lms, { role: 'admin', name: 'Ana Admin' });
+    await s.lms.services.get('accounts.identity').providers.save({
+      id: 'red-a',
+      protocol: 'ldap',
+      label: { es: 'Red del Ministerio A', pt: 'Rede do Ministério A', en: 'Ministry A network' },
+      orgUnits: ['INST-A'],
+      url: 'ldaps://127.0.0.1:9',
+      bindDn: 'cn=lms,dc=gob,dc=test',
+      bindPassword: 'not-used-by-this-test',
+      searchBase: 'dc=gob,dc=test',
+    });
     for (const locale of ['es-ES', 'pt-BR', 'en-GB']) {
       // bypassCSP only lets the test inject axe-core; the pages keep their strict CSP.
       const context = await s.browser.newContext({ locale, bypassCSP: true });
       const page = await context.newPage();
-      await page.goto(`${s.url}/accounts/login`);
-      expect(describeViolations(await seriousViolations(page))).to.equal('');
+      for (const path of [
+        '/accounts/login',
+        '/accounts/password/forgot',
+        '/accounts/password/reset/not-a-link',
+        '/accounts/identity/red-a/start',
+      ]) {
+        await page.goto(s.url + path);
+        expect(describeViolations(await seriousViolations(page)), `${locale} ${path}`).to.equal('');
+      }
       await signInPage(page, s.url, admin);
-      for (const path of ['/', '/accounts/profile', '/accounts/admin/users', '/no-such-page']) {
+      for (const path of ['/', '/accounts/profile', '/accounts/admin/users', '/accounts/identity/admin', '/no-such-page']) {
         await page.goto(s.url + path);
         expect(describeViolations(await seriousViolations(page)), `${locale} ${path}`).to.equal('');
       }
