@@ -13,7 +13,7 @@
  * happened), `ready`, `leased` (a worker holds it until `runAt`), `failed` (gave up; listed on the
  * admin page, retried from there).
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Schema, type Connection, type Model } from 'mongoose';
 import { isDuplicateKey } from '../db/connect';
 
@@ -100,6 +100,9 @@ export const decodePayload = (s: string): unknown =>
     return value;
   });
 
+/** Delivered ids are kept hashed: keys name people (user ids), and the done list outlives erasure. */
+const doneId = (id: string) => createHash('sha256').update(id).digest('base64url');
+
 let counter = 0;
 const nextSeq = () => Date.now() * 1000 + (counter = (counter + 1) % 1000);
 
@@ -129,7 +132,7 @@ export class Outbox {
     const now = new Date();
     const fresh: OutboxEntry[] = [];
     for (const it of items) {
-      if (await this.m.done.exists({ _id: it._id })) continue;
+      if (await this.m.done.exists({ _id: doneId(it._id) })) continue;
       fresh.push({
         ...it,
         state: held ? 'held' : 'ready',
@@ -206,7 +209,7 @@ export class Outbox {
   /** Every consumer has it: the id moves to the done list (first, so it is always in one of the two). */
   async complete(c: Claimed): Promise<void> {
     try {
-      await this.m.done.create({ _id: c.entry._id, doneAt: new Date() });
+      await this.m.done.create({ _id: doneId(c.entry._id), doneAt: new Date() });
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
     }
