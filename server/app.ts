@@ -26,7 +26,7 @@ import { safeNext } from './core/safe-next';
 import { Outbox, outboxModels } from './core/events/outbox';
 import { EventWorker, workerSettings } from './core/events/worker';
 import { EVENTS_PERMISSION, eventAdminRoutes } from './core/events/admin-routes';
-import { mountRoutes } from './core/routes';
+import { mountRoutes, servedRoutes, type ServedRoute } from './core/routes';
 import { allPlugins } from './plugins';
 
 export interface AppOptions {
@@ -41,6 +41,8 @@ export interface AppOptions {
 export interface LmsApp extends Runtime {
   app: express.Express;
   plugins: Plugin[];
+  /** Every route of every plugin's route table, with its full path and guard. */
+  routes: ServedRoute[];
   database: Database;
   /** Server-only start tasks of every plugin (first-start setup, background jobs). */
   start(): Promise<void>;
@@ -73,6 +75,7 @@ export async function createLmsApp(opts: AppOptions = {}): Promise<LmsApp> {
       [EVENTS_PERMISSION]: { roles: ['admin'], description: 'see failed event deliveries and retry them' },
     });
     const passport = new Passport() as PassportStatic;
+    const routes: ServedRoute[] = [];
     const nav: NavItem[] = [{ href: '/admin/events', label: 'core:events.nav', permission: EVENTS_PERMISSION, order: 95 }];
     const jobs = new Jobs(config.env, log);
     const personalData = new PersonalDataRegistry();
@@ -214,6 +217,7 @@ export async function createLmsApp(opts: AppOptions = {}): Promise<LmsApp> {
           );
         app.use(root);
         app.use(plugin.manifest.prefix ?? `/${name}`, router);
+        routes.push(...servedRoutes(name, '', root), ...servedRoutes(name, plugin.manifest.prefix ?? `/${name}`, router));
       } catch (err) {
         throw new Error(`Plugin "${name}" failed to load: ${(err as Error).message}`, { cause: err });
       }
@@ -223,6 +227,7 @@ export async function createLmsApp(opts: AppOptions = {}): Promise<LmsApp> {
     coreRouter.use(...forms);
     mountRoutes(coreRouter, permissions, eventAdminRoutes(outbox));
     app.use('/admin/events', coreRouter);
+    routes.push(...servedRoutes('core', '/admin/events', coreRouter));
     // Every process delivers after-events (CLI commands deliver theirs before exiting instead),
     // unless told to only serve requests (EVENTS_WORKER=off) while other processes deliver.
     if (mode !== 'cli' && config.env.EVENTS_WORKER !== 'off') worker.start();
@@ -253,6 +258,7 @@ export async function createLmsApp(opts: AppOptions = {}): Promise<LmsApp> {
       ...runtime,
       app,
       plugins,
+      routes,
       database,
       async start() {
         for (const p of plugins) {
