@@ -24,6 +24,7 @@ import { Jobs } from './core/jobs';
 import { SessionStore } from './core/session-store';
 import { safeNext } from './core/safe-next';
 import { Outbox, outboxModels } from './core/events/outbox';
+import { outboxPersonalData } from './core/events/personal-data';
 import { EventWorker, workerSettings } from './core/events/worker';
 import { EVENTS_PERMISSION, eventAdminRoutes } from './core/events/admin-routes';
 import { mountRoutes, servedRoutes, type ServedRoute } from './core/routes';
@@ -79,6 +80,11 @@ export async function createLmsApp(opts: AppOptions = {}): Promise<LmsApp> {
     const nav: NavItem[] = [{ href: '/admin/events', label: 'core:events.nav', permission: EVENTS_PERMISSION, order: 95 }];
     const jobs = new Jobs(config.env, log);
     const personalData = new PersonalDataRegistry();
+    // First in the registry, so its erase step runs last (see privacy.ts).
+    personalData.provide(
+      'core',
+      outboxPersonalData(outbox, () => worker.drain()),
+    );
     const store = new SessionStore({
       client: database.connection.getClient() as never,
       dbName: config.dbName,

@@ -84,7 +84,7 @@ export class PersonalDataRegistry {
     return this.providers.has(plugin);
   }
 
-  /** In registration order (a plugin after the plugins it depends on). */
+  /** In registration order (the core's own first, then each plugin after those it depends on). */
   list(): Array<[string, PersonalDataProvider]> {
     return [...this.providers.entries()];
   }

@@ -42,6 +42,7 @@ export const privacyPlugin: Plugin = {
       ctx.personalData,
       () => ctx.services.get('accounts.users'),
       (userId) => ctx.sessions.endFor(userId),
+      () => ctx.events.settled(),
       ctx.config.baseUrl,
       { days: count(ctx.config.env, 'PRIVACY_RETENTION_DAYS', 730) },
       ctx.log,

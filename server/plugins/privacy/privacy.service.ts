@@ -37,6 +37,8 @@ export class PrivacyService {
     private readonly registry: PersonalDataRegistry,
     private readonly accounts: () => Accounts,
     private readonly endSessions: (userId: string) => Promise<number>,
+    /** Waits until after-events already recorded are delivered (none may land after a step). */
+    private readonly settle: () => Promise<void>,
     private readonly baseUrl: string,
     readonly retention: RetentionPolicy,
     private readonly log: Logger,
@@ -157,6 +159,7 @@ export class PrivacyService {
           if (!(err instanceof HttpError && err.status === 404)) throw err;
         });
       await this.endSessions(userId);
+      await this.settle();
       for (const [plugin, provider] of this.registry.list().reverse()) {
         if (done.has(plugin)) continue;
         await provider.erase(subject);
