@@ -95,11 +95,11 @@ export function browserSuite(makeApp: () => Promise<LmsApp>): { lms: LmsApp; bro
   return s;
 }
 
-/** Signs in through the login form, as a person would. */
+/** Signs in through the login form, as a person would (and lands on the role's first page). */
 export async function signInPage(page: Page, url: string, who: { email: string; password: string }): Promise<void> {
   await page.goto(`${url}/accounts/login`);
   await page.fill('#email', who.email);
   await page.fill('#password', who.password);
   await page.click('button[type=submit]');
-  await page.waitForURL(`${url}/`);
+  await page.waitForURL((u) => u.origin === url && !u.pathname.startsWith('/accounts/login'));
 }
