@@ -6,6 +6,7 @@
  */
 import type { LmsApp } from '../server/app';
 import type { ServedRoute } from '../server/core/routes';
+import { settled } from './helpers';
 
 export type Role = 'anonymous' | 'learner' | 'hr' | 'admin';
 export const ROLES: Role[] = ['anonymous', 'learner', 'hr', 'admin'];
@@ -64,6 +65,7 @@ export async function seedDemoSite(lms: LmsApp): Promise<DemoSite> {
       updatedAt: now,
     },
   });
+  await settled(lms); // the certificate is issued by an after-event
   const cert = await lms.db.collection('certificates_certificates').findOne({ userId: users.learner.id });
   const roster = await lms.db.collection('reports_imports').findOne({});
   if (!cert || !roster) throw new Error('the demo site has no certificate or no roster import');
