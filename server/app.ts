@@ -28,6 +28,7 @@ import { outboxPersonalData } from './core/events/personal-data';
 import { EventWorker, workerSettings } from './core/events/worker';
 import { EVENTS_PERMISSION, eventAdminRoutes } from './core/events/admin-routes';
 import { mountRoutes, servedRoutes, type ServedRoute } from './core/routes';
+import { formatDate } from './core/dates';
 import { allPlugins } from './plugins';
 
 export interface AppOptions {
@@ -169,6 +170,9 @@ export async function createLmsApp(opts: AppOptions = {}): Promise<LmsApp> {
               .sort((a, b) => (a.order ?? 50) - (b.order ?? 50))
           : [];
       res.locals.title = '';
+      // In the language of the page (read when called: a profile change switches it mid-request).
+      res.locals.day = (d: Date | string | number) => formatDate(d, req.lang, config.timeZone, 'day');
+      res.locals.dateTime = (d: Date | string | number) => formatDate(d, req.lang, config.timeZone, 'dateTime');
     };
     app.use((req: Request, res: Response, next: NextFunction) => {
       pageLocals(req, res);
@@ -184,7 +188,11 @@ export async function createLmsApp(opts: AppOptions = {}): Promise<LmsApp> {
     // Language switch for everyone (signed-in users also save it on their profile page).
     app.get('/lang/:code', (req, res) => {
       const code = req.params.code;
-      if (isLanguage(code)) res.cookie(LANG_COOKIE, code, { httpOnly: true, sameSite: 'lax', maxAge: 365 * 86400_000 });
+      if (isLanguage(code)) {
+        res.cookie(LANG_COOKIE, code, { httpOnly: true, sameSite: 'lax', maxAge: 365 * 86400_000 });
+        // Signed in, the profile language would win over the cookie: the choice holds for this session.
+        if (req.user && req.session) req.session.lang = code;
+      }
       res.redirect(303, safeNext(req.query.next));
     });
     app.get('/health', (_req, res) => {

@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { createLmsApp } from './app';
 import { loadConfig } from './core/config';
+import { runningServerUrl } from './core/server-address';
 import type { CliCommand, Runtime } from './core/plugin';
 import { resolvePlugins } from './core/plugin';
 import { ENGINE_VERSION } from './core/db/engine';
@@ -72,7 +73,9 @@ const coreCommands: CliCommand[] = [
 ];
 
 async function main(argv: string[]): Promise<number> {
-  const config = loadConfig({ LOG_LEVEL: 'warn', ...process.env });
+  // Without BASE_URL, commands run beside a started server use the address it answers on.
+  const running = process.env.BASE_URL ? undefined : runningServerUrl(process.env.DATA_DIR ?? './data');
+  const config = loadConfig({ LOG_LEVEL: 'warn', ...process.env, ...(running ? { BASE_URL: running } : {}) });
   const plugins = resolvePlugins(allPlugins, config.plugins);
   const program = new Command('lms').description('Operate the learning server').exitOverride();
   let exitCode = 0;

@@ -4,14 +4,18 @@
  */
 import type { Server } from 'node:http';
 import { createLmsApp, type LmsApp } from './app';
+import type { AddressInfo } from 'node:net';
 import { loadConfig } from './core/config';
+import { baseUrlWarning, recordServerAddress } from './core/server-address';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   let lms: LmsApp | undefined;
   let server: Server | undefined;
+  let forgetAddress = () => {};
   const shutdown = async (signal: string, code = 0) => {
     process.exitCode = code;
+    forgetAddress();
     lms?.log.info(`${signal}: stopping`);
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     server?.closeAllConnections();
@@ -38,8 +42,16 @@ async function main(): Promise<void> {
     server!.once('listening', resolve);
     server!.once('error', reject);
   });
+  const address = recordServerAddress(config, (server.address() as AddressInfo).port);
+  forgetAddress = address.forget;
+  const warning = baseUrlWarning(config);
+  if (warning) {
+    lms.log.warn(warning);
+    // Also on stderr in capitals: operators read the console, not always the log.
+    console.error(`\n*** WARNING: ${warning}\n`);
+  }
   lms.log.info(
-    `Listening on ${config.baseUrl} (database: ${lms.database.engine} at ${lms.database.address}, plugins: ${lms.plugins.map((p) => p.manifest.name).join(', ')})`,
+    `Listening on ${address.url} (database: ${lms.database.engine} at ${lms.database.address}, plugins: ${lms.plugins.map((p) => p.manifest.name).join(', ')})`,
   );
 }
 

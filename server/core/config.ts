@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { checkTimeZone } from './dates';
 
 /** Repository root: everything (views, locales, engine source, content) is found from here. */
 export const ROOT = path.resolve(__dirname, '..', '..');
@@ -10,6 +11,13 @@ const LANGUAGES = ['es', 'pt', 'en'] as const;
 export type Language = (typeof LANGUAGES)[number];
 export const SUPPORTED_LANGUAGES: readonly Language[] = LANGUAGES;
 export const DEFAULT_LANGUAGE: Language = 'es';
+
+/**
+ * Times on pages are shown in one zone per deployment. UTC−5 without daylight saving (Bogotá,
+ * Lima, Quito, Panamá) is the zone of the largest group of the region's Spanish-speaking
+ * administrations; every other deployment sets TIME_ZONE.
+ */
+export const DEFAULT_TIME_ZONE = 'America/Bogota';
 
 const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -31,6 +39,7 @@ const EnvSchema = z.object({
   LOGIN_LOCK_MINUTES: z.coerce.number().int().min(1).default(15),
   LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).default(20),
   NODE_ENV: z.string().default('development'),
+  TIME_ZONE: z.string().default(DEFAULT_TIME_ZONE),
 });
 
 export interface Config {
@@ -49,6 +58,8 @@ export interface Config {
   login: { maxFailures: number; lockMinutes: number; rateLimit: number };
   secureCookies: boolean;
   production: boolean;
+  /** IANA zone of the times shown on pages and in exports meant for people. */
+  timeZone: string;
   /** The raw environment, for plugins that parse their own settings. */
   env: Readonly<Record<string, string | undefined>>;
 }
@@ -83,8 +94,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     login: { maxFailures: e.LOGIN_MAX_FAILURES, lockMinutes: e.LOGIN_LOCK_MINUTES, rateLimit: e.LOGIN_RATE_LIMIT },
     secureCookies: baseUrl.startsWith('https://'),
     production: e.NODE_ENV === 'production',
+    timeZone: validTimeZone(e.TIME_ZONE),
     env: { ...env },
   };
+}
+
+function validTimeZone(zone: string): string {
+  try {
+    return checkTimeZone(zone);
+  } catch {
+    throw new Error(`Invalid configuration: TIME_ZONE: "${zone}" is not an IANA time zone (e.g. America/Bogota, America/Sao_Paulo)`);
+  }
 }
 
 /**

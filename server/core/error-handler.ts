@@ -31,11 +31,13 @@ export function errorHandler(log: Logger, preparePage: (req: Request, res: Respo
     let status = 500;
     let message = 'Internal server error';
     let key: string | undefined;
+    let params: Record<string, string> | undefined;
     let details: unknown;
     if (err instanceof HttpError) {
       status = err.status;
       message = err.message;
       key = err.options.key;
+      params = err.options.params;
       details = err.options.details;
       for (const [h, v] of Object.entries(err.options.headers ?? {})) res.setHeader(h, v);
     } else if (typeof err === 'object' && err !== null) {
@@ -72,7 +74,7 @@ export function errorHandler(log: Logger, preparePage: (req: Request, res: Respo
     const view = {
       title: t(`core:errors.${known}.title`),
       status,
-      explanation: key ? t(key) : t(`core:errors.${known}.body`),
+      explanation: key ? t(key, params) : t(`core:errors.${known}.body`),
       detail: status < 500 && !key ? message : undefined,
     };
     // A broken template must not turn an error page into a stack trace.

@@ -6,7 +6,7 @@ export class HttpError extends Error {
   constructor(
     public readonly status: number,
     message: string,
-    public readonly options: { key?: string; details?: unknown; headers?: Record<string, string> } = {},
+    public readonly options: { key?: string; params?: Record<string, string>; details?: unknown; headers?: Record<string, string> } = {},
   ) {
     super(message);
     this.name = 'HttpError';

@@ -46,13 +46,24 @@ function cookieLanguage(req: Request): Language | undefined {
   return m && isLanguage(m[1]) ? m[1] : undefined;
 }
 
-/** Language: the user's profile, then the visitor's choice, then Accept-Language, then Spanish. */
+/**
+ * Language: a choice made in this session (footer links), the user's profile, the visitor's
+ * cookie, Accept-Language, then Spanish.
+ */
 export function detectLanguage(req: Request): Language {
+  if (req.user && isLanguage(req.session?.lang)) return req.session.lang;
   if (req.user && isLanguage(req.user.language)) return req.user.language;
   const fromCookie = cookieLanguage(req);
   if (fromCookie) return fromCookie;
   const accepted = req.acceptsLanguages(...SUPPORTED_LANGUAGES);
   return isLanguage(accepted) ? accepted : DEFAULT_LANGUAGE;
+}
+
+declare module 'express-session' {
+  interface SessionData {
+    /** Language picked from the footer while signed in; the profile keeps the default. */
+    lang?: Language;
+  }
 }
 
 declare global {

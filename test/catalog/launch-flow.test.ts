@@ -300,6 +300,25 @@ describe('catalog: cmi5 launch flow over HTTP', () => {
       .expect(403);
   });
 
+  it('says why a lesson cannot start when the site is opened at another address than BASE_URL (409, translated)', async () => {
+    const u = await makeUser(lms);
+    const agent = await signIn(lms, u.email, u.password);
+    await agent.get('/catalog/my-path').expect(200);
+    const page = await agent.get(`/catalog/course?id=${encodeURIComponent(C)}`).expect(200);
+    const registration = /name="registration" value="([^"]+)"/.exec(page.text)![1];
+    // The office network reaches the server by its IP while BASE_URL names another host.
+    const res = await agent
+      .post('/catalog/launch')
+      .set('Host', '192.168.10.20:3000')
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text), registration, auId: AU('leer') })
+      .expect(409);
+    expect(res.text).to.contain('Las lecciones solo pueden iniciarse desde la dirección pública de este sitio, http://127.0.0.1');
+    expect(res.text).to.contain('192.168.10.20');
+    // Nothing was launched: no session, no statement.
+    expect(await lms.db.collection('catalog_sessions').countDocuments({ registration })).to.equal(0);
+  });
+
   it('satisfies a NotApplicable-only course at registration (§9.6.1)', async () => {
     const na = 'https://courses.example.org/lecturas';
     await importXml(lms, cmi5Xml(na, 'Lecturas', [{ au: `${na}/au/1`, moveOn: 'NotApplicable' }]));

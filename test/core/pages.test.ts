@@ -55,6 +55,27 @@ describe('core: pages, errors and languages', () => {
     expect(after.text).to.contain('My profile').and.not.contain('Meu perfil');
   });
 
+  it('the footer language links work for a signed-in user too, until the profile is saved again', async () => {
+    const u = await makeUser(lms, { language: 'pt' });
+    const agent = await signIn(lms, u.email, u.password);
+    expect((await agent.get('/accounts/profile').expect(200)).text).to.contain('Meu perfil');
+    const footer = (await agent.get('/accounts/profile')).text;
+    expect(footer).to.contain('href="/lang/es?next=%2Faccounts%2Fprofile"');
+    await agent.get('/lang/es?next=/accounts/profile').expect(303).expect('Location', '/accounts/profile');
+    const es = await agent.get('/accounts/profile').expect(200);
+    expect(es.text).to.contain('<html lang="es">').and.contain('Mi perfil');
+    // Saving the profile makes its language the one in force again.
+    await agent
+      .post('/accounts/profile')
+      .type('form')
+      .send({ _csrf: csrfFrom(es.text), language: 'en' })
+      .expect(200);
+    expect((await agent.get('/accounts/profile').expect(200)).text).to.contain('My profile');
+    // A new session starts in the profile language.
+    const again = await signIn(lms, u.email, u.password);
+    expect((await again.get('/accounts/profile').expect(200)).text).to.contain('My profile');
+  });
+
   it('shows a translated 404 page, and JSON to API clients', async () => {
     const html = await supertest(lms.app).get('/no/such/page').set('Accept-Language', 'en').expect(404);
     expect(html.text).to.contain('Page not found');

@@ -122,6 +122,8 @@ export function accountRoutes(users: UsersService, passport: PassportStatic, con
     await users.updateProfile(req.user!.id, { language: lang });
     if (isLanguage(lang)) {
       req.user!.language = lang;
+      // The saved profile language replaces a choice made from the footer in this session.
+      delete req.session.lang;
       req.setLanguage(lang);
     }
     profile(req, res, 200, req.t('accounts:profile.saved'));
@@ -142,7 +144,8 @@ export function accountRoutes(users: UsersService, passport: PassportStatic, con
   };
 
   const showSetup = async (req: Request, res: Response) => {
-    if (!(await users.checkSetupToken(String(req.params.token)))) throw new HttpError(404, 'Setup link is invalid or already used');
+    if (!(await users.checkSetupToken(String(req.params.token))))
+      throw new HttpError(404, 'Setup link is invalid or already used', { key: 'accounts:setup.invalid' });
     res.render('accounts/setup', { title: req.t('accounts:setup.title'), token: req.params.token, error: undefined, form: {} });
   };
 

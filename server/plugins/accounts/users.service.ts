@@ -311,7 +311,8 @@ export class UsersService {
 
   /** Consumes the token: deleted before the admin is created, so it can never be replayed. */
   async createFirstAdmin(token: string, input: NewUser): Promise<SessionUser> {
-    if (!(await this.checkSetupToken(token))) throw new HttpError(404, 'Setup link is invalid or already used');
+    if (!(await this.checkSetupToken(token)))
+      throw new HttpError(404, 'Setup link is invalid or already used', { key: 'accounts:setup.invalid' });
     await this.setup.deleteOne({ _id: 'first-admin' });
     return this.create({ ...input, role: 'admin' });
   }

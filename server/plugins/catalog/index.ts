@@ -141,7 +141,11 @@ export const catalogPlugin: Plugin = {
       res.setHeader('Access-Control-Allow-Headers', 'Content-Type');
       res.status(204).end();
     });
-    mountRoutes(ctx.router, ctx.permissions, catalogRoutes({ courses, paths, progress, launch, services: ctx.services }));
+    mountRoutes(
+      ctx.router,
+      ctx.permissions,
+      catalogRoutes({ courses, paths, progress, launch, services: ctx.services, baseUrl: ctx.config.baseUrl }),
+    );
     const pkg = packageRoutes(courses, {
       baseUrl,
       settings,

@@ -16,6 +16,8 @@ export interface CatalogDeps {
   progress: ProgressService;
   launch: LaunchService;
   services: { get<K extends keyof Services & string>(name: K): Services[K]; has(name: string): boolean };
+  /** BASE_URL: where lessons can be launched from. */
+  baseUrl: string;
 }
 
 const str = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
@@ -107,6 +109,24 @@ export function catalogRoutes(d: CatalogDeps): Route[] {
     res.redirect(303, `/catalog/course?id=${encodeURIComponent(courseId)}`);
   };
 
+  /**
+   * The lesson, its fetch URL and its LRS endpoint live at BASE_URL: opened from another address
+   * (the server's IP on the office network while BASE_URL says localhost) the browser would be sent
+   * to a host it cannot reach, or without its session, and nothing would happen. Say so instead.
+   */
+  const sameHostAsBaseUrl = (req: Request, baseUrl: string) => {
+    const configured = new URL(baseUrl).hostname;
+    if (req.hostname && req.hostname !== configured)
+      throw new HttpError(
+        409,
+        `This server's public address (BASE_URL) is ${baseUrl}; lessons start only from there, not from ${req.hostname}`,
+        {
+          key: 'catalog:launch.wrongAddress',
+          params: { baseUrl, here: req.hostname },
+        },
+      );
+  };
+
   const doLaunch = async (req: Request, res: Response) => {
     const registration = str(req.body.registration);
     const auId = str(req.body.auId);
@@ -114,6 +134,7 @@ export function catalogRoutes(d: CatalogDeps): Route[] {
     const mode = str(req.body.launchMode);
     if (mode && !(LAUNCH_MODES as readonly string[]).includes(mode))
       throw new HttpError(400, `launchMode: must be one of ${LAUNCH_MODES.join(', ')}`);
+    sameHostAsBaseUrl(req, d.baseUrl);
     const r = await launch.launch(req.user!, registration, auId, (mode || undefined) as LaunchMode | undefined);
     if (req.accepts(['html', 'json']) === 'json') return res.json(r);
     // OwnWindow and AnyWindow alike: the window (or the new one the form's target opened) goes to the AU.
