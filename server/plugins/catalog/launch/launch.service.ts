@@ -205,6 +205,8 @@ export class LaunchService {
   async abandon(sessionId: string): Promise<boolean> {
     const s = await this.m.sessions.findById(sessionId).lean<SessionDoc>();
     if (!s || s.state === 'terminated' || s.state === 'abandoned') return false;
+    // Its "terminated" may be stored and still waiting in the outbox to be followed up: it has ended.
+    if (await this.terminatedInOutbox(s)) return false;
     const end = s.lastStatementAt ?? new Date();
     const seconds = (end.getTime() - s.launchedAt.getTime()) / 1000;
     await this.m.sessions.updateOne({ _id: sessionId }, { $set: { state: 'abandoned', endedAt: new Date() } });
@@ -421,6 +423,14 @@ export class LaunchService {
         ...(ended ? { activeSessionId: null } : {}),
       });
     });
+  }
+
+  private async terminatedInOutbox(s: SessionDoc): Promise<boolean> {
+    for (const batch of await this.lrs.undelivered(s.registration)) {
+      if (batch.credential.launch?.sessionId !== s._id) continue;
+      if (batch.stored.some(({ statement }) => (statement.verb as { id?: string } | undefined)?.id === VERB.terminated)) return true;
+    }
+    return false;
   }
 
   /** Sessions of one learner, newest first (history page). */

@@ -252,8 +252,11 @@ export class ProgressService {
       status: satisfied ? (list.length && list.every((a) => a.waived) ? 'waived' : 'satisfied') : started ? 'in-progress' : 'not-started',
       updatedAt: now,
     };
-    if (opts.activeSessionId === null) delete next.activeSessionId;
-    else if (opts.activeSessionId) next.activeSessionId = opts.activeSessionId;
+    // A session's end clears the active session only if it still is that one: its follow-up can
+    // arrive (from the outbox) after the learner has launched the next AU.
+    if (opts.activeSessionId === null) {
+      if (next.activeSessionId === opts.sessionId) delete next.activeSessionId;
+    } else if (opts.activeSessionId) next.activeSessionId = opts.activeSessionId;
     for (const k of Object.keys(next) as Array<keyof ProgressDoc>) if (next[k] === undefined) delete next[k];
     const progress = publicProgress(next);
     // Recorded with the write: reports and certificates follow once it is saved, even after a crash.
