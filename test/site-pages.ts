@@ -17,8 +17,18 @@ export interface DemoSite {
   params: Record<string, Record<string, string>>;
 }
 
-/** Not pages of this site: the LRS API, course package files, the language switch, assets. */
-const NOT_PAGES = [/^\/xapi(\/|$)/, /^\/catalog\/content\//, /^\/lang\//, /^\/static\//, /^\/catalog\/fetch\//];
+/**
+ * Not pages of this site: the LRS API, course package files, the language switch, assets, and the
+ * identity-provider protocol endpoints (redirects to the provider, callbacks, SAML metadata).
+ */
+const NOT_PAGES = [
+  /^\/accounts\/identity\/(oidc\/|saml\/)?:?[^/]+\/(start|callback|metadata|logout)$/,
+  /^\/xapi(\/|$)/,
+  /^\/catalog\/content\//,
+  /^\/lang\//,
+  /^\/static\//,
+  /^\/catalog\/fetch\//,
+];
 
 /** demo:seed (the library, one user per role, an org tree, a roster) plus one issued certificate. */
 export async function seedDemoSite(lms: LmsApp): Promise<DemoSite> {
@@ -86,6 +96,7 @@ export async function seedDemoSite(lms: LmsApp): Promise<DemoSite> {
       // Pages for a link that is not (or no longer) valid: their error page is a page too.
       '/reports/invite/:token': { token: 'expired-or-mistyped-token' },
       '/accounts/setup/:token': { token: 'expired-or-mistyped-token' },
+      '/accounts/password/reset/:token': { token: 'expired-or-mistyped-token' },
     },
   };
 }
