@@ -118,6 +118,22 @@ export class Hooks {
   }
 
   /**
+   * Waits (at most `timeoutMs`) until an occurrence recorded by `emitWith` has been delivered to
+   * every consumer, or has failed. For the few writers whose clients read the follow-up at once.
+   */
+  async followedUp<K extends keyof HookEvents & string>(event: K, payload: HookEvents[K], timeoutMs: number): Promise<boolean> {
+    const declared = this.specs.get(event);
+    if (!declared || !this.outbox) return true;
+    const id = `${event}|${declared.spec.key(payload as never)}`;
+    this.wake();
+    for (const end = Date.now() + timeoutMs; Date.now() < end; await new Promise((r) => setTimeout(r, 15))) {
+      const e = await this.outbox.m.entries.findById(id, { state: 1 }).lean();
+      if (!e || e.state === 'failed') return true;
+    }
+    return false;
+  }
+
+  /**
    * A check runs its handlers now (awaited, may throw to veto). An after-event is recorded in the
    * outbox and delivered later; call it once the write it reports is done.
    */

@@ -63,6 +63,9 @@ function nextStored(): Date {
   return new Date(lastStored);
 }
 
+/** The longest an AU's statement POST waits for its follow-up before answering anyway. */
+const FOLLOW_UP_WAIT_MS = 5000;
+
 export class StatementsService {
   constructor(
     private readonly statements: Model<StatementDoc>,
@@ -117,6 +120,10 @@ export class StatementsService {
       if (!freshDocs.length) return withdraw();
       await this.afterInsert(freshDocs);
     });
+    // An AU session's statements are answered once the LMS has followed them up (its progress and
+    // "satisfied" statements, cmi5 §9.3.9): AUs and conformance suites read those right after.
+    // Certificates and reports, further events of that follow-up, still run after the answer.
+    if (opts.credential.kind === 'launch') await this.hooks.followedUp('lrs.statements.stored', payload, FOLLOW_UP_WAIT_MS);
     return docs.map((d) => JSON.parse(d.raw).id as string);
   }
 
