@@ -91,7 +91,7 @@ export async function createLmsApp(opts: AppOptions = {}): Promise<LmsApp> {
       dbName: config.dbName,
       collectionName: 'core_sessions',
       // FerretDB has no TTL indexes, so expired sessions are removed by our job below. Not by
-      // connect-mongo's autoRemove 'interval': it sends an unacknowledged deleteMany (w: 0).
+      // connect-mongo's autoRemove 'interval': its deleteMany is sent unacknowledged (write concern 0).
       autoRemove: 'disabled',
       touchAfter: 300,
     });
