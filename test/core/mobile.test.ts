@@ -80,8 +80,9 @@ describe('core: every page on a 375 px phone @browser', function () {
     expect(await page.evaluate(() => document.activeElement?.className)).to.contain('menu-toggle');
     // On a wide screen the list is simply there, without the button.
     await page.setViewportSize({ width: 1200, height: 800 });
-    expect(await toggle.isVisible()).to.equal(false);
-    expect(await page.locator('#site-menu').isVisible()).to.equal(true);
+    // The media query applies after the resize: wait for it (fails after 5 s if it never does).
+    await toggle.waitFor({ state: 'hidden', timeout: 5000 });
+    await page.locator('#site-menu').waitFor({ state: 'visible', timeout: 5000 });
     await context.close();
   });
 
