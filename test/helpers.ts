@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
 import supertest from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
 import { createLmsApp, type AppOptions, type LmsApp } from '../server/app';
@@ -87,3 +88,19 @@ export const binaryParser = (res: unknown, cb: (err: Error | null, body: Buffer)
   stream.on('data', (c: Buffer) => chunks.push(c));
   stream.on('end', () => cb(null, Buffer.concat(chunks)));
 };
+
+/**
+ * A loopback port free right now. Tests that must know their address before the server starts
+ * (BASE_URL, a second origin) take one of these instead of a fixed number, so two runs of the
+ * suite on one machine never collide.
+ */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}

@@ -8,14 +8,15 @@ import type { LmsApp } from '../../server/app';
 import { accountsPlugin } from '../../server/plugins/accounts';
 import { lrsPlugin } from '../../server/plugins/lrs';
 import { catalogPlugin } from '../../server/plugins/catalog';
-import { makeUser, testApp } from '../helpers';
+import { freePort, makeUser, testApp } from '../helpers';
 import { writeZip } from './fixtures/packages';
 import { cmi5Xml } from './launch-fixtures';
 import { describeViolations, launchBrowser, seriousViolations } from '../content/browser';
 
 // Engineer L's port range is 3340-3349.
-const PORT = 3341;
-const BASE = `http://127.0.0.1:${PORT}`;
+// The server's address, taken in `before` (BASE_URL must be known before it starts).
+let PORT = 0;
+let BASE = '';
 const COURSE = 'https://courses.example.org/e2e/proteccion-de-datos';
 const AU_ID = `${COURSE}/au/leccion`;
 
@@ -71,6 +72,8 @@ describe('catalog: a learner takes a course in Chromium @browser', function () {
   let page: Page;
 
   before(async () => {
+    PORT = await freePort();
+    BASE = `http://127.0.0.1:${PORT}`;
     lms = await testApp({ plugins: [accountsPlugin, lrsPlugin, catalogPlugin], env: { BASE_URL: BASE } });
     http = lms.app.listen(PORT, '127.0.0.1');
     const dir = mkdtempSync(path.join(os.tmpdir(), 'catalog-e2e-'));

@@ -8,7 +8,7 @@ import type { LmsApp } from '../../server/app';
 import { accountsPlugin } from '../../server/plugins/accounts';
 import { lrsPlugin } from '../../server/plugins/lrs';
 import { catalogPlugin } from '../../server/plugins/catalog';
-import { makeUser, testApp } from '../helpers';
+import { freePort, makeUser, testApp } from '../helpers';
 import { describeViolations, launchBrowser, seriousViolations } from '../content/browser';
 import { COURSE, META, validZip } from './fixtures/packages';
 
@@ -26,8 +26,8 @@ const PROBE = `<!doctype html><html lang="en"><title>probe</title><script>
 
 describe('catalog: package isolation and admin pages in a browser @browser', function () {
   this.timeout(180_000);
-  const PORT = 3321;
-  const BASE = `http://127.0.0.1:${PORT}`;
+  let PORT = 0;
+  let BASE = '';
   let lms: LmsApp;
   let server: Server;
   let browser: Browser;
@@ -35,6 +35,8 @@ describe('catalog: package isolation and admin pages in a browser @browser', fun
   let auUrl: string;
 
   before(async () => {
+    PORT = await freePort();
+    BASE = `http://127.0.0.1:${PORT}`;
     lms = await testApp({ plugins: [accountsPlugin, lrsPlugin, catalogPlugin], env: { BASE_URL: BASE } });
     server = await new Promise<Server>((resolve) => {
       const s = lms.app.listen(PORT, '127.0.0.1', () => resolve(s));

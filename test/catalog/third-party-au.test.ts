@@ -4,8 +4,7 @@
  * per cmi5 rule that ADL's CATAPULT LMS test suite checks; each rejection is a 403 naming the rule
  * and its section, and leaves nothing stored.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { expect } from 'chai';
 import supertest from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
@@ -13,7 +12,7 @@ import type { LmsApp } from '../../server/app';
 import { accountsPlugin } from '../../server/plugins/accounts';
 import { lrsPlugin } from '../../server/plugins/lrs';
 import { catalogPlugin } from '../../server/plugins/catalog';
-import { csrfFrom, makeUser, settled, signIn, testApp } from '../helpers';
+import { csrfFrom, freePort, makeUser, settled, signIn, testApp } from '../helpers';
 import { cmi5Xml, importXml, launchAu } from './launch-fixtures';
 import { MOVEON_CATEGORY, ThirdPartyAu } from './third-party-au';
 
@@ -25,14 +24,6 @@ const C = 'https://vendor.example.com/cmi5/seguridad';
 const BLOCK = `${C}/block/1`;
 const QUIZ = `${C}/au/quiz`;
 const READ = `${C}/au/read`;
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 describe('catalog: a third-party cmi5 AU (plain fetch) against the listening server', () => {
   let lms: LmsApp;

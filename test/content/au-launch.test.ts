@@ -10,14 +10,15 @@ import { lrsPlugin } from '../../server/plugins/lrs';
 import { catalogPlugin } from '../../server/plugins/catalog';
 import { installLibrary } from '../../server/plugins/catalog/library';
 import { UI } from '../../content/runtime/strings';
-import { makeUser, testApp } from '../helpers';
+import { freePort, makeUser, testApp } from '../helpers';
 import { FIXTURE_SRC } from './library';
 import { contentServer, describeViolations, launchBrowser, seriousViolations, type StaticServer } from './browser';
 
-// Ports of this engineer's range (3360-3369): the LMS, and a separate content origin.
-const LMS_PORT = 3361;
-const CONTENT_PORT = 3362;
-const BASE = `http://127.0.0.1:${LMS_PORT}`;
+// The LMS and a separate content origin, on ports taken in `before` (both addresses go into the
+// configuration before either server starts).
+let LMS_PORT = 0;
+let CONTENT_PORT = 0;
+let BASE = '';
 
 /**
  * A learner takes the sample course end to end through a real cmi5 launch: LMS, LRS and
@@ -38,6 +39,9 @@ for (const separateOrigin of [false, true])
     let auIds: Record<string, string>;
 
     before(async () => {
+      LMS_PORT = await freePort();
+      CONTENT_PORT = await freePort();
+      BASE = `http://127.0.0.1:${LMS_PORT}`;
       lms = await testApp({
         plugins: [accountsPlugin, lrsPlugin, catalogPlugin],
         env: {

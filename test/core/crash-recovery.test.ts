@@ -1,22 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { expect } from 'chai';
 import type { LmsApp } from '../../server/app';
 import { ROOT } from '../../server/core/config';
-import { makeUser, settled, signIn, testApp, testDbUri } from '../helpers';
+import { freePort, makeUser, settled, signIn, testApp, testDbUri } from '../helpers';
 import { AuClient, cmi5Xml, importXml, launchAu } from '../catalog/launch-fixtures';
 import { importRoster, seedOrg, HEADER } from '../reports/fixtures';
 
 const C = 'https://courses.example.org/crash-course';
 const AU = `${C}/au/leer`;
-
-const freePort = () =>
-  new Promise<number>((ok) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => ok(port));
-    });
-  });
 
 /** `npm start` on the test database, as a separate process that can be killed. */
 async function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; base: string }> {
