@@ -96,7 +96,7 @@ export async function createLmsApp(opts: AppOptions = {}): Promise<LmsApp> {
       touchAfter: 300,
     });
     closers.push(() => store.close());
-    const sessions = { endFor: (userId: string) => store.endFor(userId) };
+    const sessions = { endFor: (userId: string, exceptSid?: string) => store.endFor(userId, exceptSid) };
     const events = { outbox, worker, settled: () => worker.drain() };
     const runtime: Runtime = { config, log, db: database.connection, services, hooks, jobs, events, i18n, mode, personalData, sessions };
     // FerretDB has no TTL indexes: delivered outbox ids are forgotten by a periodic deleteMany.
@@ -129,6 +129,13 @@ export async function createLmsApp(opts: AppOptions = {}): Promise<LmsApp> {
     app.use(compression());
     app.use(expressLayouts);
     app.use('/static', express.static(path.join(ROOT, 'public'), { maxAge: config.production ? '7d' : 0, index: false }));
+    // Every other answer may carry personal data (pages, exports, statements, invitation links):
+    // no browser or proxy keeps a copy. A route serving something public and unchanging (course
+    // package files, the issuer's keys) says so itself.
+    app.use((_req: Request, res: Response, next: NextFunction) => {
+      res.setHeader('Cache-Control', 'no-store');
+      next();
+    });
 
     const sessionDocs = database.connection.getClient().db(config.dbName).collection('core_sessions');
     jobs.every({

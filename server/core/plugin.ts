@@ -68,7 +68,7 @@ export interface Runtime {
   /** What each plugin declared about the personal data it keeps (see privacy.ts). */
   personalData: PersonalDataRegistry;
   /** Signed-in sessions (browser cookies), kept by the core. */
-  sessions: { endFor(userId: string): Promise<number> };
+  sessions: { endFor(userId: string, exceptSid?: string): Promise<number> };
 }
 
 export interface PluginContext extends Runtime {

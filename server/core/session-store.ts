@@ -14,10 +14,11 @@ interface StoreInternals {
  */
 export class SessionStore extends MongoStore {
   /**
-   * Ends every session of one person (erasure, deactivation). Sessions are found by reading
+   * Ends every session of one person (erasure, password change or reset), except the session
+   * `exceptSid` (the one that changed the password stays signed in). Sessions are found by reading
    * them all: this runs rarely, and the person is inside each session's serialized data.
    */
-  async endFor(userId: string): Promise<number> {
+  async endFor(userId: string, exceptSid?: string): Promise<number> {
     const self = this as unknown as StoreInternals;
     const collection = await self.collectionP;
     let ended = 0;
@@ -28,7 +29,7 @@ export class SessionStore extends MongoStore {
       } catch {
         continue; // not ours to judge: an unreadable session gives nobody access
       }
-      if (session?.passport?.user !== userId) continue;
+      if (session?.passport?.user !== userId || (exceptSid !== undefined && String(doc._id) === exceptSid)) continue;
       await collection.deleteOne({ _id: doc._id });
       ended++;
     }

@@ -11,7 +11,8 @@ import { browserSession, listen } from './outsider';
  * anonymous visitor, a learner of institution A, an HR officer of A and that officer's API token,
  * with every path parameter set to an object of institution B (and `?unit=` / `?institution=` B).
  * A new route is swept without anyone writing a test for it. What must hold for all of them:
- * no 5xx; anonymous gets nothing behind a guard; nobody from A sees B's person; nothing of B changes.
+ * no 5xx; anonymous gets nothing behind a guard; nobody from A sees B's person; nothing of B changes;
+ * nothing shown to a signed-in person or a token may be kept by a cache.
  */
 describe('security: access sweep over every route', function () {
   this.timeout(300_000);
@@ -108,6 +109,14 @@ describe('security: access sweep over every route', function () {
         // A public route with a secret in its path (/verify/:code) shows its holder what the code is for.
         const holderOfSecret = route.guard === 'public' && route.path.includes(':');
         if (!holderOfSecret && (text.includes(B_NAME) || text.includes(B_EMAIL))) problems.push(`${at}: shows institution B's person`);
+        // What a signed-in person or a token is shown stays out of browser and proxy caches.
+        if (
+          who !== 'anonymous' &&
+          route.guard !== 'public' &&
+          res.status < 300 &&
+          !/\bno-store\b/.test(res.headers.get('cache-control') ?? '')
+        )
+          problems.push(`${at}: cacheable (Cache-Control: ${res.headers.get('cache-control')})`);
       }
     }
     expect(JSON.stringify(await stateOfB()), 'institution B’s objects changed').to.equal(before);

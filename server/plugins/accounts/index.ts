@@ -42,7 +42,7 @@ export const accountsPlugin: Plugin = {
   },
 
   async register(ctx) {
-    const svc = new UsersService(userModel(ctx.db), setupModel(ctx.db), ctx.config.login);
+    const svc = new UsersService(userModel(ctx.db), setupModel(ctx.db), ctx.config.login, ctx.sessions);
     await userModel(ctx.db).init(); // unique email index before the first write
     ctx.services.provide('accounts', 'accounts.users', svc);
 

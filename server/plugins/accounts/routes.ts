@@ -135,7 +135,7 @@ export function accountRoutes(users: UsersService, passport: PassportStatic, con
       return profile(req, res, 400, undefined, req.t('accounts:profile.wrongPassword'));
     if (str(req.body.password) !== str(req.body.confirm)) return profile(req, res, 400, undefined, req.t('accounts:profile.mismatch'));
     try {
-      await users.setPassword(req.user!.id, str(req.body.password));
+      await users.setPassword(req.user!.id, str(req.body.password), req.sessionID);
     } catch (err) {
       if (err instanceof HttpError && err.status === 400) return profile(req, res, 400, undefined, req.t('accounts:errors.password'));
       throw err;

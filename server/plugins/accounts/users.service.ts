@@ -47,6 +47,7 @@ export class UsersService {
     private readonly users: UserModel,
     private readonly setup: SetupModel,
     private readonly lockout: LockoutPolicy,
+    private readonly sessions: { endFor(userId: string, exceptSid?: string): Promise<number> },
   ) {}
 
   /** Creates an account; 400 naming the field on bad input, 409 if the email is taken. */
@@ -144,7 +145,12 @@ export class UsersService {
     return doc?.passwordHash ?? undefined;
   }
 
-  async setPassword(id: string, password: string): Promise<void> {
+  /**
+   * Sets a new password and ends every other browser session of the account, in every server
+   * process (sessions are in the database): whoever knew the old password is signed out. The
+   * session `keepSid` (the person changing their own password) stays signed in.
+   */
+  async setPassword(id: string, password: string, keepSid?: string): Promise<void> {
     const problem = passwordProblem(password);
     if (problem) throw new HttpError(400, problem, { key: 'accounts:errors.password' });
     this.forget(id);
@@ -152,6 +158,7 @@ export class UsersService {
       { _id: id },
       { $set: { passwordHash: await hashPassword(password), failedLogins: 0 }, $unset: { lockedUntil: 1 } },
     );
+    await this.sessions.endFor(String(id), keepSid);
   }
 
   async updateProfile(id: string, changes: { language?: string; name?: string }): Promise<void> {

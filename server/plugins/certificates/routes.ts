@@ -63,7 +63,6 @@ export function verifyRoutes(svc: CertificatesService, limitPerMinute: number): 
   const show: RequestHandler = async (req, res) => {
     const v = await svc.verify(req.params.code);
     res.status(v.status === 'unknown' ? 404 : 200);
-    res.setHeader('Cache-Control', 'no-store');
     if (wantsJson(req)) {
       res.json(verificationJson(v));
       return;

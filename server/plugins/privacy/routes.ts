@@ -21,7 +21,6 @@ export function privacyRoutes(svc: PrivacyService, directory: () => Directory): 
     const { stream, fileName } = await svc.exportArchive(userId, by);
     res.setHeader('Content-Type', 'application/zip');
     res.setHeader('Content-Disposition', `attachment; filename="${fileName}"`);
-    res.setHeader('Cache-Control', 'no-store');
     stream.pipe(res);
   };
 
@@ -33,13 +32,11 @@ export function privacyRoutes(svc: PrivacyService, directory: () => Directory): 
   };
 
   const mine = (req: Request, res: Response) => {
-    res.setHeader('Cache-Control', 'no-store');
     res.render('privacy/mine', { title: req.t('privacy:mine.title'), holdings: svc.holdings(), retentionDays: svc.retention.days });
   };
 
   const admin = async (req: Request, res: Response) => {
     const q = str(req.query.q).trim().slice(0, 254);
-    res.setHeader('Cache-Control', 'no-store');
     res.render('privacy/admin', {
       title: req.t('privacy:admin.title'),
       q,
@@ -53,7 +50,6 @@ export function privacyRoutes(svc: PrivacyService, directory: () => Directory): 
 
   const personPage = async (req: Request, res: Response, status = 200, error?: string) => {
     const p = await person(req);
-    res.setHeader('Cache-Control', 'no-store');
     res.status(status).render('privacy/person', { title: req.t('privacy:person.title'), person: p, holdings: svc.holdings(), error });
   };
 

@@ -20,7 +20,6 @@ export function apiTokenAuth(r: Reports): RequestHandler {
     res
       .status(401)
       .set('WWW-Authenticate', 'Bearer error="invalid_token"')
-      .set('Cache-Control', 'no-store')
       .json({ error: 'Invalid or revoked API token, or the account is deactivated' });
 
   return async (req: Request, res: Response, next: NextFunction) => {

@@ -28,8 +28,8 @@ export function tokensHandlers(r: Reports) {
     const name = typeof req.body?.name === 'string' ? req.body.name : '';
     try {
       const created = await r.tokens.create(req.user!.id, name);
-      // The token is in this page and nowhere else: keep it out of every cache.
-      res.status(201).set('Cache-Control', 'no-store');
+      // The token is in this page and nowhere else (which, as every page, no cache keeps).
+      res.status(201);
       await render(req, res, { created, message: req.t('reports:tokens.created') });
     } catch (err) {
       if (!(err instanceof HttpError) || err.status >= 500) throw err;
