@@ -7,6 +7,7 @@ import { createLmsApp, type LmsApp } from './app';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from './core/config';
 import { baseUrlWarning, recordServerAddress } from './core/server-address';
+import { secretsKeyWarning } from './core/secrets';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -44,8 +45,8 @@ async function main(): Promise<void> {
   });
   const address = recordServerAddress(config, (server.address() as AddressInfo).port);
   forgetAddress = address.forget;
-  const warning = baseUrlWarning(config);
-  if (warning) {
+  for (const warning of [baseUrlWarning(config), secretsKeyWarning(config)]) {
+    if (!warning) continue;
     lms.log.warn(warning);
     // Also on stderr in capitals: operators read the console, not always the log.
     console.error(`\n*** WARNING: ${warning}\n`);

@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { checkTimeZone } from './dates';
+import { parseSecretsKey } from './secrets';
 
 /** Repository root: everything (views, locales, engine source, content) is found from here. */
 export const ROOT = path.resolve(__dirname, '..', '..');
@@ -31,6 +32,7 @@ const EnvSchema = z.object({
   DATA_DIR: z.string().default('./data'),
   PLUGINS: z.string().optional(),
   SESSION_SECRET: z.string().min(16).optional(),
+  SECRETS_KEY: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TRUST_PROXY: z.string().optional(),
   ADMIN_EMAIL: z.string().email().optional(),
@@ -51,6 +53,8 @@ export interface Config {
   dataDir: string;
   plugins?: string[];
   sessionSecret: string;
+  /** Keys of the secrets kept encrypted in the database (core/secrets.ts): the first encrypts. */
+  secretsKeys: Buffer[];
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   trustProxy?: string;
   adminEmail?: string;
@@ -87,6 +91,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           .filter(Boolean)
       : undefined,
     sessionSecret: e.SESSION_SECRET ?? persistentSecret(dataDir, 'session-secret'),
+    secretsKeys: secretsKeys(e.SECRETS_KEY, dataDir),
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,
     adminEmail: e.ADMIN_EMAIL,
@@ -97,6 +102,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     timeZone: validTimeZone(e.TIME_ZONE),
     env: { ...env },
   };
+}
+
+function secretsKeys(text: string | undefined, dataDir: string): Buffer[] {
+  if (!text?.trim()) return [parseSecretsKey(persistentSecret(dataDir, 'secrets-key'))!];
+  return text.split(',').map((part, i) => {
+    const key = parseSecretsKey(part);
+    if (!key) throw new Error(`Invalid configuration: SECRETS_KEY: key ${i + 1} is not 32 bytes as 64 hex digits or base64`);
+    return key;
+  });
 }
 
 function validTimeZone(zone: string): string {

@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import type { PluginContext } from '../../../core/plugin';
+import { SecretBox } from '../../../core/secrets';
 import type { SessionUser } from '../../../core/permissions';
 import type { UsersService } from '../users.service';
 import { IdentityLinker } from './linking';
@@ -31,7 +32,11 @@ export class Identity {
     const env = ctx.config.env;
     this.signInTtlMs = positive(env.IDENTITY_SIGNIN_MINUTES, 10) * 60_000;
     this.recoveryRateLimit = positive(env.PASSWORD_RESET_RATE_LIMIT, 5);
-    this.providers = new ProvidersService(providerModel(ctx.db), env.IDENTITY_PROVIDERS_FILE || undefined);
+    this.providers = new ProvidersService(
+      providerModel(ctx.db),
+      SecretBox.fromConfig(ctx.config),
+      env.IDENTITY_PROVIDERS_FILE || undefined,
+    );
     this.linker = new IdentityLinker(users, linkModel(ctx.db), ctx.services);
     this.saml = new SamlClient(ctx.config.baseUrl, samlRequestModel(ctx.db), this.signInTtlMs);
     this.recovery = new RecoveryService(
@@ -52,7 +57,10 @@ export class Identity {
 
   static async create(ctx: PluginContext, users: UsersService): Promise<Identity> {
     await Promise.all([linkModel(ctx.db).init(), resetModel(ctx.db).init(), samlRequestModel(ctx.db).init()]);
-    return new Identity(ctx, users);
+    const identity = new Identity(ctx, users);
+    const sealed = await identity.providers.sealStored();
+    if (sealed) ctx.log.info(`identity providers: the secrets of ${sealed} provider(s) encrypted with the current SECRETS_KEY`);
+    return identity;
   }
 
   /** Erasure of a person: their links and recovery links go with the account. */

@@ -3,6 +3,7 @@ import { Schema, type Connection, type Model } from 'mongoose';
 import { z } from 'zod';
 import { HttpError } from '../../../core/errors';
 import type { Language } from '../../../core/config';
+import type { SecretBox } from '../../../core/secrets';
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 const optionalText = (max: number) =>
@@ -119,14 +120,36 @@ export function parseProvider(input: unknown): ProviderSettings {
   return parsed.data;
 }
 
+/** The settings a database dump must not reveal: kept apart, encrypted (core/secrets.ts). */
+const SECRET_FIELDS = ['clientSecret', 'bindPassword', 'spPrivateKey'] as const;
+type Secrets = Partial<Record<(typeof SECRET_FIELDS)[number], string>>;
+const secretContext = (id: string) => `accounts.identity-provider:${id}`;
+
 const providerSchema = new Schema(
-  { _id: { type: String }, settings: { type: Schema.Types.Mixed, required: true }, updatedAt: Date },
+  {
+    _id: { type: String },
+    settings: { type: Schema.Types.Mixed, required: true },
+    /** SECRET_FIELDS of the settings, as one encrypted JSON object. */
+    secrets: String,
+    updatedAt: Date,
+  },
   { collection: 'accounts_identity_providers', versionKey: false },
 );
-type ProviderDoc = { _id: string; settings: ProviderSettings; updatedAt?: Date };
+type ProviderDoc = { _id: string; settings: ProviderSettings; secrets?: string; updatedAt?: Date };
 export type ProviderModel = Model<ProviderDoc>;
 export const providerModel = (db: Connection): ProviderModel =>
   (db.models.AccountsIdentityProvider as ProviderModel) ?? db.model<ProviderDoc>('AccountsIdentityProvider', providerSchema);
+
+/** Settings without their secrets, and the secrets alone. */
+function splitSecrets(settings: Record<string, unknown>): { rest: Record<string, unknown>; secrets: Secrets } {
+  const rest = { ...settings };
+  const secrets: Secrets = {};
+  for (const f of SECRET_FIELDS) {
+    if (typeof rest[f] === 'string') secrets[f] = rest[f];
+    delete rest[f];
+  }
+  return { rest, secrets };
+}
 
 /**
  * Identity providers: those of the configuration file (IDENTITY_PROVIDERS_FILE, read-only here)
@@ -138,6 +161,7 @@ export class ProvidersService {
 
   constructor(
     private readonly model: ProviderModel,
+    private readonly box: SecretBox,
     file?: string,
   ) {
     this.fromFile = file ? readProvidersFile(file) : [];
@@ -150,14 +174,17 @@ export class ProvidersService {
         .find()
         .sort({ _id: 1 })
         .lean<ProviderDoc[]>()
-        .then((docs) => [
-          ...this.fromFile,
-          ...docs.filter((d) => !this.fromFile.some((f) => f.id === d._id)).map((d) => ({ ...d.settings, source: 'admin' as const })),
-        ]);
+        .then((docs) => Promise.all(docs.filter((d) => !this.fromFile.some((f) => f.id === d._id)).map((d) => this.withSecrets(d))))
+        .then((stored) => [...this.fromFile, ...stored]);
       this.cache = { at: Date.now(), list };
       list.catch(() => (this.cache = undefined));
     }
     return this.cache.list;
+  }
+
+  private async withSecrets(d: ProviderDoc): Promise<Provider> {
+    const secrets = d.secrets ? (JSON.parse(await this.box.open(d.secrets, secretContext(d._id))) as Secrets) : {};
+    return { ...d.settings, ...secrets, source: 'admin' as const } as Provider;
   }
 
   async get(id: string): Promise<Provider | undefined> {
@@ -174,7 +201,13 @@ export class ProvidersService {
     const settings = parseProvider(input);
     if (this.fromFile.some((f) => f.id === settings.id))
       throw new HttpError(409, `provider ${settings.id} comes from the configuration file`, { key: 'accounts:identity.fromFile' });
-    await this.model.replaceOne({ _id: settings.id }, { _id: settings.id, settings, updatedAt: new Date() }, { upsert: true });
+    const { rest, secrets } = splitSecrets(settings);
+    const sealed = Object.keys(secrets).length ? await this.box.seal(JSON.stringify(secrets), secretContext(settings.id)) : undefined;
+    await this.model.replaceOne(
+      { _id: settings.id },
+      { _id: settings.id, settings: rest, ...(sealed && { secrets: sealed }), updatedAt: new Date() },
+      { upsert: true },
+    );
     this.cache = undefined;
     return settings;
   }
@@ -184,6 +217,34 @@ export class ProvidersService {
       throw new HttpError(409, `provider ${id} comes from the configuration file`, { key: 'accounts:identity.fromFile' });
     await this.model.deleteOne({ _id: String(id) });
     this.cache = undefined;
+  }
+
+  /**
+   * At start: secrets stored in clear (before they were encrypted) or with a previous key are
+   * sealed again with the current one; idempotent. A secret no configured key opens stops start-up
+   * here, naming the provider, rather than failing later at someone's sign-in.
+   */
+  async sealStored(): Promise<number> {
+    let sealed = 0;
+    for (const d of await this.model.find().sort({ _id: 1 }).lean<ProviderDoc[]>()) {
+      const { rest, secrets: clear } = splitSecrets(d.settings as unknown as Record<string, unknown>);
+      if (!Object.keys(clear).length && (!d.secrets || this.box.isCurrent(d.secrets))) continue;
+      let stored: Secrets = {};
+      try {
+        if (d.secrets) stored = JSON.parse(await this.box.open(d.secrets, secretContext(d._id))) as Secrets;
+      } catch (err) {
+        throw new Error(
+          `identity provider ${d._id}: its stored secrets do not open (${(err as Error).message}). Start with the SECRETS_KEY ` +
+            'they were encrypted with; to change keys, set SECRETS_KEY to the new key, a comma, and the old one.',
+          { cause: err },
+        );
+      }
+      const secrets = await this.box.seal(JSON.stringify({ ...stored, ...clear }), secretContext(d._id));
+      await this.model.updateOne({ _id: d._id }, { $set: { settings: rest, secrets } });
+      sealed++;
+    }
+    this.cache = undefined;
+    return sealed;
   }
 }
 
