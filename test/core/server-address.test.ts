@@ -45,6 +45,7 @@ describe('core: the server address without BASE_URL', function () {
       });
       expect(url).to.not.equal('http://localhost:0');
       expect(err).to.contain('*** WARNING: BASE_URL is not set');
+      expect(err).to.contain('*** WARNING: SECRETS_KEY is not set');
       const health = await fetch(`${url}/health`);
       expect(health.status).to.equal(200);
 
