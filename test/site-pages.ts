@@ -28,6 +28,7 @@ const NOT_PAGES = [
   /^\/lang\//,
   /^\/static\//,
   /^\/catalog\/fetch\//,
+  /^\/certificates\/status\//, // the badges' revocation lists (signed VC-JWT), not pages
 ];
 
 /** demo:seed (the library, one user per role, an org tree, a roster) plus one issued certificate. */

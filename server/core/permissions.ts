@@ -25,6 +25,17 @@ declare global {
   }
 }
 
+/**
+ * Separation of duties, on top of an HR officer's unit scope: an HR officer acts on the people of
+ * their units (waivers, certificate revocation and reissue, person pages), but never on an
+ * administrator's account, whose records only administrators handle, nor on their own (no
+ * self-waived requirement, no self-reissued certificate). Administrators act on anyone.
+ */
+export function mayManagePerson(actor: SessionUser, person: { id: string; role: Role }): boolean {
+  if (actor.role === 'admin') return true;
+  return actor.role === 'hr' && person.role !== 'admin' && person.id !== actor.id;
+}
+
 export interface PermissionSpec {
   /** Roles that hold the permission by default. */
   roles: Role[];

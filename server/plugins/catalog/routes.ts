@@ -1,6 +1,7 @@
 /** The catalog's learner and path pages, launch, fetch URL and waivers as a flat table. */
 import type { Request, Response } from 'express';
 import { HttpError } from '../../core/errors';
+import { mayManagePerson } from '../../core/permissions';
 import type { Route } from '../../core/routes';
 import type { Services } from '../../core/services';
 import { LEVELS } from '../../core/taxonomy';
@@ -148,12 +149,15 @@ export function catalogRoutes(d: CatalogDeps): Route[] {
     res.render('catalog/history', { title: req.t('catalog:history.title'), lines, sessions, titles, pick });
   };
 
-  /** An admin acts on anyone; an HR officer only on people of their org unit (and its subtree). */
+  /**
+   * An admin acts on anyone; an HR officer only on people of their org unit (and its subtree),
+   * never on an administrator or themselves (mayManagePerson).
+   */
   const inScope = async (actor: Express.User, userId: string): Promise<boolean> => {
     if (actor.role === 'admin') return true;
     if (actor.role !== 'hr' || !actor.orgUnit) return false;
     const person = await d.services.get('accounts.users').findById(userId);
-    if (!person?.orgUnit) return false;
+    if (!person?.orgUnit || !mayManagePerson(actor, person)) return false;
     const units = d.services.has('org.scope') ? await d.services.get('org.scope').subtree(actor.orgUnit) : [actor.orgUnit];
     return units.includes(person.orgUnit);
   };
@@ -168,7 +172,7 @@ export function catalogRoutes(d: CatalogDeps): Route[] {
     else if (actor.orgUnit) {
       const units = d.services.has('org.scope') ? await d.services.get('org.scope').subtree(actor.orgUnit) : [actor.orgUnit];
       for (const orgUnit of units.slice(0, 200)) {
-        people.push(...(await users.list({ q, orgUnit, limit: 100 })).users);
+        people.push(...(await users.list({ q, orgUnit, limit: 100 })).users.filter((p) => mayManagePerson(actor, p)));
         if (people.length >= 100) break;
       }
     }

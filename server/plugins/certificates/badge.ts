@@ -7,6 +7,7 @@
 import { SignJWT } from 'jose';
 import type { BadgeKey } from './signing-keys';
 import type { CertificateDoc } from './certificate.model';
+import { STATUS_CONTEXT, type StatusEntry } from './status-list';
 
 export const OB3_CONTEXT = ['https://www.w3.org/2018/credentials/v1', 'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json'];
 
@@ -17,9 +18,10 @@ export interface IssuerInfo {
   verifyUrl(code: string): string;
 }
 
-export function credentialFor(cert: CertificateDoc, issuer: IssuerInfo) {
+/** The credential; `status` is its entry in the issuer's revocation list (Bitstring Status List). */
+export function credentialFor(cert: CertificateDoc, issuer: IssuerInfo, status?: StatusEntry) {
   return {
-    '@context': OB3_CONTEXT,
+    '@context': status ? [...OB3_CONTEXT, STATUS_CONTEXT] : OB3_CONTEXT,
     id: issuer.verifyUrl(cert._id),
     type: ['VerifiableCredential', 'OpenBadgeCredential'],
     issuer: { id: issuer.id, type: ['Profile'], name: cert.institution },
@@ -44,11 +46,12 @@ export function credentialFor(cert: CertificateDoc, issuer: IssuerInfo) {
       ...(cert.score !== undefined && cert.score !== null ? { result: [{ type: ['Result'], value: String(cert.score) }] } : {}),
       activityEndDate: cert.completedAt.toISOString(),
     },
+    ...(status ? { credentialStatus: status } : {}),
   };
 }
 
-export async function signCredential(cert: CertificateDoc, issuer: IssuerInfo, key: BadgeKey): Promise<string> {
-  const vc = credentialFor(cert, issuer);
+export async function signCredential(cert: CertificateDoc, issuer: IssuerInfo, key: BadgeKey, status?: StatusEntry): Promise<string> {
+  const vc = credentialFor(cert, issuer, status);
   return new SignJWT({ vc })
     .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT', kid: key.kid })
     .setIssuer(issuer.id)

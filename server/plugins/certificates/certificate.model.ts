@@ -40,6 +40,8 @@ const certificateSchema = new Schema(
     pdfSha256: { type: String, required: true },
     pdfBytes: { type: Number, required: true },
     xapiStatementId: { type: String },
+    /** Its bit in the revocation status lists (status-list.ts), given when its badge is first signed. */
+    statusIndex: { type: Number },
   },
   { collection: 'certificates_certificates', versionKey: false },
 );
@@ -47,6 +49,8 @@ const certificateSchema = new Schema(
 certificateSchema.index({ userId: 1, issuedAt: -1 });
 certificateSchema.index({ orgUnit: 1, issuedAt: -1 });
 certificateSchema.index({ status: 1, issuedAt: -1 });
+// The ended certificates of one status list.
+certificateSchema.index({ status: 1, statusIndex: 1 });
 
 /**
  * Idempotency without transactions: issuing first inserts `_id` = natural key; a duplicate

@@ -5,7 +5,7 @@ import type { Config } from '../../core/config';
 import { isDuplicateKey } from '../../core/db/connect';
 import { HttpError } from '../../core/errors';
 import type { Logger } from '../../core/log';
-import type { SessionUser } from '../../core/permissions';
+import { mayManagePerson, type SessionUser } from '../../core/permissions';
 import type { ServiceRegistry } from '../../core/services';
 import type { CourseProgress, CourseSummary } from '../../core/contracts/catalog';
 import { signCredential, type IssuerInfo } from './badge';
@@ -15,6 +15,7 @@ import type { PdfSigner } from './pdf-sign';
 import type { BadgeKey } from './signing-keys';
 import { pickLanguage, type CertificateTemplate } from './templates';
 import { StatementQueue } from './statement-queue';
+import { StatusLists } from './status-list';
 import { newVerificationCode, normaliseCode } from './verification-code';
 
 /** xAPI: the registered "earned" verb (xAPI registry: achieved something, e.g. a badge or certificate). */
@@ -66,6 +67,7 @@ export interface CertificatesDeps {
   services: ServiceRegistry;
   i18n: i18n;
   log: Logger;
+  statusLists: StatusLists;
 }
 
 /** Issues, stores, verifies and manages certificates. No express here. */
@@ -381,8 +383,13 @@ export class CertificatesService {
     return Buffer.isBuffer(bin) ? bin : Buffer.from((bin as { buffer: Uint8Array }).buffer);
   }
 
-  badge(cert: CertificateDoc): Promise<string> {
-    return signCredential(cert, this.issuer, this.d.badgeKey);
+  async badge(cert: CertificateDoc): Promise<string> {
+    return signCredential(cert, this.issuer, this.d.badgeKey, await this.d.statusLists.entryFor(cert._id));
+  }
+
+  /** A revocation list of the badges (Bitstring Status List credential, VC-JWT). */
+  statusList(list: number): Promise<string> {
+    return this.d.statusLists.credential(list, this.issuer, this.d.badgeKey);
   }
 
   listForUser(userId: string): Promise<CertificateDoc[]> {
@@ -397,9 +404,20 @@ export class CertificatesService {
     return [user.orgUnit];
   }
 
+  /** In the manager's units, and its holder one they may manage (never an administrator or themselves). */
   async inScope(user: SessionUser, cert: CertificateDoc): Promise<boolean> {
     const scope = await this.scopeOf(user);
-    return scope === undefined || (!!cert.orgUnit && scope.includes(cert.orgUnit));
+    if (scope === undefined) return true;
+    if (!cert.orgUnit || !scope.includes(cert.orgUnit)) return false;
+    const holder = await this.d.services.get('accounts.users').findById(cert.userId);
+    // An erased holder's certificate (withdrawn) stays with the unit that issued it.
+    return mayManagePerson(user, holder ?? { id: cert.userId, role: 'learner' });
+  }
+
+  /** Holders whose certificates a unit-scoped manager does not handle: administrators and themselves. */
+  private async unmanageableHolders(user: SessionUser): Promise<string[]> {
+    const admins = await this.d.services.get('accounts.users').list({ role: 'admin', limit: 200 });
+    return [user.id, ...admins.users.map((a) => a.id)];
   }
 
   /** A certificate the user may manage, or 404 (not 403: codes outside the scope are not confirmed). */
@@ -413,7 +431,10 @@ export class CertificatesService {
   private async scopeFilter(user: SessionUser, f: { status?: string; q?: string }) {
     const scope = await this.scopeOf(user);
     const query: Record<string, unknown> = {};
-    if (scope !== undefined) query.orgUnit = { $in: scope };
+    if (scope !== undefined) {
+      query.orgUnit = { $in: scope };
+      query.userId = { $nin: await this.unmanageableHolders(user) };
+    }
     if (f.status && ['valid', 'revoked', 'replaced'].includes(f.status)) query.status = f.status;
     if (f.q?.trim()) query.learnerName = { $regex: f.q.trim().replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), $options: 'i' };
     return query;

@@ -1,6 +1,7 @@
 import type { Plugin } from '../../core/plugin';
 import { mountRoutes } from '../../core/routes';
 import { SUPPORTED_LANGUAGES } from '../../core/config';
+import { StatusLists } from './status-list';
 import { certificateModels } from './certificate.model';
 import { CertificatesService } from './certificates.service';
 import { certificateCommands } from './commands';
@@ -86,6 +87,7 @@ export const certificatesPlugin: Plugin = {
       services: ctx.services,
       i18n: ctx.i18n,
       log: ctx.log,
+      statusLists: new StatusLists(ctx.db, models.certificates, ctx.config.baseUrl),
     });
     ctx.services.provide('certificates', 'certificates', svc);
     ctx.declarePersonalData(certificatesPersonalData(models, svc));

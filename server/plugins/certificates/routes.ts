@@ -96,8 +96,23 @@ export function certificateRoutes(svc: CertificatesService, permissions: Permiss
     throw new HttpError(404, 'No such certificate', { key: 'certificates:errors.notFound' });
   };
 
-  const downloadPdf: RequestHandler = async (req, res) => {
+  /**
+   * The PDF and the badge are handed out only while the certificate is valid: a revoked, replaced
+   * or withdrawn one would still look valid on paper (its signature stays intact). Its
+   * verification page says what became of it.
+   */
+  const downloadable = async (req: Request): Promise<CertificateDoc> => {
     const cert = await readable(req);
+    if (cert.status !== 'valid')
+      throw new HttpError(410, `Certificate ${cert._id} is ${cert.status}: its PDF and badge are no longer handed out`, {
+        key: 'certificates:errors.noLongerValid',
+        params: { code: cert._id },
+      });
+    return cert;
+  };
+
+  const downloadPdf: RequestHandler = async (req, res) => {
+    const cert = await downloadable(req);
     const pdf = await svc.pdf(cert._id);
     res.type('application/pdf');
     res.setHeader('Content-Disposition', `attachment; filename="${fileName(cert, 'pdf')}"`);
@@ -105,11 +120,7 @@ export function certificateRoutes(svc: CertificatesService, permissions: Permiss
   };
 
   const downloadBadge: RequestHandler = async (req, res) => {
-    const cert = await readable(req);
-    if (cert.status !== 'valid')
-      throw new HttpError(409, `Certificate ${cert._id} is ${cert.status}: no badge is issued for it`, {
-        key: 'certificates:errors.notValid',
-      });
+    const cert = await downloadable(req);
     const jwt = await svc.badge(cert);
     res.type('application/vc+jwt');
     res.setHeader('Content-Disposition', `attachment; filename="${fileName(cert, 'jwt')}"`);
@@ -181,7 +192,7 @@ export function certificateRoutes(svc: CertificatesService, permissions: Permiss
     );
   };
 
-  /** Every PDF in the officer's scope (filtered like the list), streamed as a zip. */
+  /** Every valid PDF in the officer's scope (filtered like the list), streamed as a zip; the index lists all. */
   const bulkZip: RequestHandler = async (req, res) => {
     const filter = { status: str(req.query.status) || 'valid', q: str(req.query.q).slice(0, 100) };
     const certs = await svc.allInScope(req.user!, filter);
@@ -191,6 +202,8 @@ export function certificateRoutes(svc: CertificatesService, permissions: Permiss
     zip.outputStream.pipe(res);
     const index: unknown[][] = [];
     for (const c of certs) {
+      index.push([c._id, c.learnerName, c.title, c.hours, c.completedAt.toISOString().slice(0, 10), c.status, c.orgUnit ?? '']);
+      if (c.status !== 'valid') continue;
       // Each PDF is read from the database only when the zip reaches it (streaming, so a whole
       // institution's certificates never sit in memory at once). PDFs are already compressed.
       let started = false;
@@ -208,11 +221,18 @@ export function certificateRoutes(svc: CertificatesService, permissions: Permiss
         },
       });
       zip.addReadStream(lazy, fileName(c, 'pdf'), { compress: false, mtime: c.issuedAt });
-      index.push([c._id, c.learnerName, c.title, c.hours, c.completedAt.toISOString().slice(0, 10), c.status, c.orgUnit ?? '']);
     }
     const columns = ['code', 'name', 'title', 'hours', 'completed', 'status', 'org_unit'];
     zip.addBuffer(Buffer.from(csvText(columns, index), 'utf8'), 'index.csv', { mtime: new Date() });
     zip.end();
+  };
+
+  /** The badges' revocation list: public, refreshed by verifiers within minutes. */
+  const statusList: RequestHandler = async (req, res) => {
+    const list = Number(req.params.list);
+    if (!/^\d{1,6}$/.test(String(req.params.list))) throw new HttpError(404, 'No such status list');
+    res.setHeader('Cache-Control', 'public, max-age=300');
+    res.type('application/vc+jwt').send(await svc.statusList(list));
   };
 
   const publicKeys: RequestHandler = (_req, res) => {
@@ -240,6 +260,7 @@ export function certificateRoutes(svc: CertificatesService, permissions: Permiss
     { method: 'get', path: '/mine', guard: 'certificates:view-own', handler: mine },
     { method: 'get', path: '/issuer.json', guard: 'public', handler: issuerProfile },
     { method: 'get', path: '/jwks.json', guard: 'public', handler: publicKeys },
+    { method: 'get', path: '/status/:list', guard: 'public', handler: statusList },
     { method: 'get', path: '/manage', guard: 'certificates:manage', handler: manageList },
     { method: 'get', path: '/manage/export.zip', guard: 'certificates:manage', handler: bulkZip },
     { method: 'get', path: '/manage/:code', guard: 'certificates:manage', handler: detailWithMessage },
