@@ -7,11 +7,20 @@
  *   as the reply to the next command on the same connection (wrong documents, "cursor is missing").
  * - a bulkWrite of more than 100 updates waited forever: each update's cursor held one of the
  *   pool's 100 SQLite connections until the whole command ended.
+ * - concurrent writers failed with SQLITE_BUSY ("database is locked") once one had waited for
+ *   SQLite's write lock longer than the busy timeout (10 s): they polled for it in SQLite's busy
+ *   handler, in no order. (Since patch 050 they queue in the engine and fail only if the client gives up.)
  * They use the raw driver, as any client of the engine would.
  */
 import { expect } from 'chai';
 import mongoose from 'mongoose';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { ensureEngineBinary } from '../../server/core/db/engine';
 import { testDbUri } from '../helpers';
 
 const { MongoClient } = mongoose.mongo;
@@ -82,6 +91,39 @@ describe('core: the embedded engine keeps MongoDB promises', function () {
       }
     } finally {
       await one.close();
+    }
+  });
+
+  it('lets 16 concurrent writers all write, however long they queue for SQLite (no SQLITE_BUSY)', async () => {
+    // An engine of its own whose busy timeout is 20 ms instead of 10 s, so that writers queueing longer
+    // than it show within a test; the LRS ingest bench met the 10 s one under load.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'lms-busy-'));
+    const engine = spawn(ensureEngineBinary(() => {}), ['-dir', dir, '-log-level', 'error', '-busy-timeout', '20'], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    const own = await new Promise<string>((resolve) => createInterface({ input: engine.stdout! }).once('line', resolve));
+    const writers = await new MongoClient((JSON.parse(own) as { uri: string }).uri, { maxPoolSize: 16, directConnection: true }).connect();
+    try {
+      const c = writers.db('busy').collection('statements');
+      for (const key of [{ agents: 1, stored: -1 }, { verb: 1, stored: -1 }, { relActs: 1 }]) await c.createIndex(key as never);
+      const batch = (b: number) =>
+        Array.from({ length: 100 }, (_, i) => ({
+          _id: `s${b}-${i}`,
+          agents: [`agent-${i}`, `group-${b % 5}`],
+          verb: `verb-${i % 7}`,
+          relActs: [`course-${b}`, `au-${i}`, 'cmi5'],
+          stored: new Date(),
+          text: 'x'.repeat(2000),
+        }));
+      const results = await Promise.allSettled(Array.from({ length: 48 }, (_, b) => c.insertMany(batch(b))));
+      const failed = results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason));
+      expect(failed, failed[0]).to.deep.equal([]);
+      expect(await c.countDocuments({})).to.equal(4800);
+    } finally {
+      await writers.close();
+      engine.stdin!.end();
+      await new Promise((r) => engine.once('exit', r));
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

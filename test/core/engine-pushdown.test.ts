@@ -99,6 +99,7 @@ describe('core: the embedded engine pushes queries down to its indexes', functio
     if (r < 0.45) return { [path]: { $eq: v } };
     if (r < 0.7) return { [path]: { $in: Array.from({ length: 1 + Math.floor(rand() * 4) }, () => (own[path] ?? scalar)()) } };
     if (r < 0.75) return { [path]: { $in: [v], $ne: scalar() } };
+    if (r < 0.77) return { [path]: { $in: [] } };
     return { [path]: { [pick(['$gt', '$gte', '$lt', '$lte'])]: v } };
   }
   function filter(depth = 0): Filter {
@@ -147,12 +148,12 @@ describe('core: the embedded engine pushes queries down to its indexes', functio
     return nonEmpty;
   }
 
-  async function plan(f: Filter, sort?: Record<string, 1 | -1>, limit?: number): Promise<{ plan: string; limit: boolean }> {
+  async function plan(f: Filter, sort?: Record<string, 1 | -1>, limit?: number): Promise<{ plan: string; limit: boolean; pushed: boolean }> {
     const res = await client
       .db(dbName)
       .command({ explain: { find: 'docs', filter: f, ...(sort ? { sort } : {}), ...(limit ? { limit } : {}) } });
     const qp = res.queryPlanner as { Plan?: string[] };
-    return { plan: (qp.Plan ?? []).join('\n'), limit: res.limitPushdown === true };
+    return { plan: (qp.Plan ?? []).join('\n'), limit: res.limitPushdown === true, pushed: res.filterPushdown === true };
   }
 
   before(async () => {
@@ -197,6 +198,41 @@ describe('core: the embedded engine pushes queries down to its indexes', functio
     // v holds arrays: the values inside them come from the multikey table's primary key.
     expect((await plan({ v: { $in: ['a', 'b'] } })).plan).to.match(/__ferretdb_mk USING PRIMARY KEY/);
     expect((await plan({ $or: [{ _id: 'd00001' }, { _id: 'd00002', s: 'a' }] })).plan).to.match(/USING INDEX \S+__id_ /);
+    // Matches nothing: answered by the SQL (WHERE 0, no row read) rather than by reading every document.
+    expect((await plan({ _id: { $in: [] } })).pushed).to.equal(true);
+  });
+
+  it("reads a page by agent from the agent's index lookups whatever SQLite's statistics say", async () => {
+    // The LRS's shape: the statements of an agent or those of a StatementRef to one (refs.agents, missing
+    // on nearly every statement), not voided, stored before the page's start, newest first.
+    const st = client.db(dbName).collection('statements');
+    for (const key of [{ agents: 1, voided: 1, stored: -1, _id: -1 }, { 'refs.agents': 1 }, { voided: 1, stored: -1, _id: -1 }]) {
+      await st.createIndex(key as never);
+    }
+    await st.createIndex({ cred: 1, stored: -1, _id: -1 });
+    await st.insertMany(
+      Array.from({ length: 2000 }, (_, i) => ({
+        _id: `s${String(i).padStart(5, '0')}`,
+        agents: [`agent-${i % 400}`, `group-${i % 7}`],
+        voided: false,
+        stored: new Date(1_780_000_000_000 + i * 1000),
+        cred: `client-${i % 2}`,
+      })) as never[],
+    );
+    // The engine refreshes the table's statistics in the background after 1,000 inserts: they then say
+    // that each value of refs.agents has as many rows as the table (they are all NULL). Before patch 045
+    // the planner walked the cred or stored index, or the table, testing every statement.
+    await new Promise((r) => setTimeout(r, 3000));
+    const f = { voided: false, stored: { $lte: new Date() }, $and: [{ $or: [{ agents: 'agent-7' }, { 'refs.agents': 'agent-7' }] }] };
+    for (let i = 0; i < 8; i++) {
+      const res = await client.db(dbName).command({ explain: { find: 'statements', filter: f, sort: { stored: -1, _id: -1 }, limit: 11 } });
+      const detail = ((res.queryPlanner as { Plan: string[] }).Plan ?? []).join('\n');
+      expect(detail).to.match(/USING INDEX \S+_agents_1_voided_1_stored_-1__id_-1/);
+      expect(detail).to.match(/USING INDEX \S+_refs\.agents_1/);
+      expect(detail, detail).not.to.match(/SCAN|INDEX \S+?_[0-9a-f]{8}_(cred|voided)_1/);
+    }
+    const got = await st.find(f).sort({ stored: -1, _id: -1 }).limit(11).toArray();
+    expect(got.map((d) => d._id)).to.deep.equal(Array.from({ length: 5 }, (_, i) => `s${String(1607 - i * 400).padStart(5, '0')}`));
   });
 
   it('pushes sort and limit down only when the filter is exact and the sort paths sort as MongoDB sorts', async () => {
