@@ -98,9 +98,13 @@ describe('core: the embedded engine keeps MongoDB promises', function () {
     // An engine of its own whose busy timeout is 20 ms instead of 10 s, so that writers queueing longer
     // than it show within a test; the LRS ingest bench met the 10 s one under load.
     const dir = mkdtempSync(path.join(os.tmpdir(), 'lms-busy-'));
-    const engine = spawn(ensureEngineBinary(() => {}), ['-dir', dir, '-log-level', 'error', '-busy-timeout', '20'], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
+    const engine = spawn(
+      ensureEngineBinary(() => {}),
+      ['-dir', dir, '-log-level', 'error', '-busy-timeout', '20'],
+      {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      },
+    );
     const own = await new Promise<string>((resolve) => createInterface({ input: engine.stdout! }).once('line', resolve));
     const writers = await new MongoClient((JSON.parse(own) as { uri: string }).uri, { maxPoolSize: 16, directConnection: true }).connect();
     try {

@@ -148,7 +148,11 @@ describe('core: the embedded engine pushes queries down to its indexes', functio
     return nonEmpty;
   }
 
-  async function plan(f: Filter, sort?: Record<string, 1 | -1>, limit?: number): Promise<{ plan: string; limit: boolean; pushed: boolean }> {
+  async function plan(
+    f: Filter,
+    sort?: Record<string, 1 | -1>,
+    limit?: number,
+  ): Promise<{ plan: string; limit: boolean; pushed: boolean }> {
     const res = await client
       .db(dbName)
       .command({ explain: { find: 'docs', filter: f, ...(sort ? { sort } : {}), ...(limit ? { limit } : {}) } });
