@@ -108,7 +108,7 @@ describe('core: the embedded engine keeps MongoDB promises', function () {
     const own = await new Promise<string>((resolve) => createInterface({ input: engine.stdout! }).once('line', resolve));
     const writers = await new MongoClient((JSON.parse(own) as { uri: string }).uri, { maxPoolSize: 16, directConnection: true }).connect();
     try {
-      const c = writers.db('busy').collection('statements');
+      const c = writers.db('busy').collection<{ _id: string }>('statements');
       for (const key of [{ agents: 1, stored: -1 }, { verb: 1, stored: -1 }, { relActs: 1 }]) await c.createIndex(key as never);
       const batch = (b: number) =>
         Array.from({ length: 100 }, (_, i) => ({
