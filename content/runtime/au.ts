@@ -5,7 +5,7 @@
  * origin: no cookies or localStorage). Without an LMS the page stays readable and says so.
  */
 import Cmi5 from '@xapi/cmi5';
-import { score, type AnswerKey } from './scoring';
+import { SCORING_EXTENSION, type AttemptView, type ScoredView } from './scoring';
 import { UI, fmt, type UiLang } from './strings';
 
 interface Score {
@@ -101,6 +101,7 @@ async function showLanguage(next: UiLang): Promise<void> {
   // Answers chosen so far survive a language switch: option ids are the same in every language.
   const checked = [...document.querySelectorAll<HTMLInputElement>('#au-quiz input:checked')].map((i) => i.id);
   const submitted = !$('#au-result')?.hidden;
+  const resultText = $('#au-result-text')?.textContent;
   $('#au-root')!.replaceWith(fresh);
   lang = next;
   document.documentElement.lang = next;
@@ -109,11 +110,16 @@ async function showLanguage(next: UiLang): Promise<void> {
   for (const b of document.querySelectorAll<HTMLButtonElement>('[data-au-lang]')) {
     b.setAttribute('aria-pressed', String(b.dataset.auLang === next));
   }
-  if (!submitted) {
+  renderQuestions();
+  if (!scored) {
     for (const id of checked) {
       const input = document.getElementById(id) as HTMLInputElement | null;
       if (input) input.checked = true;
     }
+  }
+  if (submitted && resultText) {
+    $('#au-result-text')!.textContent = resultText;
+    $('#au-result')!.hidden = false;
   }
   watchSections();
 }
@@ -166,50 +172,134 @@ async function completeLesson(): Promise<void> {
   }
 }
 
-// ---- assessment ---------------------------------------------------------------------------------
+// ---- assessment: questions drawn and scored by the LMS ------------------------------------------
 
-function answerKey(): AnswerKey {
-  return JSON.parse($('#au-root .au-key')!.textContent!) as AnswerKey;
+let attempt: AttemptView | null = null;
+let scored: ScoredView | null = null;
+
+const inLang = (m: Record<string, string>) => m[lang] ?? m[config.defaultLanguage] ?? Object.values(m)[0] ?? '';
+
+async function scoring<T>(path: string, body: unknown): Promise<T> {
+  const base = (cmi5!.getLaunchData() as unknown as Record<string, unknown>)[SCORING_EXTENSION];
+  if (typeof base !== 'string') throw new Error('no scoring service');
+  const res = await fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { Authorization: `Basic ${cmi5!.getAuthToken()}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  return (await res.json()) as T;
 }
 
-async function submitAssessment(form: HTMLFormElement): Promise<void> {
-  const key = answerKey();
-  const answers: Record<string, number[]> = {};
-  const missing: string[] = [];
-  key.questions.forEach((q, i) => {
-    answers[q.id] = [...form.querySelectorAll<HTMLInputElement>(`input[name="${q.id}"]:checked`)].map((x) => Number(x.value));
-    if (!answers[q.id].length) missing.push(String(i + 1));
-  });
-  if (missing.length) {
-    say(fmt(ui().unanswered, { list: missing.join(', ') }));
-    form.querySelector<HTMLInputElement>(`input[name="q${missing[0]}"]`)?.focus();
-    return;
-  }
-  const mastery = cmi5?.getLaunchData().masteryScore ?? key.masteryScore;
-  const result = score(key, answers, mastery);
+function el(tag: string, props: Record<string, unknown> = {}, ...kids: Array<Node | string>): HTMLElement {
+  const e = Object.assign(document.createElement(tag), props);
+  e.append(...kids);
+  return e;
+}
 
-  for (const q of key.questions) {
-    const right = result.perQuestion[q.id];
+/** Builds the questions of the attempt in the current language (text only: nothing is parsed as HTML). */
+function renderQuestions(): void {
+  const box = $('#au-questions');
+  if (!box) return;
+  box.replaceChildren();
+  if (!attempt) return;
+  const total = attempt.questions.length;
+  attempt.questions.forEach((q, qi) => {
+    const fs = el('fieldset', { className: 'au-question', id: q.id });
+    const legend = el('legend', {}, el('span', { className: 'au-qnum', textContent: fmt(ui().question, { n: qi + 1, total }) }));
+    legend.append(` ${inLang(q.text)}`);
+    fs.append(legend, el('p', { className: 'au-hint', id: `${q.id}-hint`, textContent: q.multiple ? ui().pickMany : ui().pickOne }));
+    q.options.forEach((o, oi) => {
+      const oid = `${q.id}-o${oi + 1}`;
+      const input = el('input', { type: q.multiple ? 'checkbox' : 'radio', name: q.id, id: oid, value: String(oi) });
+      input.setAttribute('aria-describedby', `${q.id}-hint`);
+      fs.append(
+        el(
+          'div',
+          { className: 'au-option' },
+          input,
+          el('label', { htmlFor: oid, textContent: inLang(o.text) }),
+          el('p', { className: 'au-feedback', id: `${oid}-fb`, hidden: true }),
+        ),
+      );
+    });
+    fs.append(el('p', { className: 'au-verdict', id: `${q.id}-verdict`, hidden: true }));
+    box.append(fs);
+  });
+  if (scored) showVerdicts(scored);
+  const form = $<HTMLFormElement>('#au-quiz')!;
+  form.querySelector<HTMLButtonElement>('button[type="submit"]')!.hidden = !!scored;
+  form.querySelector<HTMLButtonElement>('[data-au-action="retry"]')!.hidden = !scored;
+}
+
+function showVerdicts(r: ScoredView): void {
+  const form = $<HTMLFormElement>('#au-quiz')!;
+  for (const q of attempt!.questions) {
+    const v = r.questions[q.id];
     const verdict = document.getElementById(`${q.id}-verdict`)!;
-    verdict.textContent = right ? ui().right : ui().wrong;
-    verdict.dataset.right = String(right);
+    verdict.textContent = v.right ? ui().right : ui().wrong;
+    verdict.dataset.right = String(v.right);
     verdict.hidden = false;
     form.querySelectorAll<HTMLInputElement>(`input[name="${q.id}"]`).forEach((input, i) => {
       input.disabled = true;
-      const marks = [input.checked ? ui().yourChoice : '', q.correct.includes(i) ? ui().correctOption : ''].filter(Boolean);
-      const label = form.querySelector(`label[for="${input.id}"]`)!;
-      if (marks.length) label.insertAdjacentHTML('beforeend', ` <strong class="au-mark">(${marks.join(' · ')})</strong>`);
-      document.getElementById(`${input.id}-fb`)!.hidden = false;
+      input.checked = v.chosen.includes(i);
+      const k = v.chosen.indexOf(i);
+      if (k < 0) return;
+      // Only the chosen options are explained: the key of the questions stays with the LMS.
+      form
+        .querySelector(`label[for="${input.id}"]`)!
+        .append(' ', el('strong', { className: 'au-mark', textContent: `(${ui().yourChoice})` }));
+      const fb = document.getElementById(`${input.id}-fb`)!;
+      fb.textContent = inLang(v.feedback[k]);
+      fb.hidden = false;
     });
   }
-  form.querySelector<HTMLButtonElement>('button[type="submit"]')!.hidden = true;
-  form.querySelector<HTMLButtonElement>('[data-au-action="retry"]')!.hidden = false;
+}
 
+async function drawAttempt(): Promise<void> {
+  attempt = null;
+  scored = null;
+  renderQuestions();
+  $('#au-result')!.hidden = true;
+  if (!cmi5) return say(ui().platformOnly);
+  say(ui().drawing);
+  try {
+    attempt = await scoring<AttemptView>('/attempts', {});
+  } catch (err) {
+    return say(fmt(ui().drawFailed, { reason: reason(err) }));
+  }
+  renderQuestions();
+  say(!normal() ? ui().browseMode : bookmark.passed ? ui().alreadyPassed : judgedThisSession ? ui().notRecorded : ui().connected);
+}
+
+async function submitAssessment(form: HTMLFormElement): Promise<void> {
+  if (!attempt || scored) return;
+  const answers: Record<string, number[]> = {};
+  const missing: number[] = [];
+  attempt.questions.forEach((q, i) => {
+    answers[q.id] = [...form.querySelectorAll<HTMLInputElement>(`input[name="${q.id}"]:checked`)].map((x) => Number(x.value));
+    if (!answers[q.id].length) missing.push(i);
+  });
+  if (missing.length) {
+    say(fmt(ui().unanswered, { list: missing.map((i) => i + 1).join(', ') }));
+    form.querySelector<HTMLInputElement>(`input[name="${attempt.questions[missing[0]].id}"]`)?.focus();
+    return;
+  }
+  let result: ScoredView;
+  try {
+    result = await scoring<ScoredView>(`/attempts/${encodeURIComponent(attempt.attempt)}`, { answers });
+  } catch (err) {
+    return say(fmt(ui().saveFailed, { reason: reason(err) }));
+  }
+  scored = result;
+  renderQuestions();
+  const mastery = attempt.masteryScore;
   const lines = [
     fmt(ui().result, { raw: result.raw, max: result.max, pct: Math.round(result.scaled * 100), mastery: Math.round(mastery * 100) }),
     result.passed ? ui().passed : ui().failed,
   ];
-  if (cmi5 && normal() && !judgedThisSession && !bookmark.passed) {
+  if (normal() && !judgedThisSession && !bookmark.passed) {
+    // The score is the LMS's: it accepts "passed"/"failed" only as it scored this attempt.
     const s = { scaled: result.scaled, raw: result.raw, min: result.min, max: result.max };
     if (!result.passed) {
       pendingFail = s;
@@ -217,7 +307,7 @@ async function submitAssessment(form: HTMLFormElement): Promise<void> {
     } else {
       try {
         // cmi5 §9.3: one of passed/failed per session, one passed per registration, no failed after passed.
-        await cmi5.pass(s);
+        await cmi5!.pass(s);
         judgedThisSession = true;
         pendingFail = null;
         bookmark.passed = true;
@@ -227,10 +317,8 @@ async function submitAssessment(form: HTMLFormElement): Promise<void> {
         lines.push(fmt(ui().saveFailed, { reason: reason(err) }));
       }
     }
-  } else if (cmi5) {
-    lines.push(!normal() ? ui().browseMode : bookmark.passed ? ui().alreadyPassed : ui().notRecorded);
   } else {
-    lines.push(ui().standalone);
+    lines.push(!normal() ? ui().browseMode : bookmark.passed ? ui().alreadyPassed : ui().notRecorded);
   }
   const box = $('#au-result')!;
   $('#au-result-text')!.textContent = lines.join(' ');
@@ -238,17 +326,9 @@ async function submitAssessment(form: HTMLFormElement): Promise<void> {
   box.focus();
 }
 
-function retryAssessment(): void {
-  const form = $<HTMLFormElement>('#au-quiz')!;
-  form.reset();
-  form.querySelectorAll('.au-mark').forEach((m) => m.remove());
-  form.querySelectorAll<HTMLElement>('.au-feedback, .au-verdict').forEach((p) => (p.hidden = true));
-  form.querySelectorAll<HTMLInputElement>('input').forEach((i) => (i.disabled = false));
-  form.querySelector<HTMLButtonElement>('button[type="submit"]')!.hidden = false;
-  form.querySelector<HTMLButtonElement>('[data-au-action="retry"]')!.hidden = true;
-  $('#au-result')!.hidden = true;
-  if (judgedThisSession || bookmark.passed) say(bookmark.passed ? ui().alreadyPassed : ui().notRecorded);
-  form.querySelector<HTMLInputElement>('input')!.focus();
+async function retryAssessment(): Promise<void> {
+  await drawAttempt();
+  $<HTMLInputElement>('#au-questions input')?.focus();
 }
 
 // ---- session end ----------------------------------------------------------------------------------
@@ -350,7 +430,7 @@ document.addEventListener('click', (ev) => {
   }
   const action = el.dataset.auAction;
   if (action === 'complete') void completeLesson();
-  else if (action === 'retry') retryAssessment();
+  else if (action === 'retry') void retryAssessment();
   else if (action === 'exit') void exit();
 });
 document.addEventListener('submit', (ev) => {
@@ -363,7 +443,7 @@ window.addEventListener('pagehide', terminateOnLeave);
 
 async function start(): Promise<void> {
   watchSections();
-  if (!Cmi5.isCmiAvailable) return say(ui().standalone);
+  if (!Cmi5.isCmiAvailable) return say(config.kind === 'assessment' ? ui().platformOnly : ui().standalone);
   say(ui().connecting);
   try {
     const c = Cmi5.instance;
@@ -382,6 +462,7 @@ async function start(): Promise<void> {
   } catch {
     bookmark = {}; // 404: first session of this registration
   }
+  if (config.kind === 'assessment') return drawAttempt();
   const resumed = resume();
   if (!normal()) say(ui().browseMode);
   else if (!resumed) say(ui().connected);

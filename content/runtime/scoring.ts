@@ -1,39 +1,31 @@
 /**
- * Scoring of an assessment AU. Bundled into the page (a static AU scores in the browser) and
- * imported by the tests, so what is tested is exactly what learners are scored with.
+ * The protocol between an assessment page and the LMS that draws and scores its attempts,
+ * shared by the page script (runtime.js) and the LMS (catalog plugin). The answer key never
+ * crosses it: the page gets questions without it, and after answering only whether each question
+ * was right and the feedback of the options the learner chose.
  */
-export interface AnswerKey {
+
+/** Key of LMS.LaunchData holding the URL where the AU draws and scores attempts (only AUs the LMS scores). */
+export const SCORING_EXTENSION = 'https://w3id.org/aprende-tic/launch-data/scoring';
+
+/** Text in each language of the course. */
+export type Texts = Record<string, string>;
+
+/** `POST <scoring>/attempts` → the questions drawn for a new attempt, options in the order shown. */
+export interface AttemptView {
+  attempt: string;
   masteryScore: number;
-  /** Per question, in order: the indexes of the correct options. */
-  questions: Array<{ id: string; correct: number[] }>;
+  /** Question ids are positions (q1, q2 …) and option indexes are as shown: nothing ties them to the bank. */
+  questions: Array<{ id: string; multiple: boolean; text: Texts; options: Array<{ text: Texts }> }>;
 }
 
-export interface ScoreResult {
+/** `POST <scoring>/attempts/<id>` with `{ answers: { q1: [0], q2: [1, 3] } }` → the LMS's verdict. */
+export interface ScoredView {
   raw: number;
   min: 0;
   max: number;
   scaled: number;
   passed: boolean;
-  /** Per question id: answered exactly right (all correct options chosen, no wrong one). */
-  perQuestion: Record<string, boolean>;
-}
-
-export function isRight(correct: number[], chosen: number[]): boolean {
-  const c = new Set(correct);
-  const s = new Set(chosen);
-  return c.size === s.size && [...c].every((i) => s.has(i));
-}
-
-/** `answers[questionId]` = indexes of the chosen options. `masteryScore` from LMS.LaunchData wins over the built one. */
-export function score(key: AnswerKey, answers: Record<string, number[]>, masteryScore = key.masteryScore): ScoreResult {
-  const perQuestion: Record<string, boolean> = {};
-  let raw = 0;
-  for (const q of key.questions) {
-    perQuestion[q.id] = isRight(q.correct, answers[q.id] ?? []);
-    if (perQuestion[q.id]) raw++;
-  }
-  const max = key.questions.length;
-  // Rounded so that e.g. 8/10 is exactly 0.8 and compares equal to a 0.8 mastery score.
-  const scaled = max ? Math.round((raw / max) * 1e4) / 1e4 : 0;
-  return { raw, min: 0, max, scaled, passed: scaled >= masteryScore, perQuestion };
+  /** Per question: right or not, the options chosen, and the feedback of each of them (same order). */
+  questions: Record<string, { right: boolean; chosen: number[]; feedback: Texts[] }>;
 }

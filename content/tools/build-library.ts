@@ -9,6 +9,7 @@ import path from 'node:path';
 import { buildSync } from 'esbuild';
 import yazl from 'yazl';
 import { cmi5Xml } from './cmi5-xml';
+import { bankDigest, itemBank, type ItemBank } from './item-bank';
 import type { Lang } from './course-schema';
 import { CourseSourceError, courseDirs, loadCourse, type CourseSource } from './load-course';
 import { READING_WPM } from './study-time';
@@ -40,6 +41,10 @@ export interface BuiltCourse {
   reviewed: string;
   /** per language: single-answer questions whose correct option is the longest, e.g. "2/9" */
   longestCorrect: Record<string, string>;
+  /** the assessment's item bank (`banks/<slug>.json`, not in the package): questions asked / in the bank */
+  bank: string;
+  ask: number;
+  bankSize: number;
 }
 
 export interface LibraryManifest {
@@ -95,12 +100,12 @@ export function buildRuntime(): { js: string; css: string; hash: string } {
 }
 
 /** Every file of a course package, path → content. */
-export function packageFiles(src: CourseSource): Map<string, Buffer> {
+export function packageFiles(src: CourseSource, bank: ItemBank = itemBank(src)): Map<string, Buffer> {
   const { js, css } = buildRuntime();
   const c = src.meta;
   const files = new Map<string, Buffer>();
   const put = (p: string, s: string | Buffer) => files.set(p, typeof s === 'string' ? Buffer.from(s, 'utf8') : s);
-  put('cmi5.xml', cmi5Xml(src));
+  put('cmi5.xml', cmi5Xml(src, bankDigest(bank)));
   put('runtime.js', js);
   put('runtime.css', css);
   put(
@@ -197,8 +202,10 @@ export async function buildLibrary(opts: BuildOptions = {}): Promise<LibraryMani
     const sourceHash = courseSourceHash(dir);
     const before = previous.get(path.basename(dir).replace(/^\d+-/, ''));
     const zip = before && path.join(out, `${before.slug}.zip`);
-    if (!opts.force && before && before.sourceHash === sourceHash && zip && existsSync(zip) && sha256File(zip) === before.sha256) {
-      courses.push({ ...before, dir: path.join(out, before.slug), zip });
+    const reusable =
+      before?.sourceHash === sourceHash && !!before.bank && existsSync(path.join(out, before.bank)) && !!zip && existsSync(zip);
+    if (!opts.force && before && zip && reusable && sha256File(zip) === before.sha256) {
+      courses.push({ ...before, dir: path.join(out, before.slug), zip, bank: path.join(out, before.bank) });
       log(`unchanged ${before.slug}`);
       continue;
     }
@@ -213,7 +220,8 @@ export async function buildLibrary(opts: BuildOptions = {}): Promise<LibraryMani
       continue;
     }
     const slug = course.meta.slug;
-    const files = packageFiles(course);
+    const bank = itemBank(course);
+    const files = packageFiles(course, bank);
     const target = path.join(out, slug);
     rmSync(target, { recursive: true, force: true });
     for (const [name, data] of files) {
@@ -222,6 +230,10 @@ export async function buildLibrary(opts: BuildOptions = {}): Promise<LibraryMani
     }
     const zipFile = path.join(out, `${slug}.zip`);
     await writeZip(files, zipFile);
+    // The key stays out of the package (and of the public download): the installer gives it to the LMS.
+    const bankFile = path.join(out, 'banks', `${slug}.json`);
+    mkdirSync(path.dirname(bankFile), { recursive: true });
+    writeFileSync(bankFile, JSON.stringify(bank, null, 1) + '\n');
     const built: BuiltCourse = {
       slug,
       id: course.meta.id,
@@ -237,19 +249,28 @@ export async function buildLibrary(opts: BuildOptions = {}): Promise<LibraryMani
       assessmentMinutes: course.studyTime.assessmentMinutes,
       reviewed: course.meta.reviewed,
       longestCorrect: Object.fromEntries(Object.entries(course.reports).map(([l, r]) => [l, `${r.longestCorrect}/${r.single}`])),
+      bank: bankFile,
+      ask: bank.ask,
+      bankSize: bank.items.length,
     };
     courses.push(built);
     log(`built ${slug}: ${files.size} files, ${statSync(zipFile).size} bytes, sha256 ${built.sha256.slice(0, 12)}`);
     log(
       `  ${built.hours} h: ${course.studyTime.words} words at ${READING_WPM} words/min (lessons ${built.lessonMinutes.join(' + ')} min,` +
-        ` assessment ${built.assessmentMinutes} min with 1 min per question); reviewed ${built.reviewed}; correct option longest: ` +
+        ` assessment ${built.assessmentMinutes} min: ${built.ask} questions asked from a bank of ${built.bankSize}, 1 min each);` +
+        ` reviewed ${built.reviewed}; correct option longest: ` +
         Object.entries(built.longestCorrect)
           .map(([l, x]) => `${l} ${x}`)
           .join(', '),
     );
   }
   const manifest: LibraryManifest = {
-    courses: courses.map((c) => ({ ...c, dir: path.relative(out, c.dir), zip: path.relative(out, c.zip) })),
+    courses: courses.map((c) => ({
+      ...c,
+      dir: path.relative(out, c.dir),
+      zip: path.relative(out, c.zip),
+      bank: path.relative(out, c.bank),
+    })),
     errors,
   };
   // Renamed into place: a server reading it (download route) never sees half a file.

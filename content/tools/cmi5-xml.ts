@@ -21,7 +21,8 @@ export const blockIri = (courseId: string, key: string) => `${courseId}/block/${
 export const auIri = (courseId: string, key: string) => `${courseId}/au/${key}`;
 export const auUrl = (key: string) => `${key}/index.html`;
 
-export function cmi5Xml(src: CourseSource): string {
+/** `bankDigest`: the sha256 of the assessment's item bank, which lives with the LMS and not in the package. */
+export function cmi5Xml(src: CourseSource, bankDigest: string): string {
   const c = src.meta;
   const langs = c.languages;
   const auTitle = (l: Lang, key: string) =>
@@ -46,6 +47,7 @@ export function cmi5Xml(src: CourseSource): string {
   out.push(`      <meta:languages>${esc(langs.join(' '))}</meta:languages>`);
   out.push(`      <meta:license>${esc(c.license)}</meta:license>`);
   for (const credit of c.credits) out.push(`      <meta:credit>${esc(credit)}</meta:credit>`);
+  out.push(`      <meta:itemBank>sha256:${bankDigest}</meta:itemBank>`);
   out.push('    </meta:courseMeta>');
   out.push('  </course>');
   for (const b of c.blocks) {

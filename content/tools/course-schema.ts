@@ -102,14 +102,28 @@ const questionSchema = z
       ctx.addIssue({ code: 'custom', path: ['options'], message: 'multiple: true needs at least 2 correct options' });
   });
 
+/**
+ * The assessment is an item bank: each attempt asks `ask` of its questions, drawn at random by
+ * the LMS, which scores the answers (the key never reaches the page). At least twice as many
+ * questions as are asked, so two attempts differ and the key cannot be learnt in one.
+ */
+export const MIN_BANK_FACTOR = 2;
+
 export const assessmentSchema = z
   .object({
     title: text,
     intro: text,
-    questions: z.array(questionSchema).min(8).max(12),
+    ask: z.number().int().min(4).max(20),
+    questions: z.array(questionSchema).min(8).max(60),
   })
   .strict()
   .superRefine((a, ctx) => {
+    if (a.questions.length < MIN_BANK_FACTOR * a.ask)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['questions'],
+        message: `the bank has ${a.questions.length} questions for ${a.ask} asked; it needs at least ${MIN_BANK_FACTOR * a.ask} (twice as many as are asked)`,
+      });
     a.questions.forEach((q, i) => {
       if (q.id !== `q${i + 1}`)
         ctx.addIssue({ code: 'custom', path: ['questions', i, 'id'], message: `expected q${i + 1} (ids are q1..qN in order)` });

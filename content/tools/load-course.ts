@@ -129,6 +129,7 @@ export function loadCourse(dir: string): CourseSource {
   for (const l of meta.languages as Lang[]) {
     const a = assessments[l];
     const af = path.join(dir, l, 'assessment.yaml');
+    if (a.ask !== ref.ask) throw new CourseSourceError(`${af}: ask: ${a.ask}, but es/assessment.yaml asks ${ref.ask}`);
     if (a.questions.length !== ref.questions.length) {
       throw new CourseSourceError(`${af}: ${a.questions.length} questions, but es/assessment.yaml has ${ref.questions.length}`);
     }

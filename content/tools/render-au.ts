@@ -4,7 +4,6 @@ import path from 'node:path';
 import ejs from 'ejs';
 import { Marked, type Tokens } from 'marked';
 import { ENDONYMS, UI, fmt, type UiLang } from '../runtime/strings';
-import type { AnswerKey } from '../runtime/scoring';
 import type { Assessment, CourseYaml, Lang } from './course-schema';
 import type { LessonSource } from './load-course';
 
@@ -86,13 +85,6 @@ export function lessonFragment(course: CourseYaml, lang: Lang, lesson: LessonSou
   });
 }
 
-export function answerKey(course: CourseYaml, a: Assessment): AnswerKey {
-  return {
-    masteryScore: course.masteryScore,
-    questions: a.questions.map((q) => ({ id: q.id, correct: q.options.flatMap((o, i) => (o.correct ? [i] : [])) })),
-  };
-}
-
 const jsonInHtml = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c');
 
 export function assessmentFragment(course: CourseYaml, lang: Lang, a: Assessment): string {
@@ -101,7 +93,6 @@ export function assessmentFragment(course: CourseYaml, lang: Lang, a: Assessment
     ui: UI[lang as UiLang],
     fmt,
     assessment: a,
-    keyJson: jsonInHtml(answerKey(course, a)),
     ...titles(course, lang, a.title),
   });
 }

@@ -3,8 +3,9 @@
  * print) follow one stated method instead of a writer's guess:
  *
  *   lesson minutes     = words of the lesson (title, objectives, body) / READING_WPM
- *   assessment minutes = words of the assessment (intro, questions, options, feedback) / READING_WPM
- *                        + MINUTES_PER_QUESTION for each question (deciding and answering)
+ *   assessment minutes = words of one attempt (intro, and the questions asked with their options
+ *                        and feedback, at the bank's average length) / READING_WPM
+ *                        + MINUTES_PER_QUESTION for each question asked (deciding and answering)
  *   course hours       = (lesson minutes + assessment minutes) of the Spanish version, rounded up
  *                        to the next quarter of an hour
  *
@@ -28,15 +29,18 @@ export function lessonWords(meta: LessonFrontMatter, markdown: string): number {
   return countWords([meta.title, ...meta.objectives, markdown].join('\n'));
 }
 
+/**
+ * Words a learner reads in one attempt: the title and intro, and the questions asked — the
+ * average question of the bank times the number asked (each attempt draws `ask` of them).
+ */
 export function assessmentWords(a: Assessment): number {
-  const parts = [a.title, a.intro];
-  for (const q of a.questions) parts.push(q.text, ...q.options.flatMap((o) => [o.text, o.feedback]));
-  return countWords(parts.join('\n'));
+  const questions = a.questions.reduce((s, q) => s + countWords([q.text, ...q.options.flatMap((o) => [o.text, o.feedback])].join('\n')), 0);
+  return countWords([a.title, a.intro].join('\n')) + Math.round((questions * a.ask) / a.questions.length);
 }
 
 export const readingMinutes = (words: number) => Math.max(1, Math.ceil(words / READING_WPM));
 
-export const assessmentMinutes = (a: Assessment) => readingMinutes(assessmentWords(a)) + a.questions.length * MINUTES_PER_QUESTION;
+export const assessmentMinutes = (a: Assessment) => readingMinutes(assessmentWords(a)) + a.ask * MINUTES_PER_QUESTION;
 
 export interface StudyTime {
   lessonMinutes: number[];

@@ -3,16 +3,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadCourse } from '../../content/tools/load-course';
 import { DEFAULT_SRC } from '../../content/tools/build-library';
-import { isRight, score, type AnswerKey } from '../../content/runtime/scoring';
+import type { ItemBank } from '../../content/tools/item-bank';
+import { MIN_BANK_FACTOR } from '../../content/tools/course-schema';
 import { FIXTURE_SRC, allBuilt } from './library';
-
-/** The answer key exactly as the built page ships it (what the browser scores with). */
-function shippedKey(courseDir: string, lang: string): AnswerKey {
-  const html = readFileSync(path.join(courseDir, 'assessment', `${lang}.html`), 'utf8');
-  const m = /<script type="application\/json" class="au-key">([^<]*)<\/script>/.exec(html);
-  if (!m) throw new Error(`${courseDir}: no answer key in assessment/${lang}.html`);
-  return JSON.parse(m[1]) as AnswerKey;
-}
 
 function sourceDir(slug: string): string {
   for (const root of [FIXTURE_SRC, DEFAULT_SRC]) {
@@ -22,70 +15,46 @@ function sourceDir(slug: string): string {
   throw new Error(`no sources for ${slug}`);
 }
 
-describe('content build: assessments', function () {
+const bankOf = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as ItemBank;
+
+describe('content build: assessments as item banks', function () {
   this.timeout(60_000);
 
-  it('every assessment ships exactly the answers its source marks correct, and its mastery score', async () => {
+  it('every bank holds exactly the questions, key and feedback of its sources in every language, and asks at most half of them', async () => {
     for (const c of await allBuilt()) {
       const src = loadCourse(sourceDir(c.slug));
+      const bank = bankOf(c.bank);
+      expect(bank.masteryScore).to.equal(src.meta.masteryScore);
+      expect(bank.auId).to.equal(`${src.meta.id}/au/assessment`);
+      expect(bank.ask).to.equal(src.assessments.es.ask);
+      expect(bank.items.length, c.slug).to.be.at.least(MIN_BANK_FACTOR * bank.ask);
       for (const lang of src.meta.languages) {
-        const key = shippedKey(c.dir, lang);
-        expect(key.masteryScore).to.equal(src.meta.masteryScore);
-        const expected = src.assessments[lang].questions.map((q) => ({
-          id: q.id,
-          correct: q.options.flatMap((o, i) => (o.correct ? [i] : [])),
-        }));
-        expect(key.questions, `${c.slug}/${lang}`).to.deep.equal(expected);
-        // The form offers one input per option, named after the question.
-        const html = readFileSync(path.join(c.dir, 'assessment', `${lang}.html`), 'utf8');
-        for (const q of src.assessments[lang].questions) {
-          const inputs = html.match(new RegExp(`name="${q.id}" id="${q.id}-o\\d+"`, 'g')) ?? [];
-          expect(inputs.length, `${c.slug}/${lang}/${q.id}`).to.equal(q.options.length);
-        }
+        const qs = src.assessments[lang].questions;
+        expect(bank.items.map((i) => i.text[lang])).to.deep.equal(qs.map((q) => q.text));
+        bank.items.forEach((item, qi) => {
+          expect(item.multiple).to.equal(qs[qi].multiple);
+          expect(item.options.map((o) => [o.text[lang], o.feedback[lang], o.correct])).to.deep.equal(
+            qs[qi].options.map((o) => [o.text, o.feedback, !!o.correct]),
+          );
+        });
       }
     }
   });
 
-  it('the scorer accepts exactly the correct options of each question, no subset and no superset', async () => {
+  it('no page of a package carries a question, an option or a feedback: the LMS hands them out per attempt', async () => {
     for (const c of await allBuilt()) {
-      const key = shippedKey(c.dir, 'es');
-      const src = loadCourse(sourceDir(c.slug)).assessments.es;
-      key.questions.forEach((q, qi) => {
-        const n = src.questions[qi].options.length;
-        expect(isRight(q.correct, q.correct), `${c.slug} ${q.id}`).to.equal(true);
-        for (let i = 0; i < n; i++) {
-          // Toggling any single option (adding a wrong one, dropping a right one) makes it wrong.
-          const toggled = q.correct.includes(i) ? q.correct.filter((x) => x !== i) : [...q.correct, i];
-          expect(isRight(q.correct, toggled), `${c.slug} ${q.id} toggling option ${i}`).to.equal(false);
-        }
-      });
-    }
-  });
-
-  it('all answers right scores 1.0 ≥ masteryScore; one wrong answer passes or fails as the arithmetic says', async () => {
-    for (const c of await allBuilt()) {
-      const key = shippedKey(c.dir, 'es');
-      const right = Object.fromEntries(key.questions.map((q) => [q.id, q.correct]));
-      const all = score(key, right);
-      expect([all.scaled, all.raw, all.max, all.passed]).to.deep.equal([1, key.questions.length, key.questions.length, true]);
-      expect(all.scaled).to.be.at.least(key.masteryScore);
-
-      const n = key.questions.length;
-      const firstWrong = key.questions[0];
-      const wrongOption = [0, 1, 2, 3, 4].find((i) => !firstWrong.correct.includes(i))!;
-      const oneWrong = score(key, { ...right, [firstWrong.id]: [wrongOption] });
-      expect(oneWrong.raw).to.equal(n - 1);
-      expect(oneWrong.scaled).to.be.closeTo((n - 1) / n, 1e-4);
-      expect(oneWrong.passed, c.slug).to.equal((n - 1) / n >= key.masteryScore - 1e-9);
-      expect(oneWrong.perQuestion[firstWrong.id]).to.equal(false);
-
-      // The least number right that still passes, and one fewer that fails.
-      const needed = Math.ceil(key.masteryScore * n - 1e-9);
-      const withRight = (k: number) => Object.fromEntries(key.questions.map((q, i) => [q.id, i < k ? q.correct : []]));
-      expect(score(key, withRight(needed)).passed, `${c.slug}: ${needed}/${n}`).to.equal(true);
-      expect(score(key, withRight(needed - 1)).passed, `${c.slug}: ${needed - 1}/${n}`).to.equal(false);
-      // A mastery score sent by the LMS in LMS.LaunchData takes precedence.
-      expect(score(key, withRight(n - 1), 1).passed).to.equal(false);
+      const bank = bankOf(c.bank);
+      for (const f of readdirSync(path.join(c.dir, 'assessment'))) {
+        const html = readFileSync(path.join(c.dir, 'assessment', f), 'utf8');
+        expect(html).to.not.match(/correct|au-key/);
+        for (const item of bank.items)
+          for (const l of bank.languages) {
+            expect(html, `${c.slug}/${f}`).to.not.contain(item.text[l]);
+            for (const o of item.options) expect(html, `${c.slug}/${f}`).to.not.contain(o.feedback[l]);
+          }
+      }
+      // The package names its bank by digest, so a changed bank is a new version of the course.
+      expect(readFileSync(path.join(c.dir, 'cmi5.xml'), 'utf8')).to.match(/<meta:itemBank>sha256:[0-9a-f]{64}<\/meta:itemBank>/);
     }
   });
 });

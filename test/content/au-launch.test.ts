@@ -12,6 +12,8 @@ import { installLibrary } from '../../server/plugins/catalog/library';
 import { UI } from '../../content/runtime/strings';
 import { freePort, makeUser, testApp } from '../helpers';
 import { FIXTURE_SRC } from './library';
+import { loadCourse } from '../../content/tools/load-course';
+import { itemBank } from '../../content/tools/item-bank';
 import { contentServer, describeViolations, launchBrowser, seriousViolations, type StaticServer } from './browser';
 
 // The LMS and a separate content origin, on ports taken in `before` (both addresses go into the
@@ -37,6 +39,7 @@ for (const separateOrigin of [false, true])
     let registration: string;
     let learner: Awaited<ReturnType<typeof makeUser>>;
     let auIds: Record<string, string>;
+    const bank = itemBank(loadCourse(path.join(FIXTURE_SRC, '01-sample-open-data')));
 
     before(async () => {
       LMS_PORT = await freePort();
@@ -165,32 +168,69 @@ for (const separateOrigin of [false, true])
         });
         return ((await r.json()) as { statements: Array<{ result: { score: { scaled: number } } }> }).statements;
       };
-      const answer = async (p: Page, rightFrom: number) => {
-        const key = JSON.parse((await p.textContent('.au-key'))!) as { questions: Array<{ id: string; correct: number[] }> };
-        const wrong = (q: { correct: number[] }) => [[0, 1, 2].find((x) => !q.correct.includes(x))!];
-        for (const [i, q] of key.questions.entries())
-          for (const o of i < rightFrom ? wrong(q) : q.correct) await p.check(`#${q.id}-o${o + 1}`);
+      /** Answers what the page shows: the right options found from the bank by their text (the page has no key). */
+      const answer = async (p: Page, wrongCount: number) => {
+        await p.waitForSelector('#au-questions fieldset');
+        const shown = await p.$$eval('#au-questions fieldset', (fss) =>
+          fss.map((fs) => ({
+            id: fs.id,
+            legend: fs.querySelector('legend')!.textContent!,
+            options: [...fs.querySelectorAll('label')].map((l) => l.textContent!),
+          })),
+        );
+        expect(shown).to.have.length(bank.ask);
+        for (const [i, q] of shown.entries()) {
+          const item = bank.items.find((it) => q.legend.endsWith(it.text.en))!;
+          const right = q.options.flatMap((t, k) => (item.options.find((o) => o.text.en === t)!.correct ? [k] : []));
+          const choose = i < wrongCount ? [q.options.findIndex((_, k) => !right.includes(k))] : right;
+          for (const o of choose) await p.check(`#${q.id}-o${o + 1}`);
+        }
         await p.click('button[type="submit"]');
         await p.waitForSelector('#au-result:not([hidden])');
       };
 
-      // 5 of 8 right = 0.625 < 0.75: failed, recorded when the learner exits.
+      // 2 of 4 right = 0.5 < 0.75: failed, recorded when the learner exits.
       page = await launch('assessment');
-      await answer(page, 3);
+      // Keyboard alone: Tab reaches the first option, Space picks it, arrows move within a question.
+      await page.waitForSelector('#au-questions fieldset');
+      let focused = '';
+      for (let i = 0; i < 8 && focused !== 'q1-o1'; i++) {
+        await page.keyboard.press('Tab');
+        focused = await page.evaluate(() => document.activeElement?.id ?? '');
+      }
+      expect(focused).to.equal('q1-o1');
+      await page.keyboard.press('Space');
+      expect(await page.isChecked('#q1-o1')).to.equal(true);
+      // Submitting with answers missing names the questions and records nothing.
+      await page.click('button[type="submit"]');
+      expect(await page.textContent('#au-status')).to.match(/^Missing answers in: 2, 3, 4/);
+      await page.uncheck('#q1-o1').catch(() => undefined);
+      await answer(page, 2);
       expect(await page.textContent('#au-result-text'))
         .to.contain(UI.en.failed)
         .and.contain(UI.en.failPending);
+      expect(await page.evaluate(() => document.activeElement?.id)).to.equal('au-result');
+      // Verdicts per question and the feedback of the chosen options only; nothing says which option was right.
+      expect(await page.textContent('#q1-verdict')).to.equal(UI.en.wrong);
+      expect(await page.textContent('#q4-verdict')).to.equal(UI.en.right);
+      expect(await page.locator('.au-feedback:not([hidden])').count()).to.be.at.least(4);
+      expect(await page.isDisabled('#q1-o1')).to.equal(true);
+      expect(describeViolations(await seriousViolations(page))).to.equal('');
       await Promise.all([page.waitForURL(backAtLms), page.click('[data-au-action="exit"]')]);
       await page.close();
-      expect((await failedOf()).map((s) => s.result.score.scaled)).to.deep.equal([0.625]);
+      expect((await failedOf()).map((s) => s.result.score.scaled)).to.deep.equal([0.5]);
       expect((await progress()).satisfied).to.equal(false);
 
       // Failed again, then a retry in the same session passes: recorded before the learner leaves.
       page = await launch('assessment');
-      await answer(page, 3);
+      await answer(page, 2);
       expect(await page.textContent('#au-result-text')).to.contain(UI.en.failPending);
+      const drawn = () => page.$$eval('#au-questions label', (ls) => ls.map((l) => l.firstChild!.textContent).join('|'));
+      const before = await drawn();
       await page.click('[data-au-action="retry"]');
       await answer(page, 0);
+      // The retry drew another attempt: other questions or another order.
+      expect(await drawn()).to.not.equal(before);
       expect(await page.textContent('#au-result-text'))
         .to.contain(UI.en.passed)
         .and.contain(UI.en.recorded);

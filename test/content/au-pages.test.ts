@@ -49,47 +49,14 @@ describe('content AU pages in headless Chromium @browser', function () {
     const problems: string[] = [];
     for (const [root, slug, au] of pages) {
       await open(root, slug, au, page);
-      expect(await page.textContent('#au-status')).to.equal(UI.es.standalone);
+      // An assessment's questions come from the LMS, which draws and scores them: alone, it says so.
+      expect(await page.textContent('#au-status')).to.equal(au === 'assessment' ? UI.es.platformOnly : UI.es.standalone);
       expect((await page.textContent('h1'))!.trim().length).to.be.above(3);
       const v = await seriousViolations(page);
       if (v.length) problems.push(`${slug}/${au}:\n${describeViolations(v)}`);
     }
     await page.close();
     expect(problems, problems.join('\n\n')).to.deep.equal([]);
-  });
-
-  it('assessment: scores in the page, shows per-option feedback, moves focus to the result; still accessible', async () => {
-    const page = await open('fixture', fixtureSlug, 'assessment');
-    const key = JSON.parse((await page.textContent('.au-key'))!) as { questions: Array<{ id: string; correct: number[] }> };
-    // Submitting with answers missing names the questions and writes nothing.
-    await page.click('button[type="submit"]');
-    expect(await page.textContent('#au-status')).to.match(/^Faltan respuestas en: 1, 2/);
-    expect(await page.isHidden('#au-result')).to.equal(true);
-
-    // All right except the first question.
-    for (const [i, q] of key.questions.entries()) {
-      const choose = i === 0 ? [[0, 1, 2].find((x) => !q.correct.includes(x))!] : q.correct;
-      for (const o of choose) await page.check(`#${q.id}-o${o + 1}`);
-    }
-    await page.click('button[type="submit"]');
-    await page.waitForSelector('#au-result:not([hidden])');
-    expect(await page.evaluate(() => document.activeElement?.id)).to.equal('au-result');
-    const n = key.questions.length;
-    expect(await page.textContent('#au-result-text')).to.contain(`Respondió bien ${n - 1} de ${n} preguntas`);
-    // 7/8 = 88 % ≥ 75 %: passed
-    expect(await page.textContent('#au-result-text')).to.contain(UI.es.passed);
-    expect(await page.textContent('#q1-verdict')).to.equal(UI.es.wrong);
-    expect(await page.textContent('#q2-verdict')).to.equal(UI.es.right);
-    expect(await page.isVisible('#q1-o2-fb')).to.equal(true);
-    expect(await page.textContent('label[for="q1-o1"]')).to.contain(UI.es.correctOption);
-    expect(await page.isDisabled('#q1-o1')).to.equal(true);
-    expect(describeViolations(await seriousViolations(page))).to.equal('');
-
-    await page.click('[data-au-action="retry"]');
-    expect(await page.isHidden('#au-result')).to.equal(true);
-    expect(await page.isChecked('#q2-o1')).to.equal(false);
-    expect(await page.isHidden('#q1-o2-fb')).to.equal(true);
-    await page.close();
   });
 
   it('switches language by fetching the fragment cross-origin from the sandboxed page', async () => {
@@ -102,21 +69,6 @@ describe('content AU pages in headless Chromium @browser', function () {
     expect(await page.getAttribute('[data-au-lang="en"]', 'aria-pressed')).to.equal('true');
     expect(await page.title()).to.contain('Lesson 1');
     expect(describeViolations(await seriousViolations(page))).to.equal('');
-    await page.close();
-  });
-
-  it('can be used with the keyboard alone', async () => {
-    const page = await open('fixture', fixtureSlug, 'assessment');
-    let focused = '';
-    for (let i = 0; i < 8 && focused !== 'q1-o1'; i++) {
-      await page.keyboard.press('Tab');
-      focused = await page.evaluate(() => document.activeElement?.id ?? '');
-    }
-    expect(focused).to.equal('q1-o1');
-    await page.keyboard.press('Space');
-    expect(await page.isChecked('#q1-o1')).to.equal(true);
-    await page.keyboard.press('ArrowDown');
-    expect(await page.isChecked('#q1-o2')).to.equal(true);
     await page.close();
   });
 

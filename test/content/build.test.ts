@@ -185,6 +185,16 @@ describe('content build: authoring format', function () {
         /does not match the folder name/,
       ],
       [
+        'an item bank with fewer than twice the questions it asks',
+        (d) => rewrite(path.join(d, 'es', 'assessment.yaml'), (s) => s.replace('ask: 4', 'ask: 5')),
+        /es[/\\]assessment\.yaml: questions: the bank has 8 questions for 5 asked; it needs at least 10/,
+      ],
+      [
+        'an assessment that does not say how many questions to ask',
+        (d) => rewrite(path.join(d, 'es', 'assessment.yaml'), (s) => s.replace(/^ask: 4\n/m, '')),
+        /es[/\\]assessment\.yaml: ask: /,
+      ],
+      [
         'question ids out of order',
         (d) => rewrite(path.join(d, 'es', 'assessment.yaml'), (s) => s.replace('- id: q2', '- id: q9')),
         /questions\.1\.id: expected q2/,

@@ -68,6 +68,8 @@ export interface LrsCredentials {
     ttlSeconds?: number;
   }): Promise<{ id: string; authToken: string }>;
   revoke(id: string): Promise<void>;
+  /** The credential of a Basic-auth key and secret; undefined if unknown, wrong, revoked or expired. */
+  authenticate(key: string, secret: string): Promise<LrsCredential | undefined>;
 }
 
 export interface StatementHookPayload {

@@ -7,6 +7,9 @@ import { packageSettings } from './package/settings';
 import { contentInstallCommand, installLibrary, installLibraryOnStart, libraryBuildDir, libraryRoutes } from './library';
 import { LaunchService } from './launch/launch.service';
 import { sessionModels } from './launch/session.model';
+import { assessmentModels } from './assessment/assessment.model';
+import { AssessmentService } from './assessment/assessment.service';
+import { mountAssessmentRoutes } from './assessment/assessment-routes';
 import { pathModels } from './paths/paths.model';
 import { PathsService } from './paths/paths.service';
 import { progressModels } from './progress/progress.model';
@@ -23,6 +26,8 @@ declare module '../../core/services' {
     'catalog.courses': CoursesService;
     'catalog.paths': PathsService;
     'catalog.launch': LaunchService;
+    /** Item banks and attempts of the assessments the LMS scores (the library installer stores the banks). */
+    'catalog.assessments': AssessmentService;
   }
 }
 
@@ -70,8 +75,10 @@ export const catalogPlugin: Plugin = {
     const pm = progressModels(ctx.db);
     const lm = pathModels(ctx.db);
     const sm = sessionModels(ctx.db);
+    const am = assessmentModels(ctx.db);
     // Unique indexes must exist before the first write (enrolment registrations).
-    await Promise.all([lm.enrollments.init(), pm.progress.init(), sm.sessions.init()]);
+    await Promise.all([lm.enrollments.init(), pm.progress.init(), sm.sessions.init(), am.attempts.init()]);
+    const assessments = new AssessmentService(am, sm.sessions, baseUrl);
 
     const progress = new ProgressService(pm, courses, () => ctx.services.get('lrs.statements'), ctx.hooks, baseUrl);
     const paths = new PathsService(lm, courses, progress, ctx.hooks);
@@ -80,6 +87,7 @@ export const catalogPlugin: Plugin = {
       courses,
       paths,
       progress,
+      assessments,
       {
         statements: () => ctx.services.get('lrs.statements'),
         documents: () => ctx.services.get('lrs.documents'),
@@ -93,6 +101,7 @@ export const catalogPlugin: Plugin = {
     ctx.services.provide('catalog', 'catalog.courses', courses);
     ctx.services.provide('catalog', 'catalog.paths', paths);
     ctx.services.provide('catalog', 'catalog.launch', launch);
+    ctx.services.provide('catalog', 'catalog.assessments', assessments);
     ctx.jobs.every({
       name: 'catalog.fetch-cleanup',
       intervalVar: 'CATALOG_FETCH_CLEANUP_INTERVAL',
@@ -111,7 +120,7 @@ export const catalogPlugin: Plugin = {
       satisfiedProgress: () => progress.satisfied(),
     });
 
-    ctx.declarePersonalData(catalogPersonalData({ ...pm, enrollments: lm.enrollments, ...sm }));
+    ctx.declarePersonalData(catalogPersonalData({ ...pm, enrollments: lm.enrollments, ...sm, attempts: am.attempts }));
 
     ctx.hooks.on('lrs.statements.validate', (p) => launch.validateStatements(p));
     ctx.hooks.on('lrs.statements.stored', (p) => launch.statementsStored(p));
@@ -135,6 +144,7 @@ export const catalogPlugin: Plugin = {
     });
 
     for (const r of fetchRoutes(launch)) ctx.root[r.method](r.path, r.handler as never);
+    mountAssessmentRoutes(ctx.root, assessments, () => ctx.services.get('lrs.credentials'));
     ctx.root.options('/catalog/fetch/:id', (_req, res) => {
       res.setHeader('Access-Control-Allow-Origin', '*');
       res.setHeader('Access-Control-Allow-Methods', 'POST, OPTIONS');
@@ -144,7 +154,7 @@ export const catalogPlugin: Plugin = {
     mountRoutes(
       ctx.router,
       ctx.permissions,
-      catalogRoutes({ courses, paths, progress, launch, services: ctx.services, baseUrl: ctx.config.baseUrl }),
+      catalogRoutes({ courses, paths, progress, launch, assessments, services: ctx.services, baseUrl: ctx.config.baseUrl }),
     );
     const pkg = packageRoutes(courses, {
       baseUrl,

@@ -6,6 +6,7 @@
 import type { Model } from 'mongoose';
 import type { PersonalDataProvider } from '../../core/privacy';
 import type { FetchDoc, SessionDoc } from './launch/session.model';
+import type { AttemptDoc } from './assessment/assessment.model';
 import type { EnrollmentDoc } from './paths/paths.model';
 import type { LearnerDoc, ProgressDoc, RegistrationDoc } from './progress/progress.model';
 
@@ -16,6 +17,7 @@ interface Models {
   learners: Model<LearnerDoc>;
   sessions: Model<SessionDoc>;
   fetches: Model<FetchDoc>;
+  attempts: Model<AttemptDoc>;
 }
 
 export function catalogPersonalData(m: Models): PersonalDataProvider {
@@ -48,6 +50,7 @@ export function catalogPersonalData(m: Models): PersonalDataProvider {
       { store: 'catalog_progress', purpose: 'catalog:personalData.progress', onErase: 'pseudonymised' },
       { store: 'catalog_sessions, catalog_registrations', purpose: 'catalog:personalData.sessions', onErase: 'pseudonymised' },
       { store: 'catalog_learners, catalog_fetch', purpose: 'catalog:personalData.summary', onErase: 'deleted' },
+      { store: 'catalog_attempts', purpose: 'catalog:personalData.attempts', onErase: 'pseudonymised' },
     ],
 
     async export({ userId }, archive) {
@@ -55,6 +58,7 @@ export function catalogPersonalData(m: Models): PersonalDataProvider {
       archive.json('progress', await m.progress.find({ userId }).sort({ _id: 1 }).lean());
       const sessions = await m.sessions.find({ userId }, { credentialId: 0 }).sort({ launchedAt: 1 }).lean();
       archive.json('sessions', sessions);
+      archive.json('assessment-attempts', await m.attempts.find({ userId }).sort({ createdAt: 1 }).lean());
       const learner = await m.learners.findById(userId).lean();
       if (learner) archive.json('my-path', JSON.parse(learner.courses) as unknown);
     },
@@ -64,6 +68,7 @@ export function catalogPersonalData(m: Models): PersonalDataProvider {
       // A pending fetch URL would still hand out the person's launch token.
       if (sessions.length) await m.fetches.deleteMany({ sessionId: { $in: sessions.map((s) => s._id) } });
       await m.sessions.updateMany({ userId }, { $set: { userId: pseudonym } });
+      await m.attempts.updateMany({ userId }, { $set: { userId: pseudonym } });
       await m.registrations.updateMany({ userId }, { $set: { userId: pseudonym } });
       await rekey(m.enrollments, userId, pseudonym, true);
       await rekey(m.progress, userId, pseudonym);

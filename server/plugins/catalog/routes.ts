@@ -6,6 +6,7 @@ import type { Route } from '../../core/routes';
 import type { Services } from '../../core/services';
 import { LEVELS } from '../../core/taxonomy';
 import { LAUNCH_MODES, WAIVE_REASONS, launchModes, type LaunchMode } from './launch/cmi5';
+import type { AssessmentService } from './assessment/assessment.service';
 import type { LaunchService } from './launch/launch.service';
 import { allAus, pick, type CourseReader } from './paths/course-reader';
 import type { PathsService } from './paths/paths.service';
@@ -16,6 +17,7 @@ export interface CatalogDeps {
   paths: PathsService;
   progress: ProgressService;
   launch: LaunchService;
+  assessments: AssessmentService;
   services: { get<K extends keyof Services & string>(name: K): Services[K]; has(name: string): boolean };
   /** BASE_URL: where lessons can be launched from. */
   baseUrl: string;
@@ -25,7 +27,7 @@ const str = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
 const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' && v ? [v] : []);
 
 export function catalogRoutes(d: CatalogDeps): Route[] {
-  const { courses, paths, progress, launch } = d;
+  const { courses, paths, progress, launch, assessments } = d;
 
   /** Learner summary, after enrolling the learner in any required course they lack. */
   const myCourses = async (user: Express.User) => {
@@ -90,7 +92,12 @@ export function catalogRoutes(d: CatalogDeps): Route[] {
     if (!version) throw new HttpError(404, `Course ${id} has no content yet`, { key: 'core:errors.404.body' });
     const p = enrollment ? await progress.get(req.user!.id, course._id) : null;
     const auState = new Map((p?.aus ?? []).map((a) => [a.auId, a]));
+    // Whose word a result is: the LMS's own scoring (item bank) or the AU's report (cmi5's trust model).
+    const graded = allAus(version.structure).filter((a) => a.moveOn.includes('Passed'));
+    const scored = await Promise.all(graded.map((a) => assessments.scores(course._id, version.version, a.id)));
+    const scoring = !graded.length ? undefined : scored.every(Boolean) ? 'platform' : 'course';
     res.render('catalog/course', {
+      scoring,
       title: pick(course.title, req.lang),
       course,
       version,

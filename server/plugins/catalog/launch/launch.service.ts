@@ -34,6 +34,8 @@ import {
   type LaunchMode,
 } from './cmi5';
 import { checkBatch, type RuleState } from './rules';
+import type { AssessmentService } from '../assessment/assessment.service';
+import { SCORING_EXTENSION } from '../../../../content/runtime/scoring';
 import type { SessionDoc, SessionModels } from './session.model';
 import { abandonedStatement, launchedStatement, waivedStatement } from './statements';
 
@@ -58,6 +60,7 @@ export class LaunchService {
     private readonly courses: CourseReader,
     private readonly paths: PathsService,
     private readonly progress: ProgressService,
+    private readonly assessments: AssessmentService,
     private readonly lrs: LrsPorts,
     private readonly baseUrl: string,
   ) {}
@@ -130,6 +133,7 @@ export class LaunchService {
       await this.m.fetches.create({ _id: fetchId, sessionId, authToken: token.authToken, createdAt: now });
 
       const returnURL = `${this.baseUrl}/catalog/course?id=${encodeURIComponent(reg.courseId)}`;
+      const scored = await this.assessments.scores(reg.courseId, reg.courseVersion, au.id);
       await this.lrs.documents().putState({
         activityId,
         agent: actor,
@@ -143,6 +147,8 @@ export class LaunchService {
           ...(au.launchParameters ? { launchParameters: au.launchParameters } : {}),
           ...(au.masteryScore !== undefined ? { masteryScore: au.masteryScore } : {}),
           ...(au.entitlementKey ? { entitlementKey: { courseStructure: au.entitlementKey } } : {}),
+          // Only for AUs the LMS scores: where the page draws and scores its attempts.
+          ...(scored ? { [SCORING_EXTENSION]: this.assessments.scoringUrl } : {}),
         },
       });
       const langs = [user.language, ...SUPPORTED_LANGUAGES.filter((l) => l !== user.language)].join(',');
@@ -261,6 +267,7 @@ export class LaunchService {
     if (!launch || !session) throw new HttpError(403, 'cmi5: this launch token has no open AU session');
     const p = await this.progress.get(session.userId, session.courseId);
     const au = p?.aus.find((a) => a.auId === session.auId);
+    const scored = await this.assessments.scores(session.courseId, session.courseVersion, session.auId);
     return {
       session,
       state: {
@@ -276,6 +283,7 @@ export class LaunchService {
         preferencesRead: !!session.preferencesRead,
         completed: !!au?.completed,
         passed: !!au?.passed,
+        ...(scored ? { scoredAttempts: await this.assessments.resultsOf(session._id) } : {}),
       },
     };
   }

@@ -24,6 +24,11 @@ export interface RuleState {
   /** Per registration for this AU (§9.3 "within a registration"). */
   completed: boolean;
   passed: boolean;
+  /**
+   * Present when the LMS scores this AU (the library's assessments): the results of the session's
+   * attempts it scored. A "passed"/"failed" must report one of them; without, cmi5's trust model holds.
+   */
+  scoredAttempts?: Array<{ passed: boolean; scaled: number; raw: number }>;
 }
 
 /** AUs may only send these cmi5 defined verbs; the others are the LMS's (§9.3). */
@@ -135,6 +140,15 @@ function checkResult(
       throw reject(`"passed" with scaled score ${scaled} below the masteryScore ${s.masteryScore} (§9.3.4)${at}`);
     if (name === 'failed' && scaled >= s.masteryScore)
       throw reject(`"failed" with scaled score ${scaled} at or above the masteryScore ${s.masteryScore} (§9.3.5)${at}`);
+  }
+  if ((name === 'passed' || name === 'failed') && s.scoredAttempts) {
+    const matches = s.scoredAttempts.some(
+      (a) => a.passed === (name === 'passed') && a.scaled === scaled && (score?.raw === undefined || a.raw === score.raw),
+    );
+    if (!matches)
+      throw reject(
+        `this AU is scored by the LMS: "${name}" must report the score of an attempt the LMS scored in this session (scaled ${String(scaled)})${at}`,
+      );
   }
   if (name === 'passed' || name === 'failed') {
     const given = extensions?.[EXT.masteryScore];

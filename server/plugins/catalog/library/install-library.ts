@@ -4,10 +4,12 @@
  * so re-running changes nothing), publishes courses installed for the first time and puts
  * them on the learning paths their course.yaml names.
  */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { HttpError } from '../../../core/errors';
 import type { Runtime } from '../../../core/plugin';
 import { buildLibrary, DEFAULT_OUT, DEFAULT_SRC, type BuiltCourse } from '../../../../content/tools/build-library';
+import { bankDigest, type ItemBank } from '../../../../content/tools/item-bank';
 
 export interface InstallReport {
   courses: Array<{ slug: string; courseId: string; version: number; alreadyInstalled: boolean }>;
@@ -37,6 +39,9 @@ export async function installLibrary(
   for (const c of built.courses as BuiltCourse[]) {
     try {
       const r = await courses.importPackage({ filePath: c.zip, originalName: `${c.slug}.zip`, importedBy: 'content:install' });
+      // The assessment's key is not in the package: the LMS keeps the bank and scores the attempts.
+      const bank = JSON.parse(readFileSync(c.bank, 'utf8')) as ItemBank;
+      await rt.services.get('catalog.assessments').installBank(r.courseId, r.version, bank, bankDigest(bank));
       // Only a course new to this server is published: an admin who unpublished a library course keeps it so.
       if (!r.alreadyInstalled && r.version === 1) {
         await courses.setPublished(r.courseId, true);
