@@ -5,9 +5,18 @@ import { catalogPlugin } from './catalog';
 import { certificatesPlugin } from './certificates';
 import { reportsPlugin } from './reports';
 import { privacyPlugin } from './privacy';
+import { networkPlugin } from './network';
 
 /**
  * Every plugin this server knows, listed explicitly (no magic file discovery). The loader
  * orders them by their declared dependencies; PLUGINS chooses which are enabled.
  */
-export const allPlugins: Plugin[] = [accountsPlugin, lrsPlugin, catalogPlugin, certificatesPlugin, reportsPlugin, privacyPlugin];
+export const allPlugins: Plugin[] = [
+  accountsPlugin,
+  lrsPlugin,
+  catalogPlugin,
+  certificatesPlugin,
+  reportsPlugin,
+  privacyPlugin,
+  networkPlugin,
+];

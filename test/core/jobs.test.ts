@@ -21,6 +21,8 @@ const INTERVALS = {
   REPORTS_DAILY_INTERVAL: '300ms',
   PRIVACY_RETENTION_INTERVAL: '300ms',
   EVENTS_PRUNE_INTERVAL: '300ms',
+  NETWORK_SYNC_INTERVAL: '300ms',
+  NETWORK_INDICATORS_INTERVAL: '300ms',
 };
 
 describe('core: periodic jobs', function () {

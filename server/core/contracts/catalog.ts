@@ -39,9 +39,52 @@ export interface CatalogService {
   satisfiedProgress(): AsyncIterable<SatisfiedProgress>;
 }
 
+/** Where a course shared by another institution came from (kept with the course, shown on its page). */
+export interface CourseProvenance {
+  /** The publishing instance's base URL. */
+  origin: string;
+  /** The publishing institution, as its signed feed names it. */
+  publisher: string;
+  /** The course's version at the origin (local version numbers are the importer's own). */
+  originVersion: number;
+  license: string;
+  /** SHA-256 of the package as published and verified. */
+  sha256: string;
+  importedAt: Date;
+}
+
+/** A course as an exchange between institutions sees it: what a feed publishes about it. */
+export interface ExchangeCourse extends CourseSummary {
+  description: Record<string, string>;
+  topics: string[];
+  languages: string[];
+  license?: string;
+  published: boolean;
+  provenance?: CourseProvenance;
+}
+
+/** What the `network` plugin needs of the catalog to share courses between institutions. */
+export interface CatalogExchange {
+  courses(): Promise<ExchangeCourse[]>;
+  course(courseId: string): Promise<ExchangeCourse | undefined>;
+  /** Writes a stored version as a deterministic cmi5 zip (same version, same bytes). */
+  writePackage(courseId: string, version: number, dest: string): Promise<void>;
+  /**
+   * The normal import (every check of an upload), refusing before anything is stored a package
+   * whose course id is not `expectCourseId`; the provenance is kept on the course.
+   */
+  importPackage(input: {
+    filePath: string;
+    expectCourseId: string;
+    provenance: CourseProvenance;
+    importedBy?: string;
+  }): Promise<{ courseId: string; version: number; alreadyInstalled: boolean }>;
+}
+
 declare module '../services' {
   interface Services {
     catalog: CatalogService;
+    'catalog.exchange': CatalogExchange;
   }
   interface HookEvents {
     /** A learner's progress document changed (reports update summaries from this). */

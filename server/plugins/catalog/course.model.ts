@@ -1,4 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
+import type { CourseProvenance } from '../../core/contracts/catalog';
 
 /** Text in several languages. An array, not an object keyed by language: keys may not contain '.' on FerretDB. */
 export type LangMap = Array<{ lang: string; text: string }>;
@@ -49,6 +50,8 @@ export interface Course {
   credits?: string[];
   published: boolean;
   currentVersion: number;
+  /** Set when the course was imported from another institution's feed. */
+  provenance?: CourseProvenance;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -87,6 +90,10 @@ const courseSchema = new Schema<Course>(
     credits: { type: [String], default: undefined },
     published: { type: Boolean, default: false },
     currentVersion: { type: Number, required: true, min: 1 },
+    provenance: {
+      type: { _id: false, origin: String, publisher: String, originVersion: Number, license: String, sha256: String, importedAt: Date },
+      default: undefined,
+    },
   },
   { collection: 'catalog_courses', timestamps: true, versionKey: false },
 );

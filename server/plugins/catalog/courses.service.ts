@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { HttpError, notFound } from '../../core/errors';
 import { isDuplicateKey } from '../../core/db/connect';
 import { LEVELS } from '../../core/taxonomy';
+import type { CourseProvenance } from '../../core/contracts/catalog';
 import {
   courseModel,
   courseVersionModel,
@@ -25,12 +26,17 @@ import { PackageError, packageError } from './package/package-error';
 import { createPackageStore, GridFsPackageStore, type PackageStore } from './package/package-store';
 import type { PackageSettings } from './package/settings';
 import { eachZipFile, inspectZip } from './package/zip-package';
+import { writePackageArchive } from './package/package-archive';
 
 export interface ImportInput {
   filePath: string;
   /** The name the file had on the uploader's machine (tells a standalone cmi5.xml from a zip). */
   originalName?: string;
   importedBy?: string;
+  /** Refuse, before storing anything, a package whose course id is another. */
+  expectCourseId?: string;
+  /** Where a course shared by another institution came from; kept on the course. */
+  provenance?: CourseProvenance;
 }
 
 export interface ImportResult {
@@ -100,12 +106,18 @@ export class CoursesService {
       if (size > this.settings.maxXmlBytes) throw packageError('limit', 'cmi5.xml', `larger than ${mb(this.settings.maxXmlBytes)} MB`, 413);
       parsed = await parseCourseStructure(await readFile(filePath), { source: 'xml', maxAus: this.settings.maxAus });
     }
+    if (input.expectCourseId !== undefined && parsed.id !== input.expectCourseId) {
+      throw new HttpError(422, `The package is course ${parsed.id}, not ${input.expectCourseId}`);
+    }
     const sha256 = await sha256Of(filePath);
 
     const course = await this.courses.findById(parsed.id).lean<Course>();
     if (course) {
       const same = (await this.listVersions(parsed.id)).find((v) => v.sha256 === sha256);
-      if (same) return { courseId: parsed.id, version: same.version, auCount: same.auCount, alreadyInstalled: true };
+      if (same) {
+        if (input.provenance) await this.courses.updateOne({ _id: parsed.id }, { $set: { provenance: input.provenance } });
+        return { courseId: parsed.id, version: same.version, auCount: same.auCount, alreadyInstalled: true };
+      }
     }
 
     const packageId = randomBytes(12).toString('hex');
@@ -143,6 +155,7 @@ export class CoursesService {
         ...(parsed.meta?.languages ? { languages: parsed.meta.languages } : {}),
         ...(parsed.meta?.license ? { license: parsed.meta.license } : {}),
         ...(parsed.meta?.credits ? { credits: parsed.meta.credits } : {}),
+        ...(input.provenance ? { provenance: input.provenance } : {}),
       };
       if (!course) {
         await this.courses.create({
@@ -174,6 +187,13 @@ export class CoursesService {
       if (isZipDataError(err)) throw packageError('cmi5 §14.1 (zip)', 'the zip', `corrupt entry data: ${(err as Error).message}`, 400);
       throw err;
     }
+  }
+
+  /** A stored version as a deterministic cmi5 zip at `dest` (for sharing it with other institutions). */
+  async writeArchive(courseId: string, version: number, dest: string): Promise<void> {
+    const v = await this.getVersion(courseId, version);
+    if (!v) throw notFound(`No version ${version} of course ${courseId}`);
+    await writePackageArchive(this.store, v.packageId, dest);
   }
 
   async listCourses(opts: { publishedOnly?: boolean } = {}): Promise<Course[]> {

@@ -16,6 +16,7 @@ import { progressModels } from './progress/progress.model';
 import { ProgressService, publicProgress, toSummary } from './progress/progress.service';
 import { catalogRoutes, fetchRoutes } from './routes';
 import { catalogPersonalData } from './personal-data';
+import { exchangeService } from './exchange';
 import '../../core/contracts/catalog';
 import '../../core/contracts/lrs';
 import '../../core/contracts/org';
@@ -119,6 +120,7 @@ export const catalogPlugin: Plugin = {
       },
       satisfiedProgress: () => progress.satisfied(),
     });
+    ctx.services.provide('catalog', 'catalog.exchange', exchangeService(courses));
 
     ctx.declarePersonalData(catalogPersonalData({ ...pm, enrollments: lm.enrollments, ...sm, attempts: am.attempts }));
 

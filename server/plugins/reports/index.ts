@@ -6,6 +6,8 @@ import { mountRoutes } from '../../core/routes';
 import '../../core/contracts/org';
 import '../../core/contracts/catalog';
 import '../../core/contracts/roster';
+import '../../core/contracts/indicators';
+import { indicatorSource } from './indicators';
 import { apiTokenAuth } from './api-auth';
 import { ApiTokensService } from './api-tokens.service';
 import type { Reports } from './bundle';
@@ -151,6 +153,7 @@ export const reportsPlugin: Plugin = {
       }),
     );
     ctx.services.provide('reports', 'org.scope', org);
+    ctx.services.provide('reports', 'reports.indicators', indicatorSource(people, settings));
     ctx.services.provide('reports', 'roster.directory', new RosterDirectoryService(people, links, trained));
     org.onStructureChange((reason) => void recompute.request(reason, false));
 

@@ -36,6 +36,8 @@ export interface PackageStore {
   remove(packageId: string): Promise<void>;
   /** Number of files stored for a package (admin views, tests). */
   count(packageId: string): Promise<number>;
+  /** Paths of every file of a package, sorted (to rebuild the package as a zip). */
+  names(packageId: string): Promise<string[]>;
 }
 
 export const contentTypeOf = (name: string) => mime.contentType(path.posix.basename(name)) || 'application/octet-stream';
@@ -196,6 +198,13 @@ export class GridFsPackageStore implements PackageStore {
   count(packageId: string): Promise<number> {
     return this.files.countDocuments({ _id: { $regex: `^${packageId}/` } });
   }
+
+  async names(packageId: string): Promise<string[]> {
+    assertPackageId(packageId);
+    // A range on the string `_id` (`<package>/` … `<package>0`): answered from the `_id` index.
+    const docs = await this.files.find({ _id: { $gt: `${packageId}/`, $lt: `${packageId}0` } }, { projection: { _id: 1 } }).toArray();
+    return docs.map((d) => d._id.slice(packageId.length + 1)).sort();
+  }
 }
 
 interface GridFile {
@@ -276,6 +285,16 @@ export class DirectoryPackageStore implements PackageStore {
     assertPackageId(packageId);
     const entries = await readdir(path.join(this.root, packageId), { recursive: true, withFileTypes: true }).catch(() => []);
     return entries.filter((e) => e.isFile()).length;
+  }
+
+  async names(packageId: string): Promise<string[]> {
+    const base = path.join(this.root, packageId);
+    assertPackageId(packageId);
+    const entries = await readdir(base, { recursive: true, withFileTypes: true }).catch(() => []);
+    return entries
+      .filter((e) => e.isFile())
+      .map((e) => path.relative(base, path.join(e.parentPath, e.name)).split(path.sep).join('/'))
+      .sort();
   }
 }
 

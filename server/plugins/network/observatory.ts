@@ -1,0 +1,209 @@
+/**
+ * The hub's observatory: the verified indicator sets of every country (peers, and this instance's
+ * own when it publishes one), compared in tables and trend charts and exported as CSV, JSON and
+ * SDMX-CSV. It holds counts only — what the countries signed, already suppressed.
+ */
+import type { IndicatorSet, NetworkModels } from './network.model';
+import { derive, IndicatorPayload, type IndicatorRow } from './indicators';
+import { TOTAL } from './suppression';
+
+export interface Selection {
+  level: string;
+  tier: string;
+  dm: string;
+  month?: string;
+}
+
+export interface Country {
+  country: string;
+  publisher: string;
+  origin: string;
+  generatedAt: Date;
+  verifiedAt: Date;
+  k: number;
+  payload: IndicatorPayload;
+}
+
+export const SDMX_DATAFLOW = 'APRENDE_TIC:DF_ICT_TRAINED_SERVANTS(1.0)';
+const MEASURES = ['SERVANTS', 'TRAINED', 'SHARE', 'PROGRESS_80', 'BASELINE_TRAINED', 'PROGRESS_3X'] as const;
+
+export class Observatory {
+  constructor(private readonly m: NetworkModels) {}
+
+  async countries(): Promise<Country[]> {
+    const sets = await this.m.indicators.find({}).lean<IndicatorSet[]>();
+    return sets
+      .map((s) => {
+        const payload = s.payload as unknown as IndicatorPayload;
+        return {
+          country: s.country,
+          publisher: s.publisher,
+          origin: payload.publisher.origin,
+          generatedAt: s.generatedAt,
+          verifiedAt: s.verifiedAt,
+          k: payload.k,
+          payload,
+        };
+      })
+      .sort((a, b) => a.country.localeCompare(b.country) || a.origin.localeCompare(b.origin));
+  }
+
+  /** Dimension values seen in any set, for the page's selectors. */
+  static options(countries: Country[]) {
+    const vals = (f: (r: IndicatorRow) => string) =>
+      [...new Set(countries.flatMap((c) => c.payload.rows.map(f)))].filter((v) => v !== TOTAL).sort();
+    return {
+      levels: vals((r) => r.level),
+      tiers: vals((r) => r.tier),
+      months: [...new Set(countries.flatMap((c) => c.payload.months))].sort(),
+    };
+  }
+
+  /** One row per country for the selected combination and month (its latest when none is chosen). */
+  static compare(countries: Country[], sel: Selection) {
+    return countries.map((c) => {
+      const month = sel.month && c.payload.months.includes(sel.month) ? sel.month : c.payload.months[c.payload.months.length - 1];
+      const i = c.payload.months.indexOf(month);
+      const row = find(c.payload, sel);
+      return {
+        country: c.country,
+        publisher: c.publisher,
+        month,
+        suppressed: !!row?.suppressed,
+        absent: !row,
+        figures: row && i >= 0 ? derive(c.payload, row, i) : null,
+        rule: c.payload.rule,
+        baselineDate: c.payload.baselineDate,
+      };
+    });
+  }
+
+  /** Share month by month per country for the selected combination (null where suppressed). */
+  static trend(countries: Country[], sel: Selection) {
+    const months = Observatory.options(countries).months;
+    return {
+      months,
+      series: countries.map((c) => {
+        const row = find(c.payload, sel);
+        return {
+          country: c.country,
+          points: months.map((m) => {
+            const i = c.payload.months.indexOf(m);
+            const f = row && i >= 0 ? derive(c.payload, row, i) : null;
+            return { month: m, share: f?.share ?? null, suppressed: !!row?.suppressed };
+          }),
+        };
+      }),
+    };
+  }
+
+  /** Every row of every set, month by month (the CSV and JSON exports). */
+  static *flat(countries: Country[]) {
+    for (const c of countries) {
+      const last = c.payload.months.length - 1;
+      for (const r of c.payload.rows) {
+        for (let i = 0; i <= last; i++) {
+          const f = derive(c.payload, r, i);
+          yield {
+            country: c.country,
+            publisher: c.publisher,
+            month: c.payload.months[i],
+            level: r.level,
+            tier: r.tier,
+            decisionMakers: r.dm,
+            suppressed: !!r.suppressed,
+            estimated: i < last,
+            servants: f?.servants ?? null,
+            trained: f?.trained ?? null,
+            share: f?.share ?? null,
+            progressTarget80: f?.progressTarget ?? null,
+            baselineTrained: f?.baselineTrained ?? null,
+            progressBaseline3x: f?.progressBaseline ?? null,
+          };
+        }
+      }
+    }
+  }
+
+  static readonly csvColumns = [
+    'country',
+    'publisher',
+    'month',
+    'level',
+    'tier',
+    'decision_makers',
+    'suppressed',
+    'estimated',
+    'servants',
+    'trained',
+    'share',
+    'progress_target_80',
+    'baseline_trained',
+    'progress_baseline_3x',
+  ];
+
+  static *csvRows(countries: Country[]): Iterable<unknown[]> {
+    for (const r of Observatory.flat(countries)) {
+      yield [
+        r.country,
+        r.publisher,
+        r.month,
+        r.level,
+        r.tier,
+        r.decisionMakers,
+        r.suppressed ? 'yes' : 'no',
+        r.estimated ? 'yes' : 'no',
+        r.servants ?? '',
+        r.trained ?? '',
+        r.share ?? '',
+        r.progressTarget80 ?? '',
+        r.baselineTrained ?? '',
+        r.progressBaseline3x ?? '',
+      ];
+    }
+  }
+
+  /**
+   * SDMX-CSV (version 1.0 of the format): one observation per line, the dataflow first, then the
+   * dimensions (REF_AREA is the ISO 3166-1 alpha-3 country, `_T` a total), the measure, OBS_VALUE
+   * and the attributes: OBS_STATUS `A` (normal: the live month) or `E` (estimated: past months
+   * counted from training dates), CONF_STATUS `F` (free) or `C` (confidential: suppressed, no value).
+   */
+  static readonly sdmxColumns = [
+    'DATAFLOW',
+    'REF_AREA',
+    'TIME_PERIOD',
+    'GOV_LEVEL',
+    'ROLE_TIER',
+    'DECISION_MAKER',
+    'MEASURE',
+    'OBS_VALUE',
+    'UNIT_MEASURE',
+    'OBS_STATUS',
+    'CONF_STATUS',
+  ];
+
+  static *sdmxRows(countries: Country[]): Iterable<unknown[]> {
+    for (const r of Observatory.flat(countries)) {
+      const dm = r.decisionMakers === TOTAL ? TOTAL : r.decisionMakers === 'yes' ? 'Y' : 'N';
+      const base = [SDMX_DATAFLOW, r.country, r.month, r.level, r.tier, dm];
+      const values: Record<(typeof MEASURES)[number], number | null> = {
+        SERVANTS: r.servants,
+        TRAINED: r.trained,
+        SHARE: r.share,
+        PROGRESS_80: r.progressTarget80,
+        BASELINE_TRAINED: r.baselineTrained,
+        PROGRESS_3X: r.progressBaseline3x,
+      };
+      for (const m of MEASURES) {
+        if (!r.suppressed && values[m] === null) continue; // not defined (no baseline, no servants)
+        const unit = m === 'SERVANTS' || m === 'TRAINED' || m === 'BASELINE_TRAINED' ? 'PERSONS' : 'RATIO';
+        yield [...base, m, r.suppressed ? '' : values[m], unit, r.estimated ? 'E' : 'A', r.suppressed ? 'C' : 'F'];
+      }
+    }
+  }
+}
+
+function find(p: IndicatorPayload, sel: Selection): IndicatorRow | undefined {
+  return p.rows.find((r) => r.level === sel.level && r.tier === sel.tier && r.dm === sel.dm);
+}
