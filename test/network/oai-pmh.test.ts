@@ -101,7 +101,7 @@ describe('network: OAI-PMH and the signed feed', function () {
     };
     const feed = (await supertest(lms.app).get('/network/feed.json').expect(200)).body;
     const { payload, protectedHeader } = await flattenedVerify(feed, await importJWK(jwks.keys[0], 'EdDSA'));
-    expect(protectedHeader.kid).to.equal(await calculateJwkThumbprint(jwks.keys[0]));
+    expect(protectedHeader?.kid).to.equal(await calculateJwkThumbprint(jwks.keys[0]));
     const doc = JSON.parse(Buffer.from(payload).toString('utf8'));
     expect(doc.publisher).to.deep.include({ publisher: 'Escuela Nacional de Administración Pública', country: 'PER' });
     expect(doc.courses[0]).to.include({ id: ID, version: 1, license: 'CC BY-SA 4.0' });
