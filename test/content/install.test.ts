@@ -101,3 +101,41 @@ describe('content library: install into the catalog', function () {
     await agent.get('/catalog/library/..%2Fmanifest.json').expect(404);
   });
 });
+
+describe('content library: the default paths of a fresh install', function () {
+  this.timeout(180_000);
+  let lms: LmsApp;
+
+  before(async () => {
+    lms = await testApp({ plugins, env: { CONTENT_BUILD_DIR: mkdtempSync(path.join(os.tmpdir(), 'content-paths-')) } });
+    const report = await installLibrary(lms);
+    expect(report.errors).to.deep.equal([]);
+  });
+  after(async () => lms?.close());
+
+  it('gives every tier, at every level, the shared courses and at least two of its own, all published and scored by the platform', async () => {
+    const paths = lms.services.get('catalog.paths');
+    const courses = lms.services.get('catalog.courses');
+    const slug = (id: string) => id.split('/').pop()!;
+    const shared = ['e-government-fundamentals', 'digital-security-data-protection', 'citizen-service-accessibility'];
+    const own: Record<string, string[]> = {
+      technical: ['electronic-documents-signatures', 'interoperability-one-stop-shops'],
+      manager: ['electronic-documents-signatures', 'open-data-decisions'],
+      'decision-maker': ['open-data-decisions', 'leading-digital-transformation'],
+      'ict-specialist': ['electronic-documents-signatures', 'interoperability-one-stop-shops'],
+    };
+    for (const level of ['national', 'regional', 'local'] as const) {
+      expect((await paths.requiredCourses('all', level)).map(slug), level).to.have.members(shared);
+      for (const [tier, courseSlugs] of Object.entries(own)) {
+        const required = (await paths.requiredCourses(tier, level)).map(slug);
+        expect(required, `${tier} at ${level}`).to.include.members([...shared, ...courseSlugs]);
+        expect(required.length - shared.length, `${tier} at ${level}`).to.be.at.least(2);
+      }
+    }
+    for (const c of await courses.listCourses()) {
+      expect(c.published, c._id).to.equal(true);
+      const graded = `${c._id}/au/assessment`;
+      expect(await lms.services.get('catalog.assessments').scores(c._id, c.currentVersion, graded), c._id).to.equal(true);
+    }
+  });
+});
