@@ -96,7 +96,10 @@ export async function createLmsApp(opts: AppOptions = {}): Promise<LmsApp> {
       touchAfter: 300,
     });
     closers.push(() => store.close());
-    const sessions = { endFor: (userId: string, exceptSid?: string) => store.endFor(userId, exceptSid) };
+    const sessions = {
+      endFor: (userId: string, exceptSid?: string) => store.endFor(userId, exceptSid),
+      endWhere: (match: Parameters<SessionStore['endWhere']>[0]) => store.endWhere(match),
+    };
     const events = { outbox, worker, settled: () => worker.drain() };
     const runtime: Runtime = { config, log, db: database.connection, services, hooks, jobs, events, i18n, mode, personalData, sessions };
     // FerretDB has no TTL indexes: delivered outbox ids are forgotten by a periodic deleteMany.

@@ -1,3 +1,4 @@
+import type { SessionData } from 'express-session';
 import type { RequestHandler, Router } from 'express';
 import type { Connection } from 'mongoose';
 import type { i18n } from 'i18next';
@@ -68,7 +69,10 @@ export interface Runtime {
   /** What each plugin declared about the personal data it keeps (see privacy.ts). */
   personalData: PersonalDataRegistry;
   /** Signed-in sessions (browser cookies), kept by the core. */
-  sessions: { endFor(userId: string, exceptSid?: string): Promise<number> };
+  sessions: {
+    endFor(userId: string, exceptSid?: string): Promise<number>;
+    endWhere(match: (session: SessionData, sid: string) => boolean): Promise<number>;
+  };
 }
 
 export interface PluginContext extends Runtime {

@@ -8,7 +8,7 @@ import { accountsPersonalData } from './personal-data';
 import { setupModel, userModel } from './user.model';
 import { UsersService } from './users.service';
 import { Identity } from './identity/identity';
-import { samlAcsRoute } from './identity/routes';
+import { samlPostRoutes } from './identity/routes';
 
 declare module '../../core/services' {
   interface Services {
@@ -59,7 +59,7 @@ export const accountsPlugin: Plugin = {
     const identity = await Identity.create(ctx, svc);
     ctx.declarePersonalData(accountsPersonalData(svc, ctx.sessions, identity));
     ctx.services.provide('accounts', 'accounts.identity', identity);
-    samlAcsRoute(ctx.root, identity, ctx.log);
+    samlPostRoutes(ctx.root, identity, ctx.log);
     mountRoutes(ctx.router, ctx.permissions, accountRoutes(svc, ctx.passport, ctx.config, identity, ctx.log));
     ctx.nav({ href: '/accounts/admin/users', label: 'accounts:nav.users', permission: 'accounts:manage', order: 90 });
     ctx.nav({ href: '/accounts/identity/admin', label: 'accounts:nav.identity', permission: 'accounts:manage', order: 91 });

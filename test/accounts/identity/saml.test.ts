@@ -1,133 +1,44 @@
-import { execFileSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
 import { expect } from 'chai';
-import * as samlify from 'samlify';
 import type { LmsApp } from '../../../server/app';
 import { csrfFrom } from '../../helpers';
-import { alertOf, identityApp, identityOf, listen, newAgent, sessionCookie } from './fixtures';
+import { alertOf, identityApp, identityOf, newAgent, sessionCookie } from './fixtures';
+import { TestIdp, type Variant } from './saml-idp';
 
-// The test IdP trusts the one SP it serves; it does not schema-check our AuthnRequest (our SP does check its answers).
-samlify.setSchemaValidator({ validate: async () => 'not checked by the test IdP' });
-
-const IDP_ENTITY = 'https://idp.inst-a.test/metadata';
-const users: Record<string, { nameID: string; email: string; name: string }> = {
+const users = {
   ana: { nameID: 'persistent-ana-7f3a', email: 'ana@a.gov', name: 'Ana Souza' },
   bruno: { nameID: 'persistent-bruno-19c2', email: 'bruno@b.gov', name: 'Bruno Lima' },
   nadie: { nameID: 'persistent-nadie-0000', email: 'nadie@a.gov', name: 'Nadie' },
 };
-type Variant = 'good' | 'expired' | 'audience' | 'recipient';
 const ACS = 'http://127.0.0.1/accounts/identity/saml/adfs-a/acs';
-const escapeXml = (v: string) => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-/** The IdP's response template with its {Tags} filled in; `raw` ones are XML fragments. */
-const fill = (template: string, values: Record<string, string>, raw: string[]) =>
-  template.replace(/\{(\w+)\}/g, (_m, tag: string) => (raw.includes(tag) ? values[tag] : escapeXml(values[tag] ?? '')));
 
 describe('accounts: sign-in with SAML 2.0 (a samlify IdP)', function () {
   this.timeout(60_000);
   let lms: LmsApp;
-  let server: Server;
+  let idp: TestIdp;
   let idpUrl: string;
-  let keyDir: string;
 
   before(async () => {
-    keyDir = mkdtempSync(path.join(os.tmpdir(), 'idp-'));
-    execFileSync(
-      'openssl',
-      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=idp.inst-a.test'].concat([
-        '-keyout',
-        `${keyDir}/key.pem`,
-        '-out',
-        `${keyDir}/cert.pem`,
-      ]),
-      {
-        stdio: 'ignore',
-      },
-    );
-    const cert = readFileSync(`${keyDir}/cert.pem`, 'utf8');
     lms = await identityApp({ LOG_LEVEL: process.env.DEBUG_LOG ?? 'silent' });
-    let idp: samlify.IdentityProviderInstance | undefined;
-    let sp: samlify.ServiceProviderInstance | undefined;
-    // GET /sso?SAMLRequest=…&RelayState=…&as=ana&variant=… → the auto-posting form a browser gets.
-    ({ server, url: idpUrl } = await listen((req, res) => {
-      void (async () => {
-        const url = new URL(req.url!, 'http://x');
-        if (url.pathname === '/slo') return void res.writeHead(200).end('logged out at the IdP');
-        const user = users[url.searchParams.get('as')!];
-        const variant = (url.searchParams.get('variant') ?? 'good') as Variant;
-        const query = Object.fromEntries(url.searchParams);
-        const request = await idp!.parseLoginRequest(sp!, 'redirect', { query, octetString: '' });
-        const response = await idp!.createLoginResponse(sp!, request as never, 'post', user, {
-          relayState: query.RelayState,
-          customTagReplacement: (template) => {
-            const now = Date.now();
-            const at = (ms: number) => new Date(now + ms).toISOString();
-            const acs = ACS;
-            const shift = variant === 'expired' ? -3600_000 : 0;
-            const id = '_' + randomUUID();
-            const context = fill(
-              template,
-              {
-                ID: id,
-                AssertionID: '_' + randomUUID(),
-                Destination: acs,
-                Audience: variant === 'audience' ? 'https://another-sp.example/metadata' : sp!.entityMeta.getEntityID(),
-                SubjectRecipient: variant === 'recipient' ? 'https://another-sp.example/acs' : acs,
-                Issuer: IDP_ENTITY,
-                IssueInstant: at(shift),
-                StatusCode: 'urn:oasis:names:tc:SAML:2.0:status:Success',
-                ConditionsNotBefore: at(shift - 60_000),
-                ConditionsNotOnOrAfter: at(shift + 300_000),
-                SubjectConfirmationDataNotOnOrAfter: at(shift + 300_000),
-                NameIDFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
-                NameID: user.nameID,
-                InResponseTo: String(request.extract.request?.id),
-                AuthnStatement: `<saml:AuthnStatement AuthnInstant="${at(shift)}" SessionIndex="_session-${user.nameID}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>`,
-                AttributeStatement: `<saml:AttributeStatement><saml:Attribute Name="email"><saml:AttributeValue xsi:type="xs:string">${user.email}</saml:AttributeValue></saml:Attribute><saml:Attribute Name="name"><saml:AttributeValue xsi:type="xs:string">${user.name}</saml:AttributeValue></saml:Attribute></saml:AttributeStatement>`,
-              },
-              ['AuthnStatement', 'AttributeStatement'],
-            );
-            return { id, context };
-          },
-        });
-        const r = response as { context: string; entityEndpoint: string; relayState?: string };
-        res
-          .writeHead(200, { 'content-type': 'text/html' })
-          .end(
-            `<form method="post" action="${r.entityEndpoint}"><input type="hidden" name="SAMLResponse" value="${r.context}"><input type="hidden" name="RelayState" value="${r.relayState ?? ''}"></form>`,
-          );
-      })().catch((err) => res.writeHead(500).end(String(err)));
-    }));
+    idp = await TestIdp.start('inst-a', users);
+    idpUrl = idp.url;
     await identityOf(lms).providers.save({
       id: 'adfs-a',
       protocol: 'saml',
       label: { es: 'ADFS del Ministerio A', pt: 'ADFS do Ministério A', en: 'Ministry A ADFS' },
       orgUnits: ['INST-A'],
       entryPoint: `${idpUrl}/sso`,
-      idpIssuer: IDP_ENTITY,
-      idpCert: cert,
+      idpIssuer: idp.entityId,
+      idpCert: idp.cert,
       logoutUrl: `${idpUrl}/slo`,
     });
     const metadata = await newAgent(lms).get('/accounts/identity/saml/adfs-a/metadata').expect(200);
     expect(metadata.headers['content-type']).to.match(/samlmetadata\+xml/);
-    expect(metadata.text).to.contain('WantAssertionsSigned="true"').and.contain('http://127.0.0.1/accounts/identity/saml/adfs-a/acs');
-    sp = samlify.ServiceProvider({ metadata: metadata.text });
-    idp = samlify.IdentityProvider({
-      entityID: IDP_ENTITY,
-      privateKey: readFileSync(`${keyDir}/key.pem`, 'utf8'),
-      signingCert: cert,
-      singleSignOnService: [{ Binding: 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect', Location: `${idpUrl}/sso` }],
-      singleLogoutService: [{ Binding: 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect', Location: `${idpUrl}/slo` }],
-      nameIDFormat: ['urn:oasis:names:tc:SAML:2.0:nameid-format:persistent'],
-    });
+    expect(metadata.text).to.contain('WantAssertionsSigned="true"').and.contain(ACS);
+    idp.trust(metadata.text, ACS);
   });
   after(async () => {
     await lms.close();
-    server.close();
-    rmSync(keyDir, { recursive: true, force: true });
+    idp.close();
   });
 
   /** Our redirect to the IdP, the IdP's form, and its fields (what the browser would post). */

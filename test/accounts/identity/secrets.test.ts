@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { loadConfig } from '../../../server/core/config';
 import { SecretBox, secretsKeyWarning } from '../../../server/core/secrets';
 import { testApp, testConfig } from '../../helpers';
+import { keyPair } from './saml-idp';
 
 const KEY_1 = randomBytes(32).toString('hex');
 const KEY_2 = randomBytes(32).toString('base64url');
@@ -29,6 +30,17 @@ const ldap = {
   searchBase: 'dc=x',
 };
 
+const idp = keyPair('idp.x.example');
+const saml = {
+  id: 'saml-x',
+  protocol: 'saml',
+  label: { es: 'SAML X', pt: 'SAML X', en: 'SAML X' },
+  orgUnits: ['INST-A'],
+  entryPoint: 'https://idp.x.example/sso',
+  idpIssuer: 'https://idp.x.example',
+  idpCert: idp.cert,
+};
+
 describe('accounts: identity provider secrets are encrypted at rest', function () {
   this.timeout(60_000);
   const dbName = `t_secrets_${randomBytes(4).toString('hex')}`;
@@ -42,13 +54,17 @@ describe('accounts: identity provider secrets are encrypted at rest', function (
       const providers = lms.services.get('accounts.identity').providers;
       await providers.save(oidc);
       await providers.save(ldap);
+      const sp = keyPair('sp.x.example');
+      await providers.save({ ...saml, spCert: sp.cert, spPrivateKey: sp.key });
       const docs = await rawDocs(lms);
       const dump = JSON.stringify(docs);
-      expect(dump).not.to.contain(OIDC_SECRET).and.not.to.contain(LDAP_PASSWORD);
+      expect(dump).not.to.contain(OIDC_SECRET).and.not.to.contain(LDAP_PASSWORD).and.not.to.contain('PRIVATE KEY');
+      expect(dump).to.contain('BEGIN CERTIFICATE'); // certificates are public
       for (const d of docs) {
         expect(d.secrets, String(d._id)).to.match(/^[\w-]+\.\.[\w-]+\.[\w-]+\.[\w-]+$/); // compact JWE, `dir`: no encrypted key
-        expect(d.settings).not.to.have.any.keys('clientSecret', 'bindPassword');
+        expect(d.settings).not.to.have.any.keys('clientSecret', 'bindPassword', 'spPrivateKey');
       }
+      expect(await providers.get('saml-x')).to.include({ spPrivateKey: sp.key.trim() });
       expect(await providers.get('gov-x')).to.include({ clientSecret: OIDC_SECRET, clientId: 'lms' });
       expect(await providers.get('ad-x')).to.include({ bindPassword: LDAP_PASSWORD });
     } finally {
@@ -86,7 +102,7 @@ describe('accounts: identity provider secrets are encrypted at rest', function (
     let lms = await open(`${KEY_2},${KEY_1}`);
     try {
       const after = (await rawDocs(lms)) as unknown as Array<{ _id: string; secrets: string }>;
-      expect(after.map((d) => d.secrets)).to.have.length(2);
+      expect(after.map((d) => d.secrets)).to.have.length(3);
       for (const d of after) expect(d.secrets).not.to.equal(before.find((b) => b._id === d._id)!.secrets);
     } finally {
       await lms.close();

@@ -9,7 +9,7 @@ import { LdapClient } from './ldap';
 import { OidcClient } from './oidc';
 import { ProvidersService, providerModel, type Provider } from './providers';
 import { RecoveryService, resetModel } from './recovery';
-import { SamlClient, samlRequestModel } from './saml';
+import { SamlClient, samlRequestModel, type SamlLogoutRequest } from './saml';
 
 const positive = (v: string | undefined, fallback: number) => (Number(v) > 0 ? Number(v) : fallback);
 
@@ -103,6 +103,14 @@ export class Identity {
       if (p.enabled && p.required && (await this.linker.unitsOf(p)).has(u.orgUnit)) return false;
     }
     return true;
+  }
+
+  /** Ends every session the IdP's LogoutRequest names (its NameID, and SessionIndex if given). */
+  endSamlSessions(p: Provider, r: SamlLogoutRequest): Promise<number> {
+    return this.ctx.sessions.endWhere(({ sso }) => {
+      if (sso?.provider !== p.id || sso.saml?.nameID !== r.nameID) return false;
+      return !r.sessionIndex || sso.saml.sessionIndex === r.sessionIndex;
+    });
   }
 
   /** Where sign-out continues to end the provider's session too, when the provider supports it. */

@@ -1,3 +1,4 @@
+import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Schema, type Connection, type Model } from 'mongoose';
 import { z } from 'zod';
@@ -66,16 +67,49 @@ export const OidcSettings = z.object({
   attributes: attributes('email', 'name'),
 });
 
-export const SamlSettings = z.object({
-  ...Common,
-  protocol: z.literal('saml'),
-  entryPoint: url(['https:', 'http:']),
-  idpIssuer: text(500),
-  /** The IdP's signing certificate(s), PEM or bare base64. */
-  idpCert: pem,
-  logoutUrl: url(['https:', 'http:']).optional(),
-  attributes: attributes('email', 'name'),
-});
+export const SamlSettings = z
+  .object({
+    ...Common,
+    protocol: z.literal('saml'),
+    entryPoint: url(['https:', 'http:']),
+    idpIssuer: text(500),
+    /** The IdP's signing certificate(s), PEM or bare base64. */
+    idpCert: pem,
+    logoutUrl: url(['https:', 'http:']).optional(),
+    /** This SP's certificate and private key (PEM): with them, requests and logout messages are signed. */
+    spCert: pem.optional(),
+    spPrivateKey: pem.optional(),
+    /** Accept only assertions encrypted to spCert (the IdP learns it from our metadata). */
+    encryptedAssertions: z.boolean().default(false),
+    attributes: attributes('email', 'name'),
+  })
+  .superRefine((s, ctx) => {
+    const problem = spKeyProblem(s.spCert, s.spPrivateKey);
+    if (problem) ctx.addIssue({ code: 'custom', path: [problem.field], message: problem.message });
+    else if (s.encryptedAssertions && !s.spPrivateKey)
+      ctx.addIssue({ code: 'custom', path: ['spPrivateKey'], message: 'encrypted assertions need the SP certificate and private key' });
+  });
+
+/** The SP key pair must be both or neither, readable, and one pair. */
+function spKeyProblem(cert?: string, key?: string): { field: string; message: string } | undefined {
+  if (!cert && !key) return undefined;
+  if (!cert) return { field: 'spCert', message: 'the SP certificate is missing for the private key' };
+  if (!key) return { field: 'spPrivateKey', message: 'the SP private key is missing for the certificate' };
+  let x509: X509Certificate;
+  try {
+    x509 = new X509Certificate(cert);
+  } catch {
+    return { field: 'spCert', message: 'not a PEM X.509 certificate' };
+  }
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey(key);
+  } catch {
+    return { field: 'spPrivateKey', message: 'not a PEM private key (unencrypted PKCS#8 or PKCS#1)' };
+  }
+  if (!x509.checkPrivateKey(privateKey)) return { field: 'spPrivateKey', message: 'does not belong to the SP certificate' };
+  return undefined;
+}
 
 export const LdapSettings = z.object({
   ...Common,

@@ -9,7 +9,7 @@ import type { Identity } from './identity';
 import { labelOf, type Provider } from './providers';
 import type { VerifiedIdentity } from './linking';
 import type { OidcPending } from './oidc';
-import type { SamlSession } from './saml';
+import type { SamlSession, SloMessage } from './saml';
 
 /** The identity provider session, kept to end it on sign-out. */
 export type SsoSession = { provider: string; idToken?: string; saml?: SamlSession };
@@ -126,17 +126,6 @@ export function identityRoutes(id: Identity, log: Logger, loginLimiter: RateLimi
     res.type('application/samlmetadata+xml').send(id.saml.metadata(p));
   };
 
-  const samlLogout = async (req: Request, res: Response) => {
-    const p = await id.providers.enabled(String(req.params.id));
-    if (p.protocol !== 'saml') throw new HttpError(404, `No SAML provider "${p.id}"`);
-    try {
-      await id.saml.finishLogout(p, req.query as Record<string, string>, req.originalUrl.split('?')[1] ?? '');
-    } catch (err) {
-      log.warn({ provider: p.id, err: (err as Error).message }, 'SAML logout answer refused');
-    }
-    res.redirect(303, '/accounts/login');
-  };
-
   const forgotPage = (req: Request, res: Response, status = 200, message?: string, error?: string) =>
     res
       .status(status)
@@ -183,8 +172,12 @@ export function identityRoutes(id: Identity, log: Logger, loginLimiter: RateLimi
     handler: (_req, _res, next) => next(new HttpError(429, 'Too many requests; wait 15 minutes', { key: 'accounts:recovery.tooMany' })),
   });
 
-  const admin = async (req: Request, res: Response, status = 200, error?: string, form: Record<string, unknown> = {}) => {
+  const admin = async (req: Request, res: Response, status = 200, error?: string, form?: Record<string, unknown>) => {
     const page = pageNumber(req.query.page);
+    // `?edit=ID` fills the form with a provider's settings (never its secrets).
+    const editing = form ? undefined : await id.providers.get(str(req.query.edit));
+    if (str(req.query.edit) && (!editing || editing.source === 'file'))
+      throw new HttpError(404, `No identity provider "${str(req.query.edit)}" to edit here`, { key: 'accounts:identity.unknownProvider' });
     const provider = str(req.query.provider);
     const { links, total } = await id.linker.list({ provider: provider || undefined, skip: (page - 1) * 50, limit: 50 });
     res.status(status).render('accounts/identity-admin', {
@@ -196,7 +189,7 @@ export function identityRoutes(id: Identity, log: Logger, loginLimiter: RateLimi
       pages: Math.max(1, Math.ceil(total / 50)),
       provider,
       error,
-      form,
+      form: form ?? (editing ? formOf(editing) : {}),
       saved: str(req.query.saved),
       urls: (p: Provider) => id.urlsOf(p),
     });
@@ -210,6 +203,8 @@ export function identityRoutes(id: Identity, log: Logger, loginLimiter: RateLimi
       const before = await id.providers.get(String(input.id));
       if (before?.protocol === 'oidc' && input.protocol === 'oidc' && !input.clientSecret) input.clientSecret = before.clientSecret;
       if (before?.protocol === 'ldap' && input.protocol === 'ldap' && !input.bindPassword) input.bindPassword = before.bindPassword;
+      if (before?.protocol === 'saml' && input.protocol === 'saml' && !input.spPrivateKey && input.spCert)
+        input.spPrivateKey = before.spPrivateKey;
       const p = await id.providers.save(input);
       res.redirect(303, `/accounts/identity/admin?saved=${encodeURIComponent(p.id)}`);
     } catch (err) {
@@ -218,6 +213,7 @@ export function identityRoutes(id: Identity, log: Logger, loginLimiter: RateLimi
         ...b,
         clientSecret: '',
         bindPassword: '',
+        spPrivateKey: '',
       });
     }
   };
@@ -247,7 +243,7 @@ export function identityRoutes(id: Identity, log: Logger, loginLimiter: RateLimi
     { method: 'get', path: '/identity/oidc/:id/callback', guard: 'public', handler: oidcCallback },
     { method: 'post', path: '/identity/ldap/:id', guard: 'public', handler: [loginLimiter, ldapSignIn] },
     { method: 'get', path: '/identity/saml/:id/metadata', guard: 'public', handler: samlMetadata },
-    { method: 'get', path: '/identity/saml/:id/logout', guard: 'public', handler: samlLogout },
+    { method: 'get', path: '/identity/saml/:id/logout', guard: 'public', handler: samlLogout(id, log) },
     { method: 'get', path: '/password/forgot', guard: 'public', handler: (req, res) => forgotPage(req, res) },
     { method: 'post', path: '/password/forgot', guard: 'public', handler: [forgotLimiter, forgot] },
     { method: 'get', path: '/password/reset/:token', guard: 'public', handler: resetPage },
@@ -256,12 +252,52 @@ export function identityRoutes(id: Identity, log: Logger, loginLimiter: RateLimi
 }
 
 /**
- * The SAML assertion consumer service, outside the plugin's CSRF-checked router: the IdP's page
- * posts it cross-site (without our session cookie, which is SameSite=Lax). The response's
- * signature and its InResponseTo — an id we stored when sending the request — stand in for CSRF.
+ * Our SAML single logout URL. The IdP's LogoutRequest (the person signed out there, or at another
+ * SP) ends every session of ours it names — found by NameID and SessionIndex, since a cross-site
+ * POST comes without our cookie — and is answered with a LogoutResponse. The IdP's answer to our
+ * own LogoutRequest (sign-out already ended the session) just leads to the sign-in page.
  */
-export function samlAcsRoute(root: Router, id: Identity, log: Logger): void {
-  root.post('/accounts/identity/saml/:id/acs', express.urlencoded({ extended: false, limit: '1mb' }), async (req, res, next) => {
+const samlLogout = (id: Identity, log: Logger) => async (req: Request, res: Response) => {
+  const p = await id.providers.enabled(String(req.params.id));
+  if (p.protocol !== 'saml') throw new HttpError(404, `No SAML provider "${p.id}"`);
+  const fields = (req.method === 'GET' ? req.query : (req.body ?? {})) as Record<string, string>;
+  const message: SloMessage =
+    req.method === 'GET'
+      ? { binding: 'redirect', query: fields, originalQuery: req.originalUrl.split('?')[1] ?? '' }
+      : { binding: 'post', body: fields };
+  if (!fields.SAMLRequest) {
+    if (message.binding === 'redirect' && fields.SAMLResponse)
+      await id.saml
+        .receiveLogout(p, message)
+        .catch((err: Error) => log.warn({ provider: p.id, err: err.message }, 'SAML logout answer refused'));
+    return res.redirect(303, '/accounts/login');
+  }
+  let request;
+  try {
+    ({ request } = await id.saml.receiveLogout(p, message));
+  } catch (err) {
+    log.warn({ provider: p.id, err: (err as Error).message }, 'SAML logout request refused');
+    throw new HttpError(400, 'The sign-out request of the identity provider could not be verified', {
+      key: 'accounts:identity.logoutRefused',
+    });
+  }
+  if (!request) throw new HttpError(400, 'Not a LogoutRequest', { key: 'accounts:identity.logoutRefused' });
+  const ended = await id.endSamlSessions(p, request);
+  log.info({ provider: p.id, ended }, 'SAML single logout from the identity provider');
+  res.redirect(303, await id.saml.logoutResponseUrl(p, request, str(fields.RelayState)));
+};
+
+/**
+ * The SAML endpoints the IdP's page posts to cross-site (without our session cookie, which is
+ * SameSite=Lax), outside the plugin's CSRF-checked router: the assertion consumer service, whose
+ * response's signature and InResponseTo — an id we stored when sending the request — stand in
+ * for CSRF, and the single logout URL, whose LogoutRequest must be signed by the IdP.
+ */
+export function samlPostRoutes(root: Router, id: Identity, log: Logger): void {
+  const form = express.urlencoded({ extended: false, limit: '1mb' });
+  const logout = samlLogout(id, log);
+  root.post('/accounts/identity/saml/:id/logout', form, (req, res, next) => logout(req, res).catch(next));
+  root.post('/accounts/identity/saml/:id/acs', form, async (req, res, next) => {
     try {
       const p = await id.providers.enabled(String(req.params.id));
       if (p.protocol !== 'saml') throw new HttpError(404, `No SAML provider "${p.id}"`);
@@ -277,6 +313,20 @@ export function samlAcsRoute(root: Router, id: Identity, log: Logger): void {
       next(err);
     }
   });
+}
+
+/** A provider's settings → the admin form's flat fields, without the secrets (the inverse of providerFromForm). */
+function formOf(p: Provider): Record<string, unknown> {
+  const flat: Record<string, unknown> = {
+    ...p,
+    label_es: p.label.es,
+    label_pt: p.label.pt,
+    label_en: p.label.en,
+    orgUnits: p.orgUnits.join(', '),
+  };
+  for (const [k, v] of Object.entries(p.attributes)) flat[`attr_${k}`] = v;
+  for (const k of ['clientSecret', 'bindPassword', 'spPrivateKey', 'label', 'attributes', 'source']) delete flat[k];
+  return flat;
 }
 
 /** The admin form's flat fields → provider settings (validated by the providers service). */
@@ -310,7 +360,16 @@ function providerFromForm(b: Record<string, string>): Record<string, unknown> {
       logout: b.logout === 'on',
     };
   if (common.protocol === 'saml')
-    return { ...common, entryPoint: s('entryPoint'), idpIssuer: s('idpIssuer'), idpCert: s('idpCert'), logoutUrl: opt('logoutUrl') };
+    return {
+      ...common,
+      entryPoint: s('entryPoint'),
+      idpIssuer: s('idpIssuer'),
+      idpCert: s('idpCert'),
+      logoutUrl: opt('logoutUrl'),
+      spCert: opt('spCert'),
+      spPrivateKey: opt('spPrivateKey'),
+      encryptedAssertions: b.encryptedAssertions === 'on',
+    };
   return {
     ...common,
     url: s('url'),

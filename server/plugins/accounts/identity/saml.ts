@@ -46,7 +46,28 @@ function requestCache(model: SamlRequestModel, ttlMs: number): CacheProvider {
   };
 }
 
+/** A LogoutRequest from the IdP, validated: whose sessions to end. */
+export interface SamlLogoutRequest {
+  nameID: string;
+  sessionIndex?: string;
+  profile: Profile;
+}
+const logoutRequestOf = (profile: Profile): SamlLogoutRequest => {
+  if (!profile.nameID) throw new Error('the LogoutRequest names nobody');
+  return { nameID: profile.nameID, sessionIndex: profile.sessionIndex, profile };
+};
+
+/** A message to our single logout URL, by HTTP-Redirect (query) or HTTP-POST (form fields). */
+export type SloMessage =
+  { binding: 'redirect'; query: Record<string, string>; originalQuery: string } | { binding: 'post'; body: Record<string, unknown> };
+
 const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', removeNSPrefix: true });
+/** The Response carries an EncryptedAssertion and no plain Assertion. */
+function isEncrypted(samlResponse: string): boolean {
+  const response = xml.parse(Buffer.from(samlResponse, 'base64').toString('utf8'))?.Response;
+  return !!response?.EncryptedAssertion && !response.Assertion;
+}
+
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() ? v.trim() : Array.isArray(v) ? str(v[0]) : undefined);
 
 /**
@@ -89,6 +110,9 @@ export class SamlClient {
       disableRequestedAuthnContext: true,
       logoutUrl: p.logoutUrl ?? p.entryPoint,
       logoutCallbackUrl: u.slo,
+      // With the SP's key: AuthnRequests, LogoutRequests and LogoutResponses are signed.
+      ...(p.spPrivateKey && { privateKey: p.spPrivateKey, publicCert: p.spCert, signatureAlgorithm: 'sha256' as const }),
+      ...(p.encryptedAssertions && { decryptionPvk: p.spPrivateKey }),
     });
   }
 
@@ -99,6 +123,9 @@ export class SamlClient {
   /** Validates an HTTP-POST response; throws naming the failed check. */
   async finish(p: SamlProvider, body: { SAMLResponse?: unknown }): Promise<{ identity: VerifiedIdentity; session: SamlSession }> {
     if (typeof body.SAMLResponse !== 'string' || !body.SAMLResponse) throw new Error('SAMLResponse is missing');
+    // node-saml decrypts an encrypted assertion but also takes a plain one: when the IdP was told
+    // (by our metadata) to encrypt, a plain assertion is refused.
+    if (p.encryptedAssertions && !isEncrypted(body.SAMLResponse)) throw new Error('the assertion is not encrypted');
     const { profile } = await this.saml(p).validatePostResponseAsync({ SAMLResponse: body.SAMLResponse });
     if (!profile) throw new Error('the response holds no assertion');
     this.checkRecipient(p, profile);
@@ -126,8 +153,9 @@ export class SamlClient {
     if (!recipients.includes(this.urls(p).acs)) throw new Error('the assertion is for another recipient');
   }
 
+  /** SP metadata: with the SP key, its certificate for signing (and for encryption when required). */
   metadata(p: SamlProvider): string {
-    return this.saml(p).generateServiceProviderMetadata(null, null);
+    return this.saml(p).generateServiceProviderMetadata(p.encryptedAssertions ? p.spCert! : null, p.spPrivateKey ? p.spCert! : null);
   }
 
   /** Where to send the browser to end the IdP session (single logout), if the IdP has an SLO URL. */
@@ -137,8 +165,27 @@ export class SamlClient {
     return this.saml(p).getLogoutUrlAsync(user, relayState, {});
   }
 
-  /** The IdP's answer to our LogoutRequest (HTTP-Redirect); throws if it is not authentic. */
-  async finishLogout(p: SamlProvider, query: Record<string, string>, originalQuery: string): Promise<void> {
-    await this.saml(p).validateRedirectAsync(query, originalQuery);
+  /**
+   * A message the IdP sends to our single logout URL: its LogoutRequest (the person signed out
+   * there or at another SP) or its answer to ours. By HTTP-Redirect the query must carry the IdP's
+   * signature — node-saml accepts an unsigned one, which would let anyone end anyone's session;
+   * by HTTP-POST node-saml requires the signature in the XML. Throws if it is not authentic.
+   */
+  async receiveLogout(p: SamlProvider, m: SloMessage): Promise<{ request?: SamlLogoutRequest }> {
+    const saml = this.saml(p);
+    if (m.binding === 'redirect') {
+      if (!m.query.Signature || !m.query.SigAlg) throw new Error('the logout message is not signed');
+      const { profile } = await saml.validateRedirectAsync(m.query, m.originalQuery);
+      return profile ? { request: logoutRequestOf(profile) } : {};
+    }
+    if (typeof m.body.SAMLRequest !== 'string' || !m.body.SAMLRequest) throw new Error('SAMLRequest is missing');
+    const { profile } = await saml.validatePostRequestAsync({ SAMLRequest: m.body.SAMLRequest });
+    if (!profile) throw new Error('not a LogoutRequest');
+    return { request: logoutRequestOf(profile) };
+  }
+
+  /** Our LogoutResponse to the IdP's LogoutRequest (HTTP-Redirect, signed with the SP key if any). */
+  logoutResponseUrl(p: SamlProvider, request: SamlLogoutRequest, relayState: string): Promise<string> {
+    return this.saml(p).getLogoutResponseUrlAsync(request.profile, relayState, {}, true);
   }
 }
