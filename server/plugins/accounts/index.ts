@@ -9,6 +9,7 @@ import { setupModel, userModel } from './user.model';
 import { UsersService } from './users.service';
 import { Identity } from './identity/identity';
 import { samlPostRoutes } from './identity/routes';
+import { DeviceCookies } from './device-cookie';
 
 declare module '../../core/services' {
   interface Services {
@@ -46,9 +47,11 @@ export const accountsPlugin: Plugin = {
     await userModel(ctx.db).init(); // unique email index before the first write
     ctx.services.provide('accounts', 'accounts.users', svc);
 
+    const devices = new DeviceCookies(ctx.config.sessionSecret, ctx.config.secureCookies);
     ctx.passport.use(
-      new LocalStrategy({ usernameField: 'email', passwordField: 'password' }, (email, password, done) => {
-        svc.login(email, password).then((r) => done(null, r.ok ? r.user : false), done);
+      new LocalStrategy({ usernameField: 'email', passwordField: 'password', passReqToCallback: true }, (req, email, password, done) => {
+        const trustedDevice = !!devices.trusted(req, email);
+        svc.login(email, password, { trustedDevice }).then((r) => done(null, r.ok ? r.user : false), done);
       }),
     );
     ctx.passport.serializeUser((user, done) => done(null, user.id));
@@ -60,7 +63,7 @@ export const accountsPlugin: Plugin = {
     ctx.declarePersonalData(accountsPersonalData(svc, ctx.sessions, identity));
     ctx.services.provide('accounts', 'accounts.identity', identity);
     samlPostRoutes(ctx.root, identity, ctx.log);
-    mountRoutes(ctx.router, ctx.permissions, accountRoutes(svc, ctx.passport, ctx.config, identity, ctx.log));
+    mountRoutes(ctx.router, ctx.permissions, accountRoutes(svc, ctx.passport, ctx.config, identity, ctx.log, devices));
     ctx.nav({ href: '/accounts/admin/users', label: 'accounts:nav.users', permission: 'accounts:manage', order: 90 });
     ctx.nav({ href: '/accounts/identity/admin', label: 'accounts:nav.identity', permission: 'accounts:manage', order: 91 });
     ctx.nav({ href: '/accounts/profile', label: 'accounts:nav.profile', order: 99 });

@@ -14,17 +14,57 @@ import { pageNumber } from '../../core/page-number';
 import type { Logger } from '../../core/log';
 import type { Identity } from './identity/identity';
 import { identityRoutes } from './identity/routes';
+import type { DeviceCookies } from './device-cookie';
 
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
 
-export function accountRoutes(users: UsersService, passport: PassportStatic, config: Config, identity: Identity, log: Logger): Route[] {
+export function accountRoutes(
+  users: UsersService,
+  passport: PassportStatic,
+  config: Config,
+  identity: Identity,
+  log: Logger,
+  devices: DeviceCookies,
+): Route[] {
+  const tooMany = (minutes: number) =>
+    new HttpError(429, `Too many failed sign-in attempts; wait ${minutes} minutes`, {
+      key: 'accounts:login.tooMany',
+      params: { minutes: String(minutes) },
+    });
+  /**
+   * Failed sign-ins per address (LOGIN_RATE_LIMIT per 15 minutes; behind a proxy the address is
+   * the client's only with TRUST_PROXY). Only failures count (answers of 400 and above): an office
+   * behind one address signs in all day. A browser known for the account (device cookie) is not
+   * held back by the failures of others at its address; it has its own count below.
+   */
   const loginLimiter = rateLimit({
     windowMs: 15 * 60_000,
     limit: config.login.rateLimit,
+    skipSuccessfulRequests: true,
+    skip: (req) => !!devices.trusted(req, req.body?.email),
     standardHeaders: 'draft-8',
     legacyHeaders: false,
-    handler: (_req, _res, next) =>
-      next(new HttpError(429, 'Too many sign-in attempts; wait 15 minutes', { key: 'accounts:login.tooMany' })),
+    handler: (_req, _res, next) => next(tooMany(15)),
+  });
+  /** Failed sign-ins of one known browser (LOGIN_MAX_FAILURES per LOGIN_LOCK_MINUTES), instead of the account's lock-out. */
+  const deviceLimiter = rateLimit({
+    windowMs: config.login.lockMinutes * 60_000,
+    limit: config.login.maxFailures,
+    skipSuccessfulRequests: true,
+    skip: (req) => !devices.trusted(req, req.body?.email),
+    keyGenerator: (req) => `device:${devices.trusted(req, req.body?.email)}`,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    handler: (_req, _res, next) => next(tooMany(config.login.lockMinutes)),
+  });
+  /** Other sign-in forms (a directory's password): failures per address, as above. */
+  const providerLimiter = rateLimit({
+    windowMs: 15 * 60_000,
+    limit: config.login.rateLimit,
+    skipSuccessfulRequests: true,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    handler: (_req, _res, next) => next(tooMany(15)),
   });
 
   const renderLogin = async (req: Request, res: Response, status = 200, error?: string) =>
@@ -48,7 +88,11 @@ export function accountRoutes(users: UsersService, passport: PassportStatic, con
         // The institution requires its identity provider: a right password opens nothing.
         if (!allowed) return renderLogin(req, res, 403, req.t('accounts:identity.passwordsOff'));
         // passport ≥0.6 regenerates the session on login (no session fixation).
-        req.logIn(user, (loginErr) => (loginErr ? next(loginErr) : res.redirect(303, safeNext(req.body.next))));
+        req.logIn(user, (loginErr) => {
+          if (loginErr) return next(loginErr);
+          devices.issue(req, res, req.body.email);
+          res.redirect(303, safeNext(req.body.next));
+        });
       }, next);
     })(req, res, next);
   };
@@ -172,7 +216,7 @@ export function accountRoutes(users: UsersService, passport: PassportStatic, con
 
   return [
     { method: 'get', path: '/login', guard: 'public', handler: (req, res) => (req.user ? res.redirect(303, '/') : renderLogin(req, res)) },
-    { method: 'post', path: '/login', guard: 'public', handler: [loginLimiter, login] },
+    { method: 'post', path: '/login', guard: 'public', handler: [loginLimiter, deviceLimiter, login] },
     {
       method: 'post',
       path: '/logout',
@@ -192,6 +236,6 @@ export function accountRoutes(users: UsersService, passport: PassportStatic, con
     { method: 'post', path: '/admin/users/:id/activate', guard: 'accounts:manage', handler: setActive(true) },
     { method: 'get', path: '/setup/:token', guard: 'public', handler: showSetup },
     { method: 'post', path: '/setup/:token', guard: 'public', handler: doSetup },
-    ...identityRoutes(identity, log, loginLimiter),
+    ...identityRoutes(identity, log, providerLimiter),
   ];
 }

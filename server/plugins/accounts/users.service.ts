@@ -118,12 +118,20 @@ export class UsersService {
   /**
    * Checks credentials. Unknown email, inactive account, locked account and wrong password all
    * give the same answer in the same time, so the login form reveals nothing about who exists.
+   * The account locks after LOGIN_MAX_FAILURES failures, for every browser but those where the
+   * person signed in before (`trustedDevice`, see device-cookie.ts): others' guesses do not lock
+   * the person out, and those browsers have a failure count of their own.
    */
-  async login(email: string, password: string): Promise<LoginResult> {
+  async login(email: string, password: string, opts: { trustedDevice?: boolean } = {}): Promise<LoginResult> {
     const doc = await this.users.findOne({ email: String(email).trim().toLowerCase() }).lean<UserDoc>();
     const matches = await verifyPassword(String(password), doc?.passwordHash ?? undefined);
     if (!doc || !doc.active) return { ok: false };
     const now = new Date();
+    if (opts.trustedDevice) {
+      if (!matches) return { ok: false };
+      await this.users.updateOne({ _id: doc._id }, { $set: { lastLoginAt: now } });
+      return { ok: true, user: toSessionUser(doc) };
+    }
     if (doc.lockedUntil && doc.lockedUntil > now) return { ok: false };
     if (!matches) {
       const failures = (doc.failedLogins ?? 0) + 1;
