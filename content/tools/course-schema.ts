@@ -36,7 +36,8 @@ export const courseYamlSchema = z
       (v) => (v instanceof Date && !Number.isNaN(v.getTime()) ? v.toISOString().slice(0, 10) : v),
       z.string().refine(isCalendarDate, 'write the date of the last review as YYYY-MM-DD, for example 2026-12-01'),
     ),
-    tiers: z.array(z.enum(DEFAULT_TIERS)).min(1),
+    /** Who must take it; empty = optional (in the catalogue for anyone, on no path). */
+    tiers: z.array(z.enum(DEFAULT_TIERS)),
     levels: z.array(z.enum(LEVELS)).min(1),
     topics: z.array(key).default([]),
     languages: z.array(lang).min(1),
