@@ -11,7 +11,14 @@ import { ProvidersService, providerModel, type Provider } from './providers';
 import { RecoveryService, resetModel } from './recovery';
 import { SamlClient, samlRequestModel, type SamlLogoutRequest } from './saml';
 
-const positive = (v: string | undefined, fallback: number) => (Number(v) > 0 ? Number(v) : fallback);
+/** A positive number from the environment, or `fallback` if unset; anything else stops start-up naming the variable. */
+function positive(env: Readonly<Record<string, string | undefined>>, name: string, fallback: number): number {
+  const v = env[name]?.trim();
+  if (!v) return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`Invalid configuration: ${name} must be a positive number (got "${v}")`);
+  return n;
+}
 
 /** Sign-in with identity providers and account recovery, wired once for the accounts plugin. */
 export class Identity {
@@ -30,8 +37,8 @@ export class Identity {
     users: UsersService,
   ) {
     const env = ctx.config.env;
-    this.signInTtlMs = positive(env.IDENTITY_SIGNIN_MINUTES, 10) * 60_000;
-    this.recoveryRateLimit = positive(env.PASSWORD_RESET_RATE_LIMIT, 5);
+    this.signInTtlMs = positive(env, 'IDENTITY_SIGNIN_MINUTES', 10) * 60_000;
+    this.recoveryRateLimit = positive(env, 'PASSWORD_RESET_RATE_LIMIT', 5);
     this.providers = new ProvidersService(
       providerModel(ctx.db),
       SecretBox.fromConfig(ctx.config),
@@ -49,7 +56,7 @@ export class Identity {
         baseUrl: ctx.config.baseUrl,
         smtpUrl: env.SMTP_URL || undefined,
         from: env.MAIL_FROM || 'no-reply@localhost',
-        ttlMs: positive(env.PASSWORD_RESET_MINUTES, 60) * 60_000,
+        ttlMs: positive(env, 'PASSWORD_RESET_MINUTES', 60) * 60_000,
         perAccountPerHour: 3,
       },
     );
