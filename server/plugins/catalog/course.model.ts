@@ -30,9 +30,23 @@ export interface AuNode {
   entitlementKey?: string;
   activityType?: string;
   objectives?: string[];
+  /** SCORM only: what the SCO is given at launch (SCORM CAM `adlcp:*` of its item and resource). */
+  scorm?: ScormAuData;
+}
+
+export interface ScormAuData {
+  /** `sco` talks to the SCORM API; an `asset` is only shown (satisfied at registration). */
+  scormType: 'sco' | 'asset';
+  /** adlcp:dataFromLMS / adlcp:datafromlms → cmi.launch_data */
+  launchData?: string;
+  /** SCORM 2004 adlcp:completionThreshold → cmi.completion_threshold */
+  completionThreshold?: number;
 }
 
 export type StructureNode = BlockNode | AuNode;
+
+/** The package formats a course version can be in (absent on a version: cmi5, imported before formats existed). */
+export type FormatId = 'cmi5' | 'scorm';
 
 export interface Course {
   /** The course IRI (cmi5 `<course id>`). */
@@ -64,6 +78,10 @@ export interface CourseVersion {
   /** Storage key of the package's files. */
   packageId: string;
   source: 'zip' | 'xml';
+  /** cmi5 when absent. */
+  format?: FormatId;
+  /** The format's edition, e.g. SCORM "1.2" or "2004 4th Edition". */
+  formatVersion?: string;
   importedAt: Date;
   importedBy?: string;
   /** sha256 of the imported file: the same file imported twice is recognised. */
@@ -108,6 +126,8 @@ const versionSchema = new Schema<CourseVersion>(
     version: { type: Number, required: true, min: 1 },
     packageId: { type: String, required: true },
     source: { type: String, enum: ['zip', 'xml'], required: true },
+    format: { type: String, enum: ['cmi5', 'scorm'] },
+    formatVersion: String,
     importedAt: { type: Date, required: true },
     importedBy: String,
     sha256: { type: String, required: true },

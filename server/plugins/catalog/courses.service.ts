@@ -1,5 +1,6 @@
 /**
- * Courses and their versions: cmi5 package import (zip or standalone cmi5.xml), the course list,
+ * Courses and their versions: package import (cmi5 zip or standalone cmi5.xml, SCORM zip; the
+ * format is detected from the manifest at the zip's root), the course list,
  * publishing and the metadata admins assign. Learners' registrations point at a version, which is
  * never modified, so importing a new version never breaks a course someone is taking.
  */
@@ -21,7 +22,7 @@ import {
   type CourseVersion,
   type CourseVersionModel,
 } from './course.model';
-import { parseCourseStructure, type ParsedCourse } from './package/course-structure';
+import { PACKAGE_FORMATS, type DescribedCourse } from './formats';
 import { PackageError, packageError } from './package/package-error';
 import { createPackageStore, GridFsPackageStore, type PackageStore } from './package/package-store';
 import type { PackageSettings } from './package/settings';
@@ -43,6 +44,8 @@ export interface ImportResult {
   courseId: string;
   version: number;
   auCount: number;
+  /** Absent for cmi5 (as on stored versions). */
+  format?: Exclude<DescribedCourse['format'], 'cmi5'>;
   /** The identical file (same sha256) was already imported: nothing changed. */
   alreadyInstalled: boolean;
 }
@@ -98,13 +101,30 @@ export class CoursesService {
       );
     }
     const kind = await sniff(filePath, input.originalName);
-    let parsed: ParsedCourse;
+    let parsed: DescribedCourse;
     if (kind === 'zip') {
-      const zip = await inspectZip(filePath, this.settings);
-      parsed = await parseCourseStructure(zip.cmi5Xml, { source: 'zip', files: zip.files, maxAus: this.settings.maxAus });
+      const zip = await inspectZip(
+        filePath,
+        this.settings,
+        PACKAGE_FORMATS.map((f) => ({ name: f.manifestName, rule: f.zipRule })),
+      );
+      const format = PACKAGE_FORMATS.find((f) => zip.manifests.has(f.manifestName));
+      if (!format) throw noManifest(zip.nested);
+      parsed = await format.describe(zip.manifests.get(format.manifestName)!, {
+        source: 'zip',
+        files: zip.files,
+        maxAus: this.settings.maxAus,
+      });
     } else {
       if (size > this.settings.maxXmlBytes) throw packageError('limit', 'cmi5.xml', `larger than ${mb(this.settings.maxXmlBytes)} MB`, 413);
-      parsed = await parseCourseStructure(await readFile(filePath), { source: 'xml', maxAus: this.settings.maxAus });
+      const xml = await readFile(filePath);
+      if (/^\s*(<\?xml[^>]*>\s*)?(<!--[\s\S]*?-->\s*)*<([A-Za-z_][\w.-]*:)?manifest[\s>]/.test(xml.subarray(0, 4096).toString('latin1')))
+        throw packageError(
+          'SCORM CAM §3.2 (PIF)',
+          input.originalName ? `"${input.originalName}"` : 'the uploaded file',
+          'a SCORM imsmanifest.xml is imported inside its package zip, with the files it refers to',
+        );
+      parsed = await PACKAGE_FORMATS.find((f) => f.standalone)!.describe(xml, { source: 'xml', maxAus: this.settings.maxAus });
     }
     if (input.expectCourseId !== undefined && parsed.id !== input.expectCourseId) {
       throw new HttpError(422, `The package is course ${parsed.id}, not ${input.expectCourseId}`);
@@ -116,7 +136,7 @@ export class CoursesService {
       const same = (await this.listVersions(parsed.id)).find((v) => v.sha256 === sha256);
       if (same) {
         if (input.provenance) await this.courses.updateOne({ _id: parsed.id }, { $set: { provenance: input.provenance } });
-        return { courseId: parsed.id, version: same.version, auCount: same.auCount, alreadyInstalled: true };
+        return { courseId: parsed.id, version: same.version, auCount: same.auCount, ...formatField(parsed), alreadyInstalled: true };
       }
     }
 
@@ -125,7 +145,8 @@ export class CoursesService {
     const versionId = `${parsed.id}#v${version}`;
     let versionStored = false;
     try {
-      if (kind === 'zip') await eachZipFile(filePath, async (name, body) => void (await this.store.put(packageId, name, body)));
+      const zipRule = PACKAGE_FORMATS.find((f) => f.id === parsed.format)!.zipRule;
+      if (kind === 'zip') await eachZipFile(filePath, async (name, body) => void (await this.store.put(packageId, name, body)), zipRule);
       else await this.store.put(packageId, 'cmi5.xml', createReadStream(filePath));
       await this.store.flush(packageId);
 
@@ -135,6 +156,8 @@ export class CoursesService {
         version,
         packageId,
         source: kind,
+        // cmi5 versions keep the shape they had before formats existed (absent = cmi5).
+        ...(parsed.format !== 'cmi5' ? { format: parsed.format, formatVersion: parsed.formatVersion } : {}),
         importedAt: new Date(),
         ...(input.importedBy ? { importedBy: input.importedBy } : {}),
         sha256,
@@ -178,13 +201,19 @@ export class CoursesService {
         if (moved.matchedCount !== 1)
           throw new HttpError(409, `Another version of ${parsed.id} was imported at the same time; import again`);
       }
-      return { courseId: parsed.id, version, auCount: parsed.auCount, alreadyInstalled: false };
+      return { courseId: parsed.id, version, auCount: parsed.auCount, ...formatField(parsed), alreadyInstalled: false };
     } catch (err) {
       if (versionStored) await this.versions.deleteOne({ _id: versionId });
       await this.store.remove(packageId);
       if (isDuplicateKey(err)) throw new HttpError(409, `Another version of ${parsed.id} was imported at the same time; import again`);
       if (err instanceof HttpError) throw err;
-      if (isZipDataError(err)) throw packageError('cmi5 §14.1 (zip)', 'the zip', `corrupt entry data: ${(err as Error).message}`, 400);
+      if (isZipDataError(err))
+        throw packageError(
+          PACKAGE_FORMATS.find((f) => f.id === parsed.format)!.zipRule,
+          'the zip',
+          `corrupt entry data: ${(err as Error).message}`,
+          400,
+        );
       throw err;
     }
   }
@@ -260,6 +289,22 @@ export class CoursesService {
     if (!file) return null;
     return { file, body: () => this.store.read(packageId, name, range) };
   }
+}
+
+const formatField = (p: DescribedCourse) => (p.format !== 'cmi5' ? { format: p.format } : {});
+
+/** No format's manifest at the zip's root: say where one was found, if it was (a zipped folder). */
+function noManifest(nested: Map<string, string>): PackageError {
+  const cmi5 = nested.get('cmi5.xml');
+  if (cmi5) return packageError('cmi5 §14', 'the zip', `cmi5.xml must be at the root of the zip, but it was found at "${cmi5}"`);
+  const scorm = nested.get('imsmanifest.xml');
+  if (scorm)
+    return packageError(
+      'SCORM CAM §3.2 (PIF)',
+      'the zip',
+      `imsmanifest.xml must be at the root of the zip, but it was found at "${scorm}"`,
+    );
+  return packageError('cmi5 §14', 'the zip', 'the zip has no cmi5.xml at its root (nor a SCORM imsmanifest.xml)');
 }
 
 const mb = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10;

@@ -17,6 +17,8 @@ import { ProgressService, publicProgress, toSummary } from './progress/progress.
 import { catalogRoutes, fetchRoutes } from './routes';
 import { catalogPersonalData } from './personal-data';
 import { exchangeService } from './exchange';
+import { ScormRuntime } from './formats/scorm/runtime';
+import { preflight, SCORM_PREFLIGHT_PATHS, scormRoutes } from './formats/scorm/routes';
 import '../../core/contracts/catalog';
 import '../../core/contracts/lrs';
 import '../../core/contracts/org';
@@ -37,7 +39,7 @@ export const catalogPlugin: Plugin = {
     name: 'catalog',
     version: '1.0.0',
     core: 1,
-    description: 'Courses (cmi5 packages), learning paths per tier and level, cmi5 launch and progress',
+    description: 'Courses (cmi5 and SCORM 1.2/2004 packages), learning paths per tier and level, launch and progress',
     dependencies: ['accounts', 'lrs'],
     permissions: {
       'catalog:manage': { roles: ['admin'], description: 'import and publish courses, assign them to tiers and levels' },
@@ -83,6 +85,13 @@ export const catalogPlugin: Plugin = {
 
     const progress = new ProgressService(pm, courses, () => ctx.services.get('lrs.statements'), ctx.hooks, baseUrl);
     const paths = new PathsService(lm, courses, progress, ctx.hooks);
+    const scorm = new ScormRuntime(
+      sm,
+      courses,
+      progress,
+      { statements: () => ctx.services.get('lrs.statements'), documents: () => ctx.services.get('lrs.documents') },
+      baseUrl,
+    );
     const launch = new LaunchService(
       sm,
       courses,
@@ -96,6 +105,7 @@ export const catalogPlugin: Plugin = {
         undelivered: (registration) => ctx.hooks.undelivered('lrs.statements.stored', registration),
       },
       baseUrl,
+      { scorm },
     );
     await paths.seedTiers();
 
@@ -147,6 +157,10 @@ export const catalogPlugin: Plugin = {
 
     for (const r of fetchRoutes(launch)) ctx.root[r.method](r.path, r.handler as never);
     mountAssessmentRoutes(ctx.root, assessments, () => ctx.services.get('lrs.credentials'));
+    // SCORM's name for the learner (cmi.core.student_name / cmi.learner_name): the account's name.
+    const learnerName = async (userId: string) => (await ctx.services.get('accounts.users').findById(userId))?.name ?? '';
+    for (const r of scormRoutes(scorm, learnerName)) ctx.root[r.method](r.path, ...([] as never[]).concat(r.handler as never));
+    for (const p of SCORM_PREFLIGHT_PATHS) ctx.root.options(p, preflight);
     ctx.root.options('/catalog/fetch/:id', (_req, res) => {
       res.setHeader('Access-Control-Allow-Origin', '*');
       res.setHeader('Access-Control-Allow-Methods', 'POST, OPTIONS');

@@ -56,7 +56,7 @@ export function catalogPersonalData(m: Models): PersonalDataProvider {
     async export({ userId }, archive) {
       archive.json('enrollments', await m.enrollments.find({ userId }).sort({ createdAt: 1 }).lean());
       archive.json('progress', await m.progress.find({ userId }).sort({ _id: 1 }).lean());
-      const sessions = await m.sessions.find({ userId }, { credentialId: 0 }).sort({ launchedAt: 1 }).lean();
+      const sessions = await m.sessions.find({ userId }, { credentialId: 0, 'scorm.commitKeyHash': 0 }).sort({ launchedAt: 1 }).lean();
       archive.json('sessions', sessions);
       archive.json('assessment-attempts', await m.attempts.find({ userId }).sort({ createdAt: 1 }).lean());
       const learner = await m.learners.findById(userId).lean();

@@ -33,6 +33,7 @@ import {
   lmsActivityId,
   type LaunchMode,
 } from './cmi5';
+import { formatOf, type FormatId, type FormatRuntime } from '../formats/format';
 import { checkBatch, type RuleState } from './rules';
 import type { AssessmentService } from '../assessment/assessment.service';
 import { SCORING_EXTENSION } from '../../../../content/runtime/scoring';
@@ -47,8 +48,11 @@ export interface LrsPorts {
   undelivered(registration: string): Promise<Array<StatementHookPayload & { stored: StoredStatement[] }>>;
 }
 
+/** Fetch documents of SCORM sessions (their start URL) have ids with this prefix. */
+export const SCORM_FETCH_PREFIX = 'scorm-';
+
 /** How long an unused fetch URL stays valid (the AU calls it as soon as it loads). */
-const FETCH_TTL_MS = 10 * 60_000;
+export const FETCH_TTL_MS = 10 * 60_000;
 /** A launch token outlives no working day; a new launch abandons the session and revokes it earlier. */
 const TOKEN_TTL_SECONDS = 12 * 3600;
 /** Statement ids remembered per session for idempotent re-posts (a session sends a few dozen). */
@@ -63,6 +67,8 @@ export class LaunchService {
     private readonly assessments: AssessmentService,
     private readonly lrs: LrsPorts,
     private readonly baseUrl: string,
+    /** The launch of package formats other than cmi5 (whose launch is this service's own). */
+    private readonly runtimes: Partial<Record<Exclude<FormatId, 'cmi5'>, FormatRuntime>> = {},
   ) {}
 
   /**
@@ -71,7 +77,7 @@ export class LaunchService {
    * `launched`, and returns the AU's URL with the launch parameters (§8.1).
    */
   async launch(
-    user: Pick<SessionUser, 'id' | 'language'>,
+    user: Pick<SessionUser, 'id' | 'language'> & { name?: string },
     registration: string,
     auId: string,
     requestedMode?: LaunchMode,
@@ -97,6 +103,12 @@ export class LaunchService {
         });
       const launchMode = requestedMode ?? modes[0];
       if (before?.activeSessionId) await this.abandon(before.activeSessionId);
+      const format = formatOf(version);
+      if (format !== 'cmi5') {
+        const runtime = this.runtimes[format];
+        if (!runtime) throw new HttpError(501, `This server cannot launch ${format} packages`);
+        return runtime.launch({ user, registration, courseId: reg.courseId, version, au, launchMode });
+      }
       const actor = learnerActor(this.baseUrl, user.id);
       const activityId = lmsActivityId(this.baseUrl, 'au', reg.courseId, au.id);
       const sessionId = randomUUID();
@@ -190,6 +202,8 @@ export class LaunchService {
    * `_id` update both reads and clears the token, so two racing calls cannot both get it.
    */
   async fetchToken(fetchId: string): Promise<Record<string, string>> {
+    // A SCORM session's one-time start URL is not a cmi5 fetch URL (and is not used up by one).
+    if (fetchId.startsWith(SCORM_FETCH_PREFIX)) return { 'error-code': '2', 'error-text': 'Unknown fetch URL.' };
     const before = await this.m.fetches
       .findOneAndUpdate({ _id: fetchId }, { $unset: { authToken: 1 }, $set: { usedAt: new Date() } }, { returnDocument: 'before' })
       .lean();
@@ -216,7 +230,12 @@ export class LaunchService {
     const end = s.lastStatementAt ?? new Date();
     const seconds = (end.getTime() - s.launchedAt.getTime()) / 1000;
     await this.m.sessions.updateOne({ _id: sessionId }, { $set: { state: 'abandoned', endedAt: new Date() } });
-    await this.lrs.credentials().revoke(s.credentialId);
+    if (s.format === 'scorm') {
+      // Its commits (in the attempt state) stand; the next launch resumes the attempt it left open.
+      await this.progress.change(s.registration, undefined, {}, { sessionId, activeSessionId: null });
+      return true;
+    }
+    if (s.credentialId) await this.lrs.credentials().revoke(s.credentialId);
     await this.lrs.statements().storeAsSystem([
       abandonedStatement({
         actor: learnerActor(this.baseUrl, s.userId),

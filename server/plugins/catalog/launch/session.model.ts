@@ -12,7 +12,8 @@ export interface SessionDoc {
   /** The AU's publisher id (course structure) and the LMS-generated activity id (launch URL). */
   auId: string;
   activityId: string;
-  credentialId: string;
+  /** The cmi5 launch token (LRS credential); SCORM sessions have none (they commit to the catalog). */
+  credentialId?: string;
   launchMode: LaunchMode;
   moveOn: MoveOn;
   masteryScore?: number;
@@ -28,6 +29,28 @@ export interface SessionDoc {
   launchedAt: Date;
   lastStatementAt?: Date;
   endedAt?: Date;
+  /** Absent for cmi5. */
+  format?: 'scorm';
+  scorm?: ScormSessionData;
+}
+
+/** A SCORM session: its attempt (xAPI SCORM profile), its commit key and what it has reported so far. */
+export interface ScormSessionData {
+  version: '1.2' | '2004';
+  attemptIri: string;
+  /** The attempt resumed (cmi.entry = resume) and where its data comes from. */
+  entry: 'ab-initio' | 'resume' | '';
+  resumeFrom?: string;
+  /** sha256 of the secret the SCO commits with. */
+  commitKeyHash: string;
+  /** Highest commit sequence number applied (a retried commit is applied once). */
+  lastSeq: number;
+  initialized?: boolean;
+  completed?: boolean;
+  success?: 'passed' | 'failed';
+  scoreKey?: string;
+  interactions?: number;
+  exit?: string;
 }
 const sessionSchema = new Schema<SessionDoc>(
   {
@@ -38,7 +61,7 @@ const sessionSchema = new Schema<SessionDoc>(
     courseVersion: { type: Number, required: true },
     auId: { type: String, required: true },
     activityId: { type: String, required: true },
-    credentialId: { type: String, required: true },
+    credentialId: String,
     launchMode: { type: String, required: true },
     moveOn: { type: String, required: true },
     masteryScore: Number,
@@ -50,6 +73,9 @@ const sessionSchema = new Schema<SessionDoc>(
     launchedAt: { type: Date, default: Date.now },
     lastStatementAt: Date,
     endedAt: Date,
+    format: String,
+    // Small, written whole by the SCORM commit handler.
+    scorm: Schema.Types.Mixed,
   },
   { collection: 'catalog_sessions', versionKey: false },
 );

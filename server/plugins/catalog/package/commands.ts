@@ -7,7 +7,8 @@ import { PackageError } from './package-error';
 export const packageCommands: CliCommand[] = [
   {
     name: 'course:import',
-    description: 'import a cmi5 package (.zip, or a cmi5.xml referencing external AUs); a known course gets a new version',
+    description:
+      'import a course package: cmi5 (.zip, or a cmi5.xml referencing external AUs) or SCORM 1.2/2004 (.zip), detected from its manifest; a known course gets a new version',
     args: '<file>',
     options: [{ flags: '--json', description: 'print the result as JSON' }],
     async run(rt, o, args) {
@@ -16,6 +17,8 @@ export const packageCommands: CliCommand[] = [
         const r = await rt.services.get('catalog.courses').importPackage({ filePath: file, originalName: path.basename(file) });
         if (o.json) console.log(JSON.stringify(r));
         else if (r.alreadyInstalled) console.log(`${r.courseId} (version ${r.version} already installed, nothing changed)`);
+        else if (r.format === 'scorm')
+          console.log(`${r.courseId} (version ${r.version}, SCORM, ${r.auCount} SCO${r.auCount === 1 ? '' : 's'})`);
         else console.log(`${r.courseId} (version ${r.version}, ${r.auCount} AU${r.auCount === 1 ? '' : 's'})`);
         return 0;
       } catch (err) {

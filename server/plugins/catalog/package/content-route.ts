@@ -7,6 +7,7 @@
 import type { Request, Response } from 'express';
 import { notFound } from '../../../core/errors';
 import type { CoursesService } from '../courses.service';
+import { injectApi, injectionFor } from '../formats/scorm/inject';
 
 export const SANDBOX = 'sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads';
 
@@ -54,6 +55,19 @@ export function contentHandler(courses: CoursesService, opts: { baseUrl: string;
     // A package id is never reused and its files never change.
     res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
     res.setHeader('Accept-Ranges', 'bytes');
+
+    const scormApi = injectionFor(req.query, file.contentType, file.size);
+    if (scormApi) {
+      // A SCO page opened for a session: served with the SCORM API, never cached (the start URL is single-use).
+      const parts: Buffer[] = [];
+      for await (const c of found.body()) parts.push(c as Buffer);
+      const page = injectApi(Buffer.concat(parts), opts.baseUrl, scormApi);
+      res.setHeader('Cache-Control', 'no-store');
+      res.removeHeader('ETag');
+      res.removeHeader('Accept-Ranges');
+      res.setHeader('Content-Length', String(page.length));
+      return req.method === 'HEAD' ? res.end() : res.end(page);
+    }
 
     const inm = req.headers['if-none-match'];
     if (inm && inm.split(/\s*,\s*/).includes(file.etag)) return res.status(304).end();

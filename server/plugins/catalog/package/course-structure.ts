@@ -58,20 +58,20 @@ const MAX_PROBLEMS = 20;
 const MAX_DEPTH = 32;
 
 /** XML bytes → text. xmllint reads UTF-8 only, so other declared encodings are converted first. */
-export function decodeXml(buf: Buffer): string {
+export function decodeXml(buf: Buffer, fileName = 'cmi5.xml'): string {
   if (buf[0] === 0xff && buf[1] === 0xfe) return buf.subarray(2).toString('utf16le');
   if (buf[0] === 0xfe && buf[1] === 0xff) return iconv.decode(buf.subarray(2), 'utf16be');
   const head = buf.subarray(0, 200).toString('latin1');
   const declared = /^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._-]+)["']/.exec(head)?.[1];
   if (declared && !/^utf-?8$/i.test(declared)) {
     if (!iconv.encodingExists(declared))
-      throw new PackageError([{ rule: 'XML 1.0 §4.3.3', where: 'cmi5.xml line 1', message: `unsupported encoding "${declared}"` }]);
+      throw new PackageError([{ rule: 'XML 1.0 §4.3.3', where: `${fileName} line 1`, message: `unsupported encoding "${declared}"` }]);
     return iconv.decode(buf, declared).replace(/(<\?xml[^>]*encoding\s*=\s*["'])[^"']+/, '$1UTF-8');
   }
   const text = new TextDecoder('utf-8', { fatal: false }).decode(buf);
   if (text.includes('\uFFFD'))
     throw new PackageError([
-      { rule: 'XML 1.0 §4.3.3', where: 'cmi5.xml', message: 'the file is not valid UTF-8 and declares no other encoding' },
+      { rule: 'XML 1.0 §4.3.3', where: fileName, message: 'the file is not valid UTF-8 and declares no other encoding' },
     ]);
   return text.replace(/^\uFEFF/, '');
 }

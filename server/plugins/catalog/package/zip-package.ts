@@ -1,7 +1,8 @@
 /**
- * Reads a cmi5 zip (cmi5 §14.1, PKWARE APPNOTE, 32- and 64-bit) from a file on disk, one entry at
- * a time: nothing but cmi5.xml is ever held in memory. Every entry is checked before anything is
- * stored, so a rejected package leaves nothing behind.
+ * Reads a package zip (cmi5 §14.1, SCORM's PIF; PKWARE APPNOTE, 32- and 64-bit) from a file on
+ * disk, one entry at a time: nothing but the manifests asked for (cmi5.xml, imsmanifest.xml) is
+ * ever held in memory. Every entry is checked before anything is stored, so a rejected package
+ * leaves nothing behind.
  */
 import { Transform, type Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
@@ -17,7 +18,10 @@ export interface ZipLimits {
 export interface ZipInspection {
   /** Names of the file entries (directories excluded). */
   files: Set<string>;
-  cmi5Xml: Buffer;
+  /** The manifests found at the zip's root, by name. */
+  manifests: Map<string, Buffer>;
+  /** A manifest name found only below the root, with where it was (the likely mistake of zipping a folder). */
+  nested: Map<string, string>;
   uncompressedBytes: number;
 }
 
@@ -77,8 +81,18 @@ async function readAll(stream: Readable, max: number, what: string): Promise<Buf
   return Buffer.concat(parts);
 }
 
-/** Checks every entry (names, types, limits) and reads cmi5.xml; stores nothing. */
-export async function inspectZip(filePath: string, limits: ZipLimits): Promise<ZipInspection> {
+/** A manifest to look for at the root, and the rule an entry problem breaks in a package that has it. */
+export interface ManifestSpec {
+  name: string;
+  rule: string;
+}
+
+/**
+ * Checks every entry (names, types, limits) and reads the named manifests at the root; stores
+ * nothing. Entry problems cite the rule of the first format whose manifest is there.
+ */
+export async function inspectZip(filePath: string, limits: ZipLimits, wanted: readonly ManifestSpec[]): Promise<ZipInspection> {
+  const manifestNames = wanted.map((m) => m.name);
   const zip = await open(filePath);
   try {
     if (zip.entryCount > limits.maxEntries) {
@@ -93,8 +107,8 @@ export async function inspectZip(filePath: string, limits: ZipLimits): Promise<Z
     const files = new Set<string>();
     const seen = new Set<string>();
     let total = 0;
-    let cmi5Xml: Buffer | undefined;
-    let nested: string | undefined;
+    const manifests = new Map<string, Buffer>();
+    const nested = new Map<string, string>();
     for await (const entry of zip.eachEntry()) {
       const name = entryName(entry);
       const where = `zip entry "${name}"`;
@@ -121,18 +135,19 @@ export async function inspectZip(filePath: string, limits: ZipLimits): Promise<Z
           413,
         );
       }
-      if (name === 'cmi5.xml') {
-        cmi5Xml = await readAll(await zip.openReadStreamPromise(entry), limits.maxXmlBytes, 'cmi5.xml');
-      } else if (/(^|\/)cmi5\.xml$/i.test(name)) nested ??= name;
+      if (manifestNames.includes(name)) {
+        manifests.set(name, await readAll(await zip.openReadStreamPromise(entry), limits.maxXmlBytes, name));
+      } else {
+        const base = name.slice(name.lastIndexOf('/') + 1).toLowerCase();
+        const wanted = manifestNames.find((m) => m.toLowerCase() === base);
+        if (wanted && !nested.has(wanted)) nested.set(wanted, name);
+      }
     }
-    if (problems.length) throw new PackageError(problems);
-    if (!cmi5Xml) {
-      const message = nested
-        ? `cmi5.xml must be at the root of the zip, but it was found at "${nested}"`
-        : 'the zip has no cmi5.xml at its root';
-      throw packageError('cmi5 §14', 'the zip', message);
+    if (problems.length) {
+      const rule = wanted.find((m) => manifests.has(m.name))?.rule ?? RULE;
+      throw new PackageError(problems.map((p) => (p.rule === RULE ? { ...p, rule } : p)));
     }
-    return { files, cmi5Xml, uncompressedBytes: total };
+    return { files, manifests, nested, uncompressedBytes: total };
   } catch (err) {
     if (err instanceof PackageError) throw err;
     // yauzl reports corrupt archives and entries whose size differs from the directory's.
@@ -143,7 +158,7 @@ export async function inspectZip(filePath: string, limits: ZipLimits): Promise<Z
 }
 
 /** Streams each file entry (already inspected) to `store`, one at a time. */
-export async function eachZipFile(filePath: string, store: (name: string, body: Readable) => Promise<void>): Promise<void> {
+export async function eachZipFile(filePath: string, store: (name: string, body: Readable) => Promise<void>, rule = RULE): Promise<void> {
   const zip = await open(filePath);
   try {
     for await (const entry of zip.eachEntry()) {
@@ -160,7 +175,7 @@ export async function eachZipFile(filePath: string, store: (name: string, body: 
           cb(
             crc >>> 0 === entry.crc32 >>> 0
               ? null
-              : packageError(RULE, `zip entry "${name}"`, 'its data does not match its CRC-32 checksum (damaged archive)', 400),
+              : packageError(rule, `zip entry "${name}"`, 'its data does not match its CRC-32 checksum (damaged archive)', 400),
           );
         },
       });

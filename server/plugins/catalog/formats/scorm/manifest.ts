@@ -1,0 +1,383 @@
+/**
+ * Reads a SCORM package's imsmanifest.xml (IMS Content Packaging 1.1 as SCORM 1.2 and SCORM 2004
+ * 3rd/4th Edition profile it, SCORM CAM): the default organization's items become the course's
+ * blocks and units, each leaf item launching its resource's file; mastery scores, launch data
+ * and completion thresholds are kept for the runtime. Every rule broken is named with its place.
+ */
+import { XMLValidator } from 'fast-xml-parser';
+import type { AuNode, BlockNode, LangMap, MoveOn, StructureNode } from '../../course.model';
+import { decodeXml } from '../../package/course-structure';
+import { PackageError, type Problem } from '../../package/package-error';
+import { parseXmlTree, type XmlElement } from '../../package/xml-tree';
+import type { DescribeOptions, DescribedCourse } from '../format';
+
+export const MANIFEST = 'imsmanifest.xml';
+
+const NS = {
+  cp12: 'http://www.imsproject.org/xsd/imscp_rootv1p1p2',
+  cp2004: 'http://www.imsglobal.org/xsd/imscp_v1p1',
+  adlcp12: 'http://www.adlnet.org/xsd/adlcp_rootv1p2',
+  adlcp2004: 'http://www.adlnet.org/xsd/adlcp_v1p3',
+  imsss: 'http://www.imsglobal.org/xsd/imsss',
+  xml: 'http://www.w3.org/XML/1998/namespace',
+} as const;
+
+export type ScormVersion = '1.2' | '2004 3rd Edition' | '2004 4th Edition';
+
+/** A SCORM course id: the manifest's identifier (SCORM CAM: unique for the package across its versions). */
+export const scormCourseId = (manifestIdentifier: string) => `urn:scorm:${encodeURIComponent(manifestIdentifier)}`;
+
+const MAX_PROBLEMS = 20;
+const MAX_DEPTH = 32;
+const UNSAFE_SCHEMES = /^(javascript|data|vbscript|file|blob|about):/i;
+
+export async function parseManifest(buf: Buffer, opts: DescribeOptions): Promise<DescribedCourse> {
+  const xml = decodeXml(buf, MANIFEST);
+  // No DTDs: a manifest never needs one, and refusing them rules out entity-expansion attacks.
+  const doctype = xml.search(/<!DOCTYPE/i);
+  if (doctype >= 0)
+    throw new PackageError([
+      {
+        rule: 'SCORM CAM (imsmanifest.xml)',
+        where: `${MANIFEST} line ${lineOf(xml, doctype)}`,
+        message: 'a DOCTYPE declaration is not allowed',
+      },
+    ]);
+  const wellFormed = XMLValidator.validate(xml);
+  if (wellFormed !== true)
+    throw new PackageError([
+      { rule: 'XML 1.0 (well-formedness)', where: `${MANIFEST} line ${wellFormed.err.line}`, message: wellFormed.err.msg },
+    ]);
+  return new ManifestReader(opts).read(parseXmlTree(xml));
+}
+
+function lineOf(text: string, index: number): number {
+  let n = 1;
+  for (let i = 0; i < index; i++) if (text.charCodeAt(i) === 10) n++;
+  return n;
+}
+
+interface Resource {
+  identifier: string;
+  scormType?: string;
+  href?: string;
+  base: string;
+  where: string;
+}
+
+class ManifestReader {
+  private readonly problems: Problem[] = [];
+  private cp = '';
+  private adlcp = '';
+  private version: ScormVersion = '1.2';
+  private readonly ids = new Map<string, string>();
+  private resources = new Map<string, Resource>();
+  private courseId = '';
+  private auCount = 0;
+
+  constructor(private readonly opts: DescribeOptions) {}
+
+  private add(rule: string, where: string, message: string) {
+    if (this.problems.length < MAX_PROBLEMS) this.problems.push({ rule, where, message });
+  }
+
+  private kids(el: XmlElement, name: string, ns = this.cp): XmlElement[] {
+    return el.children.filter((c) => c.ns === ns && c.name === name);
+  }
+
+  private kid(el: XmlElement, name: string, ns = this.cp): XmlElement | undefined {
+    return el.children.find((c) => c.ns === ns && c.name === name);
+  }
+
+  read(root: XmlElement): DescribedCourse {
+    if (root.name !== 'manifest' || (root.ns !== NS.cp12 && root.ns !== NS.cp2004))
+      throw new PackageError([
+        {
+          rule: 'SCORM CAM §3.4 (manifest)',
+          where: MANIFEST,
+          message: `the root element must be <manifest> in the IMS Content Packaging namespace (${NS.cp12} for SCORM 1.2, ${NS.cp2004} for SCORM 2004), not <${root.name}>${root.ns ? ` in ${root.ns}` : ''}`,
+        },
+      ]);
+    this.cp = root.ns;
+    this.version = this.detectVersion(root);
+    this.adlcp = this.version === '1.2' ? NS.adlcp12 : NS.adlcp2004;
+    const identifier = this.identifier(root, 'manifest');
+    this.courseId = scormCourseId(identifier);
+    if (this.kids(root, 'manifest').length)
+      this.add(
+        'SCORM CAM §3.4 (manifest)',
+        'manifest',
+        'sub-manifests (a <manifest> inside the manifest) are not supported; import each package on its own',
+      );
+
+    const base = this.base('', root);
+    const resourcesEl = this.kid(root, 'resources');
+    if (!resourcesEl) this.add('SCORM CAM §3.4.1.15 (resources)', 'manifest', 'the manifest has no <resources> element');
+    else this.readResources(resourcesEl, this.base(base, resourcesEl));
+
+    const orgsEl = this.kid(root, 'organizations');
+    const orgs = orgsEl ? this.kids(orgsEl, 'organization') : [];
+    let org: XmlElement | undefined;
+    if (!orgs.length) {
+      this.add('SCORM CAM §3.4.1.5 (organizations)', 'manifest', 'the manifest has no <organization>: there is nothing to launch');
+    } else {
+      const def = (orgsEl!.attrs.default ?? '').trim();
+      org = def ? orgs.find((o) => (o.attrs.identifier ?? '').trim() === def) : orgs[0];
+      if (!org) {
+        this.add(
+          'SCORM CAM §3.4.1.6 (organizations@default)',
+          'organizations',
+          `default="${def}" does not name any <organization> of the manifest`,
+        );
+        org = orgs[0];
+      }
+      for (const o of orgs) this.identifier(o, 'organization');
+    }
+    const structure = org ? this.items(org, `organization "${org.attrs.identifier ?? ''}"`, 0) : [];
+    if (org && !structure.length)
+      this.add('SCORM CAM §3.4.1.9 (item)', `organization "${org.attrs.identifier ?? ''}"`, 'the organization has no items');
+    if (this.opts.maxAus && this.auCount > this.opts.maxAus)
+      this.add(
+        'limit',
+        MANIFEST,
+        `the course has ${this.auCount} SCOs and assets; this server accepts at most ${this.opts.maxAus} (CATALOG_MAX_AUS)`,
+      );
+    if (this.problems.length) throw new PackageError(this.problems);
+    const title = this.title(org!) || identifier;
+    return {
+      id: this.courseId,
+      title: [{ lang: 'und', text: title }],
+      description: [],
+      structure,
+      auCount: this.auCount,
+      format: 'scorm',
+      formatVersion: this.version,
+    };
+  }
+
+  /** SCORM CAM: `metadata/schemaversion`, else the namespaces in use. */
+  private detectVersion(root: XmlElement): ScormVersion {
+    const meta = this.kid(root, 'metadata');
+    const sv = meta ? this.kid(meta, 'schemaversion')?.text.trim() : undefined;
+    if (sv) {
+      if (sv === '1.2') return '1.2';
+      if (/^2004 3rd Edition$/i.test(sv) || sv === 'CAM 1.3') return '2004 3rd Edition';
+      if (/^2004 4th Edition$/i.test(sv)) return '2004 4th Edition';
+      throw new PackageError([
+        {
+          rule: 'SCORM CAM §3.4.1.3 (schemaversion)',
+          where: 'manifest/metadata/schemaversion',
+          message: `schemaversion "${sv}" is not one this server runs (1.2, 2004 3rd Edition, 2004 4th Edition)`,
+        },
+      ]);
+    }
+    return root.ns === NS.cp12 ? '1.2' : '2004 4th Edition';
+  }
+
+  /** An element's identifier: required, an XML name, unique in the manifest (xs:ID). */
+  private identifier(el: XmlElement, kind: string): string {
+    const id = (el.attrs.identifier ?? '').trim();
+    const rule = 'SCORM CAM §3.4 (identifier)';
+    if (!id) {
+      this.add(rule, kind, `a <${kind}> has no identifier`);
+      return '';
+    }
+    if (!/^[A-Za-z_][\w.-]*$/u.test(id)) this.add(rule, `${kind} "${id}"`, `identifier "${id}" is not an XML name (xs:ID)`);
+    const first = this.ids.get(id);
+    if (first) this.add(rule, `${kind} "${id}"`, `identifier "${id}" is also used by a ${first}`);
+    else this.ids.set(id, kind);
+    return id;
+  }
+
+  private base(parent: string, el: XmlElement): string {
+    const b = el.attrs['xml:base']?.trim();
+    if (!b) return parent;
+    return parent + (b.endsWith('/') ? b : `${b}/`);
+  }
+
+  private title(el: XmlElement): string {
+    return (this.kid(el, 'title')?.text ?? '').trim().replace(/\s+/g, ' ');
+  }
+
+  private readResources(el: XmlElement, base: string) {
+    for (const r of this.kids(el, 'resource')) {
+      const identifier = this.identifier(r, 'resource');
+      const where = `resource "${identifier}"`;
+      // SCORM 1.2 spells it adlcp:scormtype, SCORM 2004 adlcp:scormType.
+      const scormType = (r.attrs[this.version === '1.2' ? 'adlcp:scormtype' : 'adlcp:scormType'] ?? attrByLocal(r, 'scormtype'))
+        ?.trim()
+        .toLowerCase();
+      if (scormType !== 'sco' && scormType !== 'asset')
+        this.add(
+          'SCORM CAM §3.4.1.18 (adlcp:scormType)',
+          where,
+          `adlcp:scormType must be "sco" or "asset"${scormType ? `, not "${scormType}"` : ''}`,
+        );
+      this.resources.set(identifier, { identifier, scormType, href: r.attrs.href?.trim(), base: this.base(base, r), where });
+    }
+  }
+
+  private items(parent: XmlElement, where: string, depth: number): StructureNode[] {
+    if (depth > MAX_DEPTH) {
+      this.add('limit', where, `items are nested more than ${MAX_DEPTH} levels deep`);
+      return [];
+    }
+    const out: StructureNode[] = [];
+    for (const item of this.kids(parent, 'item')) {
+      const identifier = this.identifier(item, 'item');
+      const here = `item "${identifier}"`;
+      const children = this.kids(item, 'item');
+      const ref = item.attrs.identifierref?.trim();
+      const title: LangMap = [{ lang: 'und', text: this.title(item) || identifier }];
+      if (children.length) {
+        if (ref) this.add('SCORM CAM §3.4.1.11 (item@identifierref)', here, 'an item with child items cannot also launch a resource');
+        const block: BlockNode = {
+          type: 'block',
+          id: `${this.courseId}/${encodeURIComponent(identifier)}`,
+          title,
+          description: [],
+          children: this.items(item, here, depth + 1),
+        };
+        out.push(block);
+      } else if (!ref) {
+        this.add('SCORM CAM §3.4.1.11 (item@identifierref)', here, 'a leaf item must reference a resource with identifierref');
+      } else {
+        const au = this.au(item, identifier, ref, title, here);
+        if (au) out.push(au);
+      }
+    }
+    return out;
+  }
+
+  private au(item: XmlElement, identifier: string, ref: string, title: LangMap, where: string): AuNode | undefined {
+    this.auCount++;
+    const res = this.resources.get(ref);
+    if (!res) {
+      this.add('SCORM CAM §3.4.1.11 (item@identifierref)', where, `identifierref "${ref}" does not name any <resource> of the manifest`);
+      return undefined;
+    }
+    if (!res.href) {
+      this.add('SCORM CAM §3.4.1.16 (resource@href)', res.where, 'a resource launched by an item must have an href');
+      return undefined;
+    }
+    const isSco = res.scormType === 'sco';
+    const url = this.launchUrl(res, item.attrs.parameters?.trim(), isSco);
+    if (url === undefined) return undefined;
+    const text = (name: string) => this.kid(item, name, this.adlcp)?.text.trim() || undefined;
+    const au: AuNode = {
+      type: 'au',
+      id: `${this.courseId}/${encodeURIComponent(identifier)}`,
+      title,
+      description: [],
+      url,
+      launchMethod: 'AnyWindow',
+      moveOn: 'NotApplicable',
+      scorm: { scormType: isSco ? 'sco' : 'asset' },
+    };
+    if (!isSco) return au;
+    const launchData = text(this.version === '1.2' ? 'datafromlms' : 'dataFromLMS');
+    if (launchData) au.scorm!.launchData = launchData;
+    const mastery = this.version === '1.2' ? this.mastery12(text('masteryscore'), where) : this.mastery2004(item, where);
+    if (mastery !== undefined) au.masteryScore = mastery;
+    if (this.version !== '1.2') {
+      const ct = this.kid(item, 'completionThreshold', this.adlcp);
+      // 4th Edition: an attribute (with completedByMeasure); 3rd Edition: the element's text.
+      const v = ct ? (ct.attrs.minProgressMeasure ?? ct.text).trim() : '';
+      if (v) {
+        const n = Number(v);
+        if (!/^\d+(\.\d+)?$/.test(v) || n > 1)
+          this.add('SCORM CAM (adlcp:completionThreshold)', where, `completionThreshold "${v}" must be a decimal from 0 to 1`);
+        else au.scorm!.completionThreshold = n;
+      }
+    }
+    // Passing is what counts where the package sets a mastery score; otherwise completing or passing.
+    au.moveOn = (mastery !== undefined ? 'Passed' : 'CompletedOrPassed') satisfies MoveOn;
+    return au;
+  }
+
+  /** SCORM 1.2 adlcp:masteryscore: 0–100 (cmi.student_data.mastery_score), kept scaled to 0–1. */
+  private mastery12(v: string | undefined, where: string): number | undefined {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!/^\d+(\.\d+)?$/.test(v) || n > 100) {
+      this.add('SCORM 1.2 CAM (adlcp:masteryscore)', where, `masteryscore "${v}" must be a number from 0 to 100`);
+      return undefined;
+    }
+    return Math.round(n * 100) / 10000;
+  }
+
+  /** SCORM 2004: the primary objective satisfied by measure, with its imsss:minNormalizedMeasure. */
+  private mastery2004(item: XmlElement, where: string): number | undefined {
+    const seq = this.kid(item, 'sequencing', NS.imsss);
+    const primary = seq && this.kid(this.kid(seq, 'objectives', NS.imsss) ?? seq, 'primaryObjective', NS.imsss);
+    if (!primary || primary.attrs.satisfiedByMeasure?.trim() !== 'true') return undefined;
+    const v = (this.kid(primary, 'minNormalizedMeasure', NS.imsss)?.text ?? '1.0').trim();
+    const n = Number(v);
+    if (!/^-?\d+(\.\d+)?$/.test(v) || n < -1 || n > 1) {
+      this.add('SCORM 2004 SN (imsss:minNormalizedMeasure)', where, `minNormalizedMeasure "${v}" must be a decimal from -1 to 1`);
+      return undefined;
+    }
+    return Math.max(0, n);
+  }
+
+  /** The file an item launches, relative to the package root, with the item's parameters (SCORM CAM §3.4.1.10). */
+  private launchUrl(res: Resource, parameters: string | undefined, isSco: boolean): string | undefined {
+    const rule = 'SCORM CAM §3.4.1.16 (resource@href)';
+    const href = res.base + res.href!;
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused here
+    if (/[\s\u0000-\u001f\u007f\\]/.test(href)) {
+      this.add(rule, res.where, `href "${href}" contains spaces, backslashes or control characters`);
+      return undefined;
+    }
+    if (UNSAFE_SCHEMES.test(href)) {
+      this.add(rule, res.where, `href "${href}" uses a scheme that cannot launch content safely`);
+      return undefined;
+    }
+    let url: string;
+    if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(href)) {
+      if (isSco || !/^https?:\/\/[^/]/i.test(href)) {
+        this.add(rule, res.where, `href "${href}" points outside the package; a SCO must be a file of the package to reach the SCORM API`);
+        return undefined;
+      }
+      url = href;
+    } else {
+      const baseUrl = 'http://package.invalid/root/';
+      let parsed: URL;
+      try {
+        parsed = new URL(href, baseUrl);
+      } catch {
+        this.add(rule, res.where, `href "${href}" is not a valid relative URL`);
+        return undefined;
+      }
+      if (href.startsWith('/') || !parsed.href.startsWith(baseUrl)) {
+        this.add(rule, res.where, `href "${href}" points outside the package`);
+        return undefined;
+      }
+      let file: string;
+      try {
+        file = decodeURIComponent(parsed.pathname.slice('/root/'.length));
+      } catch {
+        this.add(rule, res.where, `href "${href}" has an invalid percent-encoding`);
+        return undefined;
+      }
+      if (!this.opts.files?.has(file)) {
+        this.add(rule, res.where, `href "${href}" refers to "${file}", which is not in the zip`);
+        return undefined;
+      }
+      url = href;
+    }
+    if (!parameters) return url;
+    // Query parameters join the href's query; a fragment goes last.
+    const [query, fragment] = parameters.replace(/^\?/, '').split('#', 2) as [string, string | undefined];
+    const [path, hash] = url.split('#', 2) as [string, string | undefined];
+    const joined = query ? `${path}${path.includes('?') ? '&' : '?'}${query}` : path;
+    const frag = fragment ?? hash;
+    return frag ? `${joined}#${frag}` : joined;
+  }
+}
+
+/** An attribute by its local name whatever its prefix (packages use adlcp: and other prefixes alike). */
+function attrByLocal(el: XmlElement, local: string): string | undefined {
+  const key = Object.keys(el.attrs).find((k) => k.slice(k.indexOf(':') + 1).toLowerCase() === local);
+  return key ? el.attrs[key] : undefined;
+}
