@@ -10,9 +10,10 @@ import path from 'node:path';
 import { expect } from 'chai';
 import supertest from 'supertest';
 import type { LmsApp } from '../../server/app';
-import { settled, testApp } from '../helpers';
+import { csrfFrom, makeUser, settled, signIn, testApp } from '../helpers';
 import { HEADER, importRoster, seedOrg } from '../reports/fixtures';
-import { scormZip } from './fixtures/scorm-packages';
+import { writeZip } from './fixtures/packages';
+import { manifestXml, scormZip } from './fixtures/scorm-packages';
 
 interface Stmt {
   verb: { id: string };
@@ -242,6 +243,46 @@ describe('catalog: SCORM runtime (commits, resume, xAPI, path, certificate, trai
     );
     const person = await lms.db.collection('reports_people').findOne({ _id: 'INST-A:E1' as never });
     expect(person).to.deep.include({ trained: true, missing: [] });
+  });
+
+  it('an admin uploads SCORM packages through the form: detected, listed with their format; a hostile one is refused in Spanish naming the rule, nothing stored', async () => {
+    const a = await makeUser(lms, { role: 'admin', language: 'es' });
+    const admin = await signIn(lms, a.email, a.password);
+    const token = async () => csrfFrom((await admin.get('/catalog/admin/courses').expect(200)).text);
+    const zip = await scormZip(dir, 'form.zip', { edition: '2004 3rd Edition', identifier: 'org.example.form', title: 'Firma en la nube' });
+    const res = await admin
+      .post('/catalog/admin/courses')
+      .field('_csrf', await token())
+      .attach('package', zip)
+      .set('Accept', 'application/json')
+      .expect(201);
+    expect(res.body).to.deep.equal({
+      courseId: 'urn:scorm:org.example.form',
+      version: 1,
+      auCount: 1,
+      format: 'scorm',
+      alreadyInstalled: false,
+    });
+    const page = await admin.get(`/catalog/admin/course?id=${encodeURIComponent(res.body.courseId)}`).expect(200);
+    expect(page.text).to.include('Paquete SCORM 2004 3rd Edition (zip)');
+    const versions = await lms.db.collection('catalog_course_versions').countDocuments({});
+    const evil = await writeZip(
+      path.join(dir, 'evil.zip'),
+      [
+        { name: 'imsmanifest.xml', data: manifestXml({ identifier: 'org.example.evil' }) },
+        { name: 'sco1/index.html', data: 'x' },
+        { name: 'zz/x.html', data: 'x' },
+      ],
+      { rename: [['zz/x.html', '../x.html']] },
+    );
+    const refused = await admin
+      .post('/catalog/admin/courses')
+      .field('_csrf', await token())
+      .attach('package', evil)
+      .expect(422);
+    expect(refused.text).to.include('El paquete no se importó').and.include('SCORM CAM §3.2 (PIF): the name climbs out of the package');
+    expect(await lms.db.collection('catalog_course_versions').countDocuments({})).to.equal(versions);
+    expect(await lms.services.get('catalog.courses').getCourse('urn:scorm:org.example.evil')).to.equal(null);
   });
 
   it('refuses bad commits with a 4xx naming the problem, and changes nothing', async () => {
