@@ -3,6 +3,7 @@ import type { Model } from 'mongoose';
 import { isDuplicateKey } from '../../core/db/connect';
 import type { ActivityDoc } from './activity.model';
 import type { Obj } from './validate/primitives';
+import { parseExact, stringifyExact } from './exact-json';
 
 const LANG_MAPS = ['name', 'description'];
 
@@ -39,7 +40,7 @@ export class ActivitiesService {
     const defs = new Map<string, Obj>();
     for (const s of statements) definitionsIn(s, defs);
     for (const [id, def] of defs) {
-      const text = JSON.stringify(def);
+      const text = stringifyExact(def);
       if (this.seen.get(id) === text) continue;
       await this.merge(id, def);
       if (this.seen.size > 10_000) this.seen.clear();
@@ -51,7 +52,7 @@ export class ActivitiesService {
   private async merge(id: string, def: Obj): Promise<void> {
     for (let attempt = 0; attempt < 10; attempt++) {
       const existing = await this.activities.findById(id).lean();
-      const merged = JSON.stringify(mergeDefinition(existing ? (JSON.parse(existing.definition) as Obj) : {}, def));
+      const merged = stringifyExact(mergeDefinition(existing ? (parseExact(existing.definition) as Obj) : {}, def));
       if (existing?.definition === merged) return;
       try {
         if (!existing) {
@@ -69,9 +70,10 @@ export class ActivitiesService {
     }
   }
 
+  /** The activity with its definition, numbers kept as sent (write it with stringifyExact). */
   async get(id: string): Promise<Obj> {
     const doc = await this.activities.findById(id).lean();
-    const definition = doc ? (JSON.parse(doc.definition) as Obj) : {};
+    const definition = doc ? (parseExact(doc.definition) as Obj) : {};
     return Object.keys(definition).length ? { objectType: 'Activity', id, definition } : { objectType: 'Activity', id };
   }
 }

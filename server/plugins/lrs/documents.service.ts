@@ -8,6 +8,8 @@ import type { Model } from 'mongoose';
 import { HttpError } from '../../core/errors';
 import { isDuplicateKey, MAX_DOCUMENT_BYTES } from '../../core/db/connect';
 import type { DocumentDoc, DocumentScope } from './document.model';
+import { parseExact, stringifyExact } from './exact-json';
+import { isObj } from './validate/primitives';
 
 export interface Preconditions {
   ifMatch?: string;
@@ -111,7 +113,8 @@ export class DocumentsService {
       throw new HttpError(400, 'POST merges JSON objects only: the stored or the sent document is not a JSON object', {
         details: { field: 'content' },
       });
-    return this.write(_id, scope, docId, Buffer.from(JSON.stringify({ ...old, ...next })), 'application/json', existing.etag);
+    // Merged with each number kept as written (exact-json.ts).
+    return this.write(_id, scope, docId, Buffer.from(stringifyExact({ ...old, ...next })), 'application/json', existing.etag);
   }
 
   /** Writes only if the document is still what we read (compare-and-set on the ETag). */
@@ -158,8 +161,8 @@ export class DocumentsService {
 
 function parseObject(b: Buffer): Record<string, unknown> | undefined {
   try {
-    const v = JSON.parse(b.toString('utf8')) as unknown;
-    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+    const v = parseExact(b.toString('utf8'));
+    return isObj(v) ? v : undefined;
   } catch {
     return undefined;
   }

@@ -14,6 +14,7 @@ import type { AttachmentDoc, MatchFields, StatementBodyDoc, StatementDoc } from 
 import { comparisonHash, matchFields } from './statement-fields';
 import { actorKeys, ifiKey } from './validate/actor';
 import type { Obj } from './validate/primitives';
+import { isLosslessNumber, parseExact, parsePlain, stringifyExact } from './exact-json';
 
 interface Models {
   statements: Model<StatementDoc>;
@@ -30,7 +31,7 @@ const toBuffer = (data: unknown): Buffer =>
 /** Every Agent of the statement (at any depth) identified by one of `keys` becomes `replacement`. */
 export function replaceAgents(value: unknown, keys: Set<string>, replacement: Obj): unknown {
   if (Array.isArray(value)) return value.map((v) => replaceAgents(v, keys, replacement));
-  if (!value || typeof value !== 'object') return value;
+  if (!value || typeof value !== 'object' || isLosslessNumber(value)) return value;
   const o = value as Obj;
   const key = (o.objectType === undefined || o.objectType === 'Agent') && ifiKey(o);
   if (key && keys.has(key)) return { ...replacement };
@@ -63,7 +64,7 @@ export function lrsPersonalData(m: Models, credentials: CredentialsService): Per
         .lean()
         .cursor()) {
         const body = await m.bodies.findById(w._id).lean();
-        if (!body || !isActor(JSON.parse(body.raw) as Obj, keys)) continue;
+        if (!body || !isActor(parsePlain(body.raw), keys)) continue;
         raws.push(body.raw); // the exact stored text, numbers and all
         for (const sha of w.att ?? []) shas.add(sha);
       }
@@ -107,7 +108,7 @@ export function lrsPersonalData(m: Models, credentials: CredentialsService): Per
           // Body first, then the index rebuilt from it: a re-run after a crash between the two finds the wrapper again.
           const body = await m.bodies.findById(w._id).lean();
           if (body) {
-            const original = JSON.parse(body.raw) as Obj;
+            const original = parseExact(body.raw) as Obj;
             const rewritten = replaceAgents(original, keys, subject.pseudonymAgent) as Obj;
             // What the person attached (and a signature, which holds the original statement) goes with them.
             if (isActor(original, keys) && rewritten.attachments) {
@@ -115,7 +116,7 @@ export function lrsPersonalData(m: Models, credentials: CredentialsService): Per
               delete rewritten.attachments;
               $unset.att = 1;
             }
-            await m.bodies.replaceOne({ _id: w._id }, { _id: w._id, raw: JSON.stringify(rewritten) });
+            await m.bodies.replaceOne({ _id: w._id }, { _id: w._id, raw: stringifyExact(rewritten) });
             const fields: MatchFields = matchFields(rewritten);
             Object.assign($set, { agents: fields.agents, relAgents: fields.relAgents, hash: comparisonHash(rewritten) });
           }

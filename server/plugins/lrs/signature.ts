@@ -7,8 +7,9 @@
 import { compactVerify, decodeProtectedHeader, importX509 } from 'jose';
 import { HttpError } from '../../core/errors';
 import { comparisonHash } from './statement-fields';
+import { parseExact } from './exact-json';
 import { SIGNATURE_USAGE } from './validate/parts';
-import type { Obj } from './validate/primitives';
+import { isObj, type Obj } from './validate/primitives';
 
 const bad = (path: string, why: string) => new HttpError(400, `${path}: ${why}`, { details: { field: path } });
 
@@ -20,12 +21,12 @@ export async function verifySignature(statement: Obj, jws: Buffer, path: string)
   let payload: unknown;
   try {
     header = decodeProtectedHeader(token);
-    payload = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
+    payload = parseExact(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
   } catch {
     throw bad(path, 'the signature JWS header or payload is not valid JSON');
   }
   if (!['RS256', 'RS384', 'RS512'].includes(String(header.alg))) throw bad(path, 'the signature must use RS256, RS384 or RS512');
-  if (!payload || typeof payload !== 'object' || Array.isArray(payload)) throw bad(path, 'the signature payload is not a statement');
+  if (!isObj(payload)) throw bad(path, 'the signature payload is not a statement');
   // The signed statement has no signature attachment of its own; compare the rest by the spec's rules.
   const withoutSig = (s: Obj): Obj => {
     const atts = (s.attachments as Obj[] | undefined)?.filter((a) => a.usageType !== SIGNATURE_USAGE);

@@ -1,8 +1,10 @@
 /** What the LRS derives from a statement: its lookup fields and its comparison hash. */
 import { createHash } from 'node:crypto';
+import { isSafeNumber } from 'lossless-json';
 import { actorKeys, ifiKey } from './validate/actor';
 import type { Obj } from './validate/primitives';
 import type { MatchFields } from './statement.model';
+import { isLosslessNumber } from './exact-json';
 
 function activitiesOf(s: Obj): string[] {
   const ids: string[] = [];
@@ -48,8 +50,13 @@ export function matchFields(s: Obj): MatchFields {
   };
 }
 
-/** JSON with object keys sorted, so equal data gives equal text. */
+/**
+ * JSON with object keys sorted, so equal data gives equal text. A number is written as the double
+ * it stands for when that is exact (1.0 equals 1), else as sent (12345678901234567890 and
+ * 12345678901234567891 differ).
+ */
 export function canonicalJson(v: unknown): string {
+  if (isLosslessNumber(v)) return isSafeNumber(v.value) ? JSON.stringify(parseFloat(v.value)) : v.value;
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
   if (v && typeof v === 'object') {
     return `{${Object.keys(v)
@@ -71,6 +78,7 @@ const truncateDuration = (d: string) =>
  */
 export function comparisonHash(statement: Obj): string {
   const normalise = (v: unknown, key?: string): unknown => {
+    if (isLosslessNumber(v)) return v;
     if (Array.isArray(v)) {
       const items = v.map((x) => normalise(x));
       return key === 'member' ? items.sort((a, b) => (canonicalJson(a) < canonicalJson(b) ? -1 : 1)) : items;

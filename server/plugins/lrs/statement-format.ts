@@ -1,5 +1,6 @@
 /** The `format` parameter of GET /statements: exact, ids or canonical (xAPI Communication 2.1.3). */
 import type { Obj } from './validate/primitives';
+import { isLosslessNumber } from './exact-json';
 
 export type Format = 'exact' | 'ids' | 'canonical';
 
@@ -61,6 +62,7 @@ function pickLanguage(map: Obj, languages: string[]): Obj {
 const LANG_MAP_KEYS = new Set(['display', 'name', 'description']);
 
 function canonical(v: unknown, languages: string[], key?: string, parentKey?: string): unknown {
+  if (isLosslessNumber(v)) return v;
   if (Array.isArray(v)) return v.map((x) => canonical(x, languages, undefined, key));
   if (v && typeof v === 'object') {
     // Agent "name" is a string; only objects under these keys are language maps (not extensions).

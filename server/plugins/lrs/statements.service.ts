@@ -19,6 +19,7 @@ import { SIGNATURE_USAGE } from './validate/parts';
 import { invalid, type Family, type Obj } from './validate/primitives';
 import { validateStatement, VOIDED } from './validate/statement';
 import type { ActivitiesService } from './activities.service';
+import { parseExact, parsePlain, stringifyExact, toPlain } from './exact-json';
 
 export interface Part {
   contentType: string;
@@ -89,7 +90,7 @@ export class StatementsService {
       ids.add(id);
     }
     for (const [i, s] of received.entries())
-      if (Buffer.byteLength(JSON.stringify(s)) > MAX_DOCUMENT_BYTES)
+      if (Buffer.byteLength(stringifyExact(s)) > MAX_DOCUMENT_BYTES)
         throw new HttpError(
           413,
           `${single ? 'statement' : `statements[${i}]`}: larger than the ${MAX_DOCUMENT_BYTES} bytes a statement may take`,
@@ -98,7 +99,11 @@ export class StatementsService {
       if (p.data.length > MAX_DOCUMENT_BYTES)
         throw new HttpError(413, `attachment: larger than the ${MAX_DOCUMENT_BYTES} bytes an attachment may take`);
     await this.checkVoiding(received, single);
-    await this.hooks.emit('lrs.statements.validate', { statements: received as XapiStatement[], credential: opts.credential });
+    // Other plugins compute with ordinary numbers; only the LRS keeps their exact text.
+    await this.hooks.emit('lrs.statements.validate', {
+      statements: received.map((s) => toPlain<XapiStatement>(s)),
+      credential: opts.credential,
+    });
     // Contents first: a stored statement must never point at an attachment that is not there.
     if (opts.parts?.size) await this.saveParts(opts.parts);
 
@@ -107,7 +112,7 @@ export class StatementsService {
     for (const s of received) docs.push(await this.wrap(s, stored, opts));
 
     // The follow-up (progress, certificates, reports) is recorded with the write and runs after it.
-    const statements = docs.map((d) => JSON.parse(d.raw) as XapiStatement);
+    const statements = docs.map((d) => parsePlain<XapiStatement>(d.raw));
     const payload = {
       statements,
       credential: opts.credential,
@@ -205,7 +210,7 @@ export class StatementsService {
       .map((a) => a.sha2 as string);
     return {
       _id: (full.id as string).toLowerCase(),
-      raw: JSON.stringify(full),
+      raw: stringifyExact(full),
       hash,
       stored,
       timestamp: new Date(full.timestamp as string),
@@ -270,8 +275,8 @@ export class StatementsService {
 
   /** Voiding marks and activity definitions: part of the write itself, before the request answers. */
   private async afterInsert(docs: StoredDoc[]): Promise<void> {
-    const statements = docs.map((d) => JSON.parse(d.raw) as Obj);
-    const targets = docs.filter((d) => d.voiding).map((d) => String(((JSON.parse(d.raw) as Obj).object as Obj).id).toLowerCase());
+    const statements = docs.map((d) => parseExact(d.raw) as Obj);
+    const targets = docs.filter((d) => d.voiding).map((d) => String(((parsePlain(d.raw) as Obj).object as Obj).id).toLowerCase());
     for (const id of targets) await this.statements.updateOne({ _id: id, voiding: false }, { $set: { voided: true } });
     await this.activities.learnFrom(statements);
   }

@@ -8,6 +8,7 @@ import { isJsonType, type DocumentsService, type Preconditions } from '../docume
 import { actor, ifiKey } from '../validate/actor';
 import { iri, isUuid, timestamp, type Obj } from '../validate/primitives';
 import { xapi, type XapiContext } from './pipeline';
+import { stringifyExact } from '../exact-json';
 
 const param = (field: string, why: string) => new HttpError(400, `${field}: ${why}`, { details: { field } });
 
@@ -216,7 +217,10 @@ export function getActivities(activities: ActivitiesService) {
     const x = xapi(res);
     for (const k of Object.keys(x.params)) if (k !== 'activityId') throw param(k, 'is not a parameter of GET /activities');
     if (x.params.activityId === undefined) throw param('activityId', 'is required');
-    res.status(200).json(await activities.get(iri(x.params.activityId, 'activityId')));
+    res
+      .status(200)
+      .type('application/json')
+      .send(stringifyExact(await activities.get(iri(x.params.activityId, 'activityId'))));
   };
 }
 

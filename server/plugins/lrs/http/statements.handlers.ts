@@ -9,6 +9,7 @@ import type { StoredDoc } from '../statements.service';
 import { actor, ifiKey } from '../validate/actor';
 import { invalid, iri, isUuid, obj, timestamp, type Obj } from '../validate/primitives';
 import { boundaryOf, buildMultipart, parseMultipart } from './multipart';
+import { parseExact, stringifyExact } from '../exact-json';
 import { allows, xapi, type XapiContext } from './pipeline';
 
 const param = (field: string, why: string) => new HttpError(400, `${field}: ${why}`, { details: { field } });
@@ -19,9 +20,10 @@ const MAX_JSON_DEPTH = 256;
 function parseJson(text: string, field: string): unknown {
   let v: unknown;
   try {
-    v = JSON.parse(text);
-  } catch {
-    throw param(field, 'is not valid JSON');
+    // Numbers kept as sent (exact-json.ts); a nesting deep enough to exhaust the parser is refused too.
+    v = parseExact(text);
+  } catch (err) {
+    throw param(field, `is not valid JSON (${err instanceof RangeError ? 'nested too deeply' : (err as Error).message})`);
   }
   if (depthOver(v, MAX_JSON_DEPTH)) throw param(field, `is nested more than ${MAX_JSON_DEPTH} levels deep`);
   return v;
@@ -187,13 +189,13 @@ function send(
   svc: StatementsService,
 ): Promise<void> | void {
   if (!withAttachments) {
-    res.status(200).json(json);
+    res.status(200).type('application/json').send(stringifyExact(json));
     return;
   }
   return svc.attachmentsOf(docs).then((atts) => {
     const boundary = `xapi-${randomBytes(12).toString('hex')}`;
     const body = buildMultipart(boundary, [
-      { headers: { 'Content-Type': 'application/json' }, body: Buffer.from(JSON.stringify(json)) },
+      { headers: { 'Content-Type': 'application/json' }, body: Buffer.from(stringifyExact(json)) },
       ...atts.map((a) => ({
         headers: { 'Content-Type': a.contentType, 'Content-Transfer-Encoding': 'binary', 'X-Experience-API-Hash': a._id },
         body: a.data,
@@ -224,7 +226,7 @@ export function getStatements(svc: StatementsService) {
       const doc = await svc.getOne(single, field === 'voidedStatementId', mineOnly ? c.id : undefined);
       if (!doc) throw new HttpError(404, `No ${field === 'voidedStatementId' ? 'voided ' : ''}statement with id ${single}`);
       res.set('Last-Modified', doc.stored.toUTCString());
-      const statement = formatStatement(JSON.parse(doc.raw) as Obj, q.format ?? 'exact', languages(x.headers['accept-language']));
+      const statement = formatStatement(parseExact(doc.raw) as Obj, q.format ?? 'exact', languages(x.headers['accept-language']));
       return send(res, x, statement, [doc], q.attachments ?? false, svc);
     }
 
@@ -249,7 +251,7 @@ export function getStatements(svc: StatementsService) {
     const pinned = until ? new Date(until) : q.until && q.until < new Date() ? q.until : new Date();
     const page = await svc.query({ ...q, until: pinned, after, credentialId: mineOnly ? c.id : undefined });
     const langs = languages(x.headers['accept-language']);
-    const statements = page.docs.map((d) => formatStatement(JSON.parse(d.raw) as Obj, q.format, langs));
+    const statements = page.docs.map((d) => formatStatement(parseExact(d.raw) as Obj, q.format, langs));
     let more = '';
     if (page.more) {
       const last = page.docs[page.docs.length - 1];

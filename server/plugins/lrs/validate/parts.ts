@@ -39,8 +39,7 @@ export function result(v: unknown, path: string): void {
     const p = `${path}.score`;
     const s = obj(o.score, p);
     allowOnly(s, p, ['scaled', 'raw', 'min', 'max']);
-    for (const k of ['scaled', 'raw', 'min', 'max']) if (s[k] !== undefined) num(s[k], `${p}.${k}`);
-    const { scaled, raw, min, max } = s as Record<string, number | undefined>;
+    const [scaled, raw, min, max] = ['scaled', 'raw', 'min', 'max'].map((k) => (s[k] === undefined ? undefined : num(s[k], `${p}.${k}`)));
     if (scaled !== undefined && (scaled < -1 || scaled > 1)) throw invalid(`${p}.scaled`, 'must be between -1 and 1');
     if (min !== undefined && max !== undefined && min > max) throw invalid(`${p}.min`, 'must not be greater than max');
     if (raw !== undefined && min !== undefined && raw < min) throw invalid(`${p}.raw`, 'must not be less than min');
@@ -138,7 +137,8 @@ export function attachments(v: unknown, path: string): Obj[] {
     langMap(o.display, `${p}.display`);
     if (o.description !== undefined) langMap(o.description, `${p}.description`);
     mediaType(o.contentType, `${p}.contentType`);
-    if (!Number.isInteger(o.length) || (o.length as number) < 0) throw invalid(`${p}.length`, 'must be a non-negative integer');
+    const length = num(o.length, `${p}.length`);
+    if (!Number.isInteger(length) || length < 0) throw invalid(`${p}.length`, 'must be a non-negative integer');
     if (typeof o.sha2 !== 'string' || !/^[0-9a-f]{56,128}$/i.test(o.sha2)) throw invalid(`${p}.sha2`, 'must be a hex SHA-2 hash');
     if (o.fileUrl !== undefined) irl(o.fileUrl, `${p}.fileUrl`);
     return o;

@@ -4,6 +4,7 @@
  * so a client can find its mistake without reading our code.
  */
 import { HttpError } from '../../../core/errors';
+import { isLosslessNumber, numberOf } from '../exact-json';
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export type Obj = Record<string, unknown>;
@@ -15,8 +16,9 @@ export function invalid(path: string, problem: string): HttpError {
   return new HttpError(400, `${path}: ${problem}`, { details: { field: path } });
 }
 
+/** A JSON object (a number read with its exact text, exact-json.ts, is not one). */
 export function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !isLosslessNumber(v);
 }
 
 export function obj(v: unknown, path: string): Obj {
@@ -46,9 +48,11 @@ export function bool(v: unknown, path: string): boolean {
   return v;
 }
 
+/** A JSON number (read as a plain or an exact number), as the double it stands for. */
 export function num(v: unknown, path: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw invalid(path, 'must be a number');
-  return v;
+  const n = isLosslessNumber(v) ? numberOf(v) : v;
+  if (typeof n !== 'number' || !Number.isFinite(n)) throw invalid(path, 'must be a finite number');
+  return n;
 }
 
 export function arr(v: unknown, path: string): unknown[] {
