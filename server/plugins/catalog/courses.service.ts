@@ -23,6 +23,7 @@ import {
   type CourseVersionModel,
 } from './course.model';
 import { PACKAGE_FORMATS, type DescribedCourse } from './formats';
+import { sniffXmlEncoding } from './package/course-structure';
 import { PackageError, packageError } from './package/package-error';
 import { createPackageStore, GridFsPackageStore, type PackageStore } from './package/package-store';
 import type { PackageSettings } from './package/settings';
@@ -320,7 +321,7 @@ async function sniff(filePath: string, originalName?: string): Promise<'zip' | '
   }
   if (head[0] === 0x50 && head[1] === 0x4b) return 'zip';
   const text = head.toString('latin1').replace(/^\uFEFF|^\u00EF\u00BB\u00BF/, '');
-  if (/^\s*</.test(text) || (head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)) return 'xml';
+  if (/^\s*</.test(text) || sniffXmlEncoding(head)) return 'xml';
   throw packageError(
     'cmi5 §14',
     originalName ? `"${originalName}"` : 'the uploaded file',

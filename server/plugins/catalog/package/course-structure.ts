@@ -57,34 +57,76 @@ export interface ParseOptions {
 const MAX_PROBLEMS = 20;
 const MAX_DEPTH = 32;
 
-/** XML bytes → text. xmllint reads UTF-8 only, so other declared encodings are converted first. */
+/**
+ * The encoding XML 1.0 Appendix F detects from a file's first bytes: a byte-order mark, or, without
+ * one, the zero bytes that ASCII characters ("<", spaces) have when written in UTF-16 or UTF-32.
+ * `bom` is the mark's length.
+ */
+export function sniffXmlEncoding(b: Buffer): { encoding: 'utf8' | 'utf16le' | 'utf16be' | 'utf32le' | 'utf32be'; bom: number } | undefined {
+  if (b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) return { encoding: 'utf8', bom: 3 };
+  if (b[0] === 0xff && b[1] === 0xfe && b[2] === 0 && b[3] === 0) return { encoding: 'utf32le', bom: 4 };
+  if (b[0] === 0 && b[1] === 0 && b[2] === 0xfe && b[3] === 0xff) return { encoding: 'utf32be', bom: 4 };
+  if (b[0] === 0xff && b[1] === 0xfe) return { encoding: 'utf16le', bom: 2 };
+  if (b[0] === 0xfe && b[1] === 0xff) return { encoding: 'utf16be', bom: 2 };
+  if (b.length < 4) return undefined;
+  const zero = [0, 1, 2, 3].map((i) => b[i] === 0);
+  if (!zero[0] && zero[1] && zero[2] && zero[3]) return { encoding: 'utf32le', bom: 0 };
+  if (zero[0] && zero[1] && zero[2] && !zero[3]) return { encoding: 'utf32be', bom: 0 };
+  if (!zero[0] && zero[1] && !zero[2] && zero[3]) return { encoding: 'utf16le', bom: 0 };
+  if (zero[0] && !zero[1] && zero[2] && !zero[3]) return { encoding: 'utf16be', bom: 0 };
+  return undefined;
+}
+
+/**
+ * XML bytes → text. xmllint reads UTF-8 only, so other encodings are converted first and the
+ * declaration then says UTF-8. Every check (the DOCTYPE ban above all) runs on this text, never on
+ * the bytes: a UTF-16 file's "<!DOCTYPE" has a zero byte between each letter.
+ */
 export function decodeXml(buf: Buffer, fileName = 'cmi5.xml'): string {
-  if (buf[0] === 0xff && buf[1] === 0xfe) return buf.subarray(2).toString('utf16le');
-  if (buf[0] === 0xfe && buf[1] === 0xff) return iconv.decode(buf.subarray(2), 'utf16be');
-  const head = buf.subarray(0, 200).toString('latin1');
+  const text = decodeBytes(buf, fileName);
+  if (text.includes('\u0000'))
+    throw new PackageError([
+      {
+        rule: 'XML 1.0 §2.2',
+        where: `${fileName} line ${lineOf(text, text.indexOf('\u0000'))}`,
+        message: 'the file contains NUL characters, which XML does not allow (a UTF-16 or UTF-32 file read with the wrong encoding?)',
+      },
+    ]);
+  return text.replace(/^\uFEFF/, '').replace(/^(\s*<\?xml[^>]*encoding\s*=\s*["'])[^"']+/, '$1UTF-8');
+}
+
+function decodeBytes(buf: Buffer, fileName: string): string {
+  const sniffed = sniffXmlEncoding(buf);
+  if (sniffed && sniffed.encoding !== 'utf8') return iconv.decode(buf.subarray(sniffed.bom), sniffed.encoding);
+  const head = buf
+    .subarray(0, 200)
+    .toString('latin1')
+    .replace(/^\u00EF\u00BB\u00BF/, '');
   const declared = /^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._-]+)["']/.exec(head)?.[1];
   if (declared && !/^utf-?8$/i.test(declared)) {
-    if (!iconv.encodingExists(declared))
+    // A 16- or 32-bit encoding was detected above when its bytes are there; declared alone, the bytes contradict it.
+    if (!iconv.encodingExists(declared) || /^(utf-?(16|32)|ucs-?[24])/i.test(declared))
       throw new PackageError([{ rule: 'XML 1.0 §4.3.3', where: `${fileName} line 1`, message: `unsupported encoding "${declared}"` }]);
-    return iconv.decode(buf, declared).replace(/(<\?xml[^>]*encoding\s*=\s*["'])[^"']+/, '$1UTF-8');
+    return iconv.decode(buf, declared);
   }
   const text = new TextDecoder('utf-8', { fatal: false }).decode(buf);
   if (text.includes('\uFFFD'))
     throw new PackageError([
       { rule: 'XML 1.0 §4.3.3', where: fileName, message: 'the file is not valid UTF-8 and declares no other encoding' },
     ]);
-  return text.replace(/^\uFEFF/, '');
+  return text;
 }
 
 export async function parseCourseStructure(input: Buffer | string, opts: ParseOptions): Promise<ParsedCourse> {
   const xml = typeof input === 'string' ? input : decodeXml(input);
-  // No DTDs: cmi5.xml never needs one, and refusing them rules out entity-expansion attacks.
-  if (/<!DOCTYPE/i.test(xml)) {
+  // No DTDs: cmi5.xml never needs one, and refusing them rules out entity expansion ("billion
+  // laughs") and external entities (XXE) whatever the parser would do with them.
+  if (/<!DOCTYPE|<!ENTITY/i.test(xml)) {
     throw new PackageError([
       {
         rule: 'cmi5 §14 (CourseStructure.xsd)',
-        where: `cmi5.xml line ${lineOf(xml, xml.search(/<!DOCTYPE/i))}`,
-        message: 'a DOCTYPE declaration is not allowed',
+        where: `cmi5.xml line ${lineOf(xml, xml.search(/<!DOCTYPE|<!ENTITY/i))}`,
+        message: 'a DOCTYPE declaration is not allowed (no DTDs or entities in a course structure)',
       },
     ]);
   }
