@@ -13,6 +13,7 @@ import { csrfSync } from 'csrf-sync';
 import { ROOT, SUPPORTED_LANGUAGES, loadConfig, type Config } from './core/config';
 import { openDatabase, type Database } from './core/db/connect';
 import type { EngineOwner } from './core/db/engine';
+import { problemText } from './core/errors';
 import { applyLanguage, createI18n, i18nMiddleware, isLanguage, LANG_COOKIE } from './core/i18n';
 import { createLogger } from './core/log';
 import { Permissions } from './core/permissions';
@@ -180,9 +181,13 @@ export async function createLmsApp(opts: AppOptions = {}): Promise<LmsApp> {
               .sort((a, b) => (a.order ?? 50) - (b.order ?? 50))
           : [];
       res.locals.title = '';
+      res.locals.operator = config.operator;
+      res.locals.privacyNotice = plugins.some((p) => p.manifest.name === 'privacy');
       // In the language of the page (read when called: a profile change switches it mid-request).
       res.locals.day = (d: Date | string | number) => formatDate(d, req.lang, config.timeZone, 'day');
       res.locals.dateTime = (d: Date | string | number) => formatDate(d, req.lang, config.timeZone, 'dateTime');
+      // A problem (row error, package rule) in the language of the page.
+      res.locals.explain = (p: Parameters<typeof problemText>[1]) => problemText(req.t, p);
     };
     app.use((req: Request, res: Response, next: NextFunction) => {
       pageLocals(req, res);
@@ -260,6 +265,13 @@ export async function createLmsApp(opts: AppOptions = {}): Promise<LmsApp> {
     app.get('/', (req, res) => {
       if (!req.user) return res.redirect(303, services.has('accounts.users') ? '/accounts/login' : '/health');
       res.render('home', { title: req.t('core:home.title') });
+    });
+    // Pages of the site itself: the accessibility statement and the help for each role.
+    app.get('/accessibility', (req, res) => {
+      res.render('core/accessibility', { title: req.t('core:accessibility.title'), host: new URL(config.baseUrl).host });
+    });
+    app.get('/help', (req, res) => {
+      res.render('core/help', { title: req.t('core:help.title') });
     });
     app.use(notFoundHandler);
     // A request that failed before the middleware above (e.g. its session could not be read)

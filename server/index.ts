@@ -6,7 +6,7 @@ import type { Server } from 'node:http';
 import { createLmsApp, type LmsApp } from './app';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from './core/config';
-import { baseUrlWarning, recordServerAddress } from './core/server-address';
+import { baseUrlWarning, operatorWarning, recordServerAddress } from './core/server-address';
 import { secretsKeyWarning } from './core/secrets';
 
 async function main(): Promise<void> {
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   });
   const address = recordServerAddress(config, (server.address() as AddressInfo).port);
   forgetAddress = address.forget;
-  for (const warning of [baseUrlWarning(config), secretsKeyWarning(config)]) {
+  for (const warning of [baseUrlWarning(config), secretsKeyWarning(config), operatorWarning(config)]) {
     if (!warning) continue;
     lms.log.warn(warning);
     // Also on stderr in capitals: operators read the console, not always the log.

@@ -42,7 +42,25 @@ const EnvSchema = z.object({
   LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).default(20),
   NODE_ENV: z.string().default('development'),
   TIME_ZONE: z.string().default(DEFAULT_TIME_ZONE),
+  OPERATOR_NAME: z.string().trim().max(200).optional(),
+  OPERATOR_EMAIL: z.string().trim().email().optional(),
+  OPERATOR_URL: z.string().trim().url().optional(),
+  OPERATOR_ADDRESS: z.string().trim().max(300).optional(),
+  PRIVACY_CONTACT_EMAIL: z.string().trim().email().optional(),
 });
+
+/**
+ * Who runs the site: the institution named in the footer, the privacy notice (the controller of
+ * the personal data) and the accessibility statement, and the addresses people write to.
+ */
+export interface Operator {
+  name?: string;
+  email?: string;
+  url?: string;
+  address?: string;
+  /** Where requests about personal data go (the data-protection officer); defaults to `email`. */
+  privacyEmail?: string;
+}
 
 export interface Config {
   port: number;
@@ -64,6 +82,7 @@ export interface Config {
   production: boolean;
   /** IANA zone of the times shown on pages and in exports meant for people. */
   timeZone: string;
+  operator: Operator;
   /** The raw environment, for plugins that parse their own settings. */
   env: Readonly<Record<string, string | undefined>>;
 }
@@ -100,6 +119,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     secureCookies: baseUrl.startsWith('https://'),
     production: e.NODE_ENV === 'production',
     timeZone: validTimeZone(e.TIME_ZONE),
+    operator: {
+      name: e.OPERATOR_NAME || undefined,
+      email: e.OPERATOR_EMAIL || undefined,
+      url: e.OPERATOR_URL || undefined,
+      address: e.OPERATOR_ADDRESS || undefined,
+      privacyEmail: e.PRIVACY_CONTACT_EMAIL || e.OPERATOR_EMAIL || undefined,
+    },
     env: { ...env },
   };
 }

@@ -31,7 +31,7 @@ export function errorHandler(log: Logger, preparePage: (req: Request, res: Respo
     let status = 500;
     let message = 'Internal server error';
     let key: string | undefined;
-    let params: Record<string, string> | undefined;
+    let params: Record<string, unknown> | undefined;
     let details: unknown;
     if (err instanceof HttpError) {
       status = err.status;

@@ -8,6 +8,11 @@ export const LOCALES_DIR = path.join(ROOT, 'locales');
 
 /** Loads every locales/<lang>/<namespace>.json (one namespace per plugin, plus `core`). */
 export async function createI18n(dir = LOCALES_DIR): Promise<i18n> {
+  return loadI18n(dir);
+}
+
+/** The same, synchronously (the resources are files read up front). */
+function loadI18n(dir: string): i18n {
   const resources: Resource = {};
   const namespaces = new Set<string>();
   for (const lng of SUPPORTED_LANGUAGES) {
@@ -21,7 +26,8 @@ export async function createI18n(dir = LOCALES_DIR): Promise<i18n> {
     }
   }
   const instance = i18next.createInstance();
-  await instance.init({
+  void instance.init({
+    initAsync: false,
     resources,
     lng: DEFAULT_LANGUAGE,
     fallbackLng: DEFAULT_LANGUAGE,
@@ -32,6 +38,17 @@ export async function createI18n(dir = LOCALES_DIR): Promise<i18n> {
     returnNull: false,
   });
   return instance;
+}
+
+let englishT: TFunction | undefined;
+
+/**
+ * The English of a locale key: the message API clients, logs and the command line get for a
+ * problem whose key people read in their own language (one source for both: the locale files).
+ */
+export function english(key: string, params?: Record<string, unknown>): string {
+  englishT ??= loadI18n(LOCALES_DIR).getFixedT('en');
+  return englishT(key, params ?? {}) as string;
 }
 
 export function isLanguage(v: unknown): v is Language {

@@ -18,6 +18,15 @@ export function baseUrlWarning(config: Config): string | undefined {
   );
 }
 
+/** Outside development, a site that does not say who runs it (footer, privacy notice) is warned about. */
+export function operatorWarning(config: Config): string | undefined {
+  if (config.operator.name || (config.env.NODE_ENV ?? 'development') === 'development') return undefined;
+  return (
+    'OPERATOR_NAME is not set: the footer, the privacy notice and the accessibility statement cannot say which institution ' +
+    'runs this site. Set OPERATOR_NAME and OPERATOR_EMAIL (and PRIVACY_CONTACT_EMAIL for the data-protection officer).'
+  );
+}
+
 /** Written once the server listens (with the port it really got); `forget` removes it at stop. */
 export function recordServerAddress(config: Config, port: number): { url: string; forget: () => void } {
   const file = path.join(config.dataDir, FILE);

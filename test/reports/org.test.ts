@@ -55,7 +55,7 @@ describe('reports: organisation tree', () => {
       .type('form')
       .send({ _csrf: csrfFrom(page.text), code: 'A4', name: 'x', parent: 'ZZ', kind: 'unit' })
       .expect(400);
-    expect(bad.text).to.contain('unknown parent code ZZ');
+    expect(bad.text).to.contain('código de unidad superior desconocido ZZ');
     const csv = 'codigo,nombre,padre,tipo,nivel\nINST-C,Instituto C,XC-NAT,institution,\nC1,Unidad C1,INST-C,unit,\n';
     await admin.post('/reports/org/import').field('_csrf', csrfFrom(page.text)).attach('file', Buffer.from(csv), 'units.csv').expect(200);
     expect(await reportsOf(lms).org.levelOf('C1')).to.equal('national');

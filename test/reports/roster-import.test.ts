@@ -106,7 +106,7 @@ describe('reports: roster import', () => {
           reportsOf(lms).roster.preview({ file: tmpFile('id,name\n1,x\n'), fileName: 'x.csv', institution: 'INST-A', userId: 't' }),
         )
       ).message,
-    ).to.match(/missing column\(s\) email, unit, tier/);
+    ).to.match(/missing columns email, unit, tier/);
   });
 
   it('reads a Latin-1 (Windows-1252) CSV with semicolons and Spanish headers', async () => {
@@ -139,7 +139,9 @@ describe('reports: roster import', () => {
     const file = tmpFile(Buffer.from(await wb.xlsx.writeBuffer()), 'xlsx');
     const imp = await reportsOf(lms).roster.preview({ file, fileName: 'n.xlsx', institution: 'INST-B', userId: 't' });
     expect(imp.format).to.equal('xlsx');
-    expect(imp.problems).to.deep.equal([{ row: 3, column: 'email', message: 'not a valid email address' }]);
+    expect(imp.problems.map(({ row, column, message }) => ({ row, column, message }))).to.deep.equal([
+      { row: 3, column: 'email', message: 'not a valid email address' },
+    ]);
   });
 
   it('deactivates people missing from a new file only when asked, and links existing accounts', async () => {

@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import type { PassportStatic } from 'passport';
-import { HttpError } from '../../core/errors';
+import { HttpError, errorText } from '../../core/errors';
 import type { Route } from '../../core/routes';
 import { ROLES } from '../../core/permissions';
 import { LEVELS, DEFAULT_TIERS } from '../../core/taxonomy';
@@ -145,7 +145,7 @@ export function accountRoutes(
         levels: LEVELS,
         tiers: DEFAULT_TIERS,
         form: { ...b, password: '' },
-        error: err.options.key ? req.t(err.options.key) : err.message,
+        error: errorText(req.t, err),
         created: '',
       });
     }
@@ -208,7 +208,7 @@ export function accountRoutes(
       res.status(400).render('accounts/setup', {
         title: req.t('accounts:setup.title'),
         token: req.params.token,
-        error: err.options.key ? req.t(err.options.key) : err.message,
+        error: errorText(req.t, err),
         form: { ...b, password: '' },
       });
     }

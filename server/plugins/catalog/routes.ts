@@ -1,6 +1,6 @@
 /** The catalog's learner and path pages, launch, fetch URL and waivers as a flat table. */
 import type { Request, Response } from 'express';
-import { HttpError } from '../../core/errors';
+import { HttpError, errorText } from '../../core/errors';
 import { mayManagePerson } from '../../core/permissions';
 import type { Route } from '../../core/routes';
 import type { Services } from '../../core/services';
@@ -240,7 +240,7 @@ export function catalogRoutes(d: CatalogDeps): Route[] {
       if (req.body.action === 'remove-override' && level) await paths.removeOverride(str(req.body.tier), level);
       else await paths.setPath({ tier: str(req.body.tier), level: level || undefined, courses: list(req.body.courses) }, req.user!.id);
     } catch (err) {
-      if (err instanceof HttpError && err.status < 500) return pathsPage(req, res, err.status, undefined, err.message);
+      if (err instanceof HttpError && err.status < 500) return pathsPage(req, res, err.status, undefined, errorText(req.t, err));
       throw err;
     }
     await pathsPage(req, res, 200, req.t('catalog:paths.saved'));
@@ -258,7 +258,7 @@ export function catalogRoutes(d: CatalogDeps): Route[] {
         ['es', 'pt', 'en'].map((lang) => ({ lang, text: str(req.body[`label_${lang}`]) })),
       );
     } catch (err) {
-      if (err instanceof HttpError && err.status < 500) return pathsPage(req, res, err.status, undefined, err.message);
+      if (err instanceof HttpError && err.status < 500) return pathsPage(req, res, err.status, undefined, errorText(req.t, err));
       throw err;
     }
     await pathsPage(req, res, 200, req.t('catalog:paths.tierAdded'));

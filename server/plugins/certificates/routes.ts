@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import type { Request, RequestHandler, Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import yazl from 'yazl';
-import { HttpError } from '../../core/errors';
+import { HttpError, errorText } from '../../core/errors';
 import type { Permissions } from '../../core/permissions';
 import type { Route } from '../../core/routes';
 import type { CertificateDoc } from './certificate.model';
@@ -169,7 +169,7 @@ export function certificateRoutes(svc: CertificatesService, permissions: Permiss
       } catch (err) {
         if (!(err instanceof HttpError) || err.status >= 500 || err.status === 404 || wantsJson(req)) throw err;
         const cert = await svc.manageable(req.user!, req.params.code);
-        await renderDetail(req, res, cert, err.status, err.options.key ? req.t(err.options.key) : err.message);
+        await renderDetail(req, res, cert, err.status, errorText(req.t, err));
       }
     };
 

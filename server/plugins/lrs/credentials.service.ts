@@ -6,7 +6,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Model } from 'mongoose';
 import { z } from 'zod';
-import { HttpError } from '../../core/errors';
+import { localizedError } from '../../core/errors';
 import type { LrsCredential, LrsCredentials } from '../../core/contracts/lrs';
 import type { CredentialDoc } from './credential.model';
 
@@ -62,12 +62,8 @@ export class CredentialsService implements LrsCredentials {
   async createClient(args: { name: string; scopes: string[] }): Promise<{ id: string; key: string; secret: string }> {
     const parsed = ClientInput.safeParse(args);
     if (!parsed.success) {
-      const i = parsed.error.issues[0];
-      throw new HttpError(
-        400,
-        `${i.path.join('.') || 'input'}: ${i.message}${i.path[0] === 'scopes' ? ` (allowed: ${SCOPES.join(', ')})` : ''}`,
-        { key: 'lrs:admin.invalid' },
-      );
+      const field = parsed.error.issues[0].path[0] === 'scopes' ? 'scopes' : 'name';
+      throw localizedError(400, `lrs:admin.invalid.${field}`, { allowed: SCOPES.join(', ') });
     }
     const key = randomBytes(12).toString('hex');
     const secret = randomBytes(32).toString('base64url');

@@ -60,6 +60,14 @@ export function privacyRoutes(svc: PrivacyService, directory: () => Directory): 
 
   return [
     { method: 'get', path: '/', guard: 'privacy:export-own', handler: mine },
+    // The privacy notice: public, built from what each plugin declares it keeps.
+    {
+      method: 'get',
+      path: '/notice',
+      guard: 'public',
+      handler: (req, res) =>
+        res.render('privacy/notice', { title: req.t('privacy:notice.title'), holdings: svc.holdings(), retentionDays: svc.retention.days }),
+    },
     {
       method: 'get',
       path: '/export.zip',

@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import type { NextFunction, Request, Response } from 'express';
-import { HttpError } from '../../core/errors';
+import { HttpError, errorText } from '../../core/errors';
 import { LEVELS } from '../../core/taxonomy';
 import type { Reports } from './bundle';
 import { receiveUpload } from './upload';
@@ -73,7 +73,7 @@ export function adminHandlers(r: Reports) {
       await orgPage(req, res, 200, { message: req.t('reports:org.saved', { code: u._id }) });
     } catch (err) {
       if (!(err instanceof HttpError) || err.status >= 500) throw err;
-      await orgPage(req, res, err.status, { error: err.message, form: b });
+      await orgPage(req, res, err.status, { error: errorText(req.t, err), form: b });
     }
   };
 
@@ -111,11 +111,11 @@ export function adminHandlers(r: Reports) {
         { minHours: req.body.minHours || 0, validityYears: req.body.validityYears || 0 },
         req.user!.email,
       );
-      if (changed) await r.recompute.request('rule changed');
+      if (changed) await r.recompute.request('rule');
       await settingsPage(req, res, 200, { message: req.t(changed ? 'reports:settings.ruleSaved' : 'reports:settings.ruleUnchanged') });
     } catch (err) {
       if (!(err instanceof HttpError) || err.status >= 500) throw err;
-      await settingsPage(req, res, err.status, { error: err.message });
+      await settingsPage(req, res, err.status, { error: errorText(req.t, err) });
     }
   };
 
@@ -125,12 +125,12 @@ export function adminHandlers(r: Reports) {
       await settingsPage(req, res, 200, { message: req.t('reports:settings.baselineSaved') });
     } catch (err) {
       if (!(err instanceof HttpError) || err.status >= 500) throw err;
-      await settingsPage(req, res, err.status, { error: err.message });
+      await settingsPage(req, res, err.status, { error: errorText(req.t, err) });
     }
   };
 
   const recompute = async (req: Request, res: Response) => {
-    await r.recompute.request('requested by ' + req.user!.email);
+    await r.recompute.request(`requested:${req.user!.email}`);
     res.redirect(303, '/reports/settings');
   };
 

@@ -50,6 +50,7 @@ export class ApiTokensService {
       if ((await this.tokens.countDocuments({ userId })) >= MAX_TOKENS_PER_USER) {
         throw new HttpError(409, `At most ${MAX_TOKENS_PER_USER} API tokens per person: revoke one first`, {
           key: 'reports:tokens.tooMany',
+          params: { max: MAX_TOKENS_PER_USER },
         });
       }
       const token = `lmsr_${randomBytes(32).toString('base64url')}`;

@@ -104,7 +104,7 @@ export const reportCommands: CliCommand[] = [
     async run(rt) {
       const r = reportsOf(rt);
       const started = Date.now();
-      await r.recompute.request('command line');
+      await r.recompute.request('command');
       await r.recompute.kick();
       const job = await r.recompute.status();
       console.log(

@@ -1,3 +1,4 @@
+import type { TFunction } from 'i18next';
 import type { Request, Response } from 'express';
 import { HttpError } from '../../core/errors';
 import { record, type Reports } from './bundle';
@@ -102,22 +103,11 @@ export function dashboardHandlers(r: Reports) {
       table = summaryTable(d, req.t);
     } else {
       const status = statusOf(req.query.status);
+      // Headers, yes/no, levels, tiers, units and course titles in the officer's language (BI tools
+      // that want stable codes read /reports/api/people).
       table = {
-        columns: [
-          'institution',
-          'employee_id',
-          'name',
-          'email',
-          'unit',
-          'level',
-          'tier',
-          'decision_maker',
-          'trained',
-          'trained_at',
-          'missing_courses',
-          'hours_short',
-        ],
-        rows: peopleRows(r, await r.scope.units(scope), status),
+        columns: PEOPLE_COLUMNS.map((c) => req.t(`reports:export.people.${c}`)),
+        rows: peopleRows(r, await r.scope.units(scope), status, req.t, req.lang),
       };
     }
     // The audit entry is written before the data leaves: an interrupted export is still recorded.
@@ -130,24 +120,51 @@ export function dashboardHandlers(r: Reports) {
   return { page, api, people, peopleApi, exportFile };
 }
 
-async function* peopleRows(r: Reports, units: string[] | '*', status: Status): AsyncIterable<unknown[]> {
+const PEOPLE_COLUMNS = [
+  'institution',
+  'employeeId',
+  'name',
+  'email',
+  'unit',
+  'level',
+  'tier',
+  'decisionMaker',
+  'trained',
+  'trainedAt',
+  'missing',
+  'hoursShort',
+] as const;
+
+async function* peopleRows(r: Reports, units: string[] | '*', status: Status, t: TFunction, lang: string): AsyncIterable<unknown[]> {
+  const catalog = r.rt.services.get('catalog');
+  const titles = new Map<string, string>();
+  const title = async (id: string) => {
+    if (!titles.has(id)) titles.set(id, courseTitle(await catalog.getCourse(id), id, lang));
+    return titles.get(id)!;
+  };
+  const names = new Map<string, string>();
+  const unitName = async (code: string) => {
+    if (!names.has(code)) names.set(code, await r.org.name(code));
+    return names.get(code)!;
+  };
+  const yes = (v: boolean | undefined) => t(v ? 'reports:export.people.yes' : 'reports:export.people.no');
   const filter: Record<string, unknown> = { active: true };
   if (units !== '*') filter.unit = { $in: units };
   if (status !== 'all') filter.trained = status === 'trained';
   const people = r.rt.db.model<Person>('ReportsPerson');
   for await (const p of people.find(filter).sort({ _id: 1 }).lean<Person[]>().cursor({ batchSize: 1000 })) {
     yield [
-      p.institution,
+      await unitName(p.institution),
       p.employeeId,
       p.name,
       p.email,
-      p.unit,
-      p.level,
-      p.tier,
-      p.decisionMaker ? 'yes' : 'no',
-      p.trained ? 'yes' : 'no',
+      await unitName(p.unit),
+      t(`core:levels.${p.level}`, { defaultValue: p.level }),
+      t(`core:tiers.${p.tier}`, { defaultValue: p.tier }),
+      yes(p.decisionMaker),
+      yes(p.trained),
       p.trainedAt ? new Date(p.trainedAt).toISOString().slice(0, 10) : '',
-      (p.missing ?? []).join(' '),
+      (await Promise.all((p.missing ?? []).map(title))).join('; '),
       p.hoursShort ?? 0,
     ];
   }

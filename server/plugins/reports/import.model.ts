@@ -1,8 +1,11 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 
+/** A problem on one row of an imported file: a locale key for people, its English for the CLI and API. */
 export interface RowError {
   row: number;
   column: string;
+  key?: string;
+  params?: Record<string, unknown>;
   message: string;
 }
 
@@ -40,7 +43,7 @@ const importSchema = new Schema<RosterImport>(
     status: String,
     rows: Number,
     errorCount: Number,
-    problems: [{ _id: false, row: Number, column: String, message: String }],
+    problems: [{ _id: false, row: Number, column: String, key: String, params: Schema.Types.Mixed, message: String }],
     counts: { created: Number, changed: Number, unchanged: Number, deactivated: Number, newAccounts: Number, linkedAccounts: Number },
     createdAt: { type: Date, default: Date.now },
     confirmedAt: Date,

@@ -159,7 +159,7 @@ export const reportsPlugin: Plugin = {
 
     ctx.hooks.on('catalog.progress.changed', ({ progress }) => trained.onProgress(progress.userId));
     ctx.hooks.on('catalog.paths.changed', async ({ tier }) => {
-      await recompute.request(`learning path changed${tier ? ` (${tier})` : ''}`);
+      await recompute.request(tier ? `paths:${tier}` : 'paths');
     });
     ctx.hooks.on('accounts.demo.seed', async ({ orgUnit, users }) => {
       await seedDemo(r, orgUnit, users);

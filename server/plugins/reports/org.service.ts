@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import { HttpError } from '../../core/errors';
+import { localizedError, problem } from '../../core/errors';
 import { LEVELS } from '../../core/taxonomy';
 import type { OrgScope } from '../../core/contracts/org';
 import { UNIT_CODE, UNIT_KINDS, type OrgUnit, type UnitKind, type UnitModel } from './unit.model';
 import type { RowError } from './import.model';
+import { zodRowErrors } from './row-errors';
 
 /** The scope of the national programme (admins): every unit. */
 export const ALL = '*';
@@ -11,20 +12,20 @@ export const ALL = '*';
 const RANK: Record<UnitKind, number> = { country: 0, level: 1, institution: 2, unit: 3 };
 
 export const UnitInput = z.object({
-  code: z.string().trim().regex(UNIT_CODE, 'code must be letters, digits, "-" or "_" (at most 64)'),
-  name: z.string().trim().min(1, 'name is required').max(200),
+  code: z.string().trim().regex(UNIT_CODE, 'reports:rowErrors.unitCode'),
+  name: z.string().trim().min(1, 'reports:rowErrors.required').max(200, 'reports:rowErrors.tooLong'),
   parent: z
     .string()
     .trim()
     .transform((s) => s || null)
     .nullable()
     .default(null),
-  kind: z.enum(UNIT_KINDS, { message: `kind must be one of ${UNIT_KINDS.join(', ')}` }),
+  kind: z.enum(UNIT_KINDS, { message: 'reports:rowErrors.oneOf' }),
   level: z
     .string()
     .trim()
     .transform((s) => s || undefined)
-    .pipe(z.enum(LEVELS, { message: `level must be one of ${LEVELS.join(', ')}` }).optional())
+    .pipe(z.enum(LEVELS, { message: 'reports:rowErrors.oneOf' }).optional())
     .optional(),
 });
 export type UnitInput = z.input<typeof UnitInput>;
@@ -141,7 +142,10 @@ export class OrgService implements OrgScope {
 
   async save(input: UnitInput): Promise<OrgUnit> {
     const { units, errors } = await this.check([{ row: 0, input }]);
-    if (errors.length) throw new HttpError(400, `${errors[0].column}: ${errors[0].message}`, { details: errors });
+    if (errors.length) {
+      const [first] = errors;
+      throw localizedError(400, first.key ?? 'reports:rowErrors.invalid', { column: first.column, ...first.params }, errors);
+    }
     await this.write(units);
     return units[0];
   }
@@ -157,12 +161,16 @@ export class OrgService implements OrgScope {
     for (const { row, input } of rows) {
       const parsed = UnitInput.safeParse(input);
       if (!parsed.success) {
-        for (const i of parsed.error.issues) errors.push({ row, column: String(i.path[0] ?? 'row'), message: i.message });
+        errors.push(...zodRowErrors(row, parsed.error.issues));
         continue;
       }
       const u = parsed.data;
       if (incoming.has(u.code)) {
-        errors.push({ row, column: 'code', message: `duplicate code ${u.code} (already on row ${incoming.get(u.code)!.row})` });
+        errors.push({
+          row,
+          column: 'code',
+          ...problem('reports:rowErrors.duplicateCode', { code: u.code, first: incoming.get(u.code)!.row }),
+        });
         continue;
       }
       incoming.set(u.code, { _id: u.code, name: u.name, parent: u.parent, kind: u.kind, level: u.level, row });
@@ -170,28 +178,31 @@ export class OrgService implements OrgScope {
     const find = (c: string) => incoming.get(c) ?? t.units.get(c);
     for (const u of incoming.values()) {
       if (u.kind === 'country') {
-        if (u.parent) errors.push({ row: u.row, column: 'parent', message: 'a country has no parent' });
+        if (u.parent) errors.push({ row: u.row, column: 'parent', ...problem('reports:rowErrors.countryParent') });
         continue;
       }
       if (!u.parent) {
-        errors.push({ row: u.row, column: 'parent', message: `a ${u.kind} needs a parent code` });
+        errors.push({ row: u.row, column: 'parent', ...problem('reports:rowErrors.needsParent', { kind: u.kind }) });
         continue;
       }
       const parent = find(u.parent);
       if (!parent) {
-        errors.push({ row: u.row, column: 'parent', message: `unknown parent code ${u.parent}` });
+        errors.push({ row: u.row, column: 'parent', ...problem('reports:rowErrors.unknownParent', { parent: u.parent }) });
         continue;
       }
       if (RANK[parent.kind] > RANK[u.kind] || (RANK[parent.kind] === RANK[u.kind] && u.kind !== 'unit')) {
-        errors.push({ row: u.row, column: 'kind', message: `a ${u.kind} cannot be placed under a ${parent.kind} (${parent._id})` });
+        errors.push({
+          row: u.row,
+          column: 'kind',
+          ...problem('reports:rowErrors.badPlace', { kind: u.kind, parentKind: parent.kind, parent: parent._id }),
+        });
         continue;
       }
-      if (u.kind === 'level' && !u.level)
-        errors.push({ row: u.row, column: 'level', message: 'a level of government needs its level (national, regional or local)' });
+      if (u.kind === 'level' && !u.level) errors.push({ row: u.row, column: 'level', ...problem('reports:rowErrors.levelNeedsLevel') });
       const seen = new Set([u._id]);
       for (let p: OrgUnit | undefined = parent; p; p = p.parent ? find(p.parent) : undefined) {
         if (seen.has(p._id)) {
-          errors.push({ row: u.row, column: 'parent', message: `parent ${u.parent} would make a cycle` });
+          errors.push({ row: u.row, column: 'parent', ...problem('reports:rowErrors.cycle', { parent: u.parent }) });
           break;
         }
         seen.add(p._id);

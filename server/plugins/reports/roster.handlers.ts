@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import type { NextFunction, Request, Response } from 'express';
-import { HttpError } from '../../core/errors';
+import { HttpError, errorText } from '../../core/errors';
 import { record, type Reports } from './bundle';
 import { receiveUpload } from './upload';
 import { writeCsv } from '../../core/csv';
@@ -84,7 +84,7 @@ export function rosterHandlers(r: Reports) {
         title: req.t('reports:roster.previewTitle'),
         imp: again,
         institutionName: await r.org.name(imp.institution),
-        error: err.message,
+        error: errorText(req.t, err),
       });
     }
   };

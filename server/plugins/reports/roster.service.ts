@@ -3,12 +3,13 @@ import { createReadStream } from 'node:fs';
 import { mkdir, rename, rm, copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { HttpError } from '../../core/errors';
+import { HttpError, localizedError, problem } from '../../core/errors';
 import { DEFAULT_TIERS, LEVELS } from '../../core/taxonomy';
 import type { Hooks } from '../../core/services';
 import type { Services } from '../../core/services';
 import type { Person, PersonModel, UserLinkModel } from './person.model';
 import type { ImportModel, RosterImport, RowError } from './import.model';
+import { zodRowErrors } from './row-errors';
 import type { OrgService } from './org.service';
 import type { SettingsService } from './settings.service';
 import type { PersonState, SummaryService } from './summary.service';
@@ -78,7 +79,7 @@ const flag = (column: string, dflt: boolean) =>
     if (v === '') return dflt;
     if (YES.has(v)) return true;
     if (NO.has(v)) return false;
-    ctx.addIssue({ code: 'custom', message: `${column} must be yes or no (got "${s}")` });
+    ctx.addIssue({ code: 'custom', message: 'reports:rowErrors.yesNo', params: { value: s } });
     return z.NEVER;
   });
 
@@ -86,14 +87,20 @@ const RowSchema = z.object({
   employee_id: z
     .string()
     .trim()
-    .min(1, 'employee id is required')
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$/, 'employee id must be letters, digits, ".", "_", "/" or "-" (at most 64)'),
-  name: z.string().trim().min(1, 'name is required').max(200, 'name is longer than 200 characters'),
-  email: z.string().trim().toLowerCase().min(1, 'email is required').email('not a valid email address').max(254),
-  unit: z.string().trim().min(1, 'unit code is required'),
+    .min(1, 'reports:rowErrors.required')
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$/, 'reports:rowErrors.employeeId'),
+  name: z.string().trim().min(1, 'reports:rowErrors.required').max(200, 'reports:rowErrors.tooLong'),
+  email: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .min(1, 'reports:rowErrors.required')
+    .email('reports:rowErrors.email')
+    .max(254, 'reports:rowErrors.tooLong'),
+  unit: z.string().trim().min(1, 'reports:rowErrors.required'),
   level: z.string().trim().toLowerCase().default(''),
-  tier: z.string().trim().toLowerCase().min(1, 'tier is required'),
-  position: z.string().trim().max(200, 'position is longer than 200 characters').default(''),
+  tier: z.string().trim().toLowerCase().min(1, 'reports:rowErrors.required'),
+  position: z.string().trim().max(200, 'reports:rowErrors.tooLong').default(''),
   decision_maker: flag('decision_maker', false).default(false),
   active: flag('active', true).default(true),
 });
@@ -146,7 +153,7 @@ export class RosterService {
     const inst = await this.org.get(args.institution);
     if (!inst || inst.kind !== 'institution') {
       await rm(args.file, { force: true });
-      throw new HttpError(400, `institution: ${args.institution} is not a known institution code`);
+      throw localizedError(400, 'reports:fileErrors.institution', { code: args.institution });
     }
     const id = randomBytes(12).toString('hex');
     await mkdir(this.uploadDir, { recursive: true });
@@ -238,35 +245,39 @@ export class RosterService {
       if (rows === 0) {
         const missing = REQUIRED_COLUMNS.filter((c) => !header.includes(c));
         if (missing.length)
-          throw new HttpError(400, `file: missing column(s) ${missing.join(', ')} (expected ${ROSTER_COLUMNS.join(', ')})`);
+          throw localizedError(400, 'reports:rowErrors.missingColumns', {
+            count: missing.length,
+            missing: missing.join(', '),
+            expected: ROSTER_COLUMNS.join(', '),
+          });
       }
       rows++;
       const parsed = RowSchema.safeParse(values);
       if (!parsed.success) {
-        for (const i of parsed.error.issues) fail({ row, column: String(i.path[0] ?? 'row'), message: i.message });
+        for (const e of zodRowErrors(row, parsed.error.issues)) fail(e);
         continue;
       }
       const r = parsed.data;
       let bad = false;
-      const err = (column: string, message: string) => {
+      const err = (column: string, key: string, params: Record<string, unknown>) => {
         bad = true;
-        fail({ row, column, message });
+        fail({ row, column, ...problem(`reports:rowErrors.${key}`, params) });
       };
-      if (!units.has(r.unit)) err('unit', `unknown unit code ${r.unit} in institution ${doc.institution}`);
+      if (!units.has(r.unit)) err('unit', 'unknownUnit', { unit: r.unit, institution: doc.institution });
       if (!(DEFAULT_TIERS as readonly string[]).includes(r.tier))
-        err('tier', `unknown tier ${r.tier} (expected ${DEFAULT_TIERS.join(', ')})`);
+        err('tier', 'unknownTier', { tier: r.tier, expected: DEFAULT_TIERS.join(', ') });
       let level = r.level;
-      if (level && !(LEVELS as readonly string[]).includes(level)) err('level', `unknown level ${level} (expected ${LEVELS.join(', ')})`);
+      if (level && !(LEVELS as readonly string[]).includes(level)) err('level', 'unknownLevel', { level, expected: LEVELS.join(', ') });
       if (!level && units.has(r.unit)) {
         if (!levels.has(r.unit)) levels.set(r.unit, await this.org.levelOf(r.unit));
         level = levels.get(r.unit) ?? '';
-        if (!level) err('level', `level is empty and unit ${r.unit} has no level of government`);
+        if (!level) err('level', 'noLevel', { unit: r.unit });
       }
       const firstId = ids.get(r.employee_id);
-      if (firstId) err('employee_id', `duplicate employee id ${r.employee_id} (first on row ${firstId})`);
+      if (firstId) err('employee_id', 'duplicateId', { id: r.employee_id, first: firstId });
       else ids.set(r.employee_id, row);
       const firstEmail = emails.get(r.email);
-      if (firstEmail) err('email', `email ${r.email} is already used on row ${firstEmail}`);
+      if (firstEmail) err('email', 'duplicateEmail', { email: r.email, first: firstEmail });
       else emails.set(r.email, row);
       if (bad) continue;
       const fields = {
@@ -291,7 +302,7 @@ export class RosterService {
         },
       });
     }
-    if (rows === 0) throw new HttpError(400, 'file: no rows (is the first line the header?)');
+    if (rows === 0) throw localizedError(400, 'reports:rowErrors.noRows');
     return { rows, errorCount, problems };
   }
 
@@ -315,7 +326,7 @@ export class RosterService {
       problems.push({
         row: emails.get(email)!,
         column: 'email',
-        message: `email ${email} belongs to an existing account outside ${institution}: a roster cannot take it over (an administrator can move the account)`,
+        ...problem('reports:rowErrors.accountOutside', { email, institution }),
       });
     }
     problems.sort((x, y) => x.row - y.row);
@@ -370,9 +381,8 @@ export class RosterService {
   async confirm(id: string, byUserId: string): Promise<RosterImport> {
     const doc = await this.get(id);
     if (!doc) throw new HttpError(404, 'No such roster import');
-    if (doc.status !== 'previewed') throw new HttpError(409, `This import is ${doc.status}: upload the file again`);
-    if ((await sha256File(doc.path).catch(() => '')) !== doc.sha256)
-      throw new HttpError(409, 'The uploaded file is no longer available: upload it again');
+    if (doc.status !== 'previewed') throw localizedError(409, 'reports:fileErrors.notPending');
+    if ((await sha256File(doc.path).catch(() => '')) !== doc.sha256) throw localizedError(409, 'reports:fileErrors.gone');
 
     // Pass 1: validate everything again (units or other rows may have changed since the preview).
     const emails = new Map<string, number>();
@@ -383,9 +393,7 @@ export class RosterService {
     const check = problems.length ? { ...scanned, errorCount: problems.length, problems: problems.slice(0, MAX_SHOWN_ERRORS) } : scanned;
     if (check.errorCount) {
       await this.imports.updateOne({ _id: id }, { $set: { status: 'rejected', ...check } });
-      throw new HttpError(409, `The file has ${check.errorCount} row error(s): nothing was imported`, {
-        details: check.problems.slice(0, 50),
-      });
+      throw localizedError(409, 'reports:roster.hasErrors', { count: check.errorCount }, check.problems.slice(0, 50));
     }
 
     const users = this.users();

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { HttpError } from '../../core/errors';
+import { localizedError } from '../../core/errors';
 import type { SettingModel } from './store.model';
 import { DEFAULT_RULE, TrainedRule } from './trained-rule';
 
@@ -18,7 +18,10 @@ export class SettingsService {
   /** Returns whether the rule changed (then everyone must be re-evaluated). */
   async setRule(input: unknown, by: string): Promise<boolean> {
     const parsed = TrainedRule.safeParse(input);
-    if (!parsed.success) throw new HttpError(400, `${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`);
+    if (!parsed.success) {
+      const field = parsed.error.issues[0].path[0] === 'validityYears' ? 'validityYears' : 'minHours';
+      throw localizedError(400, `reports:settings.invalid.${field}`);
+    }
     const before = await this.rule();
     await this.settings.replaceOne(
       { _id: 'trained-rule' },
@@ -35,8 +38,8 @@ export class SettingsService {
 
   async setBaseline(input: unknown, by: string): Promise<void> {
     const parsed = Baseline.safeParse(input);
-    if (!parsed.success) throw new HttpError(400, `baseline ${parsed.error.issues[0].message}`);
-    if (parsed.data.date.getTime() > Date.now()) throw new HttpError(400, 'baseline date: must not be in the future');
+    if (!parsed.success) throw localizedError(400, 'reports:settings.invalid.baselineDate');
+    if (parsed.data.date.getTime() > Date.now()) throw localizedError(400, 'reports:settings.invalid.baselineFuture');
     await this.settings.replaceOne(
       { _id: 'baseline' },
       { _id: 'baseline', value: { date: parsed.data.date.toISOString().slice(0, 10) }, updatedAt: new Date(), updatedBy: by },

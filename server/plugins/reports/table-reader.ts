@@ -3,7 +3,7 @@ import { open } from 'node:fs/promises';
 import { parse } from 'csv-parse';
 import ExcelJS from 'exceljs';
 import iconv from 'iconv-lite';
-import { HttpError } from '../../core/errors';
+import { HttpError, localizedError } from '../../core/errors';
 import { guardedXlsx, XLSX_LIMITS, type XlsxLimits } from './xlsx-guard';
 
 export type TableFormat = 'csv' | 'xlsx';
@@ -100,9 +100,8 @@ async function* readXlsx(
       if (item.index !== undefined) {
         const text = cellText(item.text, strings);
         chars += text.length;
-        if (strings.length >= limits.strings) throw new HttpError(400, `file: more than ${limits.strings} distinct texts in the workbook`);
-        if (chars > limits.stringChars)
-          throw new HttpError(400, `file: more than ${limits.stringChars} characters of text in the workbook`);
+        if (strings.length >= limits.strings) throw localizedError(400, 'reports:fileErrors.strings', { max: limits.strings });
+        if (chars > limits.stringChars) throw localizedError(400, 'reports:fileErrors.chars', { max: limits.stringChars });
         strings.push(text);
         continue;
       }
@@ -111,7 +110,7 @@ async function* readXlsx(
         check();
         const raw = (r.values as unknown[]).slice(1);
         cellCount += raw.length;
-        if (cellCount > limits.cells) throw new HttpError(400, `file: more than ${limits.cells} cells in the worksheet`);
+        if (cellCount > limits.cells) throw localizedError(400, 'reports:fileErrors.cells', { max: limits.cells });
         const cells = raw.map((v) => cellText(v, strings));
         if (!header) {
           header = cells.map(canon);
@@ -129,7 +128,7 @@ async function* readXlsx(
     const f = guard.failure();
     if (f) throw f;
     if (err instanceof HttpError) throw err;
-    throw new HttpError(400, `file: not a readable XLSX workbook (${(err as Error).message})`);
+    throw localizedError(400, 'reports:fileErrors.notXlsx', { detail: (err as Error).message });
   } finally {
     guard.close();
     guard.stream.destroy();
@@ -184,7 +183,7 @@ export async function* readTable(
     }
   } catch (err) {
     const e = err as { code?: string; lines?: number; message: string };
-    if (e.code?.startsWith('CSV_')) throw new HttpError(400, `file: not valid CSV near line ${e.lines ?? '?'} (${e.message})`);
+    if (e.code?.startsWith('CSV_')) throw localizedError(400, 'reports:fileErrors.csv', { line: e.lines ?? '?', detail: e.message });
     throw err;
   }
 }

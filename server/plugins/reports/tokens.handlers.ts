@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import { HttpError } from '../../core/errors';
+import { HttpError, errorText } from '../../core/errors';
 import type { Reports } from './bundle';
 import { MAX_TOKENS_PER_USER } from './api-tokens.service';
 import type { ApiToken } from './store.model';
@@ -35,7 +35,7 @@ export function tokensHandlers(r: Reports) {
       if (!(err instanceof HttpError) || err.status >= 500) throw err;
       res.status(err.status);
       await render(req, res, {
-        error: err.options.key ? req.t(err.options.key, { max: MAX_TOKENS_PER_USER }) : err.message,
+        error: errorText(req.t, err),
         form: { name },
       });
     }

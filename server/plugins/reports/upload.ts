@@ -5,7 +5,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import type { Request } from 'express';
-import { HttpError } from '../../core/errors';
+import { HttpError, localizedError } from '../../core/errors';
 
 export interface Upload {
   file: string;
@@ -21,7 +21,7 @@ const ALLOWED = /\.(csv|txt|xlsx)$/i;
  * x-csrf-token header) is checked here, before a byte of the file is kept.
  */
 export async function receiveUpload(req: Request, dir: string, maxBytes: number): Promise<Upload> {
-  if (!req.is('multipart/form-data')) throw new HttpError(400, 'file: send the roster as multipart/form-data');
+  if (!req.is('multipart/form-data')) throw localizedError(400, 'reports:fileErrors.multipart');
   await mkdir(dir, { recursive: true });
   const expected = (req.session as unknown as { csrfToken?: string } | undefined)?.csrfToken;
   const csrfOk = (token: unknown) => {
@@ -39,40 +39,39 @@ export async function receiveUpload(req: Request, dir: string, maxBytes: number)
     bb = busboy({ headers: req.headers, limits: { files: 1, fileSize: maxBytes, fields: 20, fieldSize: 10_000 } });
   } catch (err) {
     // e.g. multipart/form-data without a boundary parameter
-    throw new HttpError(400, `file: malformed multipart upload (${(err as Error).message})`);
+    throw localizedError(400, 'reports:fileErrors.malformed', { detail: (err as Error).message });
   }
   const writes: Array<Promise<void>> = [];
   bb.on('field', (name, value) => (fields[name] = value));
   bb.on('file', (_name, stream, info) => {
     const csrf = csrfOk(fields._csrf) || csrfOk(req.headers['x-csrf-token']);
     if (!csrf) failure ??= new HttpError(403, 'Invalid or missing CSRF token: reload the form and try again', { key: 'core:errors.csrf' });
-    else if (!ALLOWED.test(info.filename ?? ''))
-      failure ??= new HttpError(400, `file: ${info.filename || 'the file'} must be a .csv or .xlsx file`);
+    else if (!ALLOWED.test(info.filename ?? '')) failure ??= localizedError(400, 'reports:fileErrors.type', { name: info.filename || '—' });
     if (failure) {
       stream.resume();
       return;
     }
     result = { file: tmp, fileName: info.filename ?? 'roster' };
-    stream.on('limit', () => (failure ??= new HttpError(413, `file: larger than ${Math.round(maxBytes / 1048576)} MB`)));
+    stream.on('limit', () => (failure ??= localizedError(413, 'reports:fileErrors.tooLarge', { mb: Math.round(maxBytes / 1048576) })));
     // Handled at once: a client that disconnects mid-file rejects this before the body pipeline
     // below settles, and an unhandled rejection would end the process.
     writes.push(
       pipeline(stream, createWriteStream(tmp)).catch((err: Error) => {
-        failure ??= new HttpError(400, `file: the upload was interrupted (${err.message})`);
+        failure ??= localizedError(400, 'reports:fileErrors.interrupted', { detail: err.message });
       }),
     );
   });
   try {
     await pipeline(req, bb);
   } catch (err) {
-    failure ??= new HttpError(400, `file: the upload was interrupted (${(err as Error).message})`);
+    failure ??= localizedError(400, 'reports:fileErrors.interrupted', { detail: (err as Error).message });
   }
   await Promise.all(writes);
   if (failure || !result) {
     await rm(tmp, { force: true });
     if (!failure && !csrfOk(fields._csrf) && !csrfOk(req.headers['x-csrf-token']))
       throw new HttpError(403, 'Invalid or missing CSRF token', { key: 'core:errors.csrf' });
-    throw failure ?? new HttpError(400, 'file: no file was sent');
+    throw failure ?? localizedError(400, 'reports:fileErrors.noFile');
   }
   return { ...result, fields };
 }

@@ -1,7 +1,7 @@
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import yauzl from 'yauzl';
 import yazl from 'yazl';
-import { HttpError } from '../../core/errors';
+import { HttpError, localizedError } from '../../core/errors';
 
 /** Limits on what one XLSX upload may expand to (a zip of 2 MB can hold gigabytes of XML). */
 export interface XlsxLimits {
@@ -28,7 +28,7 @@ export const XLSX_LIMITS: XlsxLimits = {
 const PARTS = /^(?:_rels\/\.rels|xl\/_rels\/workbook\.xml\.rels|xl\/workbook\.xml|xl\/sharedStrings\.xml)$/;
 const SHEET = /^xl\/worksheets\/sheet(\d+)\.xml$/;
 
-const bad = (message: string) => new HttpError(400, `file: ${message}`);
+const bad = (key: string, params?: Record<string, unknown>) => localizedError(400, `reports:fileErrors.${key}`, params);
 
 /**
  * The parts of an XLSX that the workbook reader needs, rebuilt as a new zip stream from the
@@ -45,13 +45,13 @@ export async function guardedXlsx(
 ): Promise<{ stream: Readable; failure: () => HttpError | undefined; close: () => void }> {
   const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
     yauzl.open(file, { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: false }, (err, z) =>
-      err ? reject(bad(`not a readable XLSX workbook (${err.message})`)) : resolve(z),
+      err ? reject(bad('notXlsx', { detail: err.message })) : resolve(z),
     ),
   );
   const close = () => zip.close();
   let failure: HttpError | undefined;
   try {
-    if (zip.entryCount > limits.entries) throw bad(`the workbook has ${zip.entryCount} parts (at most ${limits.entries})`);
+    if (zip.entryCount > limits.entries) throw bad('tooManyParts', { parts: zip.entryCount, max: limits.entries });
     const wanted = new Map<string, yauzl.Entry>();
     let sheet: { n: number; entry: yauzl.Entry } | undefined;
     await new Promise<void>((resolve, reject) => {
@@ -59,16 +59,16 @@ export async function guardedXlsx(
         const m = SHEET.exec(e.fileName);
         if (m && (!sheet || Number(m[1]) < sheet.n)) sheet = { n: Number(m[1]), entry: e };
         else if (PARTS.test(e.fileName)) {
-          if (wanted.has(e.fileName)) return reject(bad(`the workbook has two parts named ${e.fileName}`));
+          if (wanted.has(e.fileName)) return reject(bad('twoParts', { name: e.fileName }));
           wanted.set(e.fileName, e);
         }
         zip.readEntry();
       });
       zip.on('end', resolve);
-      zip.on('error', (err: Error) => reject(bad(`not a readable XLSX workbook (${err.message})`)));
+      zip.on('error', (err: Error) => reject(bad('notXlsx', { detail: err.message })));
       zip.readEntry();
     });
-    if (!sheet) throw bad('the workbook has no worksheet');
+    if (!sheet) throw bad('noSheet');
     // Shared strings before the sheet, as the reader expects them.
     const entries = [...wanted.values(), sheet.entry];
     const declared = entries.reduce((n, e) => n + e.uncompressedSize, 0);
@@ -86,7 +86,7 @@ export async function guardedXlsx(
       const e = entries[i];
       zip.openReadStream(e, (err, src) => {
         if (err) {
-          failure ??= bad(`${e.fileName}: ${err.message}`);
+          failure ??= bad('damaged', { name: e.fileName, detail: err.message });
           return feed(i);
         }
         const counted = new Transform({
@@ -97,7 +97,7 @@ export async function guardedXlsx(
           },
         });
         src.on('error', (er) => {
-          failure ??= bad(`${e.fileName} is damaged (${er.message})`);
+          failure ??= bad('damaged', { name: e.fileName, detail: er.message });
           counted.end();
         });
         counted.on('end', () => feed(i + 1));
@@ -115,5 +115,4 @@ export async function guardedXlsx(
   }
 }
 
-const tooLarge = (limits: XlsxLimits) =>
-  bad(`the workbook expands to more than ${Math.round(limits.uncompressedBytes / 1048576)} MB of data (is it a zip bomb?)`);
+const tooLarge = (limits: XlsxLimits) => bad('bomb', { mb: Math.round(limits.uncompressedBytes / 1048576) });

@@ -1,6 +1,6 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { rateLimit, type RateLimitRequestHandler } from 'express-rate-limit';
-import { HttpError } from '../../../core/errors';
+import { HttpError, errorText } from '../../../core/errors';
 import type { Route } from '../../../core/routes';
 import type { Logger } from '../../../core/log';
 import { safeNext } from '../../../core/safe-next';
@@ -209,7 +209,7 @@ export function identityRoutes(id: Identity, log: Logger, loginLimiter: RateLimi
       res.redirect(303, `/accounts/identity/admin?saved=${encodeURIComponent(p.id)}`);
     } catch (err) {
       if (!(err instanceof HttpError) || err.status >= 500) throw err;
-      await admin(req, res, err.status, err.options.key ? req.t(err.options.key) : err.message, {
+      await admin(req, res, err.status, errorText(req.t, err), {
         ...b,
         clientSecret: '',
         bindPassword: '',

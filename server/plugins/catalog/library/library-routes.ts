@@ -1,7 +1,7 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Route } from '../../../core/routes';
-import { HttpError } from '../../../core/errors';
+import { localizedError } from '../../../core/errors';
 import { readManifest } from '../../../../content/tools/build-library';
 
 /**
@@ -16,10 +16,10 @@ export function libraryRoutes(buildDir: string): Route[] {
       guard: 'public',
       handler: (req, res) => {
         const m = /^([a-z0-9][a-z0-9-]*)\.zip$/.exec(String(req.params.file));
-        if (!m) throw new HttpError(404, 'Library packages are named <course-slug>.zip');
+        if (!m) throw localizedError(404, 'catalog:library.notFound', { slug: String(req.params.file) });
         const entry = readManifest(buildDir)?.courses.find((c) => c.slug === m[1]);
         const file = entry && path.join(buildDir, `${entry.slug}.zip`);
-        if (!entry || !file || !existsSync(file)) throw new HttpError(404, `No library package "${m[1]}" (run npm run content:build)`);
+        if (!entry || !file || !existsSync(file)) throw localizedError(404, 'catalog:library.notFound', { slug: m[1] });
         res.setHeader('Content-Type', 'application/zip');
         res.setHeader('Content-Length', String(statSync(file).size));
         res.setHeader('Content-Disposition', `attachment; filename="${entry.slug}.zip"`);

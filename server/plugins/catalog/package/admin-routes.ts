@@ -1,6 +1,6 @@
 /** Course package administration (upload, publish, versions, metadata) and AU file serving. */
 import type { Request, RequestHandler, Response } from 'express';
-import { HttpError, notFound } from '../../../core/errors';
+import { HttpError, notFound, errorText } from '../../../core/errors';
 import type { Route } from '../../../core/routes';
 import { reviewOverdue } from '../../../core/review-date';
 import { DEFAULT_TIERS, LEVELS } from '../../../core/taxonomy';
@@ -53,7 +53,7 @@ export function packageRoutes(courses: CoursesService, opts: PackageRouteOptions
     const got = await receiveUpload(req, res, { field: 'package', maxBytes: opts.settings.maxPackageBytes, csrf: opts.csrf }).catch(
       async (err) => {
         if (err instanceof HttpError && err.status < 500 && err.status !== 403 && req.accepts(['html', 'json']) === 'html') {
-          await listPage(req, res, err.status, err.options.key ? req.t(err.options.key) : err.message);
+          await listPage(req, res, err.status, errorText(req.t, err));
           return null;
         }
         throw err;
@@ -127,7 +127,7 @@ export function packageRoutes(courses: CoursesService, opts: PackageRouteOptions
       });
     } catch (err) {
       if (!(err instanceof HttpError) || err.status !== 400) throw err;
-      return coursePage(req, res, 400, err.message);
+      return coursePage(req, res, 400, errorText(req.t, err));
     }
     await coursePage(req, res, 200, undefined, req.t('catalog:admin.saved'));
   };

@@ -1,6 +1,6 @@
 /** Admin pages: list, create and revoke LRS clients. The secret is shown once, right after creation. */
 import type { Request, Response } from 'express';
-import { HttpError } from '../../../core/errors';
+import { HttpError, errorText } from '../../../core/errors';
 import { SCOPES, type CredentialsService } from '../credentials.service';
 
 export function adminHandlers(credentials: CredentialsService) {
@@ -27,7 +27,7 @@ export function adminHandlers(credentials: CredentialsService) {
       } catch (err) {
         if (!(err instanceof HttpError) || err.status !== 400) throw err;
         await render(req, res.status(400), {
-          error: req.t('lrs:admin.invalid', { problem: err.message }),
+          error: errorText(req.t, err),
           form: { name: body.name, scopes },
         });
       }
