@@ -153,7 +153,10 @@ describe('catalog: a learner takes a course in Chromium @browser', function () {
     expect(describeViolations(await seriousViolations(p))).to.equal('');
     await Promise.all([p.waitForURL(/\/catalog\/people\/.+/), p.click('main a:has-text("Rosa Quispe Mamani")')]);
     expect(describeViolations(await seriousViolations(p))).to.equal('');
+    await p.click('main details summary');
     await p.selectOption('select[name="reason"]', 'Equivalent Outside Activity');
+    await p.fill('textarea[name="comment"]', 'Curso equivalente aprobado en la escuela nacional');
+    await p.check('input[name="confirm"]');
     await Promise.all([p.waitForURL(/waived=1/), p.click('form[action="/catalog/waive"] button')]);
     expect(await p.textContent('[role="status"]')).to.contain('eximida');
     const [progress] = await lms.services.get('catalog').progressOf(learner.id, [COURSE]);

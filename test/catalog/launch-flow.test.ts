@@ -338,6 +338,7 @@ describe('catalog: cmi5 launch flow over HTTP', () => {
   });
 
   it('lets an admin or an HR officer of the same institution waive an AU with a reason (§9.3.7)', async () => {
+    const DECIDED = { comment: 'Certificado externo ENAP 2026-114', confirm: '1' };
     const w = 'https://courses.example.org/convalidable';
     await importXml(
       lms,
@@ -369,34 +370,57 @@ describe('catalog: cmi5 launch flow over HTTP', () => {
     await other
       .post('/catalog/waive')
       .type('form')
-      .send({ _csrf: await tokenOf(other), registration: reg, auId: `${w}/au/1`, reason: 'Tested Out' })
+      .send({ _csrf: await tokenOf(other), registration: reg, auId: `${w}/au/1`, reason: 'Tested Out', ...DECIDED })
       .expect(403);
     await other.get(`/catalog/people/${learner.id}`).expect(403);
     await la
       .post('/catalog/waive')
       .type('form')
-      .send({ _csrf: csrfFrom(lp.text), registration: reg, auId: `${w}/au/1`, reason: 'Tested Out' })
+      .send({ _csrf: csrfFrom(lp.text), registration: reg, auId: `${w}/au/1`, reason: 'Tested Out', ...DECIDED })
       .expect(403);
     await same
       .post('/catalog/waive')
       .type('form')
-      .send({ _csrf: await tokenOf(same), registration: reg, auId: `${w}/au/1`, reason: 'because' })
+      .send({ _csrf: await tokenOf(same), registration: reg, auId: `${w}/au/1`, reason: 'because', ...DECIDED })
       .expect(400);
     const person = await same.get(`/catalog/people/${learner.id}`).expect(200);
     expect(person.text).to.contain('Convalidable');
+    // No pre-selected reason, a comment saying why and an explicit confirmation, or nothing is waived.
+    expect(person.text).to.match(/<select id="[^"]+" name="reason" required>\s*<option value="">/);
+    for (const missing of ['comment', 'confirm', 'reason'] as const) {
+      const form: Record<string, string> = {
+        _csrf: csrfFrom(person.text),
+        registration: reg,
+        auId: `${w}/au/1`,
+        reason: 'Tested Out',
+        ...DECIDED,
+      };
+      if (missing === 'comment') form.comment = '   ';
+      else delete form[missing];
+      const refused = await same.post('/catalog/waive').type('form').send(form).expect(400);
+      expect(refused.text, missing)
+        .to.contain('role="alert"')
+        .and.contain({ comment: 'Escriba un comentario', confirm: 'Marque la casilla', reason: 'Elija el motivo' }[missing]);
+    }
+    expect(await statementsOf(reg, VERB.waived)).to.have.length(0);
     await same
       .post('/catalog/waive')
       .type('form')
-      .send({ _csrf: csrfFrom(person.text), registration: reg, auId: `${w}/au/1`, reason: 'Tested Out' })
+      .send({ _csrf: csrfFrom(person.text), registration: reg, auId: `${w}/au/1`, reason: 'Tested Out', ...DECIDED })
       .expect(303);
     await same
       .post('/catalog/waive')
       .type('form')
-      .send({ _csrf: csrfFrom(person.text), registration: reg, auId: `${w}/au/1`, reason: 'Tested Out' })
+      .send({ _csrf: csrfFrom(person.text), registration: reg, auId: `${w}/au/1`, reason: 'Tested Out', ...DECIDED })
       .expect(409);
 
     const waived = await statementsOf(reg, VERB.waived);
     expect(waived).to.have.length(1);
+    const au1 = (await lms.db.collection('catalog_progress').findOne({ _id: `${learner.id}:${w}` } as never))!.aus.find(
+      (a: { auId: string }) => a.auId === `${w}/au/1`,
+    );
+    expect(au1).to.include({ waived: true, waiveReason: 'Tested Out', waiveComment: DECIDED.comment, waivedBy: hrSame.id });
+    expect((await same.get(`/catalog/people/${learner.id}`).expect(200)).text).to.contain(`<q>${DECIDED.comment}</q>`);
     expect(waived[0].result).to.deep.include({ success: true, completion: true });
     expect(waived[0].result.extensions['https://w3id.org/xapi/cmi5/result/extensions/reason']).to.equal('Tested Out');
     expect((await progressOf(learner.id, w)).satisfied).to.equal(false);
@@ -406,7 +430,7 @@ describe('catalog: cmi5 launch flow over HTTP', () => {
     await ad
       .post('/catalog/waive')
       .type('form')
-      .send({ _csrf: await tokenOf(ad), registration: reg, auId: `${w}/au/2`, reason: 'Administrative' })
+      .send({ _csrf: await tokenOf(ad), registration: reg, auId: `${w}/au/2`, reason: 'Administrative', ...DECIDED })
       .expect(303);
     const p = await progressOf(learner.id, w);
     expect(p).to.include({ satisfied: true, status: 'waived' });

@@ -1,6 +1,6 @@
 /** The catalog's learner and path pages, launch, fetch URL and waivers as a flat table. */
 import type { Request, Response } from 'express';
-import { HttpError, errorText } from '../../core/errors';
+import { HttpError, errorText, localizedError } from '../../core/errors';
 import { mayManagePerson } from '../../core/permissions';
 import type { Route } from '../../core/routes';
 import type { Services } from '../../core/services';
@@ -208,7 +208,15 @@ export function catalogRoutes(d: CatalogDeps): Route[] {
     if (!reg) throw new HttpError(404, `No registration ${registration}`);
     if (!(await inScope(req.user!, reg.userId)))
       throw new HttpError(403, 'This person is outside your scope', { key: 'core:errors.403.body' });
-    await launch.waive(registration, str(req.body.auId), str(req.body.reason));
+    try {
+      // A waiver is confirmed explicitly: it satisfies the activity without the learner doing it.
+      if (str(req.body.confirm) !== '1') throw localizedError(400, 'catalog:waive.errors.confirm');
+      await launch.waive(registration, str(req.body.auId), str(req.body.reason), { comment: str(req.body.comment), by: req.user!.id });
+    } catch (err) {
+      if (!(err instanceof HttpError) || err.status >= 500 || req.accepts(['html', 'json']) === 'json') throw err;
+      req.params.userId = reg.userId;
+      return personPage(req, res, err.status, undefined, errorText(req.t, err));
+    }
     if (req.accepts(['html', 'json']) === 'json') return res.json({ ok: true });
     res.redirect(303, `/catalog/people/${encodeURIComponent(reg.userId)}?waived=1`);
   };

@@ -4,7 +4,7 @@
  * the statement rules for AU credentials and turn stored statements into progress.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { HttpError } from '../../../core/errors';
+import { HttpError, localizedError } from '../../../core/errors';
 import type { SessionUser } from '../../../core/permissions';
 import type {
   LrsCredential,
@@ -254,9 +254,12 @@ export class LaunchService {
    * Waives an AU (§9.3.7) with one of the spec's reasons: one `waived` per AU and registration,
    * under a new session id, then moveOn is evaluated (satisfied statements use that session id).
    */
-  async waive(registration: string, auId: string, reason: string): Promise<void> {
+  /** An AU waived for a learner (§9.3.7): a reason of the spec's, a comment saying why, and who decided. */
+  async waive(registration: string, auId: string, reason: string, decision: { comment: string; by: string }): Promise<void> {
     if (!(WAIVE_REASONS as readonly string[]).includes(reason))
-      throw new HttpError(400, `reason: must be one of ${WAIVE_REASONS.join(', ')}`);
+      throw localizedError(400, 'catalog:waive.errors.reason', { allowed: WAIVE_REASONS.join(', ') });
+    const comment = decision.comment.trim();
+    if (!comment || comment.length > 500) throw localizedError(400, 'catalog:waive.errors.comment');
     const reg = await this.progress.registration(registration);
     if (!reg) throw new HttpError(404, `No registration ${registration}`);
     const version = await this.courses.getVersion(reg.courseId, reg.courseVersion);
@@ -264,7 +267,7 @@ export class LaunchService {
     if (!au) throw new HttpError(404, `No AU ${auId} in this course`);
     await this.progress.serial(registration, async () => {
       const p = await this.progress.get(reg.userId, reg.courseId);
-      if (p?.aus.find((a) => a.auId === auId)?.waived) throw new HttpError(409, `AU ${auId} is already waived in this registration`);
+      if (p?.aus.find((a) => a.auId === auId)?.waived) throw localizedError(409, 'catalog:waive.errors.already', { auId });
       const sessionId = randomUUID();
       await this.lrs.statements().storeAsSystem([
         waivedStatement({
@@ -276,7 +279,12 @@ export class LaunchService {
           reason,
         }),
       ]);
-      await this.progress.change(registration, auId, { waived: true, waiveReason: reason }, { sessionId });
+      await this.progress.change(
+        registration,
+        auId,
+        { waived: true, waiveReason: reason, waiveComment: comment, waivedBy: decision.by },
+        { sessionId },
+      );
     });
   }
 

@@ -12,6 +12,9 @@ export interface AuProgress {
   satisfied: boolean;
   score?: number;
   waiveReason?: string;
+  /** Why, in the words of whoever waived it, and who (account id): a waiver is a decision on record. */
+  waiveComment?: string;
+  waivedBy?: string;
   lastLaunchedAt?: Date;
   /** A Normal session of this AU has been initialized (Browse and Review no longer offered until satisfied). */
   attempted?: boolean;
@@ -37,6 +40,8 @@ const auSchema = new Schema<AuProgress>(
     satisfied: { type: Boolean, default: false },
     score: Number,
     waiveReason: String,
+    waiveComment: String,
+    waivedBy: String,
     lastLaunchedAt: Date,
     attempted: Boolean,
   },

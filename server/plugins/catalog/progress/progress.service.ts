@@ -22,6 +22,8 @@ export interface AuChange {
   failed?: boolean;
   waived?: boolean;
   waiveReason?: string;
+  waiveComment?: string;
+  waivedBy?: string;
   score?: number;
   launchedAt?: Date;
   attempted?: boolean;
@@ -194,6 +196,8 @@ export class ProgressService {
       if (delta.waived) {
         a.waived = true;
         a.waiveReason = delta.waiveReason;
+        a.waiveComment = delta.waiveComment;
+        a.waivedBy = delta.waivedBy;
       }
       if (delta.score !== undefined) a.score = delta.score;
       if (delta.launchedAt) a.lastLaunchedAt = delta.launchedAt;
