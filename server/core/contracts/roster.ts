@@ -17,9 +17,12 @@ export interface RosterEntry {
   userId?: string;
 }
 
+/** How a verified identity finds its roster person: e-mail (lower-case), employee id or national id. */
+export type RosterKey = 'email' | 'employeeId' | 'nationalId';
+
 export interface RosterDirectory {
-  /** Active roster people whose unit is one of `units`, found by e-mail (lower-case) or employee id. */
-  find(units: string[], key: 'email' | 'employeeId', value: string): Promise<RosterEntry[]>;
+  /** Active roster people whose unit is one of `units`, found by `key`. */
+  find(units: string[], key: RosterKey, value: string): Promise<RosterEntry[]>;
   /** Links a roster person to the account just created for them (only if none is linked yet). */
   linkAccount(personId: string, userId: string): Promise<boolean>;
 }

@@ -11,6 +11,8 @@ export interface Person {
   level: string;
   tier: string;
   position?: string;
+  /** CPF, RUT, CI…, when the roster gives it: a national identity provider's sign-in finds the person by it. */
+  nationalId?: string;
   decisionMaker: boolean;
   active: boolean;
   userId?: string;
@@ -38,6 +40,7 @@ const personSchema = new Schema<Person>(
     level: { type: String, required: true },
     tier: { type: String, required: true },
     position: String,
+    nationalId: String,
     decisionMaker: { type: Boolean, default: false },
     active: { type: Boolean, default: true },
     userId: String,
@@ -57,6 +60,7 @@ personSchema.index({ institution: 1, _id: 1 });
 personSchema.index({ unit: 1, active: 1, trained: 1, _id: 1 });
 personSchema.index({ expiresAt: 1 });
 personSchema.index({ userId: 1 });
+personSchema.index({ nationalId: 1 });
 
 export type PersonModel = Model<Person>;
 export const personModel = (db: Connection): PersonModel =>

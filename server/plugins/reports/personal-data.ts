@@ -46,7 +46,7 @@ export function reportsPersonalData(m: Models): PersonalDataProvider {
     async erase({ userId, pseudonym }) {
       for (const row of await m.people.find({ userId }).lean<Person[]>()) {
         const _id = `${row.institution}:${pseudonym}`;
-        const { position: _p, ...kept } = row;
+        const { position: _p, nationalId: _n, ...kept } = row;
         // The new anonymous row first, then its link, then the old row: every point of a crash is resumable.
         await m.people.replaceOne(
           { _id },

@@ -1,4 +1,4 @@
-import type { RosterDirectory, RosterEntry } from '../../core/contracts/roster';
+import type { RosterDirectory, RosterEntry, RosterKey } from '../../core/contracts/roster';
 import type { Person, PersonModel, UserLinkModel } from './person.model';
 import type { TrainedService } from './trained.service';
 
@@ -12,7 +12,7 @@ export class RosterDirectoryService implements RosterDirectory {
     private readonly trained: TrainedService,
   ) {}
 
-  async find(units: string[], key: 'email' | 'employeeId', value: string): Promise<RosterEntry[]> {
+  async find(units: string[], key: RosterKey, value: string): Promise<RosterEntry[]> {
     const v = String(value).trim();
     if (!v || !units.length) return [];
     const filter = { active: true, unit: { $in: units }, [key]: key === 'email' ? v.toLowerCase() : v };

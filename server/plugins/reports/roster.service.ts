@@ -18,7 +18,18 @@ import type { InvitesService } from './invites.service';
 import { detectEncoding, detectFormat, readTable, type TableEncoding } from './table-reader';
 import type { Verdict } from './trained-rule';
 
-export const ROSTER_COLUMNS = ['employee_id', 'name', 'email', 'unit', 'level', 'tier', 'position', 'decision_maker', 'active'] as const;
+export const ROSTER_COLUMNS = [
+  'employee_id',
+  'name',
+  'email',
+  'unit',
+  'level',
+  'tier',
+  'position',
+  'decision_maker',
+  'active',
+  'national_id',
+] as const;
 const REQUIRED_COLUMNS = ['employee_id', 'name', 'email', 'unit', 'tier'];
 
 /** Header spellings HR offices use in es/pt/en; matched after lower-casing and removing accents. */
@@ -65,6 +76,16 @@ export const ROSTER_ALIASES: Record<string, string> = {
   activo: 'active',
   ativo: 'active',
   status: 'active',
+  cpf: 'national_id',
+  rut: 'national_id',
+  run: 'national_id',
+  ci: 'national_id',
+  dni: 'national_id',
+  cedula: 'national_id',
+  curp: 'national_id',
+  documento: 'national_id',
+  documento_identidad: 'national_id',
+  documento_de_identidad: 'national_id',
 };
 
 const YES = new Set(['1', 'true', 'yes', 'y', 'si', 's', 'sim', 'x', 'verdadero', 'verdadeiro']);
@@ -103,6 +124,12 @@ const RowSchema = z.object({
   position: z.string().trim().max(200, 'reports:rowErrors.tooLong').default(''),
   decision_maker: flag('decision_maker', false).default(false),
   active: flag('active', true).default(true),
+  /** CPF, RUT, CI, DNI…: what a national identity provider vouches for (optional). */
+  national_id: z
+    .string()
+    .trim()
+    .regex(/^([A-Za-z0-9][A-Za-z0-9./-]{0,63})?$/, 'national id must be letters, digits, ".", "/" or "-" (at most 64)')
+    .default(''),
 });
 
 const MAX_SHOWN_ERRORS = 1000;
@@ -289,6 +316,8 @@ export class RosterService {
         position: r.position,
         decisionMaker: r.decision_maker,
         active: r.active,
+        // Only when given, so the rows of rosters without the column keep their hash.
+        ...(r.national_id && { nationalId: r.national_id }),
       };
       await each({
         row,
@@ -491,7 +520,7 @@ export class RosterService {
                 importedAt: now,
               };
               const $unset: Record<string, 1> = {};
-              for (const k of ['position', 'trainedAt', 'expiresAt'] as const) if (after[k] === undefined) $unset[k] = 1;
+              for (const k of ['position', 'nationalId', 'trainedAt', 'expiresAt'] as const) if (after[k] === undefined) $unset[k] = 1;
               const $set = Object.fromEntries(Object.entries(after).filter(([k, val]) => k !== '_id' && val !== undefined));
               if (before) updates.push({ id: person._id, update: Object.keys($unset).length ? { $set, $unset } : { $set } });
               else inserts.push(Object.fromEntries(Object.entries(after).filter(([, val]) => val !== undefined)) as unknown as Person);

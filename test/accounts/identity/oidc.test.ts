@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import Provider from 'oidc-provider';
 import type { LmsApp } from '../../../server/app';
 import { csrfFrom, makeUser, signIn } from '../../helpers';
+import { HEADER, importRoster } from '../../reports/fixtures';
 import { Browser, alertOf, identityApp, identityOf, listen, local, newAgent, sessionCookie } from './fixtures';
 
 const people: Record<string, Record<string, unknown>> = {
@@ -10,6 +11,10 @@ const people: Record<string, Record<string, unknown>> = {
   'sub-bruno': { sub: 'sub-bruno', email: 'bruno@b.gov', email_verified: true, name: 'Bruno L.' },
   'sub-nobody': { sub: 'sub-nobody', email: 'nobody@a.gov', email_verified: true, name: 'Nadie' },
   'sub-unverified': { sub: 'sub-unverified', email: 'alberto@a.gov', email_verified: false, name: 'Alberto' },
+  // A national identity: the CPF it vouches for, and an address it does not.
+  'cpf-alberto': { sub: 'cpf-alberto', cpf: '123.456.789-09', email: 'alberto.paz@gmail.example', email_verified: false },
+  'cpf-bruno': { sub: 'cpf-bruno', cpf: '987.654.321-00', email: 'bruno@b.gov', email_verified: true },
+  'cpf-unknown': { sub: 'cpf-unknown', cpf: '111.222.333-44', email: 'ana@a.gov', email_verified: true },
 };
 
 describe('accounts: sign-in with OpenID Connect (oidc-provider)', function () {
@@ -29,12 +34,15 @@ describe('accounts: sign-in with OpenID Connect (oidc-provider)', function () {
         {
           client_id: 'lms',
           client_secret: 'a-long-client-secret-for-the-test',
-          redirect_uris: ['http://127.0.0.1/accounts/identity/oidc/gov-a/callback'],
+          redirect_uris: [
+            'http://127.0.0.1/accounts/identity/oidc/gov-a/callback',
+            'http://127.0.0.1/accounts/identity/oidc/cpf-a/callback',
+          ],
           post_logout_redirect_uris: ['http://127.0.0.1/accounts/login'],
         },
       ],
       findAccount: async (_ctx, sub) => (people[sub] ? { accountId: sub, claims: async () => people[sub] as { sub: string } } : undefined),
-      claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+      claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'], cpf: ['cpf'] },
       features: { devInteractions: { enabled: false }, rpInitiatedLogout: { enabled: true } },
       interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
       cookies: { keys: ['test-cookie-key-0123456789'] },
@@ -70,8 +78,9 @@ describe('accounts: sign-in with OpenID Connect (oidc-provider)', function () {
   });
 
   /** The whole front channel, as a browser does it; returns our callback's answer. */
-  async function signInAs(sub: string, agent = newAgent(lms), opts: { tamper?: (callback: string) => string } = {}) {
-    const start = await agent.get('/accounts/identity/gov-a/start?next=/accounts/profile').expect(303);
+  async function signInAs(sub: string, agent = newAgent(lms), opts: { tamper?: (callback: string) => string; provider?: string } = {}) {
+    const provider = opts.provider ?? 'gov-a';
+    const start = await agent.get(`/accounts/identity/${provider}/start?next=/accounts/profile`).expect(303);
     const auth = new URL(start.headers.location);
     expect(auth.origin).to.equal(issuer);
     expect(auth.searchParams.get('code_challenge_method')).to.equal('S256');
@@ -84,7 +93,7 @@ describe('accounts: sign-in with OpenID Connect (oidc-provider)', function () {
     while (res.status >= 300 && res.status < 400 && new URL(res.headers.get('location')!, issuer).origin === issuer)
       res = await browser.fetch(new URL(res.headers.get('location')!, issuer).href);
     let callback = res.headers.get('location')!;
-    expect(callback).to.match(/\/accounts\/identity\/oidc\/gov-a\/callback\?/);
+    expect(callback).to.contain(`/accounts/identity/oidc/${provider}/callback?`);
     if (opts.tamper) callback = opts.tamper(callback);
     return { agent, callback, answer: await agent.get(local(callback)), startCookie: sessionCookie(start) };
   }
@@ -184,5 +193,53 @@ describe('accounts: sign-in with OpenID Connect (oidc-provider)', function () {
     expect((await identityOf(lms).linker.list({ provider: 'gov-a' })).links.map((l) => l.subject)).to.include('sub-ana');
     const learner = await signIn(lms, (await makeUser(lms)).email, 'correct horse battery');
     await learner.get('/accounts/identity/admin').expect(403);
+  });
+
+  it('links by national id to the roster person of the provider’s institution, never to another institution’s', async () => {
+    // INST-A's roster now carries national ids (the column is optional).
+    await importRoster(
+      lms,
+      'INST-A',
+      [
+        `${HEADER},cpf`,
+        'A-001,Ana Souza,ana@a.gov,A1,national,manager,,no,yes,',
+        'A-002,Alberto Paz,alberto@a.gov,A2,national,technical,,no,yes,123.456.789-09',
+      ].join('\n'),
+    );
+    await importRoster(
+      lms,
+      'INST-B',
+      [`${HEADER},cpf`, 'B-001,Bruno Lima,bruno@b.gov,B1,local,technical,,no,yes,987.654.321-00'].join('\n'),
+    );
+    await identityOf(lms).providers.save({
+      id: 'cpf-a',
+      protocol: 'oidc',
+      label: { es: 'Identidad nacional', pt: 'Identidade nacional', en: 'National identity' },
+      orgUnits: ['INST-A'],
+      match: 'nationalId',
+      issuer,
+      clientId: 'lms',
+      clientSecret: 'a-long-client-secret-for-the-test',
+      scope: 'openid email cpf',
+      attributes: { nationalId: 'cpf' },
+    });
+    // The address is not verified: the national id alone finds Alberto, and the roster places him.
+    const alberto = await signInAs('cpf-alberto', newAgent(lms), { provider: 'cpf-a' });
+    expect(alberto.answer.status, alberto.answer.text).to.equal(303);
+    expect((await alberto.agent.get('/accounts/profile').expect(200)).text).to.contain('alberto@a.gov');
+    const account = await lms.services.get('accounts.users').findByEmail('alberto@a.gov');
+    expect(account).to.include({ orgUnit: 'A2', tier: 'technical', level: 'national' });
+    expect((await identityOf(lms).linker.list({ provider: 'cpf-a' })).links.map((l) => [l.subject, l.userId])).to.deep.equal([
+      ['cpf-alberto', account!.id],
+    ]);
+    // Bruno's national id is on INST-B's roster: not through INST-A's provider, whatever his verified e-mail.
+    const bruno = await signInAs('cpf-bruno', newAgent(lms), { provider: 'cpf-a' });
+    expect(bruno.answer.status).to.equal(403);
+    expect(alertOf(bruno.answer.text)).to.match(/no figura en la nómina/);
+    await bruno.agent.get('/accounts/profile').expect(303);
+    // A national id on no roster does not fall back to the (verified) address of someone else's account.
+    const unknown = await signInAs('cpf-unknown', newAgent(lms), { provider: 'cpf-a' });
+    expect(unknown.answer.status).to.equal(403);
+    expect((await identityOf(lms).linker.list({ provider: 'cpf-a' })).links).to.have.length(1);
   });
 });

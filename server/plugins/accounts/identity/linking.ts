@@ -2,7 +2,7 @@ import { isValidObjectId } from 'mongoose';
 import type { ServiceRegistry } from '../../../core/services';
 import type { SessionUser } from '../../../core/permissions';
 import '../../../core/contracts/org';
-import '../../../core/contracts/roster';
+import type { RosterKey } from '../../../core/contracts/roster';
 import { HttpError } from '../../../core/errors';
 import type { UsersService } from '../users.service';
 import { linkId, type IdentityLink, type LinkModel } from './links';
@@ -74,23 +74,24 @@ export class IdentityLinker {
 
   private async existingAccount(match: ProviderSettings['match'], value: string, units: Set<string>): Promise<SessionUser | undefined> {
     if (match === 'email') return this.users.findByEmail(value);
-    if (match === 'nationalId') return this.users.findByNationalId(value);
-    // Employee ids are unique only within an institution: the provider's rosters say whose it is.
-    const entries = this.services.has('roster.directory')
-      ? await this.services.get('roster.directory').find([...units], 'employeeId', value)
-      : [];
+    // Employee ids are unique only within an institution, and national ids are the rosters' to
+    // give: the provider's rosters say whose it is.
+    const entries = this.services.has('roster.directory') ? await this.services.get('roster.directory').find([...units], match, value) : [];
     const ids = [...new Set(entries.map((e) => e.userId).filter((u): u is string => !!u && isValidObjectId(u)))];
-    return ids.length === 1 ? this.users.findById(ids[0]) : undefined;
+    if (ids.length === 1) return this.users.findById(ids[0]);
+    // An account holding the national id elsewhere is found too, to be refused as another institution's.
+    return match === 'nationalId' && !entries.length ? this.users.findByNationalId(value) : undefined;
   }
 
   /** Just-in-time account: only for exactly one active person on one of the provider's rosters. */
   private async fromRoster(p: ProviderSettings, id: VerifiedIdentity, units: Set<string>): Promise<LinkOutcome> {
     if (!this.services.has('roster.directory')) return { ok: false, reason: 'notOnRoster' };
     const roster = this.services.get('roster.directory');
-    const byEmployee = p.match === 'employeeId' && id.employeeId;
+    // The roster person by the provider's matching claim, else by a verified e-mail address.
+    const claim = p.match !== 'email' ? claimValue(p.match, id) : undefined;
     const email = id.emailVerified ? id.email : undefined;
-    if (!byEmployee && !email) return { ok: false, reason: p.match === 'nationalId' ? 'notOnRoster' : 'noClaim' };
-    const entries = await roster.find([...units], byEmployee ? 'employeeId' : 'email', byEmployee ? id.employeeId! : email!);
+    if (!claim && !email) return { ok: false, reason: 'noClaim' };
+    const entries = await roster.find([...units], claim ? (p.match as RosterKey) : 'email', claim ?? email!);
     if (entries.length !== 1) return { ok: false, reason: 'notOnRoster' };
     const entry = entries[0];
     let user: SessionUser | undefined;
