@@ -128,7 +128,7 @@ const RowSchema = z.object({
   national_id: z
     .string()
     .trim()
-    .regex(/^([A-Za-z0-9][A-Za-z0-9./-]{0,63})?$/, 'national id must be letters, digits, ".", "/" or "-" (at most 64)')
+    .regex(/^([A-Za-z0-9][A-Za-z0-9./-]{0,63})?$/, 'reports:rowErrors.nationalId')
     .default(''),
 });
 
