@@ -158,7 +158,6 @@ async function main() {
     lms.db.model('LrsStatement') as never,
     lms.db.model('LrsStatementBody') as never,
     lms.db.model('LrsAttachment') as never,
-    { learnFrom: async () => {} } as never,
     lms.hooks,
   );
   const system = {

@@ -27,6 +27,7 @@ import { safeNext } from './core/safe-next';
 import { Outbox, outboxModels } from './core/events/outbox';
 import { outboxPersonalData } from './core/events/personal-data';
 import { EventWorker, workerSettings } from './core/events/worker';
+import { Locks, lockSettings } from './core/locks';
 import { EVENTS_PERMISSION, eventAdminRoutes } from './core/events/admin-routes';
 import { mountRoutes, servedRoutes, type ServedRoute } from './core/routes';
 import { formatDate } from './core/dates';
@@ -73,6 +74,8 @@ export async function createLmsApp(opts: AppOptions = {}): Promise<LmsApp> {
     await outbox.init();
     const worker = new EventWorker(outbox, hooks, eventSettings, log.child({ core: 'events' }));
     hooks.attach(outbox, () => worker.wake());
+    const locks = new Locks(database.connection, lockSettings(config.env), log.child({ core: 'locks' }));
+    await locks.init();
     const permissions = new Permissions();
     permissions.declare('core', {
       [EVENTS_PERMISSION]: { roles: ['admin'], description: 'see failed event deliveries and retry them' },
@@ -102,7 +105,20 @@ export async function createLmsApp(opts: AppOptions = {}): Promise<LmsApp> {
       endWhere: (match: Parameters<SessionStore['endWhere']>[0]) => store.endWhere(match),
     };
     const events = { outbox, worker, settled: () => worker.drain() };
-    const runtime: Runtime = { config, log, db: database.connection, services, hooks, jobs, events, i18n, mode, personalData, sessions };
+    const runtime: Runtime = {
+      config,
+      log,
+      db: database.connection,
+      services,
+      hooks,
+      jobs,
+      events,
+      locks,
+      i18n,
+      mode,
+      personalData,
+      sessions,
+    };
     // FerretDB has no TTL indexes: delivered outbox ids are forgotten by a periodic deleteMany.
     jobs.every({
       name: 'core.outbox-prune',

@@ -12,6 +12,7 @@ import type { Hooks, ServiceRegistry } from './services';
 import type { EventDeclarations } from './events/hooks';
 import type { Outbox } from './events/outbox';
 import type { EventWorker } from './events/worker';
+import type { Locks } from './locks';
 
 /** The core's major version; a plugin declares the one it was written for. */
 export const CORE_VERSION = 1;
@@ -64,6 +65,8 @@ export interface Runtime {
   jobs: Jobs;
   /** The outbox of after-events and this process's delivery worker. */
   events: { outbox: Outbox; worker: EventWorker; settled(): Promise<void> };
+  /** Leases in the database: what must not interleave across the processes sharing it. */
+  locks: Locks;
   i18n: i18n;
   mode: 'server' | 'cli' | 'test';
   /** What each plugin declared about the personal data it keeps (see privacy.ts). */

@@ -43,7 +43,7 @@ describe('certificates: issuing signed PDFs', function () {
     await settled(lms);
     const [cert] = await svc.listForUser(u.id);
     expect(cert.xapiStatementId).to.be.a('string');
-    await svc.flushStatements(); // statements go to the LRS in batches
+    await settled(lms); // the "earned" statement follows the certificate through the outbox
     const { key, secret } = await lms.services.get('lrs.credentials').createClient({ name: 'cert-test', scopes: ['all'] });
     const res = await supertest(lms.app)
       .get('/xapi/statements')

@@ -1,36 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { expect } from 'chai';
 import type { LmsApp } from '../../server/app';
-import { ROOT } from '../../server/core/config';
-import { freePort, makeUser, settled, signIn, testApp, testDbUri } from '../helpers';
+import { makeUser, settled, signIn, testApp, testDbUri } from '../helpers';
 import { AuClient, cmi5Xml, importXml, launchAu } from '../catalog/launch-fixtures';
 import { importRoster, seedOrg, HEADER } from '../reports/fixtures';
+import { startServer } from './server-process';
 
 const C = 'https://courses.example.org/crash-course';
 const AU = `${C}/au/leer`;
-
-/** `npm start` on the test database, as a separate process that can be killed. */
-async function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; base: string }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'server/index.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', CONTENT_LIBRARY: 'off', ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    if (
-      await fetch(`${base}/health`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return { child, base };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('server did not start');
-}
+const SATISFIED = 'https://w3id.org/xapi/adl/verbs/satisfied';
+const EARNED = 'http://id.tincanapi.com/verb/earned';
 
 describe('core: a server killed between storing statements and following them up', function () {
   this.timeout(180_000);
@@ -41,7 +20,7 @@ describe('core: a server killed between storing statements and following them up
     await lms?.close();
   });
 
-  it('after a restart, progress, the trained verdict and the certificate each appear exactly once', async () => {
+  it('after a restart, progress, the trained verdict, the certificates and their statements each appear exactly once', async () => {
     // Course, path, roster and an AU session set up in this process, on a database a server will share.
     lms = await testApp({ env: { LOG_LEVEL: 'silent' } });
     await importXml(lms, cmi5Xml(C, 'Curso de prueba', [{ au: AU, moveOn: 'Completed' }]));
@@ -62,11 +41,17 @@ describe('core: a server killed between storing statements and following them up
       BASE_URL: lms.config.baseUrl,
       SESSION_SECRET: 'test-session-secret-0123456789',
       DATA_DIR: lms.config.dataDir,
+      // A killed process's outbox claims and leases (registration, person) expire this soon.
+      EVENTS_LEASE_SECONDS: '3',
+      LOCKS_LEASE_SECONDS: '3',
     };
     // A process that stores and answers but has no time to follow up: it is killed right after.
     const first = await startServer({ ...env, EVENTS_WORKER: 'off' });
     children.push(first.child);
-    const batch = [au.statement('completed', { completion: true, duration: 'PT5M' }), au.statement('terminated', { duration: 'PT6M' })];
+    // The AU names its activity: the LRS learns that definition as a follow-up too.
+    const definition = { name: { 'es-419': 'Leer la guía' }, type: 'http://adlnet.gov/expapi/activities/lesson' };
+    const completed = au.statement('completed', { completion: true, duration: 'PT5M' });
+    const batch = [{ ...completed, object: { ...completed.object, definition } }, au.statement('terminated', { duration: 'PT6M' })];
     const res = await fetch(`${first.base}/xapi/statements`, {
       method: 'POST',
       headers: { Authorization: `Basic ${au.token}`, 'X-Experience-API-Version': '1.0.3', 'Content-Type': 'application/json' },
@@ -81,6 +66,9 @@ describe('core: a server killed between storing statements and following them up
     expect(stored).to.equal(2); // the statements are there …
     expect(await db.collection('certificates_certificates').countDocuments({ userId: u.id })).to.equal(0); // … their follow-up is not
     expect((await lms.services.get('catalog').progressOf(u.id, [C]))[0].satisfied).to.equal(false);
+    const activity = au.launch.params.activityId;
+    const known = await db.collection('lrs_activities').findOne({ _id: activity as never }); // from initialized
+    expect(JSON.stringify(known ?? {}), 'definition learned inside the request').not.to.include('Leer la gu');
 
     // A retry by the AU after the lost answer is an idempotent re-post: it must not double anything.
     const second = await startServer(env);
@@ -91,14 +79,20 @@ describe('core: a server killed between storing statements and following them up
       body: JSON.stringify(batch),
     });
     expect([200, 403]).to.include(retry.status);
-    const deadline = Date.now() + 30_000;
+    // Killed again as soon as the certificates exist: their "earned" statements are still to come.
     const certs = () => db.collection('certificates_certificates').find({ userId: u.id }).toArray();
-    while ((await certs()).length < 2 || (await db.collection('core_outbox').countDocuments({ state: { $ne: 'failed' } }))) {
-      if (Date.now() > deadline) throw new Error('the restarted server did not catch up');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    second.child.kill('SIGTERM');
+    await waitFor(async () => (await certs()).length >= 2, 'the restarted server did not issue the certificates');
+    second.child.kill('SIGKILL');
     await new Promise((r) => second.child.once('exit', r));
+
+    const third = await startServer(env);
+    children.push(third.child);
+    await waitFor(
+      async () => !(await db.collection('core_outbox').countDocuments({ state: { $ne: 'failed' } })),
+      'the third server did not catch up',
+    );
+    third.child.kill('SIGTERM');
+    await new Promise((r) => third.child.once('exit', r));
 
     const progress = await lms.services.get('catalog').progressOf(u.id, [C]);
     expect(progress).to.have.length(1);
@@ -109,5 +103,79 @@ describe('core: a server killed between storing statements and following them up
     expect(people).to.have.length(1);
     expect(people[0].trained).to.equal(true);
     expect(await db.collection('core_outbox').countDocuments({ state: 'failed' })).to.equal(0);
+    // Once each: the LMS's satisfied statement, each certificate's earned statement, and the definition.
+    expect(await db.collection('lrs_statements').countDocuments({ verb: SATISFIED, reg: au.launch.params.registration })).to.equal(1);
+    for (const c of list)
+      expect(await db.collection('lrs_statements').countDocuments({ _id: c.xapiStatementId, verb: EARNED })).to.equal(1);
+    expect(await db.collection('lrs_statements').countDocuments({ verb: EARNED })).to.equal(2);
+    const learned = await db.collection('lrs_activities').findOne({ _id: activity as never });
+    expect(JSON.parse(learned?.definition).name).to.deep.include(definition.name);
+  });
+});
+
+async function waitFor(done: () => Promise<boolean>, message: string, ms = 60_000): Promise<void> {
+  for (const end = Date.now() + ms; !(await done()); await new Promise((r) => setTimeout(r, 50)))
+    if (Date.now() > end) throw new Error(message);
+}
+
+describe('core: a follow-up delivered again after a crash', function () {
+  this.timeout(120_000);
+  let lms: LmsApp;
+  after(() => lms?.close());
+
+  it('stores the satisfied statement once and counts the session time once, wherever the first delivery stopped', async () => {
+    lms = await testApp({ env: { LOG_LEVEL: 'silent' } });
+    await importXml(lms, cmi5Xml(C, 'Curso de prueba', [{ au: AU, moveOn: 'Completed' }]));
+    await lms.services.get('catalog.paths').setPath({ tier: 'all', courses: [C] });
+    const u = await makeUser(lms, { tier: 'all', level: 'national' });
+    const agent = await signIn(lms, u.email, u.password);
+    await agent.get('/catalog/my-path').expect(200);
+    const au = await new AuClient(lms, await launchAu(agent, C, AU), AU).start();
+    expect((await au.send(au.statement('initialized'))).status).to.equal(200);
+    await settled(lms);
+    const db = lms.db;
+    const reg = au.launch.params.registration;
+    const snapshot = async () => ({
+      progress: (await db.collection('catalog_progress').findOne({ userId: u.id }))!,
+      lines: (await db.collection('catalog_learners').findOne({ _id: u.id as never }))!,
+      session: (await db.collection('catalog_sessions').findOne({ registration: reg }))!,
+    });
+    const restore = async (what: Partial<Awaited<ReturnType<typeof snapshot>>>) => {
+      if (what.progress) await db.collection('catalog_progress').replaceOne({ _id: what.progress._id }, what.progress);
+      if (what.lines) await db.collection('catalog_learners').replaceOne({ _id: what.lines._id }, what.lines);
+      if (what.session) await db.collection('catalog_sessions').replaceOne({ _id: what.session._id }, what.session);
+    };
+    const before = await snapshot();
+    const delivered: Array<Parameters<Parameters<typeof lms.hooks.on<'lrs.statements.stored'>>[1]>[0]> = [];
+    lms.hooks.on('lrs.statements.stored', (p) => void delivered.push(p), 'test');
+    const ended = [au.statement('completed', { completion: true, duration: 'PT1M' }), au.statement('terminated', { duration: 'PT2M' })];
+    expect((await au.send(...ended)).status).to.equal(200);
+    await settled(lms);
+    const redeliver = async () => {
+      const batch = delivered.find((p) => p.credential.kind === 'launch')!; // not the LMS's own statements
+      await lms.hooks.subscriber('lrs.statements.stored', 'catalog')!(batch);
+      await settled(lms);
+    };
+    const check = async (when: string) => {
+      const [p] = await lms.services.get('catalog').progressOf(u.id, [C]);
+      expect(p, when).to.include({ satisfied: true, timeSpentSeconds: 120 });
+      expect(await db.collection('lrs_statements').countDocuments({ verb: SATISFIED, reg }), `satisfied statements ${when}`).to.equal(1);
+      expect(await db.collection('lrs_statements').countDocuments({ voided: true }), `voided statements ${when}`).to.equal(0);
+    };
+    await check('after the first delivery');
+
+    // A crash between the session's write and the progress write, after the satisfied statement
+    // was stored: the statement is in the LRS, the progress is as before; the event comes again.
+    await restore({ progress: before.progress, lines: before.lines });
+    await redeliver();
+    await check('after a delivery stopped before the progress write');
+
+    // A crash before anything was written, and one after everything was (before the outbox
+    // struck the entry off): each delivered again.
+    await restore(before);
+    await redeliver();
+    await check('after a delivery stopped before the session write');
+    await redeliver();
+    await check('after a delivery that had finished');
   });
 });

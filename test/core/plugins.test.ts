@@ -1,6 +1,9 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { expect } from 'chai';
 import supertest from 'supertest';
 import { resolvePlugins, type Plugin } from '../../server/core/plugin';
+import { ROOT } from '../../server/core/config';
 import { accountsPlugin } from '../../server/plugins/accounts';
 import { testApp } from '../helpers';
 
@@ -86,6 +89,23 @@ describe('core: plugin loading', () => {
         (err: Error) => (error = err),
       );
       expect(error?.message).to.include(message);
+    }
+  });
+
+  it('gives other plugins the accounts only through its contract in the core (never the concrete service)', () => {
+    const files = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? files(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : [],
+      );
+    const plugins = path.join(ROOT, 'server', 'plugins');
+    const contract = readFileSync(path.join(ROOT, 'server', 'core', 'contracts', 'accounts.ts'), 'utf8');
+    expect(contract).to.match(/'accounts\.users': AccountsUsers/);
+    for (const f of files(plugins)) {
+      const text = readFileSync(f, 'utf8');
+      // The service type others get is declared in the core, not by the plugin…
+      expect(text, f).not.to.match(/'accounts\.users':/);
+      // … and no other plugin names the concrete class.
+      if (!f.startsWith(path.join(plugins, 'accounts') + path.sep)) expect(text, f).not.to.include('UsersService');
     }
   });
 });

@@ -99,7 +99,7 @@ export async function buildWorld(lms: LmsApp): Promise<World> {
   await takeCourse(lms, anaSession);
   await takeCourse(lms, await signIn(lms, bruno.email, bruno.password));
   await takeCourse(lms, await signIn(lms, carla.email, carla.password));
-  await lms.services.get('certificates').flushStatements();
+  await lms.events.settled();
   await lms.services.get('reports.internal').recompute.idle();
 
   // A third-party tool identifies Ana by her e-mail, and names her as Bruno's instructor.

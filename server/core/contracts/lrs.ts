@@ -35,9 +35,11 @@ export interface LrsStatements {
   /**
    * Stores statements as the LMS itself (authority = this LMS), through the same validation and
    * hooks as HTTP. Returns their ids. Used for `launched`, `satisfied`, `abandoned`, `waived`,
-   * and certificate statements.
+   * and certificate statements. With `once`, a statement whose id is already stored counts as
+   * stored, whatever its content: follow-ups give their statements name-based ids (`stableId`),
+   * and one repeated after a crash (its event redelivered) must not fail on its own first copy.
    */
-  storeAsSystem(statements: XapiStatement[]): Promise<string[]>;
+  storeAsSystem(statements: XapiStatement[], opts?: { once?: boolean }): Promise<string[]>;
 }
 
 export interface LrsDocuments {

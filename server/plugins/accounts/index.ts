@@ -13,7 +13,8 @@ import { DeviceCookies } from './device-cookie';
 
 declare module '../../core/services' {
   interface Services {
-    'accounts.users': UsersService;
+    /** The whole service, for this plugin's own start-up and commands (others use `accounts.users`). */
+    'accounts.internal': UsersService;
     /** Identity providers, links and account recovery (for tests and commands of this plugin). */
     'accounts.identity': Identity;
   }
@@ -46,6 +47,7 @@ export const accountsPlugin: Plugin = {
     const svc = new UsersService(userModel(ctx.db), setupModel(ctx.db), ctx.config.login, ctx.sessions);
     await userModel(ctx.db).init(); // unique email index before the first write
     ctx.services.provide('accounts', 'accounts.users', svc);
+    ctx.services.provide('accounts', 'accounts.internal', svc);
 
     const devices = new DeviceCookies(ctx.config.sessionSecret, ctx.config.secureCookies);
     ctx.passport.use(
@@ -71,7 +73,7 @@ export const accountsPlugin: Plugin = {
 
   /** First start: create the admin from ADMIN_EMAIL/ADMIN_PASSWORD, or print a one-time setup link. */
   async start(rt) {
-    const svc = rt.services.get('accounts.users');
+    const svc = rt.services.get('accounts.internal');
     if (await svc.hasAdmin()) return;
     const { adminEmail, adminPassword } = rt.config;
     if (adminEmail && adminPassword) {

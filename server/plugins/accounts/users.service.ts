@@ -1,3 +1,4 @@
+import type { AccountsUsers, Placement } from '../../core/contracts/accounts';
 import { createHash, randomBytes } from 'node:crypto';
 import { isValidObjectId, Types } from 'mongoose';
 import { z } from 'zod';
@@ -22,13 +23,6 @@ export const NewUserSchema = z.object({
 });
 export type NewUser = z.input<typeof NewUserSchema>;
 
-/** A person's unit, level of government and tier, as an institution's roster gives them. */
-export interface Placement {
-  id: string;
-  orgUnit: string;
-  level?: string;
-  tier: string;
-}
 const isLevel = (l?: string): l is (typeof LEVELS)[number] => !!l && (LEVELS as readonly string[]).includes(l);
 
 /** How long a restored session user may be reused before it is read again. */
@@ -42,7 +36,7 @@ export interface LockoutPolicy {
 }
 
 /** Accounts: creation, login with lockout, roles, language. No express here. */
-export class UsersService {
+export class UsersService implements AccountsUsers {
   constructor(
     private readonly users: UserModel,
     private readonly setup: SetupModel,

@@ -83,7 +83,7 @@ export const catalogPlugin: Plugin = {
     await Promise.all([lm.enrollments.init(), pm.progress.init(), sm.sessions.init(), am.attempts.init()]);
     const assessments = new AssessmentService(am, sm.sessions, baseUrl);
 
-    const progress = new ProgressService(pm, courses, () => ctx.services.get('lrs.statements'), ctx.hooks, baseUrl);
+    const progress = new ProgressService(pm, courses, () => ctx.services.get('lrs.statements'), ctx.hooks, baseUrl, ctx.locks);
     const paths = new PathsService(lm, courses, progress, ctx.hooks);
     const scorm = new ScormRuntime(
       sm,

@@ -6,15 +6,16 @@ import { isDuplicateKey } from '../../core/db/connect';
 import { HttpError } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import { mayManagePerson, type SessionUser } from '../../core/permissions';
-import type { ServiceRegistry } from '../../core/services';
+import type { Hooks, ServiceRegistry } from '../../core/services';
+import { stableId } from '../../core/ids';
 import type { CourseProgress, CourseSummary } from '../../core/contracts/catalog';
+import type { XapiStatement } from '../../core/contracts/lrs';
 import { signCredential, type IssuerInfo } from './badge';
 import type { CertificateDoc, CertificateModels } from './certificate.model';
 import { renderCertificatePdf } from './pdf-render';
 import type { PdfSigner } from './pdf-sign';
 import type { BadgeKey } from './signing-keys';
 import { pickLanguage, type CertificateTemplate } from './templates';
-import { StatementQueue } from './statement-queue';
 import { StatusLists } from './status-list';
 import { newVerificationCode, normaliseCode } from './verification-code';
 
@@ -68,12 +69,12 @@ export interface CertificatesDeps {
   i18n: i18n;
   log: Logger;
   statusLists: StatusLists;
+  hooks: Hooks;
 }
 
 /** Issues, stores, verifies and manages certificates. No express here. */
 export class CertificatesService {
   readonly issuer: IssuerInfo;
-  private readonly statements?: StatementQueue;
 
   constructor(private readonly d: CertificatesDeps) {
     const base = d.config.baseUrl;
@@ -82,17 +83,6 @@ export class CertificatesService {
       jwksUrl: `${base}/certificates/jwks.json`,
       verifyUrl: (code) => `${base}/verify/${code}`,
     };
-    // The LRS is a declared dependency; only a unit-level app without it issues unrecorded.
-    if (d.services.has('lrs.statements')) {
-      const lrs = d.services.get('lrs.statements');
-      this.statements = new StatementQueue(
-        (list) => lrs.storeAsSystem(list),
-        async (codes, err) => {
-          d.log.error({ err, codes }, 'issuing statements were not stored in the LRS; run `npm run lms -- certificates:resend-statements`');
-          await d.models.certificates.updateMany({ _id: { $in: codes } }, { $unset: { xapiStatementId: 1 } });
-        },
-      );
-    }
   }
 
   templateFor(orgUnit: string | undefined): CertificateTemplate {
@@ -190,7 +180,7 @@ export class CertificatesService {
       code = claim.code;
     }
     const certificate = await this.build(code, key, input, user, user.name);
-    return { certificate: await this.store(certificate, user), created: true };
+    return { certificate: await this.store(certificate), created: true };
   }
 
   private async build(
@@ -271,7 +261,7 @@ export class CertificatesService {
    * PDF first, then the record that makes the certificate visible: a crash in between leaves
    * nothing half-issued, and a retry completes it under the same code.
    */
-  private async store(built: Awaited<ReturnType<CertificatesService['build']>>, user: SessionUser): Promise<CertificateDoc> {
+  private async store(built: Awaited<ReturnType<CertificatesService['build']>>): Promise<CertificateDoc> {
     const { models } = this.d;
     const doc: CertificateDoc = { ...built.doc };
     try {
@@ -283,28 +273,36 @@ export class CertificatesService {
       doc.pdfSha256 = createHash('sha256').update(pdf).digest('hex');
       doc.pdfBytes = pdf.length;
     }
-    const statementId = this.queueStatement(doc, user);
-    if (statementId) doc.xapiStatementId = statementId;
-    try {
-      await models.certificates.create(doc);
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-      return (await models.certificates.findById(doc._id).lean<CertificateDoc>())!;
-    }
-    return doc;
+    // The LRS is a declared dependency; only a unit-level app without it issues unrecorded.
+    if (this.d.services.has('lrs.statements')) doc.xapiStatementId = stableId('earned', doc._id);
+    // Its "earned" statement is recorded with the certificate and follows it (certificates.certificate.issued).
+    const created = await this.d.hooks.emitWith([{ event: 'certificates.certificate.issued', payload: { code: doc._id } }], async () => {
+      try {
+        await models.certificates.create(doc);
+        return true;
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+        return false;
+      }
+    });
+    return created ? doc : (await models.certificates.findById(doc._id).lean<CertificateDoc>())!;
   }
 
   /**
    * Issuing is recorded in the LRS ("earned", with the verification URL as the object) under an
-   * id derived from the code. The record names that id at once; the statement follows in the
-   * next batch, and if the LRS refuses it the id is removed again (see `statements:resend`).
+   * id named by the code, so a delivery repeated after a crash stores it once. A certificate
+   * withdrawn meanwhile (its holder erased) is not recorded.
    */
-  private queueStatement(cert: CertificateDoc, user: SessionUser): string | undefined {
-    if (!this.statements) return undefined;
-    const id = uuidFrom(`certificate:${cert._id}`);
-    this.statements.push(cert._id, {
-      id,
-      actor: { objectType: 'Agent', name: user.name, account: { homePage: this.d.config.baseUrl, name: user.id } },
+  async recordIssued(code: string): Promise<void> {
+    const cert = await this.d.models.certificates.findById(code).lean<CertificateDoc>();
+    if (!cert?.xapiStatementId || cert.status === 'withdrawn' || !this.d.services.has('lrs.statements')) return;
+    await this.d.services.get('lrs.statements').storeAsSystem([this.earnedStatement(cert)], { once: true });
+  }
+
+  private earnedStatement(cert: CertificateDoc): XapiStatement {
+    return {
+      id: cert.xapiStatementId ?? undefined,
+      actor: { objectType: 'Agent', name: cert.learnerName, account: { homePage: this.d.config.baseUrl, name: cert.userId } },
       verb: { id: XAPI_VERB_EARNED, display: { 'en-US': 'earned', es: 'obtuvo', 'pt-BR': 'obteve' } },
       // No inline definition: the verification URL resolves to the certificate's metadata (JSON),
       // and an LRS would otherwise store one activity definition per certificate.
@@ -317,31 +315,23 @@ export class CertificatesService {
       ...(cert.kind === 'course' && /^[a-z][a-z0-9+.-]*:/i.test(cert.subjectId)
         ? { context: { contextActivities: { parent: [{ objectType: 'Activity', id: cert.subjectId }] } } }
         : {}),
-      timestamp: cert.issuedAt.toISOString(),
-    });
-    return id;
+      timestamp: new Date(cert.issuedAt).toISOString(),
+    };
   }
 
-  /** Waits until every queued issuing statement has reached the LRS (or failed). */
-  flushStatements(): Promise<void> {
-    return this.statements?.flush() ?? Promise.resolve();
-  }
-
-  /** Queues the statements of certificates whose statement never reached the LRS. */
+  /** Certificates whose statement never reached the LRS (issued without it): recorded now. */
   async resendStatements(): Promise<number> {
-    const missing = await this.d.models.certificates.find({ xapiStatementId: { $exists: false } }).lean<CertificateDoc[]>();
-    const users = this.d.services.get('accounts.users');
-    let n = 0;
+    if (!this.d.services.has('lrs.statements')) return 0;
+    const missing = await this.d.models.certificates
+      .find({ xapiStatementId: { $exists: false }, status: { $ne: 'withdrawn' } }, { _id: 1 })
+      .lean<CertificateDoc[]>();
     for (const cert of missing) {
-      const user = await users.findById(cert.userId);
-      const id = user && this.queueStatement(cert, { ...user, name: cert.learnerName });
-      if (id) {
+      const id = stableId('earned', cert._id);
+      await this.d.hooks.emitWith([{ event: 'certificates.certificate.issued', payload: { code: cert._id } }], async () => {
         await this.d.models.certificates.updateOne({ _id: cert._id }, { $set: { xapiStatementId: id } });
-        n++;
-      }
+      });
     }
-    await this.flushStatements();
-    return n;
+    return missing.length;
   }
 
   async get(codeInput: unknown): Promise<CertificateDoc | undefined> {
@@ -510,7 +500,7 @@ export class CertificatesService {
       name,
       { code: old._id, reason },
     );
-    const fresh = await this.store(built, { ...learner, name });
+    const fresh = await this.store(built);
     const res = await this.d.models.certificates.updateOne(
       { _id: old._id, status: 'valid' },
       { $set: { status: 'replaced', replacedBy: fresh._id, replacedAt: new Date() } },
@@ -532,13 +522,4 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, field: string): T {
   const r = schema.safeParse(value);
   if (!r.success) throw new HttpError(400, `${field}: ${r.error.issues[0].message}`, { key: `certificates:errors.${field}` });
   return r.data;
-}
-
-/** A name-based UUID (v5-style, SHA-1), so re-sending an issuing statement is idempotent in the LRS. */
-function uuidFrom(name: string): string {
-  const h = createHash('sha1').update(name).digest();
-  h[6] = (h[6] & 0x0f) | 0x50;
-  h[8] = (h[8] & 0x3f) | 0x80;
-  const hex = h.subarray(0, 16).toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

@@ -16,6 +16,10 @@ declare module '../../core/services' {
   interface Services {
     certificates: CertificatesService;
   }
+  interface HookEvents {
+    /** A certificate was issued (its "earned" statement follows). */
+    'certificates.certificate.issued': { code: string };
+  }
 }
 
 /**
@@ -60,7 +64,14 @@ export const certificatesPlugin: Plugin = {
       },
     },
     events: {
+      emits: {
+        'certificates.certificate.issued': {
+          description: 'a certificate was issued (once per certificate)',
+          key: (p) => p.code,
+        },
+      },
       on: {
+        'certificates.certificate.issued': 'records the "earned" statement in the LRS (its id named by the code)',
         'catalog.course.satisfied': 'issues the course certificate (signed PDF, badge, earned statement)',
         'reports.person.trained': 'issues the learning-path certificate',
       },
@@ -88,10 +99,10 @@ export const certificatesPlugin: Plugin = {
       i18n: ctx.i18n,
       log: ctx.log,
       statusLists: new StatusLists(ctx.db, models.certificates, ctx.config.baseUrl),
+      hooks: ctx.hooks,
     });
     ctx.services.provide('certificates', 'certificates', svc);
     ctx.declarePersonalData(certificatesPersonalData(models, svc));
-    ctx.onClose(() => svc.flushStatements());
 
     ctx.hooks.on('catalog.course.satisfied', async (p) => {
       await svc.issueForCourse(p);
@@ -99,6 +110,7 @@ export const certificatesPlugin: Plugin = {
       if (!ctx.services.has('org.scope')) await svc.checkPath(p.userId);
     });
     ctx.hooks.on('reports.person.trained', async (p) => void (await svc.issueForPath(p)));
+    ctx.hooks.on('certificates.certificate.issued', ({ code }) => svc.recordIssued(code));
 
     const limit = Number(ctx.config.env.CERT_VERIFY_RATE_LIMIT ?? 60);
     if (!Number.isInteger(limit) || limit < 1)

@@ -28,8 +28,7 @@ export function certificatesPersonalData(models: CertificateModels, svc: Certifi
     },
 
     async erase({ userId, pseudonym }) {
-      // Issuing statements still queued name the person: into the LRS first, where its step pseudonymises them.
-      await svc.flushStatements();
+      // An "earned" statement still in the outbox is not recorded once its certificate is withdrawn (below).
       const rekey = (key: string) => (key.startsWith(`${userId}:`) ? pseudonym + key.slice(userId.length) : key);
       // Claims first (found by their key, which starts with the user id): a re-run still finds the certificates.
       for (const claim of await models.claims.find({ _id: { $regex: `^${escapeRegex(userId)}:` } }).lean()) {

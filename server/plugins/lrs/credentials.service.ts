@@ -22,7 +22,8 @@ export const SCOPES = [
 ] as const;
 
 const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('hex');
-const CACHE_MS = 30_000;
+// Short: a credential revoked through another server process stops working within this time.
+const CACHE_MS = 5_000;
 
 const ClientInput = z.object({
   name: z.string().trim().min(1, 'name is required').max(120),

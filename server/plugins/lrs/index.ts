@@ -50,6 +50,9 @@ export const lrsPlugin: Plugin = {
           group: (p) => p.credential.launch?.registration,
         },
       },
+      on: {
+        'lrs.statements.stored': 'learns the activity definitions the statements carry (GET /xapi/activities)',
+      },
     },
   },
 
@@ -65,20 +68,20 @@ export const lrsPlugin: Plugin = {
     await Promise.all(models.map((m) => m.init()));
     const credentials = new CredentialsService(credentialModel(ctx.db), ctx.config.baseUrl);
     const activities = new ActivitiesService(activityModel(ctx.db));
-    const statements = new StatementsService(
-      statementModel(ctx.db),
-      statementBodyModel(ctx.db),
-      attachmentModel(ctx.db),
-      activities,
-      ctx.hooks,
-    );
+    const statements = new StatementsService(statementModel(ctx.db), statementBodyModel(ctx.db), attachmentModel(ctx.db), ctx.hooks);
     const documents = new DocumentsService(documentModel(ctx.db));
     // A batch recorded but whose process died before or while storing it: follow up only what is there.
     ctx.hooks.recover('lrs.statements.stored', (p) => statements.storedOf(p));
+    // Off the request, like every follow-up: a crash after storing still learns them on redelivery.
+    ctx.hooks.on('lrs.statements.stored', (p) => activities.learnFrom(p.statements as Array<Record<string, unknown>>));
 
     const system = credentials.system();
     const lrsStatements: LrsStatements = {
-      storeAsSystem: (list) => statements.store(list, { credential: system, family: '2.0' }),
+      async storeAsSystem(list, opts) {
+        const fresh = opts?.once ? await statements.notStored(list) : list;
+        if (fresh.length) await statements.store(fresh, { credential: system, family: '2.0' });
+        return list.map((s) => s.id as string);
+      },
     };
     const agentKey = (a: Record<string, unknown>) => ifiKey(actor(a, 'agent'))!;
     const lrsDocuments: LrsDocuments = {

@@ -18,7 +18,6 @@ import { verifySignature } from './signature';
 import { SIGNATURE_USAGE } from './validate/parts';
 import { invalid, type Family, type Obj } from './validate/primitives';
 import { validateStatement, VOIDED } from './validate/statement';
-import type { ActivitiesService } from './activities.service';
 import { parseExact, parsePlain, stringifyExact, toPlain } from './exact-json';
 
 export interface Part {
@@ -72,7 +71,6 @@ export class StatementsService {
     private readonly statements: Model<StatementDoc>,
     private readonly bodies: Model<StatementBodyDoc>,
     private readonly attachments: Model<AttachmentDoc>,
-    private readonly activities: ActivitiesService,
     private readonly hooks: Hooks,
   ) {}
 
@@ -130,6 +128,13 @@ export class StatementsService {
     // Certificates and reports, further events of that follow-up, still run after the answer.
     if (opts.credential.kind === 'launch') await this.hooks.followedUp('lrs.statements.stored', payload, FOLLOW_UP_WAIT_MS);
     return docs.map((d) => JSON.parse(d.raw).id as string);
+  }
+
+  /** The statements of `list` whose ids are not stored yet (each has an id). */
+  async notStored(list: XapiStatement[]): Promise<XapiStatement[]> {
+    const ids = list.map((s) => String(s.id).toLowerCase());
+    const found = new Set((await this.statements.find({ _id: { $in: ids } }, { _id: 1 }).lean()).map((d) => String(d._id)));
+    return list.filter((_, i) => !found.has(ids[i]));
   }
 
   /** The part of a recorded batch that was stored by that very write (same `stored` time), if any. */
@@ -275,10 +280,8 @@ export class StatementsService {
 
   /** Voiding marks and activity definitions: part of the write itself, before the request answers. */
   private async afterInsert(docs: StoredDoc[]): Promise<void> {
-    const statements = docs.map((d) => parseExact(d.raw) as Obj);
     const targets = docs.filter((d) => d.voiding).map((d) => String(((parsePlain(d.raw) as Obj).object as Obj).id).toLowerCase());
     for (const id of targets) await this.statements.updateOne({ _id: id, voiding: false }, { $set: { voided: true } });
-    await this.activities.learnFrom(statements);
   }
 
   async saveParts(parts: Map<string, Part>): Promise<void> {

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { HttpError } from '../../core/errors';
-import { KeyedLock } from '../../core/keyed-lock';
+import type { Locks } from '../../core/locks';
 import type { Logger } from '../../core/log';
 import type { ApiToken, ApiTokenModel } from './store.model';
 
@@ -29,13 +29,13 @@ export const hashToken = (token: string): string => createHash('sha256').update(
  * export endpoints. A token is shown once, when created; only its SHA-256 is kept.
  */
 export class ApiTokensService {
-  private readonly lock = new KeyedLock();
   /** When this process last wrote `lastUsedAt`, per token. */
   private readonly touched = new Map<string, number>();
 
   constructor(
     private readonly tokens: ApiTokenModel,
     private readonly log: Logger,
+    private readonly locks: Locks,
   ) {}
 
   async create(userId: string, name: unknown): Promise<{ token: string; doc: ApiToken }> {
@@ -44,8 +44,8 @@ export class ApiTokensService {
       const issue = parsed.error.issues[0];
       throw new HttpError(400, `${issue.path.join('.') || 'name'}: ${issue.message}`, { key: 'reports:tokens.nameInvalid' });
     }
-    // Serialised per person so that two concurrent requests cannot both pass the limit.
-    return this.lock.run(userId, async () => {
+    // Serialised per person (in every process) so that two concurrent requests cannot both pass the limit.
+    return this.locks.exclusive(`reports.tokens|${userId}`, async () => {
       // A scan by userId: the collection holds at most 20 small documents per person.
       if ((await this.tokens.countDocuments({ userId })) >= MAX_TOKENS_PER_USER) {
         throw new HttpError(409, `At most ${MAX_TOKENS_PER_USER} API tokens per person: revoke one first`, {

@@ -19,6 +19,7 @@ import { InvitesService } from './invites.service';
 import { OrgService } from './org.service';
 import { personModel, userLinkModel } from './person.model';
 import { RecomputeService } from './recompute.service';
+import { WriteGate } from './write-gate';
 import { RosterDirectoryService } from './roster-directory';
 import { RosterService } from './roster.service';
 import { reportRoutes, uploadRoutes } from './routes';
@@ -82,11 +83,13 @@ export const reportsPlugin: Plugin = {
     ]);
     const org = new OrgService(unitModel(db));
     const settings = new SettingsService(settingModel(db));
-    const summaries = new SummaryService(summaryModel(db), org);
+    const gate = new WriteGate(db, ctx.locks);
+    await gate.init();
+    const summaries = new SummaryService(summaryModel(db), org, gate);
     const history = new HistoryService(historyModel(db), summaries);
     const catalog = () => ctx.services.get('catalog');
-    const trained = new TrainedService(people, links, settings, summaries, catalog, ctx.hooks);
-    const recompute = new RecomputeService(jobModel(db), people, settings, summaries, trained, ctx.log);
+    const trained = new TrainedService(people, links, settings, summaries, catalog, ctx.hooks, ctx.locks);
+    const recompute = new RecomputeService(jobModel(db), people, settings, summaries, trained, ctx.log, ctx.locks.leaseMs);
     const env = ctx.config.env;
     const invites = new InvitesService(
       inviteModel(db),
@@ -121,7 +124,7 @@ export const reportsPlugin: Plugin = {
       invites,
       history,
       dashboard: new DashboardService(summaries, org, settings, people, catalog, history),
-      tokens: new ApiTokensService(apiTokenModel(db), ctx.log),
+      tokens: new ApiTokensService(apiTokenModel(db), ctx.log, ctx.locks),
       audit: auditModel(db),
       uploadDir,
       maxUploadBytes: Math.max(1, Number(env.REPORTS_MAX_UPLOAD_MB) || 50) * 1024 * 1024,

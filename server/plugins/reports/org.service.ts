@@ -33,14 +33,19 @@ export type UnitInput = z.input<typeof UnitInput>;
 interface Tree {
   units: Map<string, OrgUnit>;
   children: Map<string, string[]>;
-  loadedAt: number;
+  /** The newest `updatedAt` in it, and when that was last compared with the database's. */
+  newest: number;
+  checkedAt: number;
 }
 
 /**
  * The organisation tree (country → level of government → institution → units). The whole tree is
  * small (thousands of units), so it is cached in memory and every scope question is answered from
- * it; writes invalidate it, and it is reloaded after a minute so other processes' edits show up.
+ * it; writes invalidate it, and every ORG_CHECK_MS a process compares the newest unit's `updatedAt`
+ * with its tree's (one indexed read), so another process's edit shows up within that time.
  */
+const ORG_CHECK_MS = 2_000;
+
 export class OrgService implements OrgScope {
   private tree?: Promise<Tree>;
   private readonly listeners: Array<(reason: string) => void> = [];
@@ -51,6 +56,11 @@ export class OrgService implements OrgScope {
     this.listeners.push(fn);
   }
 
+  private async newest(): Promise<number> {
+    const u = await this.units.findOne({}, { updatedAt: 1 }).sort({ updatedAt: -1 }).lean<OrgUnit>();
+    return u?.updatedAt ? new Date(u.updatedAt).getTime() : 0;
+  }
+
   invalidate() {
     this.tree = undefined;
   }
@@ -58,7 +68,11 @@ export class OrgService implements OrgScope {
   private async load(): Promise<Tree> {
     if (this.tree) {
       const t = await this.tree;
-      if (Date.now() - t.loadedAt < 60_000) return t;
+      if (Date.now() - t.checkedAt < ORG_CHECK_MS) return t;
+      if ((await this.newest()) === t.newest) {
+        t.checkedAt = Date.now();
+        return t;
+      }
     }
     this.tree = (async () => {
       const units = new Map<string, OrgUnit>();
@@ -68,7 +82,9 @@ export class OrgService implements OrgScope {
         const key = u.parent ?? ALL;
         children.set(key, [...(children.get(key) ?? []), u._id]);
       }
-      return { units, children, loadedAt: Date.now() };
+      let newest = 0;
+      for (const u of units.values()) newest = Math.max(newest, u.updatedAt ? new Date(u.updatedAt).getTime() : 0);
+      return { units, children, newest, checkedAt: Date.now() };
     })();
     return this.tree.catch((err) => {
       this.tree = undefined;

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { isDuplicateKey } from '../../core/db/connect';
 import type { Logger } from '../../core/log';
 import type { Person, PersonModel } from './person.model';
 import type { Job, JobModel } from './store.model';
@@ -38,36 +40,46 @@ export class RecomputeService {
     private readonly summaries: SummaryService,
     private readonly trained: TrainedService,
     private readonly log: Logger,
+    private readonly leaseMs: number,
   ) {}
 
   async status(): Promise<Job | undefined> {
     return (await this.jobs.findById(JOB_ID).lean<Job>()) ?? undefined;
   }
 
-  /** Queues a recompute (or asks the running one to go again) and starts it in the background. */
+  /**
+   * Queues a recompute (or asks the running one to go again) and starts it in the background.
+   * Every step is a conditional update of the one job document, so requests arriving at several
+   * processes at once neither run it twice nor get lost.
+   */
   async request(reason: string, evaluate = true): Promise<void> {
-    const job = await this.status();
-    if (job?.status === 'running') {
-      await this.jobs.updateOne(
-        { _id: JOB_ID },
-        { $set: { again: true, evaluate: job.evaluate || evaluate, reason: `${job.reason}, ${reason}` } },
-      );
-    } else {
-      await this.jobs.replaceOne(
-        { _id: JOB_ID },
-        {
-          _id: JOB_ID,
-          status: 'queued',
-          reason,
-          evaluate: evaluate || (job?.status === 'queued' && job.evaluate),
-          again: false,
-          total: 0,
-          done: 0,
-          changed: 0,
-          queuedAt: new Date(),
-        },
-        { upsert: true },
-      );
+    for (let tries = 0; tries < 20; tries++) {
+      const job = await this.status();
+      if (job?.status === 'running') {
+        const r = await this.jobs.updateOne(
+          { _id: JOB_ID, status: 'running', owner: job.owner },
+          { $set: { again: true, reason: `${job.reason}, ${reason}`, ...(evaluate ? { evaluate: true } : {}) } },
+        );
+        if (r.matchedCount) break;
+      } else if (job?.status === 'queued') {
+        const r = await this.jobs.updateOne(
+          { _id: JOB_ID, status: 'queued' },
+          { $set: { reason: job.reason === reason ? reason : `${job.reason}, ${reason}`, ...(evaluate ? { evaluate: true } : {}) } },
+        );
+        if (r.matchedCount) break;
+      } else {
+        const fresh = { status: 'queued', reason, evaluate, again: false, total: 0, done: 0, changed: 0, queuedAt: new Date() };
+        try {
+          const r = await this.jobs.updateOne(
+            { _id: JOB_ID, status: { $in: ['done', 'failed'] } },
+            { $set: fresh, $unset: { owner: 1, until: 1 } },
+            { upsert: !job },
+          );
+          if (r.matchedCount || r.upsertedCount) break;
+        } catch (err) {
+          if (!isDuplicateKey(err)) throw err; // another process created it first: look again
+        }
+      }
     }
     void this.kick();
   }
@@ -85,16 +97,22 @@ export class RecomputeService {
     while (this.running) await this.running;
   }
 
-  private async loop(): Promise<void> {
-    for (;;) {
-      const job = await this.status();
-      if (!job || job.status !== 'queued') return;
-      await this.jobs.updateOne(
-        { _id: JOB_ID },
+  /**
+   * Claims the queued job (or one whose process died while running it: its lease expired) with
+   * one atomic update, so only one process runs it.
+   */
+  private async claim(owner: string): Promise<Job | undefined> {
+    const now = new Date();
+    const job = await this.jobs
+      .findOneAndUpdate(
+        { _id: JOB_ID, $or: [{ status: 'queued' }, { status: 'running', until: { $lte: now } }] },
         {
           $set: {
             status: 'running',
-            startedAt: new Date(),
+            owner,
+            until: new Date(now.getTime() + this.leaseMs),
+            again: false,
+            startedAt: now,
             done: 0,
             changed: 0,
             written: 0,
@@ -102,18 +120,47 @@ export class RecomputeService {
             total: await this.people.estimatedDocumentCount(),
           },
         },
+        { returnDocument: 'before' },
+      )
+      .lean<Job>();
+    if (job?.status === 'running') this.log.warn({ reason: job.reason }, 'recompute: taking over a run whose process stopped');
+    return job ?? undefined;
+  }
+
+  private async loop(): Promise<void> {
+    const owner = randomUUID();
+    let job = await this.claim(owner);
+    while (job) {
+      const renew = setInterval(
+        () =>
+          void this.jobs
+            .updateOne({ _id: JOB_ID, owner }, { $set: { until: new Date(Date.now() + this.leaseMs) } })
+            .catch((err: unknown) => this.log.warn({ err }, 'recompute: could not renew its lease')),
+        this.leaseMs / 3,
       );
+      renew.unref();
       try {
         await this.run(job.evaluate);
-        const after = await this.status();
-        await this.jobs.updateOne(
-          { _id: JOB_ID },
-          after?.again ? { $set: { status: 'queued', again: false } } : { $set: { status: 'done', finishedAt: new Date() } },
-        );
       } catch (err) {
-        await this.jobs.updateOne({ _id: JOB_ID }, { $set: { status: 'failed', finishedAt: new Date(), error: (err as Error).message } });
+        await this.jobs.updateOne(
+          { _id: JOB_ID, owner },
+          { $set: { status: 'failed', finishedAt: new Date(), error: (err as Error).message } },
+        );
         throw err;
+      } finally {
+        clearInterval(renew);
       }
+      // Asked again while running: run again (the flag is read and cleared in one update).
+      const again = await this.jobs.updateOne({ _id: JOB_ID, owner, again: true }, { $set: { status: 'queued', again: false } });
+      if (!again.modifiedCount) {
+        const done = await this.jobs.updateOne(
+          { _id: JOB_ID, owner, again: { $ne: true } },
+          { $set: { status: 'done', finishedAt: new Date() }, $unset: { owner: 1, until: 1 } },
+        );
+        if (done.modifiedCount) return;
+        await this.jobs.updateOne({ _id: JOB_ID, owner }, { $set: { status: 'queued', again: false } });
+      }
+      job = await this.claim(owner);
     }
   }
 
@@ -124,7 +171,7 @@ export class RecomputeService {
    * touched meanwhile re-evaluated and re-counted, and every summary replaced.
    */
   private async run(evaluate: boolean): Promise<void> {
-    const watch = this.summaries.gate.watch();
+    const watch = await this.summaries.gate.watch();
     const seconds: Record<string, number> = {}; // per step, shown on the settings page and by the bench
     let started = Date.now();
     const step = (name: string) => {
@@ -140,6 +187,7 @@ export class RecomputeService {
       // Read everyone first (only the fields the rule and the tally need), then write: on the embedded
       // engine, updates made while a cursor is open on the same collection wait on it (~30 ms each).
       const everyone = await this.people.find({}, PERSON_FIELDS).lean<Person[]>();
+      const wasTrained = new Set(everyone.filter((p) => p.trained).map((p) => p._id));
       const tally = this.summaries.tally();
       const counted = new Map<string, Person>(); // what the tally holds for each person
       const changes: Array<{ p: Person; v: Verdict }> = [];
@@ -159,21 +207,30 @@ export class RecomputeService {
       await this.progress(everyone.length, changes.length, 0, seconds);
 
       let written = 0;
+      let touched = await watch.ids();
       for (const { p, v } of changes) {
         // Someone else re-evaluated this person meanwhile (fresher progress): step 4 settles them.
-        if (!watch.ids.has(p._id)) await this.people.updateOne({ _id: p._id }, verdictUpdate(v, now));
-        if (++written % 1000 === 0) await this.progress(everyone.length, changes.length, written);
+        if (!touched.has(p._id)) await this.people.updateOne({ _id: p._id }, verdictUpdate(v, now));
+        if (++written % 1000 === 0) {
+          await this.progress(everyone.length, changes.length, written);
+          touched = await watch.ids();
+        }
       }
       step('write');
       const announce: Array<{ p: Person; v: Verdict }> = [];
       const settled = new Set<string>(); // people step 4 re-evaluated: announced from there, if at all
 
+      let touchedMeanwhile = 0;
       await this.summaries.gate.exclusive(async () => {
-        for (const id of watch.ids) {
+        const ids = await watch.ids();
+        touchedMeanwhile = ids.size;
+        for (const id of ids) {
           settled.add(id);
           const r = await this.trained.refresh(id, facts, rule, new Date());
           await tally.change(counted.get(id), r?.after);
-          if (r?.changed && r.verdict.trained && !r.before.trained) announce.push({ p: r.after, v: r.verdict });
+          // Announced if trained now and not before this run: the writer that touched them may have
+          // found our verdict already written and so seen no change (announcing is idempotent).
+          if (r?.verdict.trained && (!r.before.trained || !wasTrained.has(id))) announce.push({ p: r.after, v: r.verdict });
         }
         await this.summaries.replaceAll(tally);
       });
@@ -182,9 +239,9 @@ export class RecomputeService {
       for (const { p, v } of announce) await this.trained.announce(p, v);
       step('announce');
       await this.progress(everyone.length, changes.length, written, seconds);
-      this.log.info({ people: everyone.length, changed: changes.length, touchedMeanwhile: watch.ids.size, seconds }, 'recompute finished');
+      this.log.info({ people: everyone.length, changed: changes.length, touchedMeanwhile, seconds }, 'recompute finished');
     } finally {
-      watch.stop();
+      await watch.stop();
     }
   }
 

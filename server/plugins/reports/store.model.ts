@@ -68,6 +68,9 @@ export interface Job {
   startedAt?: Date;
   finishedAt?: Date;
   error?: string;
+  /** The process running it and until when (renewed while it runs; a dead process's run is taken over). */
+  owner?: string;
+  until?: Date;
 }
 const jobSchema = new Schema<Job>(
   {
@@ -85,6 +88,8 @@ const jobSchema = new Schema<Job>(
     startedAt: Date,
     finishedAt: Date,
     error: String,
+    owner: String,
+    until: Date,
   },
   { collection: 'reports_jobs', versionKey: false },
 );

@@ -1,7 +1,7 @@
 import type { Person } from './person.model';
 import type { Summary, SummaryModel } from './store.model';
 import type { OrgService } from './org.service';
-import { WriteGate } from './write-gate';
+import type { WriteGate } from './write-gate';
 
 export type PersonState = Pick<Person, 'active' | 'unit' | 'institution' | 'level' | 'tier' | 'decisionMaker' | 'trained'> & {
   trainedAt?: Date | null;
@@ -51,12 +51,11 @@ export class Tally {
 }
 
 export class SummaryService {
-  /** Every writer of people and summaries passes here; a rebuild closes it for its last step. */
-  readonly gate = new WriteGate();
-
   constructor(
     private readonly summaries: SummaryModel,
     private readonly org: OrgService,
+    /** Every writer of people and summaries passes here; a rebuild closes it for its last step. */
+    readonly gate: WriteGate,
   ) {}
 
   tally(): Tally {

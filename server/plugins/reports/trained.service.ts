@@ -3,7 +3,7 @@ import type { Hooks } from '../../core/services';
 import type { Person, PersonModel, UserLinkModel } from './person.model';
 import type { SettingsService } from './settings.service';
 import type { SummaryService } from './summary.service';
-import { KeyedLock } from '../../core/keyed-lock';
+import type { Locks } from '../../core/locks';
 import { SatisfiedIndex } from './satisfied-index';
 import { CatalogFacts, type TrainedRule, type Verdict } from './trained-rule';
 
@@ -41,13 +41,11 @@ export interface Refreshed {
 
 /**
  * Keeps each person's "trained" status (and what they still need) current as progress changes,
- * and the summaries with it. Evaluations of one person are serialised in this process so two
- * progress events cannot both count the same change, and pass the summaries' write gate so a
- * rebuild knows whom they touched.
+ * and the summaries with it. Evaluations of one person are serialised (a lease in the database,
+ * so across processes too) so two progress events cannot both count the same change, and pass
+ * the summaries' write gate so a rebuild knows whom they touched.
  */
 export class TrainedService {
-  private readonly lock = new KeyedLock();
-
   constructor(
     private readonly people: PersonModel,
     private readonly links: UserLinkModel,
@@ -55,6 +53,7 @@ export class TrainedService {
     private readonly summaries: SummaryService,
     private readonly catalog: () => CatalogService,
     private readonly hooks: Hooks,
+    private readonly locks: Locks,
   ) {}
 
   facts(): CatalogFacts {
@@ -77,7 +76,7 @@ export class TrainedService {
 
   /** Re-evaluates one person and moves the summaries with them; true if anything changed. */
   reevaluate(id: string, facts: CatalogFacts, rule: TrainedRule, now = new Date()): Promise<boolean> {
-    return this.lock.run(id, async () => {
+    return this.locks.exclusive(`reports.person|${id}`, async () => {
       const r = await this.summaries.gate.write([id], async () => {
         const r = await this.refresh(id, facts, rule, now);
         if (r?.changed) {

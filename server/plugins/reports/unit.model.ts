@@ -29,6 +29,8 @@ const unitSchema = new Schema<OrgUnit>(
 );
 // Children of a unit (MongoDB); on the embedded engine the whole tree is cached in memory instead.
 unitSchema.index({ parent: 1 });
+// The newest change: how each process learns that its cached tree is out of date.
+unitSchema.index({ updatedAt: 1 });
 
 export type UnitModel = Model<OrgUnit>;
 export const unitModel = (db: Connection): UnitModel =>

@@ -4,6 +4,7 @@
  * the statement rules for AU credentials and turn stored statements into progress.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { stableId } from '../../../core/ids';
 import { HttpError, localizedError } from '../../../core/errors';
 import type { SessionUser } from '../../../core/permissions';
 import type {
@@ -413,13 +414,22 @@ export class LaunchService {
       const delta: { attempted?: boolean; completed?: boolean; passed?: boolean; failed?: boolean; score?: number } = {};
       let seconds = 0;
       let terminatedBy: string | undefined;
+      // Statements the session already holds were judged by an earlier delivery of this batch that
+      // stopped before the progress write (a crash): its judgement stands, its progress is redone.
+      const judged = new Set(session.statementIds ?? []);
+      const voided = new Set(session.conflictIds ?? []);
       for (const { id, statement } of stored) {
-        try {
-          after = checkBatch(after, [statement]);
-        } catch {
-          conflicting.push(id);
-          continue;
+        const key = id.toLowerCase();
+        if (judged.has(key)) {
+          if (voided.has(key)) conflicting.push(id);
+        } else {
+          try {
+            after = checkBatch(after, [statement]);
+          } catch {
+            conflicting.push(id);
+          }
         }
+        if (conflicting.includes(id)) continue;
         const ctx = statement.context as { contextActivities?: { category?: Array<{ id?: string }> } } | undefined;
         if (!ctx?.contextActivities?.category?.some((c) => c.id === CATEGORY_CMI5)) continue;
         const name = VERB_NAMES.get(String((statement.verb as { id?: string })?.id));
@@ -431,32 +441,40 @@ export class LaunchService {
         if ((name === 'passed' || name === 'failed') && typeof result?.score?.scaled === 'number') delta.score = result.score.scaled;
         if (name === 'terminated') {
           seconds += durationSeconds(result?.duration) ?? 0;
-          terminatedBy = id.toLowerCase();
+          terminatedBy = key;
         }
       }
       if (conflicting.length) {
-        await this.lrs.statements().storeAsSystem(conflicting.map((id) => voidingStatement(this.baseUrl, id)));
+        // Named by the statement they void: stored once, however often the batch is followed up.
+        await this.lrs.statements().storeAsSystem(
+          conflicting.map((id) => voidingStatement(this.baseUrl, id)),
+          { once: true },
+        );
       }
       const ended = after.state === 'terminated';
-      await this.m.sessions.updateOne(
-        { _id: session._id },
-        {
-          $set: {
-            state: after.state,
-            verbs: after.verbs,
-            statementIds: [...(session.statementIds ?? []), ...stored.map((x) => x.id.toLowerCase())].slice(-MAX_IDS),
-            lastStatementAt: new Date(),
-            ...(ended ? { endedAt: new Date() } : {}),
-            ...(terminatedBy ? { terminatedBy } : {}),
+      const fresh = stored.map((x) => x.id.toLowerCase()).filter((k) => !judged.has(k));
+      if (fresh.length)
+        await this.m.sessions.updateOne(
+          { _id: session._id },
+          {
+            $set: {
+              state: after.state,
+              verbs: after.verbs,
+              statementIds: [...(session.statementIds ?? []), ...fresh].slice(-MAX_IDS),
+              ...(conflicting.length ? { conflictIds: [...voided, ...conflicting.map((c) => c.toLowerCase())].slice(-MAX_IDS) } : {}),
+              lastStatementAt: new Date(),
+              ...(ended ? { endedAt: new Date() } : {}),
+              ...(terminatedBy ? { terminatedBy } : {}),
+            },
           },
-        },
-      );
-      // The token stays valid so that late statements get the rules' 403 (§9.3.8), not a 401.
+        );
+      // Flags and the session's time (counted once per session) make a repeated change harmless.
       await this.progress.change(registration, session.auId, session.launchMode === 'Normal' ? delta : {}, {
         sessionId: session._id,
         addSeconds: seconds,
         ...(ended ? { activeSessionId: null } : {}),
       });
+      // The token stays valid so that late statements get the rules' 403 (§9.3.8), not a 401.
     });
   }
 
@@ -482,7 +500,7 @@ export class LaunchService {
 /** The LMS voids an AU statement that conflicts with the cmi5 rules (§6.3). */
 function voidingStatement(baseUrl: string, id: string): Record<string, unknown> {
   return {
-    id: randomUUID(),
+    id: stableId('voided', id), // once, however often the batch is followed up
     actor: { objectType: 'Agent', account: { homePage: baseUrl, name: 'lms' } },
     verb: { id: VERB.voided, display: { 'en-US': 'voided' } },
     object: { objectType: 'StatementRef', id },

@@ -24,6 +24,8 @@ export interface SessionDoc {
   preferencesRead?: boolean;
   /** Ids of the statements accepted in this session: a re-post of one of them is not a new statement. */
   statementIds: string[];
+  /** Those of them that broke the rules when followed up (voided by the LMS; they count for nothing). */
+  conflictIds?: string[];
   /** Id of the statement that terminated the session (a retry of its request is not "after terminated"). */
   terminatedBy?: string;
   launchedAt: Date;
@@ -69,6 +71,7 @@ const sessionSchema = new Schema<SessionDoc>(
     verbs: { type: [String], default: [] },
     preferencesRead: Boolean,
     statementIds: { type: [String], default: [] },
+    conflictIds: { type: [String], default: undefined },
     terminatedBy: String,
     launchedAt: { type: Date, default: Date.now },
     lastStatementAt: Date,

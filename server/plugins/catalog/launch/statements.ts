@@ -1,6 +1,7 @@
 /** The statements the LMS itself makes (cmi5 §9.3): launched, abandoned, waived, satisfied. */
 import { randomUUID } from 'node:crypto';
 import type { XapiStatement } from '../../../core/contracts/lrs';
+import { stableId } from '../../../core/ids';
 import { ACTIVITY_TYPE, CATEGORY_CMI5, CATEGORY_MOVEON, EXT, VERB, type LaunchMode, type VerbName } from './cmi5';
 
 const verb = (name: VerbName) => ({ id: VERB[name], display: { 'en-US': name } });
@@ -76,9 +77,10 @@ export function waivedStatement(b: Base & { activityId: string; reason: string }
   };
 }
 
+/** Once per registration and block or course: its id is named by them (see `stableId`). */
 export function satisfiedStatement(b: Base & { objectId: string; kind: 'block' | 'course' }): XapiStatement {
   return {
-    id: randomUUID(),
+    id: stableId('satisfied', b.registration, b.objectId),
     actor: b.actor,
     verb: verb('satisfied'),
     object: { objectType: 'Activity', id: b.objectId, definition: { type: ACTIVITY_TYPE[b.kind] } },

@@ -28,6 +28,8 @@ export interface ProgressDoc extends CourseProgress {
   /** The AU session currently open in this registration (abandoned if another one starts). */
   activeSessionId?: string;
   completedAt?: Date;
+  /** AU sessions whose time is in `timeSpentSeconds` (the latest ones): a repeated follow-up adds it once. */
+  timedSessions?: string[];
 }
 
 const auSchema = new Schema<AuProgress>(
@@ -66,6 +68,7 @@ const progressSchema = new Schema<ProgressDoc>(
     aus: { type: [auSchema], default: [] },
     satisfiedBlocks: { type: [String], default: [] },
     activeSessionId: String,
+    timedSessions: { type: [String], default: undefined },
   },
   { collection: 'catalog_progress', versionKey: false },
 );

@@ -13,7 +13,7 @@ import { allAus, type CourseReader, type CourseRecord, type CourseVersionRecord 
 import { blockIds, evaluate } from '../launch/move-on';
 import { learnerActor, lmsActivityId } from '../launch/cmi5';
 import { satisfiedStatement } from '../launch/statements';
-import { KeyedLock } from '../../../core/keyed-lock';
+import type { Locks } from '../../../core/locks';
 import type { AuProgress, LearnerCourse, LearnerDoc, ProgressDoc, ProgressModels, RegistrationDoc } from './progress.model';
 
 export interface AuChange {
@@ -29,6 +29,9 @@ export interface AuChange {
   attempted?: boolean;
 }
 
+/** A session ends once; its id only has to be remembered until a repeated delivery is impossible. */
+const MAX_TIMED_SESSIONS = 50;
+
 export const progressId = (userId: string, courseId: string) => `${userId}:${courseId}`;
 
 export function toSummary(c: CourseRecord, version = c.currentVersion): CourseSummary {
@@ -43,21 +46,18 @@ export function toSummary(c: CourseRecord, version = c.currentVersion): CourseSu
 }
 
 export class ProgressService {
-  private readonly lock = new KeyedLock();
-  /** Summary writes of one learner are serialised (two of their courses may change at once). */
-  private readonly learnerLock = new KeyedLock();
-
   constructor(
     private readonly m: ProgressModels,
     private readonly courses: CourseReader,
     private readonly statements: () => LrsStatements,
     private readonly hooks: Hooks,
     private readonly baseUrl: string,
+    private readonly locks: Locks,
   ) {}
 
-  /** Runs `fn` with no other progress change of the same registration in between. */
+  /** Runs `fn` with no other progress change of the same registration in between, in any process. */
   serial<T>(registration: string, fn: () => Promise<T>): Promise<T> {
-    return this.lock.run(registration, fn);
+    return this.locks.exclusive(`catalog.registration|${registration}`, fn);
   }
 
   async registration(reg: string): Promise<RegistrationDoc | null> {
@@ -86,13 +86,13 @@ export class ProgressService {
     return doc ? parseLines(doc.courses) : [];
   }
 
-  /** Read-modify-write of one line of the learner's summary, serialised per learner. */
+  /** Read-modify-write of one line of the learner's summary, serialised per learner (two of their courses may change at once). */
   private updateLine(
     userId: string,
     courseId: string,
     change: (line: LearnerCourse | undefined) => LearnerCourse | undefined,
   ): Promise<void> {
-    return this.learnerLock.run(userId, async () => {
+    return this.locks.exclusive(`catalog.learner|${userId}`, async () => {
       const lines = await this.learnerCourses(userId);
       const i = lines.findIndex((l) => l.courseId === courseId);
       const next = change(i >= 0 ? lines[i] : undefined);
@@ -237,10 +237,12 @@ export class ProgressService {
     }
     // Statements first: if storing fails, progress is unchanged and the next statement retries.
     // One at a time, inner blocks first and the course last: each gets a later `stored` than the
-    // one before, so reports and AUs listing by `stored` see them in that order (§9.3.9).
-    for (const st of out) await this.statements().storeAsSystem([st]);
+    // one before, so reports and AUs listing by `stored` see them in that order (§9.3.9). Their ids
+    // are named by registration and object: a change repeated after a crash stores none twice.
+    for (const st of out) await this.statements().storeAsSystem([st], { once: true });
 
     const list = [...aus.values()];
+    const addSeconds = doc.timedSessions?.includes(opts.sessionId) ? 0 : (opts.addSeconds ?? 0);
     const scores = list.map((a) => a.score).filter((s): s is number => typeof s === 'number');
     const started = !!auId || !!doc.startedAt;
     const satisfied = doc.satisfied || sat.course;
@@ -252,7 +254,8 @@ export class ProgressService {
       satisfiedAt: doc.satisfiedAt ?? (sat.course ? now : undefined),
       startedAt: doc.startedAt ?? (auId ? now : undefined),
       score: scores.length ? Math.round((scores.reduce((s, x) => s + x, 0) / scores.length) * 10000) / 10000 : doc.score,
-      timeSpentSeconds: Math.round((doc.timeSpentSeconds + (opts.addSeconds ?? 0)) * 100) / 100,
+      timeSpentSeconds: Math.round((doc.timeSpentSeconds + addSeconds) * 100) / 100,
+      ...(addSeconds ? { timedSessions: [...(doc.timedSessions ?? []), opts.sessionId].slice(-MAX_TIMED_SESSIONS) } : {}),
       status: satisfied ? (list.length && list.every((a) => a.waived) ? 'waived' : 'satisfied') : started ? 'in-progress' : 'not-started',
       updatedAt: now,
     };
@@ -292,7 +295,7 @@ export class ProgressService {
 
 /** The contract's view of a progress document (without the per-AU details). */
 export function publicProgress(d: ProgressDoc): CourseProgress {
-  const { aus: _aus, satisfiedBlocks: _b, activeSessionId: _s, completedAt: _c, ...rest } = d;
+  const { aus: _aus, satisfiedBlocks: _b, activeSessionId: _s, completedAt: _c, timedSessions: _t, ...rest } = d;
   return rest;
 }
 
