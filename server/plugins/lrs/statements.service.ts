@@ -18,7 +18,7 @@ import { verifySignature } from './signature';
 import { SIGNATURE_USAGE } from './validate/parts';
 import { invalid, type Family, type Obj } from './validate/primitives';
 import { validateStatement, VOIDED } from './validate/statement';
-import { parseExact, parsePlain, stringifyExact, toPlain } from './exact-json';
+import { parsePlain, stringifyExact, toPlain } from './exact-json';
 
 export interface Part {
   contentType: string;
