@@ -11,7 +11,7 @@
  * - getLaunchUrl: each CATAPULT actor is a learner of ours (created by the admin, one per actor
  *   and run); the learner enrols and launches (POST /catalog/launch, with launchMode when the
  *   suite asks for one). The launch URL carries our own actor for that learner.
- * - waiveAU: the admin waives the AU (POST /catalog/waive, §9.3.7).
+ * - waiveAU: the admin waives the AU (POST /catalog/waive with reason, comment and confirmation, §9.3.7).
  * - abandonSession: the learner launches the same AU again, which abandons the open session
  *   (§9.3.6): that is how a session is abandoned on this server.
  * - cleanup: nothing; courses are never deleted here (registrations keep their version) and an
@@ -218,7 +218,10 @@ module.exports = {
     if (!known) throw new Error(`registration ${registration} was not made by this run`);
     const { aus } = await coursePage(known.learner, known.courseId);
     await admin.page('/catalog/people');
-    const r = await admin.request('POST', '/catalog/waive', { form: { registration, auId: aus[auIndex], reason } });
+    // As an officer does on the person's page: the suite's reason, a comment saying why, and the
+    // explicit confirmation the form requires.
+    const form = { registration, auId: aus[auIndex], reason, comment: `CATAPULT waiver test (${reason})`, confirm: '1' };
+    const r = await admin.request('POST', '/catalog/waive', { form });
     if (r.status !== 200) throw fail(`waiving AU #${auIndex}`, r);
   },
 
