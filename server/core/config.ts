@@ -87,6 +87,15 @@ export interface Config {
   env: Readonly<Record<string, string | undefined>>;
 }
 
+/** A number ≥ `min` from the environment, or start-up stops naming the variable and its value. */
+export function envNumber(env: Readonly<Record<string, string | undefined>>, name: string, fallback: number, min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min) throw new Error(`${name} must be a number ≥ ${min} (got "${raw}")`);
+  return n;
+}
+
 /** Reads the configuration from the environment; a bad value stops start-up naming the variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = EnvSchema.safeParse(env);

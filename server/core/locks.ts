@@ -18,6 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { Schema, type Connection, type Model } from 'mongoose';
 import { isDuplicateKey } from './db/connect';
 import type { Logger } from './log';
+import { envNumber } from './config';
 
 export interface LockSettings {
   /** How long a lease lasts without renewal (ms). */
@@ -27,13 +28,7 @@ export interface LockSettings {
 }
 
 export function lockSettings(env: Readonly<Record<string, string | undefined>>): LockSettings {
-  const num = (name: string, def: number, min: number) => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return def;
-    const n = Number(raw);
-    if (!Number.isFinite(n) || n < min) throw new Error(`${name} must be a number ≥ ${min} (got "${raw}")`);
-    return n;
-  };
+  const num = (name: string, def: number, min: number) => envNumber(env, name, def, min);
   return { leaseMs: num('LOCKS_LEASE_SECONDS', 30, 1) * 1000, pollMs: num('LOCKS_POLL_MS', 10, 1) };
 }
 

@@ -8,6 +8,7 @@
 import type { Logger } from '../log';
 import type { Hooks } from './hooks';
 import { decodePayload, type Claimed, type Outbox } from './outbox';
+import { envNumber } from '../config';
 
 export interface WorkerSettings {
   /** How often an idle worker looks for work recorded by other processes (ms). */
@@ -22,13 +23,7 @@ export interface WorkerSettings {
 }
 
 export function workerSettings(env: Readonly<Record<string, string | undefined>>): WorkerSettings {
-  const num = (name: string, def: number, min: number) => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return def;
-    const n = Number(raw);
-    if (!Number.isFinite(n) || n < min) throw new Error(`${name} must be a number ≥ ${min} (got "${raw}")`);
-    return n;
-  };
+  const num = (name: string, def: number, min: number) => envNumber(env, name, def, min);
   return {
     pollMs: num('EVENTS_POLL_MS', 250, 10),
     concurrency: Math.floor(num('EVENTS_CONCURRENCY', 4, 1)),

@@ -1,4 +1,5 @@
 import type { Plugin } from '../../core/plugin';
+import { envNumber } from '../../core/config';
 import { mountRoutes } from '../../core/routes';
 import { privacyCommands } from './commands';
 import { privacyPersonalData } from './personal-data';
@@ -10,15 +11,6 @@ declare module '../../core/services' {
   interface Services {
     privacy: PrivacyService;
   }
-}
-
-/** A number ≥ 0 from the environment, or start-up stops naming the variable. */
-function count(env: Readonly<Record<string, string | undefined>>, name: string, fallback: number, min = 0): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < min) throw new Error(`${name} must be a number ≥ ${min} (got "${raw}")`);
-  return n;
 }
 
 export const privacyPlugin: Plugin = {
@@ -44,7 +36,7 @@ export const privacyPlugin: Plugin = {
       (userId) => ctx.sessions.endFor(userId),
       () => ctx.events.settled(),
       ctx.config.baseUrl,
-      { days: count(ctx.config.env, 'PRIVACY_RETENTION_DAYS', 730) },
+      { days: envNumber(ctx.config.env, 'PRIVACY_RETENTION_DAYS', 730) },
       ctx.log,
     );
     ctx.services.provide('privacy', 'privacy', svc);
