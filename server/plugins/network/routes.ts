@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import type { Request, Response } from 'express';
 import type { CatalogExchange } from '../../core/contracts/catalog';
 import { writeCsv } from '../../core/csv';
-import { HttpError } from '../../core/errors';
+import { HttpError, localizedError } from '../../core/errors';
 import type { Route } from '../../core/routes';
 import type { ServiceRegistry } from '../../core/services';
 import type { FederatedCatalog } from './federated';
@@ -189,11 +189,7 @@ export function networkRoutes(d: NetworkDeps): { routes: Route[]; rootRoutes: Ro
       guard: 'public',
       handler: async (_req, res) => {
         const jws = await d.ownIndicators();
-        if (!jws)
-          throw new HttpError(
-            404,
-            'This instance publishes no indicators (the reports plugin is not enabled or NETWORK_COUNTRY is not set)',
-          );
+        if (!jws) throw localizedError(404, 'network:errors.noIndicators');
         res.json(jws);
       },
     },
