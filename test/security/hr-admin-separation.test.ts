@@ -60,7 +60,14 @@ describe('security: HR officers do not manage the administrator or themselves', 
       await officer
         .post('/catalog/waive')
         .type('form')
-        .send({ _csrf: csrf, registration: regs[who], auId: AU, reason: 'Tested Out' })
+        .send({
+          _csrf: csrf,
+          registration: regs[who],
+          auId: AU,
+          reason: 'Tested Out',
+          comment: 'Certificado externo presentado',
+          confirm: '1',
+        })
         .expect(403);
       await officer.get(`/certificates/manage/${certs[who]}`).expect(404);
       await officer.post(`/certificates/manage/${certs[who]}/revoke`).type('form').send({ _csrf: csrf, reason: 'Por prueba' }).expect(404);
@@ -80,7 +87,14 @@ describe('security: HR officers do not manage the administrator or themselves', 
     await officer
       .post('/catalog/waive')
       .type('form')
-      .send({ _csrf: csrf, registration: regs.learner, auId: AU, reason: 'Tested Out' })
+      .send({
+        _csrf: csrf,
+        registration: regs.learner,
+        auId: AU,
+        reason: 'Tested Out',
+        comment: 'Certificado externo presentado',
+        confirm: '1',
+      })
       .expect(303);
     await officer.post(`/certificates/manage/${certs.learner}/revoke`).type('form').send({ _csrf: csrf, reason: 'Por prueba' }).expect(303);
 
@@ -91,7 +105,14 @@ describe('security: HR officers do not manage the administrator or themselves', 
     await programme
       .post('/catalog/waive')
       .type('form')
-      .send({ _csrf: adminCsrf, registration: regs.hr, auId: AU, reason: 'Tested Out' })
+      .send({
+        _csrf: adminCsrf,
+        registration: regs.hr,
+        auId: AU,
+        reason: 'Tested Out',
+        comment: 'Certificado externo presentado',
+        confirm: '1',
+      })
       .expect(303);
   });
 });
