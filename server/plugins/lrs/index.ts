@@ -50,9 +50,6 @@ export const lrsPlugin: Plugin = {
           group: (p) => p.credential.launch?.registration,
         },
       },
-      on: {
-        'lrs.statements.stored': 'learns the activity definitions the statements carry (GET /xapi/activities)',
-      },
     },
   },
 
@@ -68,12 +65,16 @@ export const lrsPlugin: Plugin = {
     await Promise.all(models.map((m) => m.init()));
     const credentials = new CredentialsService(credentialModel(ctx.db), ctx.config.baseUrl);
     const activities = new ActivitiesService(activityModel(ctx.db));
-    const statements = new StatementsService(statementModel(ctx.db), statementBodyModel(ctx.db), attachmentModel(ctx.db), ctx.hooks);
+    const statements = new StatementsService(
+      statementModel(ctx.db),
+      statementBodyModel(ctx.db),
+      attachmentModel(ctx.db),
+      ctx.hooks,
+      activities,
+    );
     const documents = new DocumentsService(documentModel(ctx.db));
     // A batch recorded but whose process died before or while storing it: follow up only what is there.
     ctx.hooks.recover('lrs.statements.stored', (p) => statements.storedOf(p));
-    // Off the request, like every follow-up: a crash after storing still learns them on redelivery.
-    ctx.hooks.on('lrs.statements.stored', (p) => activities.learnFrom(p.statements as Array<Record<string, unknown>>));
 
     const system = credentials.system();
     const lrsStatements: LrsStatements = {

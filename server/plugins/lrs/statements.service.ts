@@ -18,7 +18,8 @@ import { verifySignature } from './signature';
 import { SIGNATURE_USAGE } from './validate/parts';
 import { invalid, type Family, type Obj } from './validate/primitives';
 import { validateStatement, VOIDED } from './validate/statement';
-import { parsePlain, stringifyExact, toPlain } from './exact-json';
+import { parseExact, parsePlain, stringifyExact, toPlain } from './exact-json';
+import type { ActivitiesService } from './activities.service';
 
 export interface Part {
   contentType: string;
@@ -72,6 +73,7 @@ export class StatementsService {
     private readonly bodies: Model<StatementBodyDoc>,
     private readonly attachments: Model<AttachmentDoc>,
     private readonly hooks: Hooks,
+    private readonly activities: ActivitiesService,
   ) {}
 
   /** Validates and stores a batch (all or nothing); returns the ids in the order received. */
@@ -137,16 +139,23 @@ export class StatementsService {
     return list.filter((_, i) => !found.has(ids[i]));
   }
 
-  /** The part of a recorded batch that was stored by that very write (same `stored` time), if any. */
+  /**
+   * The part of a recorded batch that was stored by that very write (same `stored` time), if any,
+   * once the rest of that write (voiding, definitions) is finished: the process may have died in it.
+   */
   async storedOf<T extends { stored: StoredStatement[]; statements: XapiStatement[] }>(p: T): Promise<T | undefined> {
-    const kept: StoredStatement[] = [];
+    const kept: Array<{ id: string; voiding: boolean }> = [];
     for (const s of p.stored) {
-      const doc = await this.statements.findById(s.id.toLowerCase(), { stored: 1 }).lean();
-      if (doc && doc.stored.getTime() === new Date(s.stored).getTime()) kept.push(s);
+      const doc = await this.statements.findById(s.id.toLowerCase(), { stored: 1, voiding: 1 }).lean();
+      if (doc && doc.stored.getTime() === new Date(s.stored).getTime()) kept.push({ id: s.id, voiding: doc.voiding });
     }
     if (!kept.length) return undefined;
-    const ids = new Set(kept.map((s) => s.id));
-    return { ...p, stored: kept, statements: p.statements.filter((s) => ids.has(s.id as string)) };
+    const bodies = new Map(
+      (await this.bodies.find({ _id: { $in: kept.map((k) => k.id.toLowerCase()) } }).lean()).map((b) => [String(b._id), b.raw]),
+    );
+    await this.afterInsert(kept.map((k) => ({ raw: bodies.get(k.id.toLowerCase())!, voiding: k.voiding })));
+    const ids = new Set(kept.map((k) => k.id));
+    return { ...p, stored: p.stored.filter((s) => ids.has(s.id)), statements: p.statements.filter((s) => ids.has(s.id as string)) };
   }
 
   /** Inserts, then resolves duplicates: same content is an idempotent retry, different content is 409. */
@@ -279,9 +288,15 @@ export class StatementsService {
   }
 
   /** Voiding marks and activity definitions: part of the write itself, before the request answers. */
-  private async afterInsert(docs: StoredDoc[]): Promise<void> {
+  /**
+   * The rest of the LRS's own write: what the new statements void, and the activity definitions
+   * they carry (read back at once by GET /activities, with their numbers exact). Idempotent, so
+   * recovering an interrupted write runs it again.
+   */
+  private async afterInsert(docs: Array<Pick<StoredDoc, 'raw' | 'voiding'>>): Promise<void> {
     const targets = docs.filter((d) => d.voiding).map((d) => String(((parsePlain(d.raw) as Obj).object as Obj).id).toLowerCase());
     for (const id of targets) await this.statements.updateOne({ _id: id, voiding: false }, { $set: { voided: true } });
+    await this.activities.learnFrom(docs.map((d) => parseExact(d.raw) as Obj));
   }
 
   async saveParts(parts: Map<string, Part>): Promise<void> {
