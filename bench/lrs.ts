@@ -15,6 +15,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { createLmsApp } from '../server/app';
 import { loadConfig } from '../server/core/config';
+import { ActivitiesService } from '../server/plugins/lrs/activities.service';
+import { activityModel } from '../server/plugins/lrs/activity.model';
 import { StatementsService, type StatementQuery } from '../server/plugins/lrs/statements.service';
 
 const TOTAL = Number(process.env.BENCH_STATEMENTS ?? 100_000);
@@ -159,6 +161,7 @@ async function main() {
     lms.db.model('LrsStatementBody') as never,
     lms.db.model('LrsAttachment') as never,
     lms.hooks,
+    new ActivitiesService(activityModel(lms.db)),
   );
   const system = {
     id: key,
