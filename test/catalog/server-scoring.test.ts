@@ -7,7 +7,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -237,6 +237,44 @@ describe('catalog: assessments scored by the LMS (item banks)', function () {
     await importXml(lms, cmi5Xml(other, 'Quiz', [{ au: `${other}/au/quiz`, moveOn: 'Passed', masteryScore: 0.8 }]));
     const third = await agent.get(`/catalog/course?id=${encodeURIComponent(other)}`).expect(200);
     expect(third.text).to.match(/id="course-scoring">Scored by the course itself/);
+  });
+
+  it("a learner's browser cannot read the key: every file the assessment can load, its launch data and its attempts", async () => {
+    const { agent } = await learner();
+    const launched = await launchAu(agent, courseId, `${courseId}/au/assessment`);
+    const au = await new ThirdPartyAu(launched.location.href).start();
+    // What would give the key away: a correct flag, or any option's feedback (it says right or wrong, and why).
+    const secrets = bank.items.flatMap((i) => i.options.flatMap((o) => bank.languages.map((l) => o.feedback[l])));
+    const leaks = (body: string) => [/"correct"|au-key/i.exec(body)?.[0], ...secrets.filter((s) => body.includes(s))].filter(Boolean);
+    // Every file of the package, fetched through the content route the page itself loads from.
+    const slug = (JSON.parse(readFileSync(path.join(buildDir, 'manifest.json'), 'utf8')) as { courses: Array<{ slug: string }> }).courses[0]
+      .slug;
+    const root = path.join(buildDir, slug);
+    const files = (readdirSync(root, { recursive: true }) as string[]).filter((f) => !statSync(path.join(root, f)).isDirectory());
+    expect(files).to.include.members(['cmi5.xml', 'runtime.js', path.join('assessment', 'index.html')]);
+    const base = new URL('..', launched.location);
+    for (const f of files) {
+      const res = await fetch(new URL(f.split(path.sep).join('/'), base));
+      expect(res.status, f).to.equal(200);
+      expect(leaks(await res.text()), f).to.deep.equal([]);
+    }
+    // The bank beside the zip is reachable by no URL of the library.
+    for (const p of [`/catalog/library/${slug}.json`, `/catalog/library/banks/${slug}.json`, `/catalog/library/banks%2F${slug}.json`])
+      expect((await fetch(`${(lms.config as { baseUrl: string }).baseUrl}${p}`)).status, p).to.equal(404);
+    // What the AU reads with its launch credential: LMS.LaunchData, then the attempts it draws.
+    const data = await au.state('GET', 'LMS.LaunchData');
+    expect(data.status).to.equal(200);
+    expect(leaks(data.text)).to.deep.equal([]);
+    for (let i = 0; i < 3; i++) {
+      const r = await scoring(au, '/attempts');
+      expect(leaks(JSON.stringify(r.body))).to.deep.equal([]);
+      const a = r.body as AttemptView;
+      expect(Object.keys(a).sort()).to.deep.equal(['attempt', 'masteryScore', 'questions']);
+      for (const q of a.questions) {
+        expect(Object.keys(q).sort()).to.deep.equal(['id', 'multiple', 'options', 'text']);
+        for (const o of q.options) expect(Object.keys(o)).to.deep.equal(['text']);
+      }
+    }
   });
 
   it('the package and its public download carry no answer key; the bank stays beside it', async () => {
