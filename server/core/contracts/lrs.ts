@@ -3,6 +3,20 @@
  */
 export type XapiStatement = Record<string, unknown> & { id?: string };
 
+/** xAPI's interactionType vocabulary (Data 2.4.4.1); SCORM's interaction types are the same words. */
+export const XAPI_INTERACTION_TYPES: readonly string[] = [
+  'true-false',
+  'choice',
+  'fill-in',
+  'long-fill-in',
+  'matching',
+  'performance',
+  'sequencing',
+  'likert',
+  'numeric',
+  'other',
+];
+
 /** An LRS credential: an admin-created client, or a cmi5 launch token bound to one AU session. */
 export interface LrsCredential {
   id: string;

@@ -1,18 +1,7 @@
 /** Activities and their definitions (xAPI Data 2.4.4.1). */
+import { XAPI_INTERACTION_TYPES as INTERACTION_TYPES } from '../../../core/contracts/lrs';
 import { allowOnly, arr, extensions, invalid, iri, irl, langMap, obj, objectType, str, type Obj } from './primitives';
 
-const INTERACTION_TYPES = [
-  'true-false',
-  'choice',
-  'fill-in',
-  'long-fill-in',
-  'matching',
-  'performance',
-  'sequencing',
-  'likert',
-  'numeric',
-  'other',
-];
 const COMPONENT_LISTS: Record<string, string[]> = {
   choices: ['choice', 'sequencing'],
   scale: ['likert'],

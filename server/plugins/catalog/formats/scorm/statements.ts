@@ -6,7 +6,7 @@
  * re-sends the same statements and the LRS stores them once.
  */
 import { createHash } from 'node:crypto';
-import type { XapiStatement } from '../../../../core/contracts/lrs';
+import { XAPI_INTERACTION_TYPES, type XapiStatement } from '../../../../core/contracts/lrs';
 import type { Interaction, Outcome } from './cmi';
 
 export const SCORM_PROFILE = 'http://adlnet.gov/xapi/profile/scorm';
@@ -34,19 +34,8 @@ const TYPES = {
   interaction: 'http://adlnet.gov/expapi/activities/cmi.interaction',
 } as const;
 
-/** xAPI interactionType for a SCORM interaction type ("fill-in" and friends are the same words). */
-const INTERACTION_TYPES = new Set([
-  'true-false',
-  'choice',
-  'fill-in',
-  'long-fill-in',
-  'matching',
-  'performance',
-  'sequencing',
-  'likert',
-  'numeric',
-  'other',
-]);
+/** SCORM's interaction types are xAPI's interactionType words ("fill-in" and friends). */
+const INTERACTION_TYPES = new Set(XAPI_INTERACTION_TYPES);
 
 export interface StatementContext {
   actor: Record<string, unknown>;
