@@ -14,6 +14,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	_ "net/http/pprof" // only served with -pprof / LMS_ENGINE_PPROF
 	"os"
 	"os/signal"
 	"syscall"
@@ -30,7 +32,18 @@ func main() {
 	// Writers of this process wait for each other in the engine (patch 050), not in SQLite: the
 	// busy timeout bounds only a wait for a writer of another process (a tool opening the files).
 	busyTimeout := flag.Int("busy-timeout", 10000, "milliseconds a write waits for SQLite's write lock held elsewhere")
+	// Go's profiler (CPU, heap, goroutines) for finding where the engine spends its time, e.g.
+	// `go tool pprof http://127.0.0.1:4101/debug/pprof/profile?seconds=20`; off unless asked for.
+	pprofAddr := flag.String("pprof", os.Getenv("LMS_ENGINE_PPROF"), "serve net/http/pprof on this address (default $LMS_ENGINE_PPROF; empty = off)")
 	flag.Parse()
+
+	if *pprofAddr != "" {
+		go func() {
+			if err := http.ListenAndServe(*pprofAddr, nil); err != nil {
+				fmt.Fprintln(os.Stderr, "lms-ferretdb: pprof:", err)
+			}
+		}()
+	}
 
 	if *dir == "" {
 		fail("-dir is required")

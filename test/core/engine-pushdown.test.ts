@@ -12,8 +12,11 @@
  */
 import { expect } from 'chai';
 import mongoose from 'mongoose';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { testDbUri } from '../helpers';
+import { testRun } from '../setup';
 
 const { MongoClient, ObjectId, Long, Double } = mongoose.mongo;
 type Doc = Record<string, unknown>;
@@ -152,10 +155,11 @@ describe('core: the embedded engine pushes queries down to its indexes', functio
     f: Filter,
     sort?: Record<string, 1 | -1>,
     limit?: number,
+    collection = 'docs',
   ): Promise<{ plan: string; limit: boolean; pushed: boolean }> {
     const res = await client
       .db(dbName)
-      .command({ explain: { find: 'docs', filter: f, ...(sort ? { sort } : {}), ...(limit ? { limit } : {}) } });
+      .command({ explain: { find: collection, filter: f, ...(sort ? { sort } : {}), ...(limit ? { limit } : {}) } });
     const qp = res.queryPlanner as { Plan?: string[] };
     return { plan: (qp.Plan ?? []).join('\n'), limit: res.limitPushdown === true, pushed: res.filterPushdown === true };
   }
@@ -266,5 +270,36 @@ describe('core: the embedded engine pushes queries down to its indexes', functio
     expect((await plan({ b: true }, { t: -1, _id: 1 }, 5)).limit).to.equal(false);
     // A filter with a part left to the handler: never limited by SQLite.
     expect((await plan({ voided: false, stored: { $gt: new Date(0) } }, { stored: -1, _id: -1 }, 5)).limit).to.equal(false);
+  });
+
+  it('answers a query whose index was dropped behind its back, without it (patch 060)', async function () {
+    // The $or of lookups names its indexes (INDEXED BY) from the collection's metadata; an index
+    // gone from the SQLite file (a concurrent dropIndexes, another process, the sqlite3 shell)
+    // made SQLite refuse the whole statement ("no such index") before patch 060.
+    if (process.env.TEST_MONGODB_URI) this.skip();
+    const dropped = client.db(dbName).collection('dropped');
+    await dropped.insertMany(Array.from({ length: 60 }, (_, i) => ({ _id: `q${i}`, a: `a${i % 5}`, b: `b${i % 7}` })) as never[]);
+    await dropped.createIndex({ a: 1 });
+    await dropped.createIndex({ b: 1 });
+    const f = { $or: [{ a: 'a1' }, { b: 'b2' }] };
+    const want = Array.from({ length: 60 }, (_, i) => i)
+      .filter((i) => i % 5 === 1 || i % 7 === 2)
+      .map((i) => `q${i}`)
+      .sort();
+    const ids = async () => (await dropped.find(f).toArray()).map((d) => String(d._id)).sort();
+    expect(await ids()).to.deep.equal(want);
+    expect((await plan(f, undefined, undefined, 'dropped')).plan).to.match(/INDEX \S+_a_1/);
+
+    const file = path.join(testRun.dataDir, 'ferretdb', `${dbName}.sqlite`);
+    const sql = (q: string) => execFileSync('sqlite3', ['-cmd', '.timeout 5000', file, q], { encoding: 'utf8' }).trim();
+    const index = sql(`SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'dropped%\\_a\\_1' ESCAPE '\\'`);
+    expect(index, 'the SQLite index of {a: 1}').to.match(/^dropped_[0-9a-f]{8}_a_1$/);
+    sql(`DROP INDEX "${index}"`);
+
+    expect(await ids()).to.deep.equal(want);
+    const after = await plan(f, undefined, undefined, 'dropped');
+    expect(after.pushed).to.equal(true);
+    expect(after.plan).not.to.match(/INDEX \S+_a_1/);
+    expect(await dropped.countDocuments(f)).to.equal(want.length);
   });
 });
