@@ -3,7 +3,9 @@
  * decision-maker is published, with each dimension either a value or its total (`_T`, as SDMX
  * writes it), so readers get the cells and every marginal. A row of fewer than `k` servants is
  * suppressed (primary); then, because a published marginal minus its published parts would give a
- * suppressed row back, more rows are suppressed (secondary) until no suppressed row is determined
+ * suppressed row back, more rows are suppressed (secondary): first the cheapest 2 × 2 × 2 block
+ * of cells around each small cell (marginals stay published), then whatever the exact check
+ * still finds, until no suppressed row is determined
  * by the published ones — checked exactly, on the whole linear system of "a marginal is the sum of
  * its parts", not one equation at a time. Interval bounds (non-negativity) are not considered.
  */
@@ -21,6 +23,8 @@ export interface Row {
 type Dim = 'level' | 'tier' | 'dm';
 const DIMS: Dim[] = ['level', 'tier', 'dm'];
 const key = (r: Pick<Row, Dim>) => `${r.level}|${r.tier}|${r.dm}`;
+/** How many dimensions a row totals: 0 for a cell, 3 for the grand total. */
+const totals = (r: Pick<Row, Dim>) => DIMS.filter((d) => r[d] === TOTAL).length;
 
 /**
  * Suppresses rows of `rows` (every combination, totals included; rows absent are known zeros).
@@ -43,30 +47,69 @@ export function suppress<R extends Row>(rows: R[], k: number): Set<R> {
     }
   }
   const suppressed = new Set(rows.filter((r) => r.servants > 0 && r.servants < k));
+  for (const cell of [...suppressed].filter((r) => totals(r) === 0).sort((a, b) => a.servants - b.servants))
+    for (const r of cheapestCube(cell, values, byKey, suppressed)) suppressed.add(r);
   const grand = byKey.get(key({ level: TOTAL, tier: TOTAL, dm: TOTAL }));
   for (;;) {
     const exposed = determined(equations, suppressed);
     if (!exposed) return suppressed;
-    // Hide the smallest published row that shares an equation with the exposed one (the grand
-    // total last). When those are all hidden already (the row equals another through empty
-    // siblings), widen to every equation that holds a hidden row. Then check the whole system again.
+    // Hide a published row that shares an equation with a hidden one: the most detailed first
+    // (cells before marginals: hiding a marginal exposes its own marginals in turn), then one
+    // sharing an equation with the exposed row, then the smallest; the grand total last.
     const published = (r: R) => !suppressed.has(r) && r.servants > 0;
-    const near = equations
-      .filter((e) => e.includes(exposed))
-      .flat()
-      .filter(published);
-    const candidates = near.length
-      ? near
-      : equations
+    const near = new Set(
+      equations
+        .filter((e) => e.includes(exposed))
+        .flat()
+        .filter(published),
+    );
+    const [pick] = [
+      ...new Set(
+        equations
           .filter((e) => e.some((r) => suppressed.has(r)))
           .flat()
-          .filter(published);
-    const pick =
-      candidates.filter((r) => r !== grand).sort((a, b) => a.servants - b.servants || key(a).localeCompare(key(b)))[0] ??
-      (grand && candidates.includes(grand) ? grand : undefined);
+          .filter(published),
+      ),
+    ].sort(
+      (a, b) =>
+        Number(a === grand) - Number(b === grand) ||
+        totals(a) - totals(b) ||
+        Number(near.has(b)) - Number(near.has(a)) ||
+        a.servants - b.servants ||
+        key(a).localeCompare(key(b)),
+    );
     if (!pick) throw new Error(`suppression: no row left to hide for ${key(exposed)}`);
     suppressed.add(pick);
   }
+}
+
+/**
+ * The hypercube method (as statistical offices' tools such as τ-ARGUS do it): a cell of a
+ * three-way table whose marginals are all published is protected by hiding the other seven
+ * corners of a 2 × 2 × 2 block through it — any change +x at the corners of one parity and −x
+ * at the others leaves every marginal unchanged, so no corner is determined. The block with the
+ * fewest newly hidden servants is taken; corners must be non-empty groups (an empty group is a
+ * known zero). Undefined when no block exists (a dimension with one value): the exact check
+ * then hides what is needed.
+ */
+function cheapestCube<R extends Row>(cell: R, values: Record<Dim, string[]>, byKey: Map<string, R>, hidden: Set<R>): R[] {
+  let best: { cost: number; rows: R[] } | undefined;
+  for (const level of values.level.filter((v) => v !== cell.level))
+    for (const tier of values.tier.filter((v) => v !== cell.tier))
+      for (const dm of values.dm.filter((v) => v !== cell.dm)) {
+        const rows: R[] = [];
+        let cost = 0;
+        for (const l of [cell.level, level])
+          for (const t of [cell.tier, tier])
+            for (const d of [cell.dm, dm]) {
+              const r = byKey.get(key({ level: l, tier: t, dm: d }));
+              if (!r || r.servants <= 0) cost = Infinity;
+              else if (r !== cell) rows.push(r);
+              if (r && !hidden.has(r)) cost += r.servants;
+            }
+        if (cost < (best?.cost ?? Infinity)) best = { cost, rows };
+      }
+  return best?.rows ?? [];
 }
 
 /**
