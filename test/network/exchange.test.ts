@@ -1,10 +1,11 @@
 /**
  * Three independent instances, each its own server process and database: A publishes a course,
- * B subscribes with A's pinned key and imports it in one click (a learner completing it there is
- * not covered yet); A
- * publishes version 2 and B is offered the update; a tampered feed or package (through a
- * proxy that changes bytes on the way) is refused with nothing stored. Hub C pulling A's and
- * B's indicators is not covered yet (suppression itself is, in suppression.test.ts).
+ * B subscribes with A's pinned key and imports it in one click, and a learner in B takes it
+ * through a third-party AU (plain fetch) up to B's progress and certificate; A publishes
+ * version 2 and B is offered the update (the learner's registration keeps version 1); a
+ * tampered feed or package (through a proxy that changes bytes on the way) is refused with
+ * nothing stored; hub C pulls A's and B's signed indicator sets and compares them by level of
+ * government and role, with the unit of 3 never published.
  */
 import { createServer, type Server } from 'node:http';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -12,11 +13,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { META, validZip } from '../catalog/fixtures/packages';
+import { HEADER } from '../reports/fixtures';
+import { freePort } from '../helpers';
+import { ThirdPartyAu } from '../catalog/third-party-au';
 import { ADMIN_PASSWORD, Browser, startInstance, type Instance } from './instances';
 
 const COURSE = 'https://a.example/courses/gobierno-digital';
 const TAMPER = 'https://a.example/courses/firma-electronica';
-const PORTS = { A: 4810, B: 4811, C: 4812, proxy: 4813 };
+const LEARNER = { email: 'lucia@b.example', password: 'servidora publica 123' };
 
 describe('network: three instances exchange courses and indicators', function () {
   this.timeout(600_000);
@@ -27,7 +31,10 @@ describe('network: three instances exchange courses and indicators', function ()
   let proxy: Server;
   let tamper: 'none' | 'feed' | 'package' = 'none';
 
+  let PORTS: Record<'A' | 'B' | 'C' | 'proxy', number>;
+
   before(async () => {
+    PORTS = { A: await freePort(), B: await freePort(), C: await freePort(), proxy: await freePort() };
     const started = await Promise.allSettled([
       startInstance('a', PORTS.A, {
         NETWORK_COUNTRY: 'AAA',
@@ -129,6 +136,61 @@ describe('network: three instances exchange courses and indicators', function ()
     expect((await adminB.json('/network/catalog')).body.courses[0].status).to.equal('installed');
   });
 
+  it("a learner in B takes A's course through a third-party AU: progress and certificate, provenance on the course page", async () => {
+    // B's admin opens the imported course to learners, puts it on the path of every servant and
+    // creates the learner.
+    await adminB.page(`/catalog/admin/course?id=${encodeURIComponent(COURSE)}`);
+    expect((await adminB.post('/catalog/admin/course/publish', { id: COURSE, published: '1' })).status).to.equal(303);
+    await adminB.page('/catalog/admin/paths');
+    expect((await adminB.post('/catalog/admin/paths', { tier: 'all', courses: COURSE })).status).to.equal(200);
+    await adminB.page('/accounts/admin/users');
+    const created = await adminB.post('/accounts/admin/users', {
+      ...LEARNER,
+      name: 'Lucía Servidora',
+      role: 'learner',
+      tier: 'all',
+      level: 'national',
+    });
+    expect(created.status, JSON.stringify(created.body)).to.equal(303);
+
+    const learner = await new Browser(B.url).signIn(LEARNER.email, LEARNER.password);
+    const courseUrl = `/catalog/course?id=${encodeURIComponent(COURSE)}`;
+    expect((await learner.page('/catalog/my-path')).text).to.contain('Gobierno digital');
+    let page = await learner.page(courseUrl);
+    expect(page.status).to.equal(200);
+    expect(page.text).to.match(/id="course-provenance">Escuela de Gobierno A \(http:\/\/127\.0\.0\.1:\d+\), versión 1 de origen, licencia CC BY 4\.0/);
+    if (!/name="registration" value="/.test(page.text)) {
+      expect((await learner.post('/catalog/enrol', { courseId: COURSE })).status).to.equal(303);
+      page = await learner.page(courseUrl);
+    }
+    const registration = /name="registration" value="([^"]+)"/.exec(page.text)![1];
+    const auId = /name="auId" value="([^"]+)"/.exec(page.text)![1];
+    const launched = await learner.post('/catalog/launch', { registration, auId, launchMode: 'Normal' });
+    expect(launched.status, JSON.stringify(launched.body)).to.equal(200);
+
+    // The AU knows nothing but its launch URL: endpoint, fetch, actor, registration.
+    const au = await new ThirdPartyAu(launched.body.url).start();
+    expect(au.registration).to.equal(registration);
+    for (const st of [
+      au.statement('initialized'),
+      au.statement('completed', { completion: true, duration: 'PT5M' }),
+      au.statement('terminated', { duration: 'PT6M' }),
+    ]) {
+      const r = await au.send(st);
+      expect(r.status, r.text).to.equal(204);
+    }
+
+    // Progress and certificates are updated from the outbox: wait for them, briefly.
+    const until = async (what: string, ok: () => Promise<boolean>) => {
+      for (const t = Date.now(); !(await ok()); await new Promise((r) => setTimeout(r, 100)))
+        if (Date.now() - t > 15_000) throw new Error(`${what} did not happen in 15 s`);
+    };
+    await until('satisfied on the course page', async () => /id="course-status">Cumplido</.test((await learner.page(courseUrl)).text));
+    await until('the certificate', async () => (await learner.page('/certificates/mine')).text.includes('Gobierno digital'));
+    const mine = (await learner.page('/certificates/mine')).text;
+    expect(mine.match(/<th scope="row">Gobierno digital<\/th>/g)).to.have.length(1);
+  });
+
   it('A publishes version 2 and B is offered the update', async () => {
     await importAtA('v2.zip', COURSE, 'Gobierno digital, segunda edición');
     const page = await adminA.page('/network/admin');
@@ -175,6 +237,108 @@ describe('network: three instances exchange courses and indicators', function ()
     // Straight from A, the same course imports.
     tamper = 'none';
     expect((await adminB.post('/network/catalog/import', { peer: viaProxy, courseId: TAMPER })).status).to.equal(200);
+  });
+
+  it('hub C pulls the signed indicator sets of A and B and compares them by level and role, the unit of 3 never published', async () => {
+    const ORG = ['code,name,parent,kind,level', 'XX,País,,country,', 'XX-NAT,Nacional,XX,level,national', 'INST,Ministerio,XX-NAT,institution,', 'U1,Unidad,INST,unit,'];
+    const row = (who: string, i: number, email: string, level: string, tier: string, dm: boolean) =>
+      `${who}-${i},Persona ${who}${i},${email},U1,${level},${tier},Analista,${dm ? 'yes' : 'no'},yes`;
+    const people = (who: string, n: number, level: string, tier: string, dm = false) =>
+      Array.from({ length: n }, (_, i) => row(`${who}${level}${tier}${dm}`, i, `${who}.${level}.${tier}.${dm}.${i}@${who}.example`, level, tier, dm));
+    const roster = {
+      // A: a unit of 3 local decision-makers, which no published figure may reveal.
+      A: [
+        ...people('a', 30, 'national', 'all'),
+        ...people('a', 12, 'national', 'all', true),
+        ...people('a', 20, 'national', 'technical'),
+        ...people('a', 10, 'national', 'technical', true),
+        ...people('a', 6, 'regional', 'all'),
+        ...people('a', 5, 'regional', 'all', true),
+        ...people('a', 6, 'regional', 'technical'),
+        ...people('a', 5, 'regional', 'technical', true),
+        ...people('a', 7, 'local', 'all'),
+        ...people('a', 3, 'local', 'all', true),
+        ...people('a', 6, 'local', 'technical'),
+        ...people('a', 5, 'local', 'technical', true),
+      ],
+      // B: the learner who completed A's course, and six colleagues.
+      B: [row('b', 99, LEARNER.email, 'national', 'all', false), ...people('b', 6, 'national', 'all'), ...people('b', 5, 'regional', 'technical')],
+    };
+    for (const [admin, rows] of [
+      [adminA, roster.A],
+      [adminB, roster.B],
+    ] as const) {
+      await admin.page('/reports/org');
+      const org = await admin.upload('/reports/org/import', { field: 'file', name: 'org.csv', data: Buffer.from(ORG.join('\n')), type: 'text/csv' });
+      expect(org.status, JSON.stringify(org.body)).to.equal(200);
+      await admin.page('/reports/roster');
+      const up = await admin.upload(
+        '/reports/roster',
+        { field: 'file', name: 'roster.csv', data: Buffer.from([HEADER, ...rows].join('\n')), type: 'text/csv' },
+        { institution: 'INST' },
+      );
+      expect(up.status, JSON.stringify(up.body)).to.equal(201);
+      expect(up.body.errorCount, JSON.stringify(up.body.problems)).to.equal(0);
+      const done = await admin.post(`/reports/roster/${up.body._id}/confirm`, {});
+      expect(done.status, JSON.stringify(done.body)).to.equal(200);
+    }
+
+    // C subscribes to both, each pinned by the fingerprint its admin reads on its own page.
+    const thumb = async (b: Browser) => /id="own-thumbprint">([^<]+)</.exec((await b.page('/network/admin')).text)![1];
+    const thumbB = await thumb(adminB);
+    const adminC = await new Browser(C.url).signIn('admin@c.example', ADMIN_PASSWORD);
+    await adminC.page('/network/admin');
+    for (const [url, tp] of [
+      [A.url, thumbA],
+      [B.url, thumbB],
+    ]) {
+      const r = await adminC.post('/network/admin/peers', { url, thumbprint: tp });
+      expect(r.status, JSON.stringify(r.body)).to.equal(200);
+      expect(r.body.peer.lastError).to.equal(undefined);
+    }
+    // The sets are re-signed every 2 s (NETWORK_INDICATORS_INTERVAL): sync until both have the rosters.
+    type Obs = { country: string; month: string; level: string; tier: string; decisionMakers: string; suppressed: boolean; servants: number | null; trained: number | null; share: number | null };
+    let obs: Obs[] = [];
+    const pick = (c: string, level: string, tier: string, dm: string) =>
+      obs.find((o) => o.country === c && o.level === level && o.tier === tier && o.decisionMakers === dm)!;
+    const total = (c: string) => obs.find((o) => o.country === c && o.level === '_T' && o.tier === '_T' && o.decisionMakers === '_T')?.servants;
+    for (const t = Date.now(); ; await new Promise((r) => setTimeout(r, 250))) {
+      expect((await adminC.post('/network/admin/sync', {})).body).to.deep.equal({ ok: 2, failed: 0 });
+      const month = new Date().toISOString().slice(0, 7);
+      obs = ((await adminC.json('/network/observatory/data.json')).body.observations as Obs[]).filter((o) => o.month === month);
+      const trainedB = obs.find((o) => o.country === 'BBB' && o.level === 'national' && o.tier === 'all' && o.decisionMakers === 'no')?.trained;
+      if (total('AAA') === 115 && total('BBB') === 12 && trainedB === 1) break;
+      if (Date.now() - t > 20_000) throw new Error(`the hub did not get both rosters in 20 s: ${JSON.stringify(obs.filter((o) => o.level === '_T'))}`);
+    }
+    // Comparable figures by level of government and role, on the public page and in the exports.
+    expect(pick('AAA', 'national', 'all', 'no')).to.include({ servants: 30, trained: 0, share: 0, suppressed: false });
+    expect(pick('BBB', 'national', 'all', 'no')).to.include({ servants: 7, trained: 1, share: 0.1429, suppressed: false });
+    expect(pick('AAA', 'local', '_T', '_T')).to.include({ servants: 21, suppressed: false });
+    expect(pick('AAA', '_T', 'all', 'yes')).to.include({ servants: 20, suppressed: false });
+    expect(pick('BBB', 'regional', 'technical', 'no')).to.include({ servants: 5, suppressed: false });
+    // The unit of 3 is hidden with the least that protects it (a 2 × 2 × 2 block of cells), and
+    // nothing published gives it back: no figure below k, and no equation with one hidden term.
+    expect(pick('AAA', 'local', 'all', 'yes')).to.include({ suppressed: true, servants: null, trained: null });
+    const a = obs.filter((o) => o.country === 'AAA');
+    expect(a.filter((o) => o.suppressed)).to.have.length(8);
+    expect(a.filter((o) => !o.suppressed && o.servants !== null && o.servants < 5)).to.deep.equal([]);
+    const dims = ['level', 'tier', 'decisionMakers'] as const;
+    for (const whole of a)
+      for (const d of dims) {
+        if (whole[d] !== '_T') continue;
+        const parts = a.filter((o) => o[d] !== '_T' && dims.every((e) => e === d || o[e] === whole[e]));
+        expect([whole, ...parts].filter((o) => o.suppressed).length, `${whole.level}|${whole.tier}|${whole.decisionMakers} by ${d}`).to.not.equal(1);
+      }
+
+    const html = await fetch(`${C.url}/network/observatory?level=national&tier=all&dm=no`).then((r) => r.text());
+    expect(html).to.contain('AAA').and.to.contain('BBB');
+    expect(html).to.contain('14,3');
+    const sdmx = await fetch(`${C.url}/network/observatory/data.sdmx.csv`).then((r) => r.text());
+    const line = (c: string, level: string, tier: string, dm: string, measure: string) =>
+      sdmx.split(/\r?\n/).find((l) => l.includes(`,${c},${new Date().toISOString().slice(0, 7)},${level},${tier},${dm},${measure},`));
+    expect(line('BBB', 'national', 'all', 'N', 'TRAINED')).to.match(/,1,PERSONS,A,F$/);
+    expect(line('AAA', 'local', 'all', 'Y', 'SERVANTS')).to.match(/,,PERSONS,A,C$/);
+    expect(sdmx).to.not.match(/,SERVANTS,3,/);
   });
 
   it('a hub refuses an indicator set whose signature does not verify', async () => {
