@@ -158,7 +158,9 @@ describe('network: three instances exchange courses and indicators', function ()
     expect((await learner.page('/catalog/my-path')).text).to.contain('Gobierno digital');
     let page = await learner.page(courseUrl);
     expect(page.status).to.equal(200);
-    expect(page.text).to.match(/id="course-provenance">Escuela de Gobierno A \(http:\/\/127\.0\.0\.1:\d+\), versión 1 de origen, licencia CC BY 4\.0/);
+    expect(page.text).to.match(
+      /id="course-provenance">Escuela de Gobierno A \(http:\/\/127\.0\.0\.1:\d+\), versión 1 de origen, licencia CC BY 4\.0/,
+    );
     if (!/name="registration" value="/.test(page.text)) {
       expect((await learner.post('/catalog/enrol', { courseId: COURSE })).status).to.equal(303);
       page = await learner.page(courseUrl);
@@ -240,11 +242,19 @@ describe('network: three instances exchange courses and indicators', function ()
   });
 
   it('hub C pulls the signed indicator sets of A and B and compares them by level and role, the unit of 3 never published', async () => {
-    const ORG = ['code,name,parent,kind,level', 'XX,País,,country,', 'XX-NAT,Nacional,XX,level,national', 'INST,Ministerio,XX-NAT,institution,', 'U1,Unidad,INST,unit,'];
+    const ORG = [
+      'code,name,parent,kind,level',
+      'XX,País,,country,',
+      'XX-NAT,Nacional,XX,level,national',
+      'INST,Ministerio,XX-NAT,institution,',
+      'U1,Unidad,INST,unit,',
+    ];
     const row = (who: string, i: number, email: string, level: string, tier: string, dm: boolean) =>
       `${who}-${i},Persona ${who}${i},${email},U1,${level},${tier},Analista,${dm ? 'yes' : 'no'},yes`;
     const people = (who: string, n: number, level: string, tier: string, dm = false) =>
-      Array.from({ length: n }, (_, i) => row(`${who}${level}${tier}${dm}`, i, `${who}.${level}.${tier}.${dm}.${i}@${who}.example`, level, tier, dm));
+      Array.from({ length: n }, (_, i) =>
+        row(`${who}${level}${tier}${dm}`, i, `${who}.${level}.${tier}.${dm}.${i}@${who}.example`, level, tier, dm),
+      );
     const roster = {
       // A: a unit of 3 local decision-makers, which no published figure may reveal.
       A: [
@@ -262,14 +272,23 @@ describe('network: three instances exchange courses and indicators', function ()
         ...people('a', 5, 'local', 'technical', true),
       ],
       // B: the learner who completed A's course, and six colleagues.
-      B: [row('b', 99, LEARNER.email, 'national', 'all', false), ...people('b', 6, 'national', 'all'), ...people('b', 5, 'regional', 'technical')],
+      B: [
+        row('b', 99, LEARNER.email, 'national', 'all', false),
+        ...people('b', 6, 'national', 'all'),
+        ...people('b', 5, 'regional', 'technical'),
+      ],
     };
     for (const [admin, rows] of [
       [adminA, roster.A],
       [adminB, roster.B],
     ] as const) {
       await admin.page('/reports/org');
-      const org = await admin.upload('/reports/org/import', { field: 'file', name: 'org.csv', data: Buffer.from(ORG.join('\n')), type: 'text/csv' });
+      const org = await admin.upload('/reports/org/import', {
+        field: 'file',
+        name: 'org.csv',
+        data: Buffer.from(ORG.join('\n')),
+        type: 'text/csv',
+      });
       expect(org.status, JSON.stringify(org.body)).to.equal(200);
       await admin.page('/reports/roster');
       const up = await admin.upload(
@@ -297,18 +316,32 @@ describe('network: three instances exchange courses and indicators', function ()
       expect(r.body.peer.lastError).to.equal(undefined);
     }
     // The sets are re-signed every 2 s (NETWORK_INDICATORS_INTERVAL): sync until both have the rosters.
-    type Obs = { country: string; month: string; level: string; tier: string; decisionMakers: string; suppressed: boolean; servants: number | null; trained: number | null; share: number | null };
+    type Obs = {
+      country: string;
+      month: string;
+      level: string;
+      tier: string;
+      decisionMakers: string;
+      suppressed: boolean;
+      servants: number | null;
+      trained: number | null;
+      share: number | null;
+    };
     let obs: Obs[] = [];
     const pick = (c: string, level: string, tier: string, dm: string) =>
       obs.find((o) => o.country === c && o.level === level && o.tier === tier && o.decisionMakers === dm)!;
-    const total = (c: string) => obs.find((o) => o.country === c && o.level === '_T' && o.tier === '_T' && o.decisionMakers === '_T')?.servants;
+    const total = (c: string) =>
+      obs.find((o) => o.country === c && o.level === '_T' && o.tier === '_T' && o.decisionMakers === '_T')?.servants;
     for (const t = Date.now(); ; await new Promise((r) => setTimeout(r, 250))) {
       expect((await adminC.post('/network/admin/sync', {})).body).to.deep.equal({ ok: 2, failed: 0 });
       const month = new Date().toISOString().slice(0, 7);
       obs = ((await adminC.json('/network/observatory/data.json')).body.observations as Obs[]).filter((o) => o.month === month);
-      const trainedB = obs.find((o) => o.country === 'BBB' && o.level === 'national' && o.tier === 'all' && o.decisionMakers === 'no')?.trained;
+      const trainedB = obs.find(
+        (o) => o.country === 'BBB' && o.level === 'national' && o.tier === 'all' && o.decisionMakers === 'no',
+      )?.trained;
       if (total('AAA') === 115 && total('BBB') === 12 && trainedB === 1) break;
-      if (Date.now() - t > 20_000) throw new Error(`the hub did not get both rosters in 20 s: ${JSON.stringify(obs.filter((o) => o.level === '_T'))}`);
+      if (Date.now() - t > 20_000)
+        throw new Error(`the hub did not get both rosters in 20 s: ${JSON.stringify(obs.filter((o) => o.level === '_T'))}`);
     }
     // Comparable figures by level of government and role, on the public page and in the exports.
     expect(pick('AAA', 'national', 'all', 'no')).to.include({ servants: 30, trained: 0, share: 0, suppressed: false });
@@ -327,7 +360,10 @@ describe('network: three instances exchange courses and indicators', function ()
       for (const d of dims) {
         if (whole[d] !== '_T') continue;
         const parts = a.filter((o) => o[d] !== '_T' && dims.every((e) => e === d || o[e] === whole[e]));
-        expect([whole, ...parts].filter((o) => o.suppressed).length, `${whole.level}|${whole.tier}|${whole.decisionMakers} by ${d}`).to.not.equal(1);
+        expect(
+          [whole, ...parts].filter((o) => o.suppressed).length,
+          `${whole.level}|${whole.tier}|${whole.decisionMakers} by ${d}`,
+        ).to.not.equal(1);
       }
 
     const html = await fetch(`${C.url}/network/observatory?level=national&tier=all&dm=no`).then((r) => r.text());

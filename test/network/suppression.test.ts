@@ -88,7 +88,9 @@ describe('network: small-cell suppression', () => {
 
   it('hides one small cell with the fewest other cells and no marginal (a full table keeps its totals)', () => {
     // Every cell of 3 levels × 5 tiers × dm has people; one local decision-maker group of 3.
-    const rows = table((level, tier, dm) => (level === 'local' && tier === 'decision-maker' && dm ? 3 : 20 + LEVELS.indexOf(level) + TIERS.indexOf(tier)));
+    const rows = table((level, tier, dm) =>
+      level === 'local' && tier === 'decision-maker' && dm ? 3 : 20 + LEVELS.indexOf(level) + TIERS.indexOf(tier),
+    );
     const hidden = suppress(rows, 5);
     // The least that hides one cell of a three-way table whose marginals are all published:
     // a 2 × 2 × 2 block of cells (two levels, two tiers, both dm values).
