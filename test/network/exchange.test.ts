@@ -12,6 +12,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import { FlattenedSign, generateKeyPair } from 'jose';
 import { META, validZip } from '../catalog/fixtures/packages';
 import { HEADER } from '../reports/fixtures';
 import { freePort } from '../helpers';
@@ -29,7 +30,8 @@ describe('network: three instances exchange courses and indicators', function ()
   let thumbA = '';
   const dir = mkdtempSync(path.join(os.tmpdir(), 'network-exchange-'));
   let proxy: Server;
-  let tamper: 'none' | 'feed' | 'package' = 'none';
+  let tamper: 'none' | 'feed' | 'package' | 'garbage' | 'huge' | 'resigned' | 'hugePackage' = 'none';
+  let attacker: CryptoKey | undefined;
 
   let PORTS: Record<'A' | 'B' | 'C' | 'proxy', number>;
 
@@ -41,7 +43,12 @@ describe('network: three instances exchange courses and indicators', function ()
         NETWORK_PUBLISHER: 'Escuela de Gobierno A',
         NETWORK_INDICATORS_INTERVAL: '2s',
       }),
-      startInstance('b', PORTS.B, { NETWORK_COUNTRY: 'BBB', NETWORK_PUBLISHER: 'Instituto B', NETWORK_INDICATORS_INTERVAL: '2s' }),
+      startInstance('b', PORTS.B, {
+        NETWORK_COUNTRY: 'BBB',
+        NETWORK_PUBLISHER: 'Instituto B',
+        NETWORK_INDICATORS_INTERVAL: '2s',
+        CATALOG_MAX_PACKAGE_MB: '1',
+      }),
       startInstance('c', PORTS.C, { PLUGINS: 'accounts,network', NETWORK_PUBLISHER: 'Observatorio regional' }),
     ]);
     [A, B, C] = started.map((s) => (s.status === 'fulfilled' ? s.value : undefined!));
@@ -62,6 +69,19 @@ describe('network: three instances exchange courses and indicators', function ()
         body = Buffer.from(body);
         body[body.length - 30] ^= 0x01;
       }
+      if (req.url === '/network/feed.json') {
+        if (tamper === 'garbage') body = Buffer.from('<html><body>Service unavailable</body></html>');
+        if (tamper === 'huge') body = Buffer.from(JSON.stringify({ payload: 'A'.repeat(21 * 1024 * 1024), signature: 'x' }));
+        if (tamper === 'resigned') {
+          // A well-formed feed, signed by someone else's key under A's key id.
+          const jws = JSON.parse(body.toString());
+          const header = JSON.parse(Buffer.from(jws.protected, 'base64url').toString());
+          attacker ??= (await generateKeyPair('EdDSA', { crv: 'Ed25519' })).privateKey as CryptoKey;
+          const forged = await new FlattenedSign(Buffer.from(jws.payload, 'base64url')).setProtectedHeader(header).sign(attacker);
+          body = Buffer.from(JSON.stringify(forged));
+        }
+      }
+      if (tamper === 'hugePackage' && req.url?.startsWith('/network/packages/')) body = Buffer.alloc(2 * 1024 * 1024, 7);
       res.writeHead(upstream.status, { 'Content-Type': upstream.headers.get('content-type') ?? 'application/octet-stream' });
       res.end(body);
     });
@@ -239,6 +259,44 @@ describe('network: three instances exchange courses and indicators', function ()
     // Straight from A, the same course imports.
     tamper = 'none';
     expect((await adminB.post('/network/catalog/import', { peer: viaProxy, courseId: TAMPER })).status).to.equal(200);
+  });
+
+  it('refuses malformed, oversized and wrongly signed feeds and an oversized package, keeping what it had', async () => {
+    const OPEN = 'https://a.example/courses/datos-abiertos';
+    await importAtA('o.zip', OPEN, 'Datos abiertos');
+    await publishAtA(OPEN);
+    const viaProxy = `http://127.0.0.1:${PORTS.proxy}`;
+    await adminB.page('/network/admin');
+    const kept = async () =>
+      ((await adminB.json('/network/catalog')).body.courses as Array<{ peer: string; id: string; version: number }>)
+        .filter((c) => c.peer === viaProxy)
+        .map((c) => `${c.id} v${c.version}`)
+        .sort();
+    const before = await kept();
+    expect(before).to.have.length(2); // the proxy's courses as last verified (without datos-abiertos)
+    for (const [mode, error] of [
+      ['garbage', /the feed \(.*\) is not JSON/],
+      ['huge', /larger than 20971520 bytes/],
+      ['resigned', /the feed: the signature does not verify with the pinned key/],
+    ] as const) {
+      tamper = mode;
+      const r = await adminB.post('/network/admin/sync', {});
+      expect(r.body, mode).to.deep.equal({ ok: 1, failed: 1 });
+      const peer = (await adminB.page('/network/admin')).text;
+      expect(peer, mode).to.match(error);
+      expect(await kept(), mode).to.deep.equal(before);
+    }
+    // The feed verifies again: the new course appears; its package, too large, is refused.
+    tamper = 'hugePackage';
+    expect((await adminB.post('/network/admin/sync', {})).body).to.deep.equal({ ok: 2, failed: 0 });
+    expect(await kept()).to.have.length(3);
+    await adminB.page('/network/catalog');
+    const imp = await adminB.post('/network/catalog/import', { peer: viaProxy, courseId: OPEN });
+    expect(imp.status, JSON.stringify(imp.body)).to.equal(413);
+    expect(imp.body.error.message).to.match(/the package is larger than 1048576 bytes/);
+    expect((await adminB.page(`/catalog/admin/course?id=${encodeURIComponent(OPEN)}`)).status).to.equal(404);
+    expect(readdirSync(path.join(B.dataDir, 'network', 'tmp'))).to.deep.equal([]);
+    tamper = 'none';
   });
 
   it('hub C pulls the signed indicator sets of A and B and compares them by level and role, the unit of 3 never published', async () => {
