@@ -14,6 +14,7 @@
  * admin page, retried from there).
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { Schema, type Connection, type Model } from 'mongoose';
 import { isDuplicateKey } from '../db/connect';
 
@@ -114,6 +115,12 @@ export interface Claimed {
 }
 
 export class Outbox {
+  /**
+   * Emits an entry's id when a worker of this process has delivered it or given it up, so a
+   * writer waiting for its follow-up (`Hooks.followedUp`) learns it at once instead of polling.
+   */
+  readonly settledHere = new EventEmitter().setMaxListeners(0);
+
   constructor(
     readonly m: OutboxModels,
     private readonly leaseMs: number,
@@ -131,8 +138,11 @@ export class Outbox {
   async record(items: Array<Omit<OutboxEntry, 'state' | 'runAt' | 'attempts' | 'createdAt' | 'seq'>>, held: boolean): Promise<string[]> {
     const now = new Date();
     const fresh: OutboxEntry[] = [];
+    const delivered = new Set(
+      (await this.m.done.find({ _id: { $in: items.map((it) => doneId(it._id)) } }, { _id: 1 }).lean()).map((d) => d._id),
+    );
     for (const it of items) {
-      if (await this.m.done.exists({ _id: doneId(it._id) })) continue;
+      if (delivered.has(doneId(it._id))) continue;
       fresh.push({
         ...it,
         state: held ? 'held' : 'ready',
@@ -214,6 +224,7 @@ export class Outbox {
       if (!isDuplicateKey(err)) throw err;
     }
     await this.m.entries.deleteOne({ _id: c.entry._id, owner: c.owner });
+    this.settledHere.emit(c.entry._id);
   }
 
   /** Some consumers failed: try again at `retryAt`, or give up (`failed`). */
@@ -226,6 +237,7 @@ export class Outbox {
         $unset: { owner: 1 },
       },
     );
+    if (!retryAt) this.settledHere.emit(c.entry._id);
   }
 
   /** Entries that gave up, newest first (the admin page). */

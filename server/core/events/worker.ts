@@ -68,16 +68,19 @@ export class EventWorker {
     this.tick();
   }
 
+  /**
+   * Starts one more delivery loop (up to `concurrency`). More join only when a loop found work:
+   * on the embedded engine every claim, found or not, takes the outbox's write lock, so starting
+   * them all at each wake-up made three empty claims per recorded event compete with delivery.
+   */
   private tick(): void {
     clearTimeout(this.timer);
-    while (this.running && this.loops.size < this.s.concurrency) {
-      const loop: Promise<void> = this.loop().finally(() => {
-        this.loops.delete(loop);
-        if (this.running && this.loops.size === 0) this.schedule();
-      });
-      this.loops.add(loop);
-      if (!this.again) break; // one loop finds out whether there is work; more join when there is
-    }
+    if (!this.running || this.loops.size >= this.s.concurrency) return;
+    const loop: Promise<void> = this.loop().finally(() => {
+      this.loops.delete(loop);
+      if (this.running && this.loops.size === 0) this.schedule();
+    });
+    this.loops.add(loop);
   }
 
   private schedule(): void {
@@ -96,11 +99,11 @@ export class EventWorker {
         this.log.warn({ err }, 'events: could not claim work');
         return;
       }
-      if (!claimed) return;
-      if (this.loops.size < this.s.concurrency) {
-        this.again = true;
-        this.tick();
+      if (!claimed) {
+        if (this.again) continue; // something was recorded while this claim looked
+        return;
       }
+      this.tick();
       await this.deliver(claimed);
     }
   }
