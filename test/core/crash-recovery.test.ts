@@ -1,10 +1,12 @@
 import type { ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { LmsApp } from '../../server/app';
 import { makeUser, settled, signIn, testApp, testDbUri } from '../helpers';
 import { AuClient, cmi5Xml, importXml, launchAu } from '../catalog/launch-fixtures';
 import { importRoster, seedOrg, HEADER } from '../reports/fixtures';
-import { startServer } from './server-process';
+import { statement, xapiClient } from '../lrs/lrs-helpers';
+import { startServer, stopServer } from './server-process';
 
 const C = 'https://courses.example.org/crash-course';
 const AU = `${C}/au/leer`;
@@ -177,5 +179,80 @@ describe('core: a follow-up delivered again after a crash', function () {
     await check('after a delivery stopped before the session write');
     await redeliver();
     await check('after a delivery that had finished');
+  });
+});
+
+describe('core: a statement write interrupted between inserting the statements and finishing the write', function () {
+  this.timeout(120_000);
+  let lms: LmsApp;
+  const children: ChildProcess[] = [];
+  after(async () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    await lms?.close();
+  });
+
+  it('is finished by the next server: what the batch voids is voided and its definitions learned, once', async () => {
+    lms = await testApp({ env: { LOG_LEVEL: 'silent' } });
+    const client = await xapiClient(lms);
+    const target = statement({ id: randomUUID() }) as { id: string; actor: unknown };
+    await client.post('/xapi/statements').send(target).expect(200);
+    await settled(lms);
+    await lms.events.worker.stop(); // from here on only the started server delivers
+
+    const activity = 'https://lms.example.gov/activities/interrupted-write';
+    const definition = { name: { es: 'Guía interrumpida' }, extensions: { 'https://lms.example.gov/ext/n': 12345678901234567890n } };
+    const voiding = {
+      id: randomUUID(),
+      actor: target.actor,
+      verb: { id: 'http://adlnet.gov/expapi/verbs/voided', display: { 'en-US': 'voided' } },
+      object: { objectType: 'StatementRef', id: target.id },
+    };
+    const carrying = statement({ id: randomUUID(), object: { objectType: 'Activity', id: activity, definition } }) as { id: string };
+    const body = JSON.stringify([voiding, carrying], (_k, v: unknown) => (typeof v === 'bigint' ? `@${v}@` : v)).replace(
+      /"@(\d+)@"/g,
+      '$1',
+    );
+    await client.post('/xapi/statements').set('Content-Type', 'application/json').send(body).expect(200);
+    // Leave it as a process SIGKILLed right after inserting the statements leaves it: the rest of
+    // the write (voiding marks, definitions) undone and its outbox entry still held (its hold over).
+    const db = lms.db;
+    const ids = [voiding.id, carrying.id];
+    const entry = { event: 'lrs.statements.stored' }; // the only one: the first batch's was delivered
+    expect(await db.collection('core_outbox').countDocuments(entry)).to.equal(1);
+    await db.collection('core_outbox').updateOne(entry, { $set: { state: 'held', runAt: new Date() } });
+    await db.collection('lrs_statements').updateOne({ _id: target.id as never }, { $set: { voided: false } });
+    await db.collection('lrs_activities').deleteOne({ _id: activity as never });
+    expect((await client.get(`/xapi/statements?statementId=${target.id}`)).status).to.equal(200);
+    expect((await db.collection('lrs_statements').findOne({ _id: target.id as never }))?.voided).to.equal(false);
+    expect(await db.collection('lrs_activities').countDocuments({ _id: activity as never })).to.equal(0);
+    const doneBefore = await db.collection('core_outbox_done').countDocuments();
+
+    const server = await startServer({
+      MONGODB_URI: testDbUri(),
+      DB_NAME: lms.config.dbName,
+      BASE_URL: lms.config.baseUrl,
+      SESSION_SECRET: 'test-session-secret-0123456789',
+      DATA_DIR: lms.config.dataDir,
+      EVENTS_POLL_MS: '50',
+    });
+    children.push(server.child);
+    await waitFor(async () => !(await db.collection('core_outbox').countDocuments()), 'the server did not recover the held entry');
+    const xapi = (url: string) =>
+      fetch(`${server.base}/xapi/${url}`, { headers: { Authorization: client.auth, 'X-Experience-API-Version': '1.0.3' } });
+    // Voided: gone from the statement resource, there by voidedStatementId.
+    expect((await xapi(`statements?statementId=${target.id}`)).status).to.equal(404);
+    expect((await xapi(`statements?voidedStatementId=${target.id}`)).status).to.equal(200);
+    // Learned from the stored text, its number exact.
+    const learned = await xapi(`activities?activityId=${encodeURIComponent(activity)}`);
+    expect(learned.status).to.equal(200);
+    const text = await learned.text();
+    expect(text).to.include('Guía interrumpida').and.to.include('12345678901234567890');
+    await stopServer(server.child);
+
+    // Once: one definition, one voided statement, one delivery, and nothing left to deliver.
+    expect(await db.collection('lrs_activities').countDocuments({ _id: activity as never })).to.equal(1);
+    expect(await db.collection('lrs_statements').countDocuments({ voided: true })).to.equal(1);
+    expect(await db.collection('lrs_statements').countDocuments({ _id: { $in: ids } as never })).to.equal(2);
+    expect(await db.collection('core_outbox_done').countDocuments()).to.equal(doneBefore + 1);
   });
 });
