@@ -143,7 +143,7 @@ export class Hooks {
     outbox.settledHere.once(id, onSettled);
     this.wake();
     try {
-      for (const end = Date.now() + timeoutMs; !done && Date.now() < end; ) {
+      for (const end = Date.now() + timeoutMs; !done && Date.now() < end;) {
         const e = await outbox.m.entries.findById(id, { state: 1 }).lean();
         if (!e || e.state === 'failed') return true;
         await new Promise<void>((r) => {
