@@ -6,10 +6,12 @@
  *     and by registration over BENCH_STATEMENTS (default 100,000) statements, beside the driver's own
  *     find of the same filter, sort and limit plus the bodies' {_id: {$in}}, and their ratio;
  *  3. {_id: {$in: [100 ids]}} on the statements, through the driver.
+ * Beside each latency, the CPU time per request of the embedded engine (from /proc) and of this
+ * process (server + client), which the other jobs on the machine do not inflate as they do latency.
  * Runs on a throw-away DATA_DIR; prints the machine it ran on.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -76,6 +78,28 @@ const percentile = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 };
 const ms = (n: number) => `${n.toFixed(1)} ms`;
+
+/** CPU milliseconds used so far by the embedded engine (Linux /proc; undefined elsewhere or on MONGODB_URI). */
+function engineCpu(dataDir: string): number | undefined {
+  try {
+    const { pid } = JSON.parse(readFileSync(path.join(dataDir, 'engine.json'), 'utf8')) as { pid: number };
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs f n times; CPU ms per run of the engine and of this process. */
+async function cpuPer(dataDir: string, n: number, f: (i: number) => Promise<void>): Promise<string> {
+  const e0 = engineCpu(dataDir);
+  const p0 = process.cpuUsage();
+  for (let i = 0; i < n; i++) await f(i);
+  const p = process.cpuUsage(p0);
+  const e1 = engineCpu(dataDir);
+  const engine = e0 !== undefined && e1 !== undefined ? `engine ${((e1 - e0) / n).toFixed(1)} ms, ` : '';
+  return `CPU per request: ${engine}node ${((p.user + p.system) / 1000 / n).toFixed(1)} ms`;
+}
 
 async function main() {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'lms-bench-lrs-'));
@@ -235,25 +259,46 @@ async function main() {
       driver.push(performance.now() - b);
       if (i === 0 && (texts.length !== body.statements.length || texts.length === 0)) throw new Error('driver and LRS disagree');
     }
+    // CPU per request, apart from the latencies above (each way on its own, so they are not mixed).
+    const httpCpu = await cpuPer(dataDir, SAMPLES, async (i) => {
+      const { params } = shape.pick(i);
+      await (await fetch(`${base}/statements?limit=${LIMIT}${params ? `&${params}` : ''}`, { headers })).json();
+    });
+    const driverCpu = await cpuPer(dataDir, SAMPLES, async (i) => {
+      const { q } = shape.pick(i);
+      const found = await statements
+        .find(StatementsService.filter({ ...q, until: new Date() }), { projection: { stored: 1, att: 1 } })
+        .sort(StatementsService.sort(q))
+        .limit(LIMIT + 1)
+        .toArray();
+      await bodies.find({ _id: { $in: found.slice(0, LIMIT).map((d) => d._id as unknown as string) } }).toArray();
+    });
     const [h50, h95, d50, d95] = [percentile(http, 50), percentile(http, 95), percentile(driver, 50), percentile(driver, 95)];
     console.log(
       `   ${shape.name.padEnd(14)} LRS p50 ${ms(h50)} p95 ${ms(h95)} | driver p50 ${ms(d50)} p95 ${ms(d95)} | ratio p50 ${(h50 / d50).toFixed(2)} p95 ${(h95 / d95).toFixed(2)} (goal p95 ≤ 50 ms at 100,000, ratio ≤ 1.5)`,
     );
+    console.log(`   ${''.padEnd(14)} LRS ${httpCpu} | driver ${driverCpu}`);
     console.log(`   ${''.padEnd(14)} MongoDB index: ${shape.index}`);
   }
 
   // 3. The page's bodies are read by {_id: {$in}}: 100 random statement ids at a time.
   const ids = (await statements.find({}, { projection: { _id: 1 } }).toArray()).map((d) => d._id as unknown as string);
   const lookups: number[] = [];
-  for (let i = 0; i < SAMPLES; i++) {
+  const inCpu = await cpuPer(dataDir, SAMPLES, async () => {
     const some = Array.from({ length: 100 }, () => ids[Math.floor(Math.random() * ids.length)]);
     const a = performance.now();
     const got = await statements.find({ _id: { $in: some } } as never).toArray();
     lookups.push(performance.now() - a);
     if (got.length !== new Set(some).size) throw new Error('$in found the wrong documents');
-  }
+  });
   console.log(
-    `\n3. {_id: {$in: [100 ids]}} over ${ids.length} statements (driver): p50 ${ms(percentile(lookups, 50))} p95 ${ms(percentile(lookups, 95))} (goal ≤ 20 ms)`,
+    `\n3. {_id: {$in: [100 ids]}} over ${ids.length} statements (driver): p50 ${ms(percentile(lookups, 50))} p95 ${ms(percentile(lookups, 95))} (goal ≤ 20 ms); ${inCpu}`,
+  );
+  console.log(
+    `\nload average at the end: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(', ')}`,
   );
   server.close();
   await lms.close();
