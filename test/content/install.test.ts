@@ -120,8 +120,8 @@ describe('content library: the default paths of a fresh install', function () {
     const shared = ['e-government-fundamentals', 'digital-security-data-protection', 'citizen-service-accessibility'];
     const own: Record<string, string[]> = {
       technical: ['electronic-documents-signatures', 'interoperability-one-stop-shops'],
-      manager: ['electronic-documents-signatures', 'open-data-decisions'],
-      'decision-maker': ['open-data-decisions', 'leading-digital-transformation'],
+      manager: ['electronic-documents-signatures', 'open-data-decisions', 'ai-public-administration'],
+      'decision-maker': ['open-data-decisions', 'leading-digital-transformation', 'ai-public-administration'],
       'ict-specialist': ['electronic-documents-signatures', 'interoperability-one-stop-shops'],
     };
     for (const level of ['national', 'regional', 'local'] as const) {
