@@ -60,7 +60,7 @@ const FeedCourseSchema = z.object({
   publishedAt: z.string().datetime(),
 });
 const Publisher = z.object({ publisher: z.string().min(1).max(300), country: z.string().regex(/^([A-Z]{3})?$/), origin: z.string().url() });
-const Feed = z.object({
+export const Feed = z.object({
   type: z.literal('course-feed'),
   version: z.literal(1),
   publisher: Publisher,
