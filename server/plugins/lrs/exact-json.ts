@@ -44,9 +44,9 @@ function holdsExact(root: unknown): boolean {
   return false;
 }
 
-/** Serialises a value parsed by parseExact, each number written as it was sent. */
-export function stringifyExact(v: unknown): string {
-  return (holdsExact(v) ? stringify(v) : JSON.stringify(v)) ?? 'null';
+/** Serialises a value parsed by parseExact, each number written as it was sent (`space` indents, as JSON.stringify's). */
+export function stringifyExact(v: unknown, space?: number): string {
+  return (holdsExact(v) ? stringify(v, undefined, space) : JSON.stringify(v, undefined, space)) ?? 'null';
 }
 
 /** The number a LosslessNumber stands for (a double, possibly rounded or infinite). */

@@ -40,6 +40,15 @@ export function replaceAgents(value: unknown, keys: Set<string>, replacement: Ob
   return out;
 }
 
+/** A JSON document's content with its numbers as sent; one that is not valid JSON as it was stored (base64). */
+function jsonOrBase64(content: Buffer): { content: unknown } | { base64: string } {
+  try {
+    return { content: parseExact(content.toString('utf8')) };
+  } catch {
+    return { base64: content.toString('base64') };
+  }
+}
+
 export function lrsPersonalData(m: Models, credentials: CredentialsService): PersonalDataProvider {
   const about = (keys: string[]) => ({
     $or: [{ relAgents: { $in: keys } }, { 'refs.agents': { $in: keys } }, { 'refs.relAgents': { $in: keys } }],
@@ -74,23 +83,21 @@ export function lrsPersonalData(m: Models, credentials: CredentialsService): Per
         if (a) archive.file(`attachments/${sha}`, toBuffer(a.data));
       }
       const docs = await m.documents.find({ agent: { $in: [...keys] } }).lean();
-      archive.json(
-        'documents',
-        docs.map((d) => {
-          const content = toBuffer(d.content);
-          return {
-            kind: d.kind,
-            id: d.docId,
-            activityId: d.activityId,
-            registration: d.registration,
-            updated: d.updated,
-            contentType: d.contentType,
-            ...(isJsonType(d.contentType)
-              ? { content: JSON.parse(content.toString('utf8')) as unknown }
-              : { base64: content.toString('base64') }),
-          };
-        }),
-      );
+      // JSON documents read and written with the LRS's exact reader: a number the AU stored
+      // (12345678901234567890, 2.50) reaches the person as it was sent, not as a double rounds it.
+      const listed = docs.map((d) => {
+        const content = toBuffer(d.content);
+        return {
+          kind: d.kind,
+          id: d.docId,
+          activityId: d.activityId,
+          registration: d.registration,
+          updated: d.updated.toISOString(),
+          contentType: d.contentType,
+          ...(isJsonType(d.contentType) ? jsonOrBase64(content) : { base64: content.toString('base64') }),
+        };
+      });
+      archive.file('documents.json', Buffer.from(stringifyExact(listed, 2) + '\n', 'utf8'));
     },
 
     async erase(subject) {
