@@ -23,6 +23,11 @@ export type RosterKey = 'email' | 'employeeId' | 'nationalId';
 export interface RosterDirectory {
   /** Active roster people whose unit is one of `units`, found by `key`. */
   find(units: string[], key: RosterKey, value: string): Promise<RosterEntry[]>;
+  /**
+   * Whether an active roster person *outside* `units` has this value: a national id that is
+   * another institution's person's, to be refused with a message saying so (and nothing moved).
+   */
+  heldElsewhere(units: string[], key: RosterKey, value: string): Promise<boolean>;
   /** Links a roster person to the account just created for them (only if none is linked yet). */
   linkAccount(personId: string, userId: string): Promise<boolean>;
 }

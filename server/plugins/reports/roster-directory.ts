@@ -30,6 +30,12 @@ export class RosterDirectoryService implements RosterDirectory {
     }));
   }
 
+  async heldElsewhere(units: string[], key: RosterKey, value: string): Promise<boolean> {
+    const v = String(value).trim();
+    if (!v) return false;
+    return !!(await this.people.exists({ active: true, unit: { $nin: units }, [key]: key === 'email' ? v.toLowerCase() : v }));
+  }
+
   async linkAccount(personId: string, userId: string): Promise<boolean> {
     // Conditional on no account yet, so two simultaneous first sign-ins cannot both link.
     const r = await this.people.updateOne({ _id: personId, userId: { $exists: false } }, { $set: { userId } });

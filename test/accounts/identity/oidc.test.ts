@@ -235,8 +235,22 @@ describe('accounts: sign-in with OpenID Connect (oidc-provider)', function () {
     // Bruno's national id is on INST-B's roster: not through INST-A's provider, whatever his verified e-mail.
     const bruno = await signInAs('cpf-bruno', newAgent(lms), { provider: 'cpf-a' });
     expect(bruno.answer.status).to.equal(403);
-    expect(alertOf(bruno.answer.text)).to.match(/no figura en la nómina/);
+    expect(alertOf(bruno.answer.text)).to.match(/corresponde a una persona de la nómina de otra institución.*No se modificó ninguna cuenta/);
     await bruno.agent.get('/accounts/profile').expect(303);
+    // Nobody moved: Bruno stays B's, on B's roster, and unlinked.
+    expect(await lms.services.get('accounts.users').findByEmail('bruno@b.gov')).to.include({ orgUnit: 'B1' });
+    expect(await lms.db.collection('reports_people').findOne({ email: 'bruno@b.gov' })).to.include({ institution: 'INST-B', unit: 'B1' });
+    expect((await identityOf(lms).linker.list({ provider: 'cpf-a' })).links.map((l) => l.subject)).to.not.include('cpf-bruno');
+    // In the person's language.
+    for (const [lang, text] of [
+      ['pt', /pertence a uma pessoa do quadro de pessoal de outra instituição.*Nenhuma conta foi alterada/],
+      ['en', /belongs to a person on another institution’s staff roster.*No account was changed/],
+    ] as const) {
+      const agent = newAgent(lms);
+      agent.set('Accept-Language', lang);
+      const again = await signInAs('cpf-bruno', agent, { provider: 'cpf-a' });
+      expect(alertOf(again.answer.text), lang).to.match(text);
+    }
     // A national id on no roster does not fall back to the (verified) address of someone else's account.
     const unknown = await signInAs('cpf-unknown', newAgent(lms), { provider: 'cpf-a' });
     expect(unknown.answer.status).to.equal(403);

@@ -21,7 +21,7 @@ export interface VerifiedIdentity {
 }
 
 /** Why a verified identity gets no session: each has its own message on the sign-in page. */
-export type Refusal = 'noClaim' | 'outsideInstitution' | 'notOnRoster' | 'inactive' | 'conflict';
+export type Refusal = 'noClaim' | 'outsideInstitution' | 'otherInstitution' | 'notOnRoster' | 'inactive' | 'conflict';
 
 export type LinkOutcome = { ok: true; user: SessionUser; how: 'linked' | 'new-link' | 'created' } | { ok: false; reason: Refusal };
 
@@ -62,6 +62,10 @@ export class IdentityLinker {
     const value = claimValue(p.match, id);
     if (!value) return { ok: false, reason: 'noClaim' };
     const existing = await this.existingAccount(p.match, value, units);
+    // A national id is one person's in the whole country: if it is another institution's person's,
+    // say so (the person is neither linked nor moved; only their own HR's roster moves them).
+    if (p.match === 'nationalId' && (existing ? !inside(existing) : await this.heldElsewhere(units, value)))
+      return { ok: false, reason: 'otherInstitution' };
     if (existing) {
       if (!inside(existing)) return { ok: false, reason: 'outsideInstitution' };
       const user = await this.users.findActiveById(existing.id);
@@ -81,6 +85,14 @@ export class IdentityLinker {
     if (ids.length === 1) return this.users.findById(ids[0]);
     // An account holding the national id elsewhere is found too, to be refused as another institution's.
     return match === 'nationalId' && !entries.length ? this.users.findByNationalId(value) : undefined;
+  }
+
+  private async heldElsewhere(units: Set<string>, nationalId: string): Promise<boolean> {
+    if (!this.services.has('roster.directory')) return false;
+    const roster = this.services.get('roster.directory');
+    // Someone on this institution's roster too (two posts) is this institution's person.
+    if ((await roster.find([...units], 'nationalId', nationalId)).length) return false;
+    return roster.heldElsewhere([...units], 'nationalId', nationalId);
   }
 
   /** Just-in-time account: only for exactly one active person on one of the provider's rosters. */
