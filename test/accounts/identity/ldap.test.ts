@@ -81,7 +81,11 @@ describe('accounts: sign-in with LDAP (OpenLDAP slapd)', function () {
     expect(answer.headers.location).to.equal('/accounts/profile');
     expect(sessionCookie(answer)).to.be.a('string').and.not.equal(before);
     expect((await agent.get('/accounts/profile').expect(200)).text).to.contain('ana@a.gov');
+    // Her first sign-in: where she works, her tier and level are the roster's, and she is a learner.
+    const ana = await lms.services.get('accounts.users').findByEmail('ana@a.gov');
+    expect(ana).to.include({ orgUnit: 'A1', tier: 'manager', level: 'national', role: 'learner', name: 'Ana Souza' });
     const { links } = await identityOf(lms).linker.list({ provider: 'red-a' });
+    expect(links.map((l) => l.userId)).to.deep.equal([ana!.id]);
     // The subject is the entry's entryUUID, not its (renameable) DN.
     expect(links[0].subject).to.match(/^[0-9a-f-]{36}$/);
   });

@@ -56,7 +56,8 @@ describe('accounts: identity providers from IDENTITY_PROVIDERS_FILE', function (
         url: slapd.url,
         ca: slapd.ca,
         bindDn: `cn=lms,ou=services,${SUFFIX}`,
-        bindPassword: 'file-service-password',
+        // The file holds no secret in clear: the bind password comes from the environment.
+        bindPassword: { env: 'TEST_AD_FILE_BIND_PASSWORD' },
         searchBase: SUFFIX,
       },
       {
@@ -68,7 +69,10 @@ describe('accounts: identity providers from IDENTITY_PROVIDERS_FILE', function (
         clientId: 'lms',
       },
     ];
-    lms = await identityApp({ IDENTITY_PROVIDERS_FILE: file('providers.json', providers) });
+    lms = await identityApp({
+      IDENTITY_PROVIDERS_FILE: file('providers.json', providers),
+      TEST_AD_FILE_BIND_PASSWORD: 'file-service-password',
+    });
   });
   after(async () => {
     await lms?.close();
@@ -132,6 +136,8 @@ describe('accounts: identity providers from IDENTITY_PROVIDERS_FILE', function (
       ['object.json', { id: 'x' }, /must hold a JSON array of providers/],
       ['field.json', [{ ...providers[1], issuer: 'javascript:alert(1)' }], /provider 1: issuer: /],
       ['twice.json', [providers[1], providers[1]], /provider id gov-file appears twice/],
+      ['unset.json', [providers[1], providers[0]], /provider 2: bindPassword: the environment variable TEST_AD_FILE_BIND_PASSWORD is not set/],
+      ['ref.json', [{ ...providers[0], bindPassword: { file: '/etc/x' } }], /provider 1: bindPassword: a secret is a string or \{"env"/],
       ['missing.json', undefined, /IDENTITY_PROVIDERS_FILE .*missing\.json: ENOENT/],
     ];
     for (const [name, content, message] of cases) {

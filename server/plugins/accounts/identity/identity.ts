@@ -43,6 +43,7 @@ export class Identity {
       providerModel(ctx.db),
       SecretBox.fromConfig(ctx.config),
       env.IDENTITY_PROVIDERS_FILE || undefined,
+      env,
     );
     this.linker = new IdentityLinker(users, linkModel(ctx.db), ctx.services);
     this.saml = new SamlClient(ctx.config.baseUrl, samlRequestModel(ctx.db), this.signInTtlMs);

@@ -197,8 +197,9 @@ export class ProvidersService {
     private readonly model: ProviderModel,
     private readonly box: SecretBox,
     file?: string,
+    env: Readonly<Record<string, string | undefined>> = {},
   ) {
-    this.fromFile = file ? readProvidersFile(file) : [];
+    this.fromFile = file ? readProvidersFile(file, env) : [];
   }
 
   async list(): Promise<Provider[]> {
@@ -282,7 +283,27 @@ export class ProvidersService {
   }
 }
 
-function readProvidersFile(file: string): Provider[] {
+/**
+ * A secret of the file may be `{"env": "NAME"}`: taken from that environment variable, so the file
+ * itself (often in a configuration repository) holds no secret in clear.
+ */
+function withSecretsFromEnv(entry: unknown, env: Readonly<Record<string, string | undefined>>, where: string): unknown {
+  if (!entry || typeof entry !== 'object' || Array.isArray(entry)) return entry;
+  const out: Record<string, unknown> = { ...(entry as Record<string, unknown>) };
+  for (const f of SECRET_FIELDS) {
+    const v = out[f];
+    if (!v || typeof v !== 'object') continue;
+    const keys = Object.keys(v);
+    const name = (v as { env?: unknown }).env;
+    if (keys.length !== 1 || typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+      throw new Error(`${where}: ${f}: a secret is a string or {"env": "VARIABLE_NAME"}`);
+    if (!env[name]) throw new Error(`${where}: ${f}: the environment variable ${name} is not set`);
+    out[f] = env[name];
+  }
+  return out;
+}
+
+function readProvidersFile(file: string, env: Readonly<Record<string, string | undefined>>): Provider[] {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
@@ -292,7 +313,7 @@ function readProvidersFile(file: string): Provider[] {
   if (!Array.isArray(raw)) throw new Error(`IDENTITY_PROVIDERS_FILE ${file}: must hold a JSON array of providers`);
   const ids = new Set<string>();
   return raw.map((entry, i) => {
-    const parsed = ProviderSettings.safeParse(entry);
+    const parsed = ProviderSettings.safeParse(withSecretsFromEnv(entry, env, `IDENTITY_PROVIDERS_FILE ${file}: provider ${i + 1}`));
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       throw new Error(`IDENTITY_PROVIDERS_FILE ${file}: provider ${i + 1}: ${issue.path.join('.')}: ${issue.message}`);
