@@ -235,7 +235,9 @@ describe('accounts: sign-in with OpenID Connect (oidc-provider)', function () {
     // Bruno's national id is on INST-B's roster: not through INST-A's provider, whatever his verified e-mail.
     const bruno = await signInAs('cpf-bruno', newAgent(lms), { provider: 'cpf-a' });
     expect(bruno.answer.status).to.equal(403);
-    expect(alertOf(bruno.answer.text)).to.match(/corresponde a una persona de la nómina de otra institución.*No se modificó ninguna cuenta/);
+    expect(alertOf(bruno.answer.text)).to.match(
+      /corresponde a una persona de la nómina de otra institución.*No se modificó ninguna cuenta/,
+    );
     await bruno.agent.get('/accounts/profile').expect(303);
     // Nobody moved: Bruno stays B's, on B's roster, and unlinked.
     expect(await lms.services.get('accounts.users').findByEmail('bruno@b.gov')).to.include({ orgUnit: 'B1' });

@@ -136,7 +136,11 @@ describe('accounts: identity providers from IDENTITY_PROVIDERS_FILE', function (
       ['object.json', { id: 'x' }, /must hold a JSON array of providers/],
       ['field.json', [{ ...providers[1], issuer: 'javascript:alert(1)' }], /provider 1: issuer: /],
       ['twice.json', [providers[1], providers[1]], /provider id gov-file appears twice/],
-      ['unset.json', [providers[1], providers[0]], /provider 2: bindPassword: the environment variable TEST_AD_FILE_BIND_PASSWORD is not set/],
+      [
+        'unset.json',
+        [providers[1], providers[0]],
+        /provider 2: bindPassword: the environment variable TEST_AD_FILE_BIND_PASSWORD is not set/,
+      ],
       ['ref.json', [{ ...providers[0], bindPassword: { file: '/etc/x' } }], /provider 1: bindPassword: a secret is a string or \{"env"/],
       ['missing.json', undefined, /IDENTITY_PROVIDERS_FILE .*missing\.json: ENOENT/],
     ];
