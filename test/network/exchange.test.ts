@@ -143,6 +143,7 @@ describe('network: three instances exchange courses and indicators', function ()
     expect(r.status, JSON.stringify(r.body)).to.equal(200);
     expect(r.body.peer).to.include({ _id: A.url, publisher: 'Escuela de Gobierno A', country: 'AAA', courses: 1 });
     expect(r.body.peer.lastError).to.equal(undefined);
+    expect(r.body.push, 'B asked A to notify it').to.equal(true);
 
     const found = await adminB.json('/network/catalog?q=gobierno%20DIGITAL&lang=pt&license=CC%20BY%204.0');
     expect(found.body.total).to.equal(1);
@@ -217,10 +218,12 @@ describe('network: three instances exchange courses and indicators', function ()
     await importAtA('v2.zip', COURSE, 'Gobierno digital, segunda edición');
     const page = await adminA.page('/network/admin');
     expect(page.text).to.contain('Publicar la versión 2');
-    const p = await publishAtA(COURSE);
-    expect(p.version).to.equal(2);
-    await adminB.page('/network/admin');
-    expect((await adminB.post('/network/admin/sync', {})).body).to.deep.equal({ ok: 1, failed: 0 });
+    // No sync at B: A notifies its subscribers (B registered when it subscribed), and B pulls
+    // and verifies A's feed before A's publish answers.
+    await adminA.page('/network/admin');
+    const r = await adminA.post('/network/admin/publish', { courseId: COURSE });
+    expect(r.body.published.version).to.equal(2);
+    expect(r.body.push).to.deep.equal({ notified: 1, failed: 0 });
     const offered = (await adminB.json('/network/catalog?q=segunda')).body.courses;
     expect(offered).to.have.length(1);
     expect(offered[0]).to.include({ version: 2, status: 'update' });
@@ -259,6 +262,22 @@ describe('network: three instances exchange courses and indicators', function ()
     // Straight from A, the same course imports.
     tamper = 'none';
     expect((await adminB.post('/network/catalog/import', { peer: viaProxy, courseId: TAMPER })).status).to.equal(200);
+  });
+
+  it('a push notice carries nothing trusted: about an instance not followed, or to register a non-instance, it is refused', async () => {
+    const post = (base: string, p: string, body: unknown) =>
+      fetch(base + p, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const stranger = await post(B.url, '/network/notify', { peer: C.url });
+    expect(stranger.status).to.equal(404);
+    expect((await stranger.json()).error.message).to.match(/does not follow/);
+    expect((await post(B.url, '/network/notify', { peer: 'http://192.0.2.1' })).status).to.equal(400);
+    expect((await post(A.url, '/network/subscribers', { url: `http://127.0.0.1:${PORTS.proxy}/nothing` })).status).to.be.oneOf([422, 502]);
+    const big = await post(A.url, '/network/subscribers', { url: 'x'.repeat(10_000) });
+    expect(big.status).to.equal(413);
   });
 
   it('refuses malformed, oversized and wrongly signed feeds and an oversized package, keeping what it had', async () => {

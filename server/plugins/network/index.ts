@@ -9,6 +9,7 @@ import { networkModels, type IndicatorSet } from './network.model';
 import { Observatory } from './observatory';
 import { Peers } from './peers';
 import { Publisher } from './publisher';
+import { Push } from './push';
 import { networkRoutes } from './routes';
 import { loadSigningKey } from './signing';
 
@@ -40,7 +41,7 @@ export const networkPlugin: Plugin = {
   async register(ctx) {
     const env = ctx.config.env;
     const m = networkModels(ctx.db);
-    await Promise.all([m.published.init(), m.peers.init(), m.remote.init(), m.indicators.init(), m.state.init()]);
+    await Promise.all([m.published.init(), m.peers.init(), m.remote.init(), m.indicators.init(), m.state.init(), m.subscribers.init()]);
     const key = await loadSigningKey(ctx.config.dataDir, env.NETWORK_KEY_FILE || undefined);
     const country = (env.NETWORK_COUNTRY ?? '').trim().toUpperCase();
     if (country && !/^[A-Z]{3}$/.test(country))
@@ -99,6 +100,7 @@ export const networkPlugin: Plugin = {
       key,
       publisher,
       peers,
+      push: new Push(m, peers, ctx.log, ctx.config.baseUrl),
       federated: new FederatedCatalog(m),
       observatory: new Observatory(m),
       services: ctx.services,

@@ -123,7 +123,12 @@ export function networkModels(db: Connection) {
     'NetworkState',
     new Schema<{ _id: string; gen: number }>({ _id: String, gen: Number }, { collection: 'network_state', versionKey: false }),
   );
-  return { published, peers, remote, indicators, state };
+  /** Instances that asked to be told when this one's feed changes (push.ts). */
+  const subscribers = model(
+    'NetworkSubscriber',
+    new Schema<{ _id: string; addedAt: Date }>({ _id: String, addedAt: Date }, { collection: 'network_subscribers', versionKey: false }),
+  );
+  return { published, peers, remote, indicators, state, subscribers };
 }
 
 export type NetworkModels = ReturnType<typeof networkModels>;

@@ -121,18 +121,27 @@ export class Peers {
   async syncAll(): Promise<{ ok: number; failed: number }> {
     let ok = 0;
     let failed = 0;
-    for (const p of await this.list()) {
-      try {
-        await this.sync(p);
-        ok++;
-      } catch (err) {
-        failed++;
-        const message = (err as Error).message;
-        this.log.warn({ peer: p._id, err: message }, 'network: peer sync failed');
-        await this.m.peers.updateOne({ _id: p._id }, { $set: { lastError: message.slice(0, 500), syncedAt: new Date() } });
-      }
-    }
+    for (const p of await this.list())
+      if (await this.pull(p)) ok++;
+      else failed++;
     return { ok, failed };
+  }
+
+  /** Pulls one peer (a push notice); its error, if any, is kept beside it as a sync's is. */
+  async syncOne(url: string): Promise<void> {
+    await this.pull(await this.get(url));
+  }
+
+  private async pull(p: Peer): Promise<boolean> {
+    try {
+      await this.sync(p);
+      return true;
+    } catch (err) {
+      const message = (err as Error).message;
+      this.log.warn({ peer: p._id, err: message }, 'network: peer sync failed');
+      await this.m.peers.updateOne({ _id: p._id }, { $set: { lastError: message.slice(0, 500), syncedAt: new Date() } });
+      return false;
+    }
   }
 
   /** Verifies the peer's feed and indicator set, then replaces what is stored of them. */
@@ -266,7 +275,7 @@ async function fetchBounded(url: string, max = MAX_DOC_BYTES): Promise<{ status:
   return { status: res.status, body: Buffer.concat(chunks) };
 }
 
-async function getJson(url: string, what: string): Promise<unknown> {
+export async function getJson(url: string, what: string): Promise<unknown> {
   const r = await fetchBounded(url);
   if (r.status !== 200) throw new HttpError(502, `${what} (${url}): HTTP ${r.status}`, { key: 'network:errors.unreachable' });
   try {

@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import express from 'express';
 import type { Request, Response } from 'express';
 import type { CatalogExchange } from '../../core/contracts/catalog';
 import { writeCsv } from '../../core/csv';
@@ -11,6 +12,7 @@ import { oaiResponse } from './oai-pmh';
 import { Observatory, type Selection } from './observatory';
 import type { Peers } from './peers';
 import type { Publisher } from './publisher';
+import type { Push } from './push';
 import type { SigningKey } from './signing';
 import { TOTAL } from './suppression';
 
@@ -22,6 +24,7 @@ export interface NetworkDeps {
   key: SigningKey;
   publisher: Publisher;
   peers: Peers;
+  push: Push;
   federated: FederatedCatalog;
   observatory: Observatory;
   services: ServiceRegistry;
@@ -208,7 +211,9 @@ export function networkRoutes(d: NetworkDeps): { routes: Route[]; rootRoutes: Ro
         const courseId = str(req.body?.courseId);
         if (!courseId) throw new HttpError(400, 'courseId is required');
         const p = await d.publisher.publish(courseId, str(req.body?.license) || undefined);
-        back(req, res, 'published', { published: p });
+        // Subscribers that asked are told at once (they pull and verify the feed themselves).
+        const push = await d.push.notifyAll();
+        back(req, res, 'published', { published: p, push });
       },
     },
     {
@@ -226,9 +231,11 @@ export function networkRoutes(d: NetworkDeps): { routes: Route[]; rootRoutes: Ro
       guard: 'network:manage',
       handler: async (req, res) => {
         const peer = await d.peers.add(str(req.body?.url), str(req.body?.thumbprint));
-        // A first pull at once; a failure is shown on the page, the subscription stays.
+        // A first pull at once; a failure is shown on the page, the subscription stays. Then ask
+        // the peer to notify us of changes (one that does not is still pulled by network.sync).
         await d.peers.syncAll();
-        back(req, res, 'peerAdded', { peer: await d.peers.get(peer._id) });
+        const push = await d.push.subscribeTo(peer._id);
+        back(req, res, 'peerAdded', { peer: await d.peers.get(peer._id), push });
       },
     },
     {
@@ -260,7 +267,34 @@ export function networkRoutes(d: NetworkDeps): { routes: Route[]; rootRoutes: Ro
       },
     },
   ];
+  // Instance to instance, no session: small JSON bodies, outside the plugin's form router (no CSRF
+  // token can exist). Neither carries anything trusted (push.ts).
+  const notice = express.json({ limit: '4kb' });
   const rootRoutes: Route[] = [
+    {
+      method: 'post',
+      path: '/network/subscribers',
+      guard: 'public',
+      handler: [
+        notice,
+        async (req: Request, res: Response) => {
+          const url = await d.push.register(str((req.body as Record<string, unknown> | undefined)?.url));
+          res.status(201).json({ subscribed: url });
+        },
+      ],
+    },
+    {
+      method: 'post',
+      path: '/network/notify',
+      guard: 'public',
+      handler: [
+        notice,
+        async (req: Request, res: Response) => {
+          await d.push.notified(str((req.body as Record<string, unknown> | undefined)?.peer));
+          res.status(202).json({ pulled: true });
+        },
+      ],
+    },
     {
       method: 'get',
       path: '/.well-known/network-jwks.json',
