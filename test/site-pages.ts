@@ -81,6 +81,7 @@ export async function seedDemoSite(lms: LmsApp): Promise<DemoSite> {
   const roster = await lms.db.collection('reports_imports').findOne({});
   if (!cert || !roster) throw new Error('the demo site has no certificate or no roster import');
   const code = String(cert._id);
+  const unsubscribe = new URL(lms.services.get('notifications').unsubscribeUrl(users.learner.id, 'reminders')).pathname.split('/').pop()!;
   return {
     users,
     params: {
@@ -97,6 +98,7 @@ export async function seedDemoSite(lms: LmsApp): Promise<DemoSite> {
       '/network/packages/:file': { file: 'no-such-package.zip' },
       // Pages for a link that is not (or no longer) valid: their error page is a page too.
       '/reports/invite/:token': { token: 'expired-or-mistyped-token' },
+      '/notifications/unsubscribe/:token': { token: unsubscribe },
       '/accounts/setup/:token': { token: 'expired-or-mistyped-token' },
       '/accounts/password/reset/:token': { token: 'expired-or-mistyped-token' },
     },

@@ -6,6 +6,7 @@ import { certificatesPlugin } from './certificates';
 import { reportsPlugin } from './reports';
 import { privacyPlugin } from './privacy';
 import { networkPlugin } from './network';
+import { notificationsPlugin } from './notifications';
 
 /**
  * Every plugin this server knows, listed explicitly (no magic file discovery). The loader
@@ -19,4 +20,5 @@ export const allPlugins: Plugin[] = [
   reportsPlugin,
   privacyPlugin,
   networkPlugin,
+  notificationsPlugin,
 ];

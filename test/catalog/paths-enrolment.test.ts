@@ -187,7 +187,25 @@ describe('catalog: tiers, learning paths and enrolment', () => {
       .type('form')
       .send({ _csrf: csrfFrom(page.text), tier: 'nobody', courses: [BASICS] });
     expect(bad.status).to.equal(400);
-    expect(bad.text).to.contain('is not a configured tier');
+    // In the page's language (Spanish by default), naming the tier.
+    expect(bad.text).to.contain('La función «nobody» no está configurada.');
+    const badDue = await agent
+      .post('/catalog/admin/paths')
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text), tier: 'all', courses: [BASICS], due: '31/12/2027' });
+    expect(badDue.status).to.equal(400);
+    expect(badDue.text).to.contain('«31/12/2027» no es una fecha');
+    await agent
+      .post('/catalog/admin/paths')
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text), tier: 'all', courses: [BASICS], due: '2027-12-31' })
+      .expect(200);
+    expect((await lms.services.get('catalog.paths').deadlines('technical')).get(BASICS)?.toISOString()).to.equal(
+      '2027-12-31T23:59:59.000Z',
+    );
+    // Saved again without a date field (another form, a command), the deadline stays.
+    await lms.services.get('catalog.paths').setPath({ tier: 'all', courses: [BASICS] });
+    expect((await lms.services.get('catalog.paths').deadlines()).get(BASICS)?.toISOString()).to.equal('2027-12-31T23:59:59.000Z');
     await agent
       .post('/catalog/admin/paths')
       .type('form')

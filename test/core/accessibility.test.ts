@@ -3,6 +3,33 @@ import { accountsPlugin } from '../../server/plugins/accounts';
 import { browserSuite, describeViolations, seriousViolations, signInPage } from '../browser';
 import { makeUser, testApp } from '../helpers';
 
+/** Pages of the everyday product added since (notifications, …), on the full plugin set. */
+describe('core: accessibility of the everyday pages @browser', function () {
+  this.timeout(180_000);
+  const s = browserSuite(() => testApp({ env: { CONTENT_LIBRARY: 'off' } }));
+
+  it('notification preferences and the unsubscribe page (asking, then done) have no serious axe violations, in every language', async () => {
+    const hr = await makeUser(s.lms, { role: 'hr', name: 'Helena RH', orgUnit: 'INST-A' });
+    const token = new URL(s.lms.services.get('notifications').unsubscribeUrl(hr.id, 'digest')).pathname;
+    for (const locale of ['es-ES', 'pt-BR', 'en-GB']) {
+      const context = await s.browser.newContext({ locale, bypassCSP: true });
+      const page = await context.newPage();
+      await page.goto(s.url + token);
+      expect(describeViolations(await seriousViolations(page)), `${locale} unsubscribe`).to.equal('');
+      await page.click('main button[type=submit]');
+      await page.waitForSelector('[role=status]');
+      expect(describeViolations(await seriousViolations(page)), `${locale} unsubscribed`).to.equal('');
+      await signInPage(page, s.url, hr);
+      await page.goto(`${s.url}/notifications/preferences`);
+      expect(await page.isChecked('#k-digest'), 'the unsubscribed kind shows as off').to.equal(false);
+      await page.click('main button[type=submit]');
+      await page.waitForSelector('[role=status]');
+      expect(describeViolations(await seriousViolations(page)), `${locale} preferences`).to.equal('');
+      await context.close();
+    }
+  });
+});
+
 describe('core: accessibility of the shared pages @browser', function () {
   this.timeout(120_000);
   // SMTP_URL shows the recovery form (nothing is sent unless it is submitted).

@@ -23,6 +23,8 @@ const INTERVALS = {
   EVENTS_PRUNE_INTERVAL: '300ms',
   NETWORK_SYNC_INTERVAL: '300ms',
   NETWORK_INDICATORS_INTERVAL: '300ms',
+  NOTIFY_REMINDERS_INTERVAL: '300ms',
+  NOTIFY_DIGEST_INTERVAL: '300ms',
 };
 
 describe('core: periodic jobs', function () {

@@ -4,6 +4,8 @@ import type TestAgent from 'supertest/lib/agent';
 import type { LmsApp } from '../../server/app';
 import { englishIn, englishInPage, plainTexts } from '../english-detector';
 import { csrfFrom, signIn, testApp } from '../helpers';
+import { digestFor } from '../../server/plugins/notifications/digest';
+import { remindersFor } from '../../server/plugins/notifications/reminders';
 import { crawl, ROLES, routePaths, seedDemoSite, type DemoSite, type Role } from '../site-pages';
 
 /** Every page of every role, in Spanish and Portuguese, has no English left in it. */
@@ -98,6 +100,43 @@ describe('core: no English in Spanish and Portuguese pages', function () {
         await check('/reports/settings/baseline', { date: '2999-01-01' });
         await check('/reports/settings/baseline', { date: 'yesterday' });
         await check('/lrs/admin/clients', { name: 'BI' });
+        expect(problems, problems.join('\n')).to.deep.equal([]);
+      });
+
+      it('the notification e-mails (reminders before and after a deadline, the HR digest), text and HTML', async () => {
+        const mailer = lms.services.get('notifications');
+        const catalog = lms.services.get('catalog');
+        const paths = lms.services.get('catalog.paths');
+        const all = (await paths.getPath('all'))!;
+        const due = new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10);
+        await paths.setPath({ tier: 'all', courses: all.courses, due });
+        const person = { ...(await lms.services.get('accounts.users').findById(site.users.hr.id))!, language: lang };
+        const settings = {
+          beforeMs: 7 * 86_400_000,
+          overdueEveryMs: 7 * 86_400_000,
+          timeZone: lms.config.timeZone,
+          baseUrl: lms.config.baseUrl,
+        };
+        const messages = [
+          ...(await remindersFor(person, catalog, mailer, settings)),
+          ...(await remindersFor(person, catalog, mailer, settings, new Date(Date.now() + 20 * 86_400_000))),
+          await digestFor(person, person.orgUnit!, lms.services.get('reports.figures'), mailer, lms.config.baseUrl, 1),
+          await digestFor(person, '*', lms.services.get('reports.figures'), mailer, lms.config.baseUrl, 1),
+        ];
+        expect(messages.map((m) => m.key.split(':').slice(0, 3).join(':'))).to.deep.equal([
+          `reminder:${person.id}:soon`,
+          `reminder:${person.id}:overdue`,
+          `digest:${person.id}:1`,
+          `digest:${person.id}:1`,
+        ]);
+        const problems: string[] = [];
+        for (const m of messages) {
+          const { text, html } = await mailer.render(m);
+          expect(html).to.contain(`<html lang="${lang}">`);
+          const texts = plainTexts([m.subject, text].join('\n').replace(/\S+@\S+|https?:\/\/\S+/g, ''));
+          problems.push(...englishIn(texts, lang).map((p) => `${m.key} (text): ${p}`));
+          problems.push(...englishInPage(html, lang).map((p) => `${m.key} (html): ${p}`));
+        }
         expect(problems, problems.join('\n')).to.deep.equal([]);
       });
 

@@ -72,6 +72,10 @@ export class CatalogDouble implements CatalogService {
     return (await this.m.path.findById(tier).lean<PathDoc>())?.courses ?? [];
   }
 
+  async deadlines(): Promise<Map<string, Date>> {
+    return new Map();
+  }
+
   async progressOf(userId: string, courseIds: string[]): Promise<CourseProgress[]> {
     const docs = await Promise.all(courseIds.map((c) => this.m.progress.findById(`${userId}:${c}`).lean<CourseProgress>()));
     return docs.filter((d): d is CourseProgress => !!d);

@@ -33,6 +33,8 @@ export interface CatalogService {
   getCourse(courseId: string): Promise<CourseSummary | undefined>;
   /** Required course ids for a tier at a level (the learning path). */
   requiredCourses(tier: string, level?: string): Promise<string[]>;
+  /** The deadline of each required course that has one (its path's due date). */
+  deadlines(tier: string | undefined, level?: string): Promise<Map<string, Date>>;
   /** Progress documents of one learner (by _id lookups, not scans). */
   progressOf(userId: string, courseIds: string[]): Promise<CourseProgress[]>;
   /** Every satisfied progress document, streamed in one pass (a full recompute reads them once). */

@@ -125,6 +125,7 @@ export const catalogPlugin: Plugin = {
         return c ? toSummary(c) : undefined;
       },
       requiredCourses: (tier, level) => paths.requiredCourses(tier, level),
+      deadlines: (tier, level) => paths.deadlines(tier, level),
       async progressOf(userId, courseIds) {
         return (await progress.many(userId, courseIds)).map(publicProgress);
       },

@@ -39,7 +39,7 @@ export function catalogRoutes(d: CatalogDeps): Route[] {
 
   const myPath = async (req: Request, res: Response) => {
     const user = req.user!;
-    const { lines, required } = await myCourses(user);
+    const [{ lines, required }, deadlines] = await Promise.all([myCourses(user), paths.deadlines(user.tier, user.level)]);
     const byId = new Map(lines.map((l) => [l.courseId, l]));
     const requiredLines = required.map((id) => byId.get(id)).filter((l) => !!l);
     const optional = lines.filter((l) => !required.includes(l.courseId));
@@ -52,6 +52,8 @@ export function catalogRoutes(d: CatalogDeps): Route[] {
       done,
       hoursLeft,
       unavailable: required.length - requiredLines.length,
+      deadlines,
+      now: new Date(),
       pick,
     });
   };
@@ -234,6 +236,7 @@ export function catalogRoutes(d: CatalogDeps): Route[] {
       tier,
       level,
       selected: new Set((current ?? general)?.courses ?? []),
+      due: (current ?? general)?.dueAt ? new Date((current ?? general)!.dueAt!).toISOString().slice(0, 10) : '',
       isOverride: !!(level && current),
       courses: await courses.listCourses(),
       message,
@@ -246,7 +249,11 @@ export function catalogRoutes(d: CatalogDeps): Route[] {
     const level = str(req.body.level);
     try {
       if (req.body.action === 'remove-override' && level) await paths.removeOverride(str(req.body.tier), level);
-      else await paths.setPath({ tier: str(req.body.tier), level: level || undefined, courses: list(req.body.courses) }, req.user!.id);
+      else
+        await paths.setPath(
+          { tier: str(req.body.tier), level: level || undefined, courses: list(req.body.courses), due: str(req.body.due) },
+          req.user!.id,
+        );
     } catch (err) {
       if (err instanceof HttpError && err.status < 500) return pathsPage(req, res, err.status, undefined, errorText(req.t, err));
       throw err;

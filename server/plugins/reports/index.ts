@@ -7,6 +7,7 @@ import '../../core/contracts/org';
 import '../../core/contracts/catalog';
 import '../../core/contracts/roster';
 import '../../core/contracts/indicators';
+import '../../core/contracts/figures';
 import { indicatorSource } from './indicators';
 import { apiTokenAuth } from './api-auth';
 import { ApiTokensService } from './api-tokens.service';
@@ -156,6 +157,12 @@ export const reportsPlugin: Plugin = {
       }),
     );
     ctx.services.provide('reports', 'org.scope', org);
+    ctx.services.provide('reports', 'reports.figures', {
+      async of(scope) {
+        const d = await r.dashboard.build(scope);
+        return { scope: { code: d.scope.code, name: d.scope.name }, total: d.total, trained: d.trained, share: d.share, target: d.target };
+      },
+    });
     ctx.services.provide('reports', 'reports.indicators', indicatorSource(people, settings));
     ctx.services.provide('reports', 'roster.directory', new RosterDirectoryService(people, links, trained));
     org.onStructureChange((reason) => void recompute.request(reason, false));

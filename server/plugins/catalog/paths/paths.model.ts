@@ -26,6 +26,8 @@ export interface PathDoc {
   tier: string;
   level?: string;
   courses: string[];
+  /** The date by which the people of this path must have satisfied its courses (end of that day). */
+  dueAt?: Date;
   updatedAt: Date;
   updatedBy?: string;
 }
@@ -35,6 +37,7 @@ const pathSchema = new Schema<PathDoc>(
     tier: { type: String, required: true },
     level: { type: String },
     courses: { type: [String], default: [] },
+    dueAt: { type: Date },
     updatedAt: { type: Date, default: Date.now },
     updatedBy: { type: String },
   },

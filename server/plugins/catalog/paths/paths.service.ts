@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { isDuplicateKey } from '../../../core/db/connect';
-import { HttpError } from '../../../core/errors';
+import { HttpError, localizedError } from '../../../core/errors';
 import type { SessionUser } from '../../../core/permissions';
 import type { Hooks } from '../../../core/services';
 import { DEFAULT_TIERS, LEVELS } from '../../../core/taxonomy';
@@ -25,6 +25,13 @@ const PathInput = z.object({
   tier: TierCode,
   level: z.enum(LEVELS).optional(),
   courses: z.array(z.string().min(1).max(2000)).max(500),
+  // YYYY-MM-DD; '' clears the deadline, absent keeps the one set.
+  due: z
+    .string()
+    .trim()
+    .regex(/^(\d{4}-\d{2}-\d{2})?$/, 'due date must be a date (YYYY-MM-DD)')
+    .refine((v) => !v || !Number.isNaN(Date.parse(`${v}T00:00:00Z`)), 'due date must be a date (YYYY-MM-DD)')
+    .optional(),
 });
 
 export const pathId = (tier: string, level?: string) => (level ? `${tier}:${level}` : tier);
@@ -94,20 +101,49 @@ export class PathsService {
     return [...new Set(lists.flat())];
   }
 
-  async setPath(input: { tier: string; level?: string; courses: string[] }, by?: string): Promise<PathDoc> {
+  /**
+   * The deadline of each required course of a person of `tier` at `level`: the due date of the
+   * path (the "all servants" one or their tier's) that requires it, the earlier if both do.
+   */
+  async deadlines(tier?: string, level?: string): Promise<Map<string, Date>> {
+    const tiers = tier && tier !== ALL_TIER ? [ALL_TIER, tier] : [ALL_TIER];
+    const docs = await Promise.all(tiers.map(async (t) => (level ? await this.getPath(t, level) : null) ?? (await this.getPath(t))));
+    const due = new Map<string, Date>();
+    for (const d of docs) {
+      if (!d?.dueAt) continue;
+      const at = new Date(d.dueAt);
+      for (const c of d.courses) if (!due.has(c) || at < due.get(c)!) due.set(c, at);
+    }
+    return due;
+  }
+
+  async setPath(input: { tier: string; level?: string; courses: string[]; due?: string }, by?: string): Promise<PathDoc> {
     const parsed = PathInput.safeParse(input);
-    if (!parsed.success) throw new HttpError(400, `${parsed.error.issues[0].path.join('.') || 'path'}: ${parsed.error.issues[0].message}`);
-    const { tier, level } = parsed.data;
-    if (!(await this.m.tiers.findById(tier).lean())) throw new HttpError(400, `tier: "${tier}" is not a configured tier`);
+    if (!parsed.success) {
+      const field = String(parsed.error.issues[0].path[0] ?? '');
+      if (field === 'due') throw localizedError(400, 'catalog:errors.pathDue', { value: input.due });
+      if (field === 'tier') throw localizedError(400, 'catalog:errors.tierUnknown', { tier: input.tier });
+      throw new HttpError(400, `${parsed.error.issues[0].path.join('.') || 'path'}: ${parsed.error.issues[0].message}`);
+    }
+    const { tier, level, due } = parsed.data;
+    if (!(await this.m.tiers.findById(tier).lean())) throw localizedError(400, 'catalog:errors.tierUnknown', { tier });
     const courses = [...new Set(parsed.data.courses)];
     const found = await Promise.all(courses.map((c) => this.courses.getCourse(c)));
     const missing = courses.filter((_, i) => !found[i]);
-    if (missing.length) throw new HttpError(400, `courses: no such course ${missing.join(', ')}`);
+    if (missing.length) throw localizedError(400, 'catalog:errors.noSuchCourses', { courses: missing.join(', ') });
+    // The last instant of the due day in UTC: nobody is late on the day itself, wherever they are.
+    const dueAt =
+      due === undefined
+        ? (await this.m.paths.findById(pathId(tier, level)).lean<PathDoc>())?.dueAt
+        : due
+          ? new Date(`${due}T23:59:59Z`)
+          : undefined;
     const doc: PathDoc = {
       _id: pathId(tier, level),
       tier,
       ...(level ? { level } : {}),
       courses,
+      ...(dueAt ? { dueAt } : {}),
       updatedAt: new Date(),
       ...(by ? { updatedBy: by } : {}),
     };

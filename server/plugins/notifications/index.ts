@@ -1,0 +1,96 @@
+import type { Plugin } from '../../core/plugin';
+import '../../core/contracts/accounts';
+import '../../core/contracts/catalog';
+import '../../core/contracts/figures';
+import { parseDuration } from '../../core/jobs';
+import { mountRoutes } from '../../core/routes';
+import { sendDigests } from './digest';
+import { Mailer } from './mailer';
+import { notificationModels } from './notifications.model';
+import { notificationsPersonalData } from './personal-data';
+import { sendReminders } from './reminders';
+import { notificationRoutes, unsubscribeRoutes } from './routes';
+
+declare module '../../core/services' {
+  interface Services {
+    notifications: Mailer;
+  }
+}
+
+/** A duration setting; a bad one stops start-up naming the variable. */
+function duration(env: Readonly<Record<string, string | undefined>>, name: string, fallback: string): number {
+  const ms = parseDuration(env[name] ?? fallback);
+  if (!ms) throw new Error(`${name} must be a duration such as 3d, 24h or 90m (got "${env[name]}").`);
+  return ms;
+}
+
+export const notificationsPlugin: Plugin = {
+  manifest: {
+    name: 'notifications',
+    version: '1.0.0',
+    core: 1,
+    description: 'E-mail: deadline reminders to servants, the weekly HR digest; preferences and unsubscribe',
+    dependencies: ['accounts', 'catalog', 'reports'],
+    permissions: {
+      'notifications:preferences': { roles: ['learner', 'hr', 'admin'], description: 'choose which e-mails one receives' },
+    },
+  },
+
+  async register(ctx) {
+    const m = notificationModels(ctx.db);
+    await Promise.all([m.deliveries.init(), m.prefs.init()]);
+    const env = ctx.config.env;
+    const mailer = new Mailer(
+      m,
+      ctx.i18n,
+      {
+        smtpUrl: env.SMTP_URL || undefined,
+        from: env.MAIL_FROM ?? 'no-reply@localhost',
+        baseUrl: ctx.config.baseUrl,
+        secret: ctx.config.sessionSecret,
+      },
+      ctx.log,
+    );
+    ctx.services.provide('notifications', 'notifications', mailer);
+    ctx.declarePersonalData(notificationsPersonalData(m));
+    const reminders = {
+      beforeMs: duration(env, 'NOTIFY_REMIND_BEFORE', '7d'),
+      overdueEveryMs: duration(env, 'NOTIFY_OVERDUE_EVERY', '7d'),
+      timeZone: ctx.config.timeZone,
+      baseUrl: ctx.config.baseUrl,
+    };
+    // One sender at a time across the processes sharing the database: each e-mail is sent once.
+    ctx.jobs.every({
+      name: 'notifications.reminders',
+      intervalVar: 'NOTIFY_REMINDERS_INTERVAL',
+      defaultInterval: '24h',
+      firstRunAfter: '5m',
+      run: () =>
+        ctx.locks.exclusive('notifications.send', () =>
+          sendReminders(ctx.services.get('accounts.users'), ctx.services.get('catalog'), mailer, reminders),
+        ),
+    });
+    const digestEveryMs = duration(env, 'NOTIFY_DIGEST_INTERVAL', '7d');
+    ctx.jobs.every({
+      name: 'notifications.digest',
+      intervalVar: 'NOTIFY_DIGEST_INTERVAL',
+      defaultInterval: '7d',
+      firstRunAfter: '5m',
+      run: () =>
+        ctx.locks.exclusive('notifications.send', () =>
+          sendDigests(ctx.services.get('accounts.users'), ctx.services.get('reports.figures'), mailer, {
+            everyMs: digestEveryMs,
+            baseUrl: ctx.config.baseUrl,
+          }),
+        ),
+    });
+    mountRoutes(ctx.router, ctx.permissions, notificationRoutes(m, mailer));
+    mountRoutes(ctx.root, ctx.permissions, unsubscribeRoutes(m, mailer));
+    ctx.nav({
+      href: '/notifications/preferences',
+      label: 'notifications:nav.preferences',
+      permission: 'notifications:preferences',
+      place: 'profile',
+    });
+  },
+};
