@@ -1,6 +1,8 @@
 /** The catalog's learner and path pages, launch, fetch URL and waivers as a flat table. */
 import type { Request, Response } from 'express';
 import { HttpError, errorText, localizedError } from '../../core/errors';
+import { pageNumber } from '../../core/page-number';
+import { matchesAll, queryTerms } from '../../core/search-text';
 import { mayManagePerson } from '../../core/permissions';
 import type { Route } from '../../core/routes';
 import type { Services } from '../../core/services';
@@ -23,6 +25,8 @@ export interface CatalogDeps {
   baseUrl: string;
 }
 
+/** Courses per page of the catalogue. */
+const CATALOG_PAGE = 20;
 const str = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
 const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' && v ? [v] : []);
 
@@ -59,21 +63,37 @@ export function catalogRoutes(d: CatalogDeps): Route[] {
   };
 
   const catalog = async (req: Request, res: Response) => {
-    const f = { tier: str(req.query.tier), level: str(req.query.level), topic: str(req.query.topic), language: str(req.query.language) };
+    const f = {
+      q: str(req.query.q).slice(0, 200),
+      tier: str(req.query.tier),
+      level: str(req.query.level),
+      topic: str(req.query.topic),
+      language: str(req.query.language),
+    };
     const all = await courses.listCourses({ publishedOnly: true });
-    const shown = all.filter(
+    const terms = queryTerms(f.q);
+    // Title, description and topics as the person reads them (their language, else the course's).
+    const topicLabel = (v: string) => req.t(`catalog:topics.${v}`, { defaultValue: v }) as string;
+    const found = all.filter(
       (c) =>
         (!f.tier || c.tiers.includes(f.tier)) &&
         (!f.level || !c.levels.length || c.levels.includes(f.level)) &&
         (!f.topic || c.topics.includes(f.topic)) &&
-        (!f.language || c.languages.includes(f.language)),
+        (!f.language || c.languages.includes(f.language)) &&
+        matchesAll(terms, [pick(c.title, req.lang), pick(c.description, req.lang), ...c.topics, ...c.topics.map(topicLabel)]),
     );
+    const pages = Math.max(1, Math.ceil(found.length / CATALOG_PAGE));
+    const page = Math.min(pageNumber(req.query.page), pages);
+    const shown = found.slice((page - 1) * CATALOG_PAGE, page * CATALOG_PAGE);
     const lines = await progress.learnerCourses(req.user!.id);
     const mine = new Map(lines.map((l) => [l.courseId, l]));
     res.render('catalog/catalog', {
       title: req.t('catalog:catalog.title'),
       courses: shown,
+      found: found.length,
       total: all.length,
+      page,
+      pages,
       filters: f,
       tiers: (await paths.tiers()).map((t) => t._id),
       levels: LEVELS,

@@ -35,8 +35,15 @@ export function dashboardHandlers(r: Reports) {
     const status = statusOf(req.query.status);
     const n = pageNumber(req.query.page);
     const dm = req.query.dm === '1';
-    const found = await r.dashboard.people(await r.scope.units(scope), { status, skip: (n - 1) * PAGE, limit: PAGE, decisionMakers: dm });
-    return { scope, status, page: n, dm, ...found };
+    const q = typeof req.query.q === 'string' ? req.query.q.trim().slice(0, 200) : '';
+    const found = await r.dashboard.people(await r.scope.units(scope), {
+      status,
+      skip: (n - 1) * PAGE,
+      limit: PAGE,
+      decisionMakers: dm,
+      q,
+    });
+    return { scope, status, page: n, dm, q, ...found };
   };
 
   const people = async (req: Request, res: Response) => {

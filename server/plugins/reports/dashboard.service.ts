@@ -1,4 +1,5 @@
 import type { CatalogService, CourseSummary } from '../../core/contracts/catalog';
+import { matchesAll, queryTerms } from '../../core/search-text';
 import { DEFAULT_TIERS, LEVELS } from '../../core/taxonomy';
 import type { Person, PersonModel } from './person.model';
 import { ALL, type OrgService } from './org.service';
@@ -123,20 +124,35 @@ export class DashboardService {
    */
   async people(
     scopeUnits: string[] | '*',
-    opts: { status: 'untrained' | 'trained' | 'all'; skip: number; limit: number; decisionMakers?: boolean },
+    opts: { status: 'untrained' | 'trained' | 'all'; skip: number; limit: number; decisionMakers?: boolean; q?: string },
   ) {
     const filter: Record<string, unknown> = { active: true };
     if (scopeUnits !== '*') filter.unit = { $in: scopeUnits };
     if (opts.status !== 'all') filter.trained = opts.status === 'trained';
     if (opts.decisionMakers) filter.decisionMaker = true;
-    const [list, total] = await Promise.all([
-      this.persons.find(filter).sort({ _id: 1 }).skip(opts.skip).limit(opts.limit).lean<Person[]>(),
-      this.persons.countDocuments(filter),
-    ]);
+    const terms = queryTerms(opts.q);
+    const [list, total] = terms.length
+      ? await this.searchPeople(filter, terms, opts.skip, opts.limit)
+      : await Promise.all([
+          this.persons.find(filter).sort({ _id: 1 }).skip(opts.skip).limit(opts.limit).lean<Person[]>(),
+          this.persons.countDocuments(filter),
+        ]);
     const catalog = this.catalog();
     const courses = new Map<string, CourseSummary | undefined>();
     for (const id of new Set(list.flatMap((p) => p.missing ?? []))) courses.set(id, await catalog.getCourse(id));
     return { total, people: list, courses };
+  }
+
+  /** By name, employee id or e-mail, accent- and case-insensitive: one scan of the scope, paged. */
+  private async searchPeople(filter: Record<string, unknown>, terms: string[], skip: number, limit: number): Promise<[Person[], number]> {
+    const page: Person[] = [];
+    let total = 0;
+    for await (const p of this.persons.find(filter).sort({ _id: 1 }).lean<Person[]>().cursor()) {
+      if (!matchesAll(terms, [p.name, p.employeeId, p.email])) continue;
+      if (total >= skip && page.length < limit) page.push(p as Person);
+      total++;
+    }
+    return [page, total];
   }
 }
 
