@@ -139,6 +139,8 @@ export async function createLmsApp(opts: AppOptions = {}): Promise<LmsApp> {
           directives: {
             'img-src': ["'self'", 'data:'],
             'frame-src': ["'self'", ...(config.env.CONTENT_ORIGIN ? [config.env.CONTENT_ORIGIN] : [])],
+            // The launch form redirects to the package's page on the content origin; browsers check form-action on redirects too.
+            'form-action': ["'self'", ...(config.env.CONTENT_ORIGIN ? [config.env.CONTENT_ORIGIN] : [])],
             // Only ask browsers to upgrade to HTTPS when the server is actually served over HTTPS.
             'upgrade-insecure-requests': config.secureCookies ? [] : null,
           },

@@ -9,7 +9,7 @@ import { packageSettings } from '../../server/plugins/catalog/package/settings';
 import { allAus } from '../../server/plugins/catalog/paths/course-reader';
 import { testApp } from '../helpers';
 import { writeZip } from './fixtures/packages';
-import { manifestXml, scormZip, type ManifestSpec } from './fixtures/scorm-packages';
+import { manifestXml, scormZip, type ManifestSpec, type ScormEdition } from './fixtures/scorm-packages';
 
 const ID = (identifier: string) => `urn:scorm:${encodeURIComponent(identifier)}`;
 
@@ -162,6 +162,35 @@ describe('catalog: SCORM package import', function () {
       );
     });
 
+    it('slips that Moodle and SCORM Cloud accept: a default naming no organization, a SCORM 1.2 item with children that launches', async () => {
+      const def = await svc.importPackage({
+        filePath: await rawZip('def.zip', manifestXml({ identifier: 'org.example.def' }).replace('default="org1"', 'default="org9"')),
+      });
+      const dv = (await svc.getVersion(def.courseId, def.version))!;
+      expect(allAus(dv.structure).map((a) => a.url)).to.deep.equal(['sco1/index.html']);
+      // A 1.2 parent item that launches: its unit comes first in its block, then its children.
+      const parentOf = (edition: ScormEdition) =>
+        manifestXml({ edition, identifier: 'org.example.parent', items: [{ module: 'm1', items: [{ id: 'sco2' }] }] }).replace(
+          '<item identifier="m1">',
+          '<item identifier="m1" identifierref="res_sco2">',
+        );
+      const parent = parentOf('1.2');
+      const p = await svc.importPackage({ filePath: await rawZip('parent.zip', parent, ['sco2/index.html']) });
+      const pv = (await svc.getVersion(p.courseId, p.version))!;
+      const block = pv.structure[0]!;
+      expect(block.type).to.equal('block');
+      expect(allAus(pv.structure).map((a) => a.id)).to.deep.equal([
+        `${ID('org.example.parent')}/m1`,
+        `${ID('org.example.parent')}/item_sco2`,
+      ]);
+      // SCORM 2004 forbids it.
+      await rejects(
+        await rawZip('parent2004.zip', parentOf('2004 4th Edition'), ['sco2/index.html']),
+        422,
+        /an item with child items cannot also launch a resource/,
+      );
+    });
+
     it('items and resources that do not fit together', async () => {
       await rejects(
         await rawZip('ref.zip', manifestXml().replace('identifierref="res_sco1"', 'identifierref="res_missing"')),
@@ -172,11 +201,6 @@ describe('catalog: SCORM package import', function () {
         await rawZip('leaf.zip', manifestXml().replace(' identifierref="res_sco1"', '')),
         422,
         /a leaf item must reference a resource/,
-      );
-      await rejects(
-        await rawZip('def.zip', manifestXml().replace('default="org1"', 'default="org9"')),
-        422,
-        /default="org9" does not name any <organization>/,
       );
       await rejects(
         await rawZip(

@@ -4,6 +4,7 @@
  * publishing and the metadata admins assign. Learners' registrations point at a version, which is
  * never modified, so importing a new version never breaks a course someone is taking.
  */
+import { CONTENT_PREFIX, SCORM_CONTENT_PREFIX } from './package/content-route';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
@@ -274,9 +275,11 @@ export class CoursesService {
   }
 
   /** Where a browser loads an AU: absolute URLs as they are, package files on the content route. */
-  contentUrl(version: Pick<CourseVersion, 'packageId'>, auUrl: string): string {
+  contentUrl(version: Pick<CourseVersion, 'packageId'>, auUrl: string, route: 'content' | 'scorm' = 'content'): string {
     if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(auUrl)) return auUrl;
-    return `${this.settings.contentOrigin ?? this.baseUrl}/catalog/content/${version.packageId}/${auUrl}`;
+    // SCORM's own route only pays off on a content origin (without one its files stay opaque, like any package's).
+    const prefix = route === 'scorm' && this.settings.contentOrigin ? SCORM_CONTENT_PREFIX : CONTENT_PREFIX;
+    return `${this.settings.contentOrigin ?? this.baseUrl}${prefix}/${version.packageId}/${auUrl}`;
   }
 
   /** A stored package file, for the content route. */

@@ -91,6 +91,7 @@ export const catalogPlugin: Plugin = {
       progress,
       { statements: () => ctx.services.get('lrs.statements'), documents: () => ctx.services.get('lrs.documents') },
       baseUrl,
+      settings.contentOrigin,
     );
     const launch = new LaunchService(
       sm,
@@ -160,7 +161,12 @@ export const catalogPlugin: Plugin = {
     mountAssessmentRoutes(ctx.root, assessments, () => ctx.services.get('lrs.credentials'));
     // SCORM's name for the learner (cmi.core.student_name / cmi.learner_name): the account's name.
     const learnerName = async (userId: string) => (await ctx.services.get('accounts.users').findById(userId))?.name ?? '';
-    for (const r of scormRoutes(scorm, learnerName)) ctx.root[r.method](r.path, ...([] as never[]).concat(r.handler as never));
+    for (const r of scormRoutes(scorm, learnerName, {
+      baseUrl,
+      contentOrigin: settings.contentOrigin,
+      title: (lng) => ctx.i18n.t('catalog:scorm.frameTitle', { lng }),
+    }))
+      ctx.root[r.method](r.path, ...([] as never[]).concat(r.handler as never));
     for (const p of SCORM_PREFLIGHT_PATHS) ctx.root.options(p, preflight);
     ctx.root.options('/catalog/fetch/:id', (_req, res) => {
       res.setHeader('Access-Control-Allow-Origin', '*');

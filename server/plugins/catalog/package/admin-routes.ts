@@ -144,6 +144,12 @@ export function packageRoutes(courses: CoursesService, opts: PackageRouteOptions
         guard: 'public',
         handler: contentHandler(courses, { baseUrl: opts.baseUrl, contentOrigin: opts.settings.contentOrigin }),
       },
+      {
+        method: 'get',
+        path: '/scorm-content/:packageId/*path',
+        guard: 'public',
+        handler: contentHandler(courses, { baseUrl: opts.baseUrl, contentOrigin: opts.settings.contentOrigin, scorm: true }),
+      },
     ],
     // Outside the plugin router: its body parsers and CSRF check do not understand multipart.
     rootRoutes: [{ method: 'post', path: '/catalog/admin/courses', guard: 'catalog:manage', handler: upload }],

@@ -3,6 +3,15 @@
  * person, so every file is sandboxed without allow-same-origin (the page gets an opaque origin:
  * no cookies, no same-origin calls to our API) and, when CONTENT_ORIGIN is set, comes from that
  * separate origin only. The AU reaches the LRS with its launch token over CORS.
+ *
+ * SCORM content expects its frames, pop-ups and launch pages to share one origin with the window
+ * holding the API (`parent.API`, `window.top`, `opener`, a frame calling a function of its
+ * parent), which opaque origins cannot give (each document gets its own). So SCORM sessions are
+ * launched in our frame page (formats/scorm/frame.ts) with their files on a route of their own
+ * (`/catalog/scorm-content/…`) where, on the content origin, files are sandboxed with
+ * allow-same-origin: they share the content origin, which is another host than the LMS's (its
+ * cookies are not sent there, its pages cannot be read from there).
+ * Without CONTENT_ORIGIN that route serves files exactly like the other one (opaque origins).
  */
 import type { Request, Response } from 'express';
 import { notFound } from '../../../core/errors';
@@ -10,6 +19,8 @@ import type { CoursesService } from '../courses.service';
 import { injectApi, injectionFor } from '../formats/scorm/inject';
 
 export const SANDBOX = 'sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads';
+export const CONTENT_PREFIX = '/catalog/content';
+export const SCORM_CONTENT_PREFIX = '/catalog/scorm-content';
 
 /** Parses a single `bytes=` range; multiple ranges are answered with the whole file. */
 export function parseRange(header: string | undefined, size: number): { start: number; end: number } | 'invalid' | undefined {
@@ -27,9 +38,12 @@ export function parseRange(header: string | undefined, size: number): { start: n
   return start > end || start >= size ? 'invalid' : { start, end };
 }
 
-export function contentHandler(courses: CoursesService, opts: { baseUrl: string; contentOrigin?: string }) {
+export function contentHandler(courses: CoursesService, opts: { baseUrl: string; contentOrigin?: string; scorm?: boolean }) {
   const lmsOrigin = new URL(opts.baseUrl).origin;
   const contentHost = opts.contentOrigin ? new URL(opts.contentOrigin).host : undefined;
+  // Reached only on the content host (see the redirect below), never on the LMS's.
+  const sameOrigin = !!(opts.scorm && contentHost);
+  const sandbox = sameOrigin ? `${SANDBOX} allow-same-origin` : SANDBOX;
   return async (req: Request, res: Response) => {
     const packageId = String(req.params.packageId);
     const segments = ([] as string[]).concat((req.params as Record<string, string | string[]>).path ?? []);
@@ -46,7 +60,7 @@ export function contentHandler(courses: CoursesService, opts: { baseUrl: string;
     // Replaces the app-wide helmet headers that would fight the sandbox and the framing by the LMS.
     res.removeHeader('X-Frame-Options');
     res.removeHeader('Cross-Origin-Opener-Policy');
-    res.setHeader('Content-Security-Policy', `${SANDBOX}; frame-ancestors 'self' ${lmsOrigin}`);
+    res.setHeader('Content-Security-Policy', `${sandbox}; frame-ancestors 'self' ${lmsOrigin}`);
     res.setHeader('Access-Control-Allow-Origin', '*');
     res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
     res.setHeader('Content-Type', file.contentType);

@@ -13,8 +13,11 @@ export interface CourseReader {
   getCourse(id: string): Promise<CourseRecord | null | undefined>;
   getVersion(courseId: string, version: number): Promise<CourseVersionRecord | null | undefined>;
   listCourses(opts?: { publishedOnly?: boolean }): Promise<CourseRecord[]>;
-  /** URL of an AU's launch file: absolute AU URLs unchanged, package-relative ones on the content route. */
-  contentUrl(version: Pick<CourseVersionRecord, 'packageId'>, auUrl: string): string;
+  /**
+   * URL of an AU's launch file: absolute AU URLs unchanged, package-relative ones on the content
+   * route (`scorm`: the route where a SCORM package's frames share one origin, see content-route.ts).
+   */
+  contentUrl(version: Pick<CourseVersionRecord, 'packageId'>, auUrl: string, route?: 'content' | 'scorm'): string;
 }
 
 /** Text in the wanted language, else Spanish, else the first one given. */

@@ -65,7 +65,11 @@ export function cmiOf(body: unknown): Obj {
   return b.cmi && typeof b.cmi === 'object' ? obj(b.cmi) : b;
 }
 
-export function outcomeOf(version: ScormRuntimeVersion, cmi: Obj, rules: { masteryScore?: number; completionThreshold?: number }): Outcome {
+export function outcomeOf(
+  version: ScormRuntimeVersion,
+  cmi: Obj,
+  rules: { masteryScore?: number; completionThreshold?: number; finished?: boolean; normal?: boolean },
+): Outcome {
   const interactions = list(cmi.interactions)
     .map((i) => ({
       id: str(i.id),
@@ -81,13 +85,17 @@ export function outcomeOf(version: ScormRuntimeVersion, cmi: Obj, rules: { maste
     const min = num(score.min);
     const max = num(score.max);
     let status = str(core.lesson_status);
+    // RTE 1.2 §3.4.4 (cmi.core.lesson_status): a SCO that finishes a credit session without ever
+    // setting a status is completed by the LMS (the golf "minimum calls" packages rely on it).
+    if (rules.finished && rules.normal && (status === '' || status === 'not attempted')) status = 'completed';
     // RTE 1.2 §3.4.4: with a mastery score, the LMS judges a reported raw score against it.
     if (rules.masteryScore !== undefined && raw !== undefined && status !== 'not attempted' && status !== 'browsed' && status !== '')
       status = raw >= rules.masteryScore * 100 ? 'passed' : 'failed';
     const scaled =
       raw === undefined ? undefined : max !== undefined && min !== undefined && max > min ? (raw - min) / (max - min) : raw / 100;
     return {
-      completed: status === 'completed' || status === 'passed',
+      // SCORM 1.2 has one status for both: "failed" says the learner finished and did not pass (SCORM Cloud reads it so).
+      completed: status === 'completed' || status === 'passed' || status === 'failed',
       success: status === 'passed' || status === 'failed' ? status : undefined,
       ...(scaled !== undefined ? { scaled: clamp01(scaled), raw, min, max } : {}),
       exit: str(core.exit),

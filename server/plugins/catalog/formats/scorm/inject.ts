@@ -4,8 +4,7 @@
  * when opened with a session's start parameter, is served with two script tags at the top of its
  * <head> (scorm-again, then our player), before any script of the SCO runs.
  */
-import { scriptsFor } from './routes';
-import { START_PARAM, VERSION_PARAM } from './params';
+import { START_PARAM, VERSION_PARAM, scriptsFor } from './params';
 /** Larger pages are served untouched (a launch page is a few KB; this bounds the memory a request holds). */
 export const MAX_INJECT_BYTES = 8 * 1024 * 1024;
 

@@ -122,15 +122,9 @@ class ManifestReader {
       this.add('SCORM CAM §3.4.1.5 (organizations)', 'manifest', 'the manifest has no <organization>: there is nothing to launch');
     } else {
       const def = (orgsEl!.attrs.default ?? '').trim();
-      org = def ? orgs.find((o) => (o.attrs.identifier ?? '').trim() === def) : orgs[0];
-      if (!org) {
-        this.add(
-          'SCORM CAM §3.4.1.6 (organizations@default)',
-          'organizations',
-          `default="${def}" does not name any <organization> of the manifest`,
-        );
-        org = orgs[0];
-      }
+      // A default naming no organization is a slip authoring tools make (the SCORM debugger's
+      // package does): like Moodle and SCORM Cloud, the first organization is taken.
+      org = (def && orgs.find((o) => (o.attrs.identifier ?? '').trim() === def)) || orgs[0];
       for (const o of orgs) this.identifier(o, 'organization');
     }
     const structure = org ? this.items(org, `organization "${org.attrs.identifier ?? ''}"`, 0) : [];
@@ -230,13 +224,17 @@ class ManifestReader {
       const ref = item.attrs.identifierref?.trim();
       const title: LangMap = [{ lang: 'und', text: this.title(item) || identifier }];
       if (children.length) {
-        if (ref) this.add('SCORM CAM §3.4.1.11 (item@identifierref)', here, 'an item with child items cannot also launch a resource');
+        // SCORM 1.2 lets an item with children launch a resource too (SCORM 2004 does not): it
+        // becomes the block's first unit, keeping the item's id (prerequisites name items).
+        if (ref && this.version !== '1.2')
+          this.add('SCORM CAM §3.4.1.11 (item@identifierref)', here, 'an item with child items cannot also launch a resource');
+        const own = ref && this.version === '1.2' ? this.au(item, identifier, ref, title, here) : undefined;
         const block: BlockNode = {
           type: 'block',
-          id: `${this.courseId}/${encodeURIComponent(identifier)}`,
+          id: `${this.courseId}/${encodeURIComponent(identifier)}${own ? '/items' : ''}`,
           title,
           description: [],
-          children: this.items(item, here, depth + 1),
+          children: [...(own ? [own] : []), ...this.items(item, here, depth + 1)],
         };
         out.push(block);
       } else if (!ref) {

@@ -1,7 +1,8 @@
 /*
- * The SCORM API in a SCO's own page (window.API for SCORM 1.2, window.API_1484_11 for 2004).
- * The catalog injects this script, after scorm-again, into the SCO's launch page when it is
- * opened with a session's start parameter. It runs in the SCO's sandboxed (opaque) origin: the
+ * The SCORM API (window.API for SCORM 1.2, window.API_1484_11 for 2004) in the frame page that
+ * holds the SCO (with a content origin, frame.ts) or in the SCO's own launch page (without one:
+ * the catalog injects this script, after scorm-again, when the page is opened with a session's
+ * start parameter). It runs in the SCO's sandboxed (opaque) origin: the
  * API must live in the SCO's window, because the SCO cannot reach a parent window of another
  * origin, and it must be ready before the SCO's scripts call LMSInitialize — hence the one
  * synchronous request for the session (the start URL works once).
@@ -15,24 +16,28 @@
 (function () {
   'use strict';
   var script = document.currentScript;
-  var id = new URLSearchParams(location.search).get('lms-scorm');
-  if (!id || !script) return;
+  if (!script) return;
   var base = script.src.replace(/\/catalog\/scorm\/player\.js(\?.*)?$/, '');
+  var id = new URLSearchParams(location.search).get('lms-scorm');
+  var start = id ? fetchStart(id) : null;
+  if (!start) return;
 
-  var xhr = new XMLHttpRequest();
-  try {
-    xhr.open('POST', base + '/catalog/scorm/start/' + encodeURIComponent(id), false);
-    xhr.setRequestHeader('Content-Type', 'text/plain');
-    xhr.send('');
-  } catch (e) {
-    console.error('SCORM: the lesson could not be started', e);
-    return;
+  function fetchStart(fetchId) {
+    var xhr = new XMLHttpRequest();
+    try {
+      xhr.open('POST', base + '/catalog/scorm/start/' + encodeURIComponent(fetchId), false);
+      xhr.setRequestHeader('Content-Type', 'text/plain');
+      xhr.send('');
+    } catch (e) {
+      console.error('SCORM: the lesson could not be started', e);
+      return null;
+    }
+    if (xhr.status !== 200) {
+      console.error('SCORM: the lesson could not be started: ' + xhr.status + ' ' + xhr.responseText);
+      return null;
+    }
+    return JSON.parse(xhr.responseText);
   }
-  if (xhr.status !== 200) {
-    console.error('SCORM: the lesson could not be started: ' + xhr.status + ' ' + xhr.responseText);
-    return;
-  }
-  var start = JSON.parse(xhr.responseText);
 
   var queue = [];
   var inFlight = null;
@@ -100,6 +105,15 @@
   api.on(start.version === '1.2' ? 'LMSInitialize' : 'Initialize', function () {
     enqueue('initialize');
   });
-  if (start.version === '1.2') window.API = api;
-  else window.API_1484_11 = api;
+  // Packages written for an LMS that holds the API in a parent frame declare `var API = null;` in
+  // the SCO's own window (the ADL/Rustici templates do): the API is a property that keeps our
+  // object whatever the SCO assigns to it, so their own discovery (this window, then parents) finds it.
+  Object.defineProperty(window, start.version === '1.2' ? 'API' : 'API_1484_11', {
+    configurable: false,
+    enumerable: true,
+    get: function () {
+      return api;
+    },
+    set: function () {},
+  });
 })();

@@ -9,6 +9,8 @@ import path from 'node:path';
 import express, { type Request, type Response } from 'express';
 import { HttpError } from '../../../../core/errors';
 import type { Route } from '../../../../core/routes';
+import { frameHandler } from './frame';
+import { FRAME_PATH } from './params';
 import type { CommitBody, ScormRuntime } from './runtime';
 
 /** A commit carries the whole CMI data: SCORM 2004 allows 64,000 characters of suspend_data and many interactions. */
@@ -36,12 +38,6 @@ const SCRIPTS: Record<string, () => Script> = {
   '/catalog/scorm/scorm2004.js': script(require.resolve('scorm-again/scorm2004/min')),
 };
 
-/** Script URLs the content route injects into a SCO page, by SCORM version. */
-export const scriptsFor = (baseUrl: string, version: string) => [
-  `${baseUrl}/catalog/scorm/${version === '1.2' ? 'scorm12' : 'scorm2004'}.js`,
-  `${baseUrl}/catalog/scorm/player.js`,
-];
-
 const cors = (res: Response) => {
   res.setHeader('Access-Control-Allow-Origin', '*');
   res.setHeader('Access-Control-Allow-Methods', 'POST, OPTIONS');
@@ -60,9 +56,17 @@ const json = (fn: (req: Request, res: Response) => Promise<unknown>) => async (r
   }
 };
 
-export function scormRoutes(runtime: ScormRuntime, learnerName: (userId: string) => Promise<string>): Route[] {
+export function scormRoutes(
+  runtime: ScormRuntime,
+  learnerName: (userId: string) => Promise<string>,
+  opts: { baseUrl: string; contentOrigin?: string; title: (lang: string) => string },
+): Route[] {
   const text = express.text({ type: () => true, limit: COMMIT_LIMIT });
+  const contentOrigin = opts.contentOrigin;
   return [
+    ...(contentOrigin
+      ? [{ method: 'get', path: FRAME_PATH, guard: 'public', handler: frameHandler({ ...opts, contentOrigin }) } satisfies Route]
+      : []),
     ...Object.entries(SCRIPTS).map(([p, get]): Route => ({
       method: 'get',
       path: p,

@@ -21,7 +21,7 @@ import type { CourseReader } from '../../paths/course-reader';
 import { findAu, pick } from '../../paths/course-reader';
 import type { ProgressService } from '../../progress/progress.service';
 import type { FormatRuntime, LaunchAnswer, LaunchRequest } from '../format';
-import { START_PARAM, VERSION_PARAM } from './params';
+import { FRAME_PATH, SCO_PARAM, START_PARAM, VERSION_PARAM } from './params';
 import { cmiOf, launchData, merge, outcomeOf, resumeData, timespan, type ScormRuntimeVersion } from './cmi';
 import {
   ACTIVITY_STATE,
@@ -73,6 +73,8 @@ export class ScormRuntime implements FormatRuntime {
     private readonly progress: ProgressService,
     private readonly lrs: ScormPorts,
     private readonly baseUrl: string,
+    /** CONTENT_ORIGIN: SCOs then run in a frame of our frame page, on that origin with their files (frame.ts). */
+    private readonly contentOrigin?: string,
   ) {}
 
   private scoActivity(courseId: string, auId: string) {
@@ -87,7 +89,7 @@ export class ScormRuntime implements FormatRuntime {
     const sessionId = randomUUID();
     const now = new Date();
     const scormVersion: ScormRuntimeVersion = version.formatVersion === '1.2' ? '1.2' : '2004';
-    const url = new URL(this.courses.contentUrl(version, au.url), this.baseUrl + '/');
+    const url = new URL(this.courses.contentUrl(version, au.url, 'scorm'), this.baseUrl + '/');
     const isSco = au.scorm?.scormType !== 'asset';
 
     // The last attempt of this SCO in this registration; a suspended or interrupted one is resumed.
@@ -153,9 +155,14 @@ export class ScormRuntime implements FormatRuntime {
     const fetchId = SCORM_FETCH_PREFIX + randomBytes(24).toString('base64url');
     await this.m.fetches.create({ _id: fetchId, sessionId, authToken: `${sessionId}.${secret}`, createdAt: now });
     await this.progress.change(registration, au.id, { launchedAt: now }, { sessionId, activeSessionId: sessionId });
-    url.searchParams.set(START_PARAM, fetchId);
-    url.searchParams.set(VERSION_PARAM, scormVersion);
-    return { url: url.href, launchMethod: au.launchMethod, sessionId, launchMode };
+    const launchUrl = this.contentOrigin ? new URL(`${this.contentOrigin}${FRAME_PATH}`) : url;
+    if (this.contentOrigin) {
+      launchUrl.searchParams.set(SCO_PARAM, url.href);
+      launchUrl.searchParams.set('lang', user.language);
+    }
+    launchUrl.searchParams.set(START_PARAM, fetchId);
+    launchUrl.searchParams.set(VERSION_PARAM, scormVersion);
+    return { url: launchUrl.href, launchMethod: au.launchMethod, sessionId, launchMode };
   }
 
   /**
@@ -229,7 +236,12 @@ export class ScormRuntime implements FormatRuntime {
       const au = version && findAu(version.structure, s.auId);
       if (!au) throw new HttpError(409, 'SCORM commit: the lesson is no longer in this course');
       const cmi = cmiOf(body.cmi);
-      const outcome = outcomeOf(sc.version, cmi, { masteryScore: au.masteryScore, completionThreshold: au.scorm?.completionThreshold });
+      const outcome = outcomeOf(sc.version, cmi, {
+        masteryScore: au.masteryScore,
+        completionThreshold: au.scorm?.completionThreshold,
+        finished: event === 'terminate',
+        normal: s.launchMode === 'Normal',
+      });
       const at = commitTime(body.at, s.launchedAt);
       const actor = learnerActor(this.baseUrl, s.userId);
       const c = {
