@@ -24,7 +24,7 @@ export interface DemoSite {
 const NOT_PAGES = [
   /^\/accounts\/identity\/(oidc\/|saml\/)?:?[^/]+\/(start|callback|metadata|logout)$/,
   /^\/xapi(\/|$)/,
-  /^\/catalog\/content\//,
+  /^\/catalog\/(scorm-)?content\//,
   /^\/lang\//,
   /^\/static\//,
   /^\/catalog\/fetch\//,
