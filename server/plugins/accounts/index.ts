@@ -10,6 +10,7 @@ import { UsersService } from './users.service';
 import { Identity } from './identity/identity';
 import { samlPostRoutes } from './identity/routes';
 import { DeviceCookies } from './device-cookie';
+import { SignInCounters } from './sign-in-counters';
 
 declare module '../../core/services' {
   interface Services {
@@ -65,7 +66,14 @@ export const accountsPlugin: Plugin = {
     ctx.declarePersonalData(accountsPersonalData(svc, ctx.sessions, identity));
     ctx.services.provide('accounts', 'accounts.identity', identity);
     samlPostRoutes(ctx.root, identity, ctx.log);
-    mountRoutes(ctx.router, ctx.permissions, accountRoutes(svc, ctx.passport, ctx.config, identity, ctx.log, devices));
+    const counters = new SignInCounters(ctx.db);
+    mountRoutes(ctx.router, ctx.permissions, accountRoutes(svc, ctx.passport, ctx.config, identity, ctx.log, devices, counters));
+    ctx.jobs.every({
+      name: 'accounts.sign-in-counters-purge',
+      intervalVar: 'LOGIN_COUNTERS_PURGE_INTERVAL',
+      defaultInterval: '1h',
+      run: () => counters.purgeExpired(),
+    });
     ctx.nav({ href: '/accounts/admin/users', label: 'accounts:nav.users', permission: 'accounts:manage', order: 90 });
     ctx.nav({ href: '/accounts/identity/admin', label: 'accounts:nav.identity', permission: 'accounts:manage', order: 91 });
     ctx.nav({ href: '/accounts/profile', label: 'accounts:nav.profile', order: 99 });

@@ -15,6 +15,7 @@ import type { Logger } from '../../core/log';
 import type { Identity } from './identity/identity';
 import { identityRoutes } from './identity/routes';
 import type { DeviceCookies } from './device-cookie';
+import type { SignInCounters } from './sign-in-counters';
 
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
 
@@ -25,6 +26,7 @@ export function accountRoutes(
   identity: Identity,
   log: Logger,
   devices: DeviceCookies,
+  counters: SignInCounters,
 ): Route[] {
   const tooMany = (minutes: number) =>
     new HttpError(429, `Too many failed sign-in attempts; wait ${minutes} minutes`, {
@@ -35,9 +37,11 @@ export function accountRoutes(
    * Failed sign-ins per address (LOGIN_RATE_LIMIT per 15 minutes; behind a proxy the address is
    * the client's only with TRUST_PROXY). Only failures count (answers of 400 and above): an office
    * behind one address signs in all day. A browser known for the account (device cookie) is not
-   * held back by the failures of others at its address; it has its own count below.
+   * held back by the failures of others at its address; it has its own count below. Counts are
+   * in the database (sign-in-counters.ts), shared by every server process.
    */
   const loginLimiter = rateLimit({
+    store: counters.store('address'),
     windowMs: 15 * 60_000,
     limit: config.login.rateLimit,
     skipSuccessfulRequests: true,
@@ -48,6 +52,7 @@ export function accountRoutes(
   });
   /** Failed sign-ins of one known browser (LOGIN_MAX_FAILURES per LOGIN_LOCK_MINUTES), instead of the account's lock-out. */
   const deviceLimiter = rateLimit({
+    store: counters.store('device'),
     windowMs: config.login.lockMinutes * 60_000,
     limit: config.login.maxFailures,
     skipSuccessfulRequests: true,
@@ -59,6 +64,7 @@ export function accountRoutes(
   });
   /** Other sign-in forms (a directory's password): failures per address, as above. */
   const providerLimiter = rateLimit({
+    store: counters.store('directory'),
     windowMs: 15 * 60_000,
     limit: config.login.rateLimit,
     skipSuccessfulRequests: true,

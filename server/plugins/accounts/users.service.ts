@@ -128,14 +128,15 @@ export class UsersService implements AccountsUsers {
     }
     if (doc.lockedUntil && doc.lockedUntil > now) return { ok: false };
     if (!matches) {
-      const failures = (doc.failedLogins ?? 0) + 1;
-      const lock = failures >= this.lockout.maxFailures;
-      await this.users.updateOne(
-        { _id: doc._id },
-        lock
-          ? { $set: { failedLogins: 0, lockedUntil: new Date(now.getTime() + this.lockout.lockMinutes * 60_000) } }
-          : { $set: { failedLogins: failures } },
-      );
+      // Counted with $inc, not read-and-written: failures reaching two server processes at once both count.
+      const after = await this.users
+        .findOneAndUpdate({ _id: doc._id }, { $inc: { failedLogins: 1 } }, { returnDocument: 'after' })
+        .lean<UserDoc>();
+      if ((after?.failedLogins ?? 0) >= this.lockout.maxFailures)
+        await this.users.updateOne(
+          { _id: doc._id, failedLogins: { $gte: this.lockout.maxFailures } },
+          { $set: { failedLogins: 0, lockedUntil: new Date(now.getTime() + this.lockout.lockMinutes * 60_000) } },
+        );
       return { ok: false };
     }
     await this.users.updateOne({ _id: doc._id }, { $set: { failedLogins: 0, lastLoginAt: now }, $unset: { lockedUntil: 1 } });
