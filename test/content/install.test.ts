@@ -122,7 +122,7 @@ describe('content library: the default paths of a fresh install', function () {
       technical: ['electronic-documents-signatures', 'interoperability-one-stop-shops'],
       manager: ['electronic-documents-signatures', 'open-data-decisions', 'ai-public-administration'],
       'decision-maker': ['open-data-decisions', 'leading-digital-transformation', 'ai-public-administration'],
-      'ict-specialist': ['electronic-documents-signatures', 'interoperability-one-stop-shops'],
+      'ict-specialist': ['electronic-documents-signatures', 'interoperability-one-stop-shops', 'cybersecurity-incident-response'],
     };
     for (const level of ['national', 'regional', 'local'] as const) {
       expect((await paths.requiredCourses('all', level)).map(slug), level).to.have.members(shared);
