@@ -119,8 +119,8 @@ describe('content library: the default paths of a fresh install', function () {
     const slug = (id: string) => id.split('/').pop()!;
     const shared = ['e-government-fundamentals', 'digital-security-data-protection', 'citizen-service-accessibility'];
     const own: Record<string, string[]> = {
-      technical: ['electronic-documents-signatures', 'interoperability-one-stop-shops'],
-      manager: ['electronic-documents-signatures', 'open-data-decisions', 'ai-public-administration'],
+      technical: ['electronic-documents-signatures', 'interoperability-one-stop-shops', 'digital-public-procurement'],
+      manager: ['electronic-documents-signatures', 'open-data-decisions', 'ai-public-administration', 'digital-public-procurement'],
       'decision-maker': ['open-data-decisions', 'leading-digital-transformation', 'ai-public-administration'],
       'ict-specialist': ['electronic-documents-signatures', 'interoperability-one-stop-shops', 'cybersecurity-incident-response'],
     };
