@@ -121,7 +121,7 @@ describe('content library: the default paths of a fresh install', function () {
     const own: Record<string, string[]> = {
       technical: ['electronic-documents-signatures', 'interoperability-one-stop-shops', 'digital-public-procurement'],
       manager: ['electronic-documents-signatures', 'open-data-decisions', 'ai-public-administration', 'digital-public-procurement'],
-      'decision-maker': ['open-data-decisions', 'leading-digital-transformation', 'ai-public-administration'],
+      'decision-maker': ['open-data-decisions', 'leading-digital-transformation', 'ai-public-administration', 'national-digital-strategy'],
       'ict-specialist': ['electronic-documents-signatures', 'interoperability-one-stop-shops', 'cybersecurity-incident-response'],
     };
     for (const level of ['national', 'regional', 'local'] as const) {
