@@ -298,4 +298,36 @@ describe('catalog: SCORM runtime (commits, resume, xAPI, path, certificate, trai
     expect((await supertest(lms.app).post('/catalog/scorm/start/scorm-unknown').send('')).status).to.equal(404);
     expect(await lms.db.collection('catalog_sessions').countDocuments({})).to.equal(before);
   });
+
+  it('a server killed between writing the attempt and closing the session: the retried terminate counts its time once', async () => {
+    const courses = lms.services.get('catalog.courses');
+    const { courseId } = await courses.importPackage({
+      filePath: await scormZip(dir, 'crash.zip', { identifier: 'org.example.crash', items: [{ id: 'sco1' }] }),
+    });
+    await courses.setPublished(courseId, true);
+    // Last in this suite: the path now has a third course.
+    await lms.services.get('catalog.paths').setPath({ tier: 'all', courses: [course12, course2004, courseId] });
+    await lms.services.get('catalog.paths').syncPath(user, new Set());
+    const auId = `${courseId}/item_sco1`;
+    const s1 = await start(await launch(courseId, auId));
+    await commit({ key: s1.key, seq: 1, event: 'initialize', at: new Date().toISOString() }).expect(200);
+    const sessions = lms.db.collection('catalog_sessions');
+    const sessionId = s1.key.split('.')[0];
+    const before = await sessions.findOne({ _id: sessionId as never });
+    const end = {
+      key: s1.key,
+      seq: 2,
+      event: 'terminate',
+      at: new Date().toISOString(),
+      cmi: { core: { lesson_status: 'incomplete', exit: 'suspend', session_time: '00:10:00' } },
+    };
+    await commit(end).expect(200);
+    // What a kill -9 after the attempt's state was written (and before the session's last write) leaves behind.
+    await sessions.replaceOne({ _id: sessionId as never }, before!);
+    expect((await commit(end).expect(200)).body).to.include({ applied: true });
+    await settled(lms);
+    const s2 = await start(await launch(courseId, auId));
+    expect(s2.cmi.core).to.include({ entry: 'resume', total_time: '0000:10:00.00' });
+    expect(await progressOf(courseId)).to.include({ timeSpentSeconds: 600 });
+  });
 });

@@ -50,6 +50,8 @@ interface AttemptState {
   adl_data?: unknown[];
   /** Ours: total seconds, the last exit, whether the attempt was terminated, the SCO's data to resume. */
   totalSeconds?: number;
+  /** The session whose time totalSeconds already holds: a terminate retried after a crash adds nothing. */
+  timedSession?: string;
   exit?: string;
   terminated?: boolean;
   cmi?: Record<string, unknown>;
@@ -282,7 +284,9 @@ export class ScormRuntime implements FormatRuntime {
         registration: s.registration,
       })) ?? {}) as AttemptState;
       const baseSeconds = prior.totalSeconds ?? 0;
-      const totalSeconds = ending ? baseSeconds + (outcome.sessionSeconds ?? 0) : baseSeconds;
+      // Counted once: the state may hold this session's time already (written before a crash, the commit then retried).
+      const counted = prior.timedSession === sessionId;
+      const totalSeconds = ending && !counted ? baseSeconds + (outcome.sessionSeconds ?? 0) : baseSeconds;
       if (event !== 'initialize' || !prior.cmi) {
         const view = sc.version === '1.2' ? ((cmi.core as Record<string, unknown> | undefined) ?? {}) : cmi;
         await docs.putState({
@@ -299,6 +303,7 @@ export class ScormRuntime implements FormatRuntime {
             preferences: ((sc.version === '1.2' ? cmi.student_preference : cmi.learner_preference) ?? {}) as Record<string, unknown>,
             adl_data: [],
             totalSeconds,
+            ...(ending || prior.timedSession ? { timedSession: ending ? sessionId : prior.timedSession } : {}),
             exit: outcome.exit,
             terminated: ending,
             cmi: event === 'initialize' ? (prior.cmi ?? {}) : cmi,
