@@ -11,6 +11,9 @@ import type { DocumentDoc, DocumentScope } from './document.model';
 import { parseExact, stringifyExact } from './exact-json';
 import { isObj } from './validate/primitives';
 
+/** How often an unconditional POST merge that lost a race to another writer is merged again. */
+const MERGE_ATTEMPTS = 50;
+
 export interface Preconditions {
   ifMatch?: string;
   ifNoneMatch?: string;
@@ -96,8 +99,24 @@ export class DocumentsService {
     return this.write(_id, scope, docId, content, contentType, existing?.etag);
   }
 
-  /** Merges (POST) JSON objects: top-level properties of the new document replace the old ones. */
+  /**
+   * Merges (POST) JSON objects: top-level properties of the new document replace the old ones.
+   * A client that named no ETag asked for a merge into whatever is there, so losing the race to
+   * another writer (an AU's two tabs, two server processes) merges again into the newer document
+   * instead of answering 412; with If-Match / If-None-Match the precondition stands as sent.
+   */
   async merge(scope: DocumentScope, docId: string, content: Buffer, contentType: string, pre: Preconditions): Promise<string> {
+    const unconditional = pre.ifMatch === undefined && pre.ifNoneMatch === undefined;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.mergeOnce(scope, docId, content, contentType, pre);
+      } catch (err) {
+        if (!unconditional || attempt >= MERGE_ATTEMPTS || !(err instanceof HttpError) || err.status !== 412) throw err;
+      }
+    }
+  }
+
+  private async mergeOnce(scope: DocumentScope, docId: string, content: Buffer, contentType: string, pre: Preconditions): Promise<string> {
     const _id = documentKey(scope, docId);
     const existing = await this.get(scope, docId);
     this.check(existing, pre);
