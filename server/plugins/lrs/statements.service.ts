@@ -287,7 +287,6 @@ export class StatementsService {
     }
   }
 
-  /** Voiding marks and activity definitions: part of the write itself, before the request answers. */
   /**
    * The rest of the LRS's own write: what the new statements void, and the activity definitions
    * they carry (read back at once by GET /activities, with their numbers exact). Idempotent, so
