@@ -446,6 +446,12 @@ describe('network: three instances exchange courses and indicators', function ()
     const html = await fetch(`${C.url}/network/observatory?level=national&tier=all&dm=no`).then((r) => r.text());
     expect(html).to.contain('AAA').and.to.contain('BBB');
     expect(html).to.contain('14,3');
+    // The region: both countries' national servants without decision-makers, 30 + 7, 1 trained.
+    const region = /<tr id="region">([\s\S]*?)<\/tr>/.exec(html)![1];
+    expect(region).to.contain('Región (2 de 2 países)').and.contain('>37<').and.contain('>1<').and.contain('2,7 %');
+    // B's own observatory shows its country beside the region.
+    const atB = await fetch(`${B.url}/network/observatory?level=national&tier=all&dm=no`).then((r) => r.text());
+    expect(atB).to.match(/<tr data-country="BBB" data-own="true">\s*<th scope="row">BBB · Instituto B \(su país\)/);
     const sdmx = await fetch(`${C.url}/network/observatory/data.sdmx.csv`).then((r) => r.text());
     const line = (c: string, level: string, tier: string, dm: string, measure: string) =>
       sdmx.split(/\r?\n/).find((l) => l.includes(`,${c},${new Date().toISOString().slice(0, 7)},${level},${tier},${dm},${measure},`));

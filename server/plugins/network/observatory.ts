@@ -22,6 +22,8 @@ export interface Country {
   verifiedAt: Date;
   k: number;
   payload: IndicatorPayload;
+  /** This instance's own set ("your country" beside the region). */
+  own: boolean;
 }
 
 export const SDMX_DATAFLOW = 'APRENDE_TIC:DF_ICT_TRAINED_SERVANTS(1.0)';
@@ -43,6 +45,7 @@ export class Observatory {
           verifiedAt: s.verifiedAt,
           k: payload.k,
           payload,
+          own: s._id === 'self',
         };
       })
       .sort((a, b) => a.country.localeCompare(b.country) || a.origin.localeCompare(b.origin));
@@ -68,6 +71,7 @@ export class Observatory {
       return {
         country: c.country,
         publisher: c.publisher,
+        own: c.own,
         month,
         suppressed: !!row?.suppressed,
         absent: !row,
@@ -76,6 +80,27 @@ export class Observatory {
         baselineDate: c.payload.baselineDate,
       };
     });
+  }
+
+  /**
+   * The region: the compared group summed over the countries that publish it (a country whose
+   * group is confidential or empty adds nothing, and the count says how many are in). Each
+   * country's month is the one its row shows.
+   */
+  static region(rows: ReturnType<typeof Observatory.compare>, targetShare = 0.8) {
+    const inRows = rows.filter((r) => r.figures);
+    const servants = inRows.reduce((n, r) => n + r.figures!.servants, 0);
+    const trained = inRows.reduce((n, r) => n + r.figures!.trained, 0);
+    const needed = Math.ceil(servants * targetShare - 1e-9);
+    const round = (x: number) => Math.round(x * 10000) / 10000;
+    return {
+      countries: inRows.length,
+      of: rows.length,
+      servants,
+      trained,
+      share: servants ? round(trained / servants) : null,
+      progressTarget: needed ? round(trained / needed) : null,
+    };
   }
 
   /** Share month by month per country for the selected combination (null where suppressed). */

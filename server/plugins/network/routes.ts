@@ -126,11 +126,13 @@ export function networkRoutes(d: NetworkDeps): { routes: Route[]; rootRoutes: Ro
     await d.ownIndicators();
     const countries = await d.observatory.countries();
     const sel = selection(req);
+    const comparison = Observatory.compare(countries, sel);
     res.render('network/observatory', {
       title: req.t('network:obs.title'),
       sel,
       options: Observatory.options(countries),
-      comparison: Observatory.compare(countries, sel),
+      comparison,
+      region: Observatory.region(comparison),
       trend: Observatory.trend(countries, sel),
       countries,
     });
