@@ -120,7 +120,13 @@ describe('content library: the default paths of a fresh install', function () {
     const shared = ['e-government-fundamentals', 'digital-security-data-protection', 'citizen-service-accessibility'];
     const own: Record<string, string[]> = {
       technical: ['electronic-documents-signatures', 'interoperability-one-stop-shops', 'digital-public-procurement'],
-      manager: ['electronic-documents-signatures', 'open-data-decisions', 'ai-public-administration', 'digital-public-procurement'],
+      manager: [
+        'electronic-documents-signatures',
+        'open-data-decisions',
+        'ai-public-administration',
+        'digital-public-procurement',
+        'data-governance',
+      ],
       'decision-maker': ['open-data-decisions', 'leading-digital-transformation', 'ai-public-administration', 'national-digital-strategy'],
       'ict-specialist': ['electronic-documents-signatures', 'interoperability-one-stop-shops', 'cybersecurity-incident-response'],
     };
