@@ -44,6 +44,9 @@ export async function receiveUpload(req: Request, dir: string, maxBytes: number)
   const writes: Array<Promise<void>> = [];
   bb.on('field', (name, value) => (fields[name] = value));
   bb.on('file', (_name, stream, info) => {
+    // A body cut off mid-file errors this stream as well as the form (the pipeline below reports
+    // it): with no listener here, a part we skip would raise an uncaught error and end the process.
+    stream.on('error', () => {});
     const csrf = csrfOk(fields._csrf) || csrfOk(req.headers['x-csrf-token']);
     if (!csrf) failure ??= new HttpError(403, 'Invalid or missing CSRF token: reload the form and try again', { key: 'core:errors.csrf' });
     else if (!ALLOWED.test(info.filename ?? '')) failure ??= localizedError(400, 'reports:fileErrors.type', { name: info.filename || '—' });

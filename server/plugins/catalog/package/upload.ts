@@ -51,6 +51,9 @@ export async function receiveUpload(
         fields[name] = value;
       });
       bb.on('file', (name, stream, info) => {
+        // A body cut off mid-file errors this stream as well as the form (reported below): with no
+        // listener here, while the CSRF check runs or for a part we skip, it would end the process.
+        stream.on('error', () => {});
         // A form submitted without choosing a file still sends an empty, nameless part.
         if (name !== opts.field || file || !info.filename) {
           stream.resume();
