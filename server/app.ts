@@ -19,7 +19,7 @@ import { createLogger } from './core/log';
 import { Permissions } from './core/permissions';
 import { Hooks, ServiceRegistry } from './core/services';
 import { PersonalDataRegistry } from './core/privacy';
-import { resolvePlugins, type NavItem, type Plugin, type PluginContext, type Runtime } from './core/plugin';
+import { resolvePlugins, type HomeFigure, type NavItem, type Plugin, type PluginContext, type Runtime } from './core/plugin';
 import { errorHandler, notFoundHandler } from './core/error-handler';
 import { Jobs } from './core/jobs';
 import { SessionStore } from './core/session-store';
@@ -83,6 +83,7 @@ export async function createLmsApp(opts: AppOptions = {}): Promise<LmsApp> {
     const passport = new Passport() as PassportStatic;
     const routes: ServedRoute[] = [];
     const nav: NavItem[] = [{ href: '/admin/events', label: 'core:events.nav', permission: EVENTS_PERMISSION, order: 95 }];
+    const homeFigures: HomeFigure[] = [];
     const jobs = new Jobs(config.env, log);
     const personalData = new PersonalDataRegistry();
     // First in the registry, so its erase step runs last (see privacy.ts).
@@ -252,6 +253,7 @@ export async function createLmsApp(opts: AppOptions = {}): Promise<LmsApp> {
           forms,
           passport,
           nav: (item) => nav.push(item),
+          homeFigure: (figure) => homeFigures.push(figure),
           declarePersonalData: (provider) => personalData.provide(name, provider),
           onClose: (fn) => closers.push(fn),
         };
@@ -280,9 +282,28 @@ export async function createLmsApp(opts: AppOptions = {}): Promise<LmsApp> {
     if (mode !== 'cli' && config.env.EVENTS_WORKER !== 'off') worker.start();
     closers.push(() => worker.stop());
 
-    app.get('/', (req, res) => {
+    // Deliveries that failed for good are the core's own line of the administrator's home page.
+    homeFigures.push({
+      permission: EVENTS_PERMISSION,
+      kind: 'attention',
+      label: 'core:home.failedEvents',
+      href: '/admin/events',
+      order: 10,
+      count: async () => (await outbox.listFailed()).length,
+    });
+    app.get('/', async (req, res) => {
       if (!req.user) return res.redirect(303, services.has('accounts.users') ? '/accounts/login' : '/health');
-      res.render('home', { title: req.t('core:home.title') });
+      // The administrator's home says what needs attention first; others get their links.
+      const mine = req.user.role === 'admin' ? homeFigures.filter((f) => permissions.allows(req.user, f.permission)) : [];
+      const figures = (await Promise.all(mine.map(async (f) => ({ ...f, value: await f.count() })))).sort(
+        (a, b) => (a.order ?? 50) - (b.order ?? 50),
+      );
+      res.render('home', {
+        title: req.t('core:home.title'),
+        attention: figures.filter((f) => f.kind === 'attention' && f.value > 0),
+        calm: figures.filter((f) => f.kind === 'attention' && f.value === 0),
+        counts: figures.filter((f) => f.kind === 'count'),
+      });
     });
     // Pages of the site itself: the accessibility statement and the help for each role.
     app.get('/accessibility', (req, res) => {

@@ -54,6 +54,21 @@ export interface NavItem {
   place?: 'main' | 'profile';
 }
 
+/**
+ * One line of the administrator's home page: something that needs attention (failed e-mails,
+ * imports waiting for confirmation, training about to expire) or a count, linking to the page
+ * where it is dealt with. Read when the home page is shown, by the people holding `permission`.
+ */
+export interface HomeFigure {
+  permission: string;
+  kind: 'attention' | 'count';
+  /** Locale key taking `{{count}}` (with plural forms). */
+  label: string;
+  href: string;
+  order?: number;
+  count(): Promise<number>;
+}
+
 /** What a running server (or CLI command) has once every plugin is registered. */
 export interface Runtime {
   config: Readonly<Config>;
@@ -91,6 +106,8 @@ export interface PluginContext extends Runtime {
   forms: RequestHandler[];
   passport: PassportStatic;
   nav(item: NavItem): void;
+  /** Adds a line to the administrator's home page. */
+  homeFigure(figure: HomeFigure): void;
   /** Declares the personal data this plugin keeps and how to export and erase it. */
   declarePersonalData(provider: PersonalDataProvider): void;
   /** Runs when the server or command stops, in reverse registration order. */

@@ -8,8 +8,9 @@ describe('core: accessibility of the everyday pages @browser', function () {
   this.timeout(180_000);
   const s = browserSuite(() => testApp({ env: { CONTENT_LIBRARY: 'off' } }));
 
-  it('notification preferences and the unsubscribe page (asking, then done) have no serious axe violations, in every language', async () => {
+  it('notification preferences, the unsubscribe page (asking, then done), the admin home, failing e-mails and the searches have no serious axe violations, in every language', async () => {
     const hr = await makeUser(s.lms, { role: 'hr', name: 'Helena RH', orgUnit: 'INST-A' });
+    const admin = await makeUser(s.lms, { role: 'admin', name: 'Ana Admin' });
     const token = new URL(s.lms.services.get('notifications').unsubscribeUrl(hr.id, 'digest')).pathname;
     for (const locale of ['es-ES', 'pt-BR', 'en-GB']) {
       const context = await s.browser.newContext({ locale, bypassCSP: true });
@@ -25,6 +26,13 @@ describe('core: accessibility of the everyday pages @browser', function () {
       await page.click('main button[type=submit]');
       await page.waitForSelector('[role=status]');
       expect(describeViolations(await seriousViolations(page)), `${locale} preferences`).to.equal('');
+      await context.clearCookies();
+      // The administrator's home (what needs attention, counts), the failing e-mails, and the searches.
+      await signInPage(page, s.url, admin);
+      for (const path of ['/', '/notifications/admin/failed', '/catalog/courses?q=informacion', '/reports/people?status=all&q=nunez']) {
+        await page.goto(s.url + path);
+        expect(describeViolations(await seriousViolations(page)), `${locale} ${path}`).to.equal('');
+      }
       await context.close();
     }
   });

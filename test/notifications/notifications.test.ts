@@ -11,7 +11,7 @@ import supertest from 'supertest';
 import type { LmsApp } from '../../server/app';
 import { csrfFrom, makeUser, settled, signIn, testApp } from '../helpers';
 import { cmi5Xml, importXml } from '../catalog/launch-fixtures';
-import { HEADER, importRoster, seedOrg } from '../reports/fixtures';
+import { HEADER, importRoster, seedOrg, tmpFile } from '../reports/fixtures';
 
 interface Mail {
   to: string;
@@ -204,10 +204,29 @@ describe('notifications: deadline reminders and the HR digest by e-mail', functi
     const failures = await lms.services.get('notifications').failures();
     expect(failures.count).to.equal(1);
     expect(failures.recent[0].to).to.equal('ana@example.org');
+    // The administrator's home page says so first, linking to the list of failing e-mails; and a
+    // roster preview left unconfirmed is there too.
+    await lms.services.get('reports.internal').roster.preview({
+      file: tmpFile([HEADER, 'E9,Nueva,nueva@example.org,A1,,all,,no,yes'].join('\n')),
+      fileName: 'roster.csv',
+      institution: 'INST-A',
+      userId: people.admin.id,
+    });
+    const admin = await signIn(lms, people.admin.email, people.admin.password);
+    const home = await admin.get('/').expect(200);
+    expect(home.text).to.contain('Needs attention');
+    expect(home.text).to.match(/<a href="\/notifications\/admin\/failed"><strong>1 e-mail could not be delivered<\/strong><\/a>/);
+    expect(home.text).to.match(/<a href="\/reports\/roster"><strong>1 roster import is waiting for confirmation<\/strong><\/a>/);
+    expect(home.text).to.contain('At a glance').and.contain('3 servants on the rosters');
+    const list = await admin.get('/notifications/admin/failed').expect(200);
+    expect(list.text).to.contain('ana@example.org').and.contain('550');
+    const hrHome = await (await signIn(lms, people.hr.email, people.hr.password)).get('/').expect(200);
+    expect(hrHome.text, 'HR gets their links, not the administrator’s figures').not.to.contain('Requer atenção');
     refuse = '';
     const before = inbox.length;
     await lms.jobs.run('notifications.reminders');
     expect(inbox.slice(before).map((m) => m.to)).to.deep.equal(['ana@example.org']);
     expect((await lms.services.get('notifications').failures()).count).to.equal(0);
+    expect((await admin.get('/').expect(200)).text).not.to.contain('could not be delivered');
   });
 });

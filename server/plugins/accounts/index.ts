@@ -75,6 +75,14 @@ export const accountsPlugin: Plugin = {
       run: () => counters.purgeExpired(),
     });
     ctx.nav({ href: '/accounts/admin/users', label: 'accounts:nav.users', permission: 'accounts:manage', order: 90 });
+    ctx.homeFigure({
+      permission: 'accounts:manage',
+      kind: 'count',
+      label: 'accounts:home.active',
+      href: '/accounts/admin/users',
+      order: 60,
+      count: () => ctx.db.collection('accounts_users').countDocuments({ active: { $ne: false } }),
+    });
     ctx.nav({ href: '/accounts/identity/admin', label: 'accounts:nav.identity', permission: 'accounts:manage', order: 91 });
     ctx.nav({ href: '/accounts/profile', label: 'accounts:nav.profile', order: 99 });
   },

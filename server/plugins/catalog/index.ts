@@ -190,6 +190,14 @@ export const catalogPlugin: Plugin = {
     mountRoutes(ctx.root, ctx.permissions, pkg.rootRoutes);
     mountRoutes(ctx.router, ctx.permissions, libraryRoutes(libraryBuildDir(ctx.config.env)));
     ctx.nav({ href: '/catalog/my-path', label: 'catalog:nav.myPath', permission: 'catalog:learn', order: 10 });
+    ctx.homeFigure({
+      permission: 'catalog:manage',
+      kind: 'count',
+      label: 'catalog:home.published',
+      href: '/catalog/admin/courses',
+      order: 65,
+      count: async () => (await courses.listCourses({ publishedOnly: true })).length,
+    });
     ctx.nav({ href: '/catalog/courses', label: 'catalog:nav.catalog', permission: 'catalog:learn', order: 20 });
     ctx.nav({ href: '/catalog/history', label: 'catalog:nav.history', permission: 'catalog:learn', order: 30 });
     ctx.nav({ href: '/catalog/people', label: 'catalog:nav.people', permission: 'catalog:waive', order: 50 });

@@ -119,6 +119,14 @@ export const certificatesPlugin: Plugin = {
     mountRoutes(ctx.router, ctx.permissions, certificateRoutes(svc, ctx.permissions, badgeKey));
     ctx.nav({ href: '/certificates/mine', label: 'certificates:nav.mine', permission: 'certificates:view-own', order: 40 });
     ctx.nav({ href: '/certificates/manage', label: 'certificates:nav.manage', permission: 'certificates:manage', order: 80 });
+    ctx.homeFigure({
+      permission: 'certificates:manage',
+      kind: 'count',
+      label: 'certificates:home.valid',
+      href: '/certificates/manage',
+      order: 70,
+      count: () => ctx.db.collection('certificates_certificates').countDocuments({ status: 'valid' }),
+    });
   },
 
   commands: certificateCommands,

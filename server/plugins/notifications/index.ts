@@ -33,6 +33,7 @@ export const notificationsPlugin: Plugin = {
     dependencies: ['accounts', 'catalog', 'reports'],
     permissions: {
       'notifications:preferences': { roles: ['learner', 'hr', 'admin'], description: 'choose which e-mails one receives' },
+      'notifications:admin': { roles: ['admin'], description: 'see the e-mails the mail server refused' },
     },
   },
 
@@ -85,6 +86,14 @@ export const notificationsPlugin: Plugin = {
         ),
     });
     mountRoutes(ctx.router, ctx.permissions, notificationRoutes(m, mailer));
+    ctx.homeFigure({
+      permission: 'notifications:admin',
+      kind: 'attention',
+      label: 'notifications:home.failed',
+      href: '/notifications/admin/failed',
+      order: 20,
+      count: async () => (await mailer.failures(1)).count,
+    });
     mountRoutes(ctx.root, ctx.permissions, unsubscribeRoutes(m, mailer));
     ctx.nav({
       href: '/notifications/preferences',

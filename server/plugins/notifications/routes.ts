@@ -21,6 +21,13 @@ export function notificationRoutes(m: NotificationModels, mailer: Mailer): Route
     });
   };
   return [
+    {
+      method: 'get',
+      path: '/admin/failed',
+      guard: 'notifications:admin',
+      handler: async (req, res) =>
+        res.render('notifications/failed', { title: req.t('notifications:admin.failed'), failures: await mailer.failures(100) }),
+    },
     { method: 'get', path: '/preferences', guard: 'notifications:preferences', handler: (req, res) => page(req, res) },
     {
       method: 'post',

@@ -180,6 +180,36 @@ export const reportsPlugin: Plugin = {
     mountRoutes(ctx.router, ctx.permissions, reportRoutes(r));
     mountRoutes(ctx.root, ctx.permissions, uploadRoutes(r));
     ctx.nav({ href: '/reports', label: 'reports:nav.dashboard', permission: 'reports:view', order: 40 });
+    // Roster previews nobody confirmed, and training that stops counting soon (the validity rule).
+    ctx.homeFigure({
+      permission: 'reports:import',
+      kind: 'attention',
+      label: 'reports:home.pendingImports',
+      href: '/reports/roster',
+      order: 30,
+      count: () => importModel(db).countDocuments({ status: 'previewed' }),
+    });
+    ctx.homeFigure({
+      permission: 'reports:view',
+      kind: 'attention',
+      label: 'reports:home.expiring',
+      href: '/reports/people?status=trained',
+      order: 40,
+      count: () =>
+        people.countDocuments({
+          active: true,
+          trained: true,
+          expiresAt: { $gte: new Date(), $lte: new Date(Date.now() + 60 * 86_400_000) },
+        }),
+    });
+    ctx.homeFigure({
+      permission: 'reports:view',
+      kind: 'count',
+      label: 'reports:home.servants',
+      href: '/reports',
+      order: 55,
+      count: () => people.countDocuments({ active: true }),
+    });
     ctx.nav({ href: '/reports/roster', label: 'reports:nav.roster', permission: 'reports:import', order: 41 });
     ctx.nav({ href: '/reports/org', label: 'reports:nav.org', permission: 'reports:org', order: 42 });
     ctx.nav({ href: '/reports/settings', label: 'reports:nav.settings', permission: 'reports:settings', order: 43 });
