@@ -11,6 +11,9 @@ export function accountsPersonalData(users: UsersService, sessions: Runtime['ses
       { store: 'core_sessions', purpose: 'accounts:personalData.sessions', onErase: 'deleted' },
       { store: 'accounts_identity_links', purpose: 'accounts:personalData.identityLinks', onErase: 'deleted' },
       { store: 'accounts_password_resets', purpose: 'accounts:personalData.passwordResets', onErase: 'deleted' },
+      // Keyed by a hash of an address or a browser, never by the account: nothing to export or
+      // find for one person; each count is deleted when its window (at most LOGIN_LOCK_MINUTES) ends.
+      { store: 'accounts_sign_in_counters', purpose: 'accounts:personalData.signInCounters', onErase: 'deleted' },
     ],
     async export(subject, archive) {
       const account = await users.record(subject.userId);
