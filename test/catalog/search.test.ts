@@ -84,4 +84,16 @@ describe('search: courses in the catalogue and people for HR', function () {
     const api = await b.get('/reports/api/people?status=all&q=josefa').expect(200);
     expect(api.body.total).to.equal(1);
   });
+
+  it('keeps the search in the status filter links and shows unit names, not codes', async () => {
+    const hrA = await makeUser(lms, { role: 'hr', orgUnit: 'INST-A' });
+    const a = await signIn(lms, hrA.email, hrA.password);
+    const page = (await a.get('/reports/people?status=all&q=maria').expect(200)).text;
+    for (const s of ['untrained', 'trained', 'all'])
+      expect(page).to.contain(`href="/reports/people?unit=INST-A&amp;status=${s}&amp;q=maria"`);
+    expect(page).to.contain('<td>Unidad A2</td>');
+    expect(page).not.to.contain('<td>A2</td>');
+    // The API keeps the stable code.
+    expect((await a.get('/reports/api/people?status=all&q=maria').expect(200)).body.people[0].unit).to.equal('A2');
+  });
 });

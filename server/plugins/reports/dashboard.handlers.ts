@@ -48,11 +48,15 @@ export function dashboardHandlers(r: Reports) {
 
   const people = async (req: Request, res: Response) => {
     const q = await peopleQuery(req);
+    // HR reads unit names; codes stay in the API and the exports' code columns.
+    const units = new Map<string, string>();
+    for (const code of new Set(q.people.map((p) => p.unit).filter(Boolean))) units.set(code, await r.org.name(code));
     res.render('reports/people', {
       title: req.t('reports:people.title'),
       ...q,
       pages: Math.max(1, Math.ceil(q.total / PAGE)),
       scopeName: await r.org.name(q.scope),
+      unitName: (code: string) => units.get(code) ?? code,
       courseTitle: (id: string) => courseTitle(q.courses.get(id), id, req.lang),
     });
   };
