@@ -28,3 +28,30 @@ export function matchesAll(terms: string[], texts: Array<string | undefined>): b
   const hay = fold(texts.filter(Boolean).join(' \u0000 '));
   return terms.every((t) => hay.includes(t));
 }
+
+/**
+ * One page of the items of a scan that match every term, and how many match in all: for lists
+ * searched by free text, where no index can serve an accent-folded "contains".
+ */
+export async function matchingPage<T>(
+  items: AsyncIterable<T>,
+  terms: string[],
+  texts: (item: T) => Array<string | undefined | null>,
+  skip: number,
+  limit: number,
+): Promise<[T[], number]> {
+  const page: T[] = [];
+  let total = 0;
+  for await (const item of items) {
+    if (
+      !matchesAll(
+        terms,
+        texts(item).map((t) => t ?? undefined),
+      )
+    )
+      continue;
+    if (total >= skip && page.length < limit) page.push(item);
+    total++;
+  }
+  return [page, total];
+}

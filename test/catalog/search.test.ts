@@ -96,4 +96,20 @@ describe('search: courses in the catalogue and people for HR', function () {
     // The API keeps the stable code.
     expect((await a.get('/reports/api/people?status=all&q=maria').expect(200)).body.people[0].unit).to.equal('A2');
   });
+
+  it("finds people to act for on the waiver page by name without accents, in the officer's subtree only, with unit names", async () => {
+    await makeUser(lms, { name: 'Joaquín Pérez', email: 'jp-waiver@example.org', orgUnit: 'A1' });
+    await makeUser(lms, { name: 'Joaquina Ruiz', email: 'jr-waiver@example.org', orgUnit: 'B1' });
+    const hrA = await makeUser(lms, { role: 'hr', orgUnit: 'INST-A', language: 'es' });
+    const a = await signIn(lms, hrA.email, hrA.password);
+    const names = (html: string) => [...html.matchAll(/<a href="\/catalog\/people\/[^"]+">([^<]+)<\/a>/g)].map((m) => m[1]);
+    const found = (await a.get('/catalog/people?q=JOAQUIN%20perez').expect(200)).text;
+    expect(names(found)).to.deep.equal(['Joaquín Pérez']);
+    expect(found).to.contain('<td>Unidad A1</td>');
+    expect(names((await a.get('/catalog/people?q=joaquina').expect(200)).text), 'another institution').to.deep.equal([]);
+    expect(names((await a.get('/catalog/people?q=jp-waiver%40example').expect(200)).text)).to.deep.equal(['Joaquín Pérez']);
+    const admin = await makeUser(lms, { role: 'admin', language: 'en' });
+    const ad = await signIn(lms, admin.email, admin.password);
+    expect(names((await ad.get('/catalog/people?q=joaqu').expect(200)).text).sort()).to.deep.equal(['Joaquina Ruiz', 'Joaquín Pérez']);
+  });
 });

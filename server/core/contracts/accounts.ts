@@ -33,10 +33,11 @@ export interface AccountsUsers {
   /** For requests on every page (sessions, API tokens): cached a few seconds, undefined if deactivated. */
   findActiveById(id: string): Promise<SessionUser | undefined>;
   findByEmail(email: string): Promise<SessionUser | undefined>;
+  /** `q`: name or e-mail words, accent- and case-insensitive. `orgUnit`: one unit or any of several. */
   list(filter?: {
     q?: string;
     role?: string;
-    orgUnit?: string;
+    orgUnit?: string | string[];
     skip?: number;
     limit?: number;
   }): Promise<{ users: Array<SessionUser & { active: boolean; lastLoginAt?: Date }>; total: number }>;

@@ -7,6 +7,7 @@ import { HttpError } from '../../core/errors';
 import { ROLES, type Role, type SessionUser } from '../../core/permissions';
 import { LEVELS } from '../../core/taxonomy';
 import { SUPPORTED_LANGUAGES } from '../../core/config';
+import { matchingPage, queryTerms } from '../../core/search-text';
 import { hashPassword, passwordProblem, verifyPassword } from './password';
 import type { SetupModel, UserDoc, UserModel } from './user.model';
 
@@ -202,22 +203,32 @@ export class UsersService implements AccountsUsers {
     if (res.matchedCount === 0) throw new HttpError(404, 'No such user');
   }
 
+  /**
+   * Accounts, by e-mail. `q` finds by name or e-mail as people type them (accent- and
+   * case-insensitive, every word), which takes a scan of the filtered accounts.
+   */
   async list(
-    filter: { q?: string; role?: string; orgUnit?: string; skip?: number; limit?: number } = {},
+    filter: { q?: string; role?: string; orgUnit?: string | string[]; skip?: number; limit?: number } = {},
   ): Promise<{ users: Array<SessionUser & { active: boolean; lastLoginAt?: Date }>; total: number }> {
     const query: Record<string, unknown> = {};
     if (filter.role && (ROLES as readonly string[]).includes(filter.role)) query.role = filter.role;
-    if (filter.orgUnit) query.orgUnit = filter.orgUnit;
-    if (filter.q) query.email = { $regex: '^' + escapeRegex(filter.q.trim().toLowerCase()) };
-    const [docs, total] = await Promise.all([
-      this.users
-        .find(query)
-        .sort({ email: 1 })
-        .skip(filter.skip ?? 0)
-        .limit(Math.min(filter.limit ?? 50, 200))
-        .lean<UserDoc[]>(),
-      this.users.countDocuments(query),
-    ]);
+    if (Array.isArray(filter.orgUnit)) query.orgUnit = { $in: filter.orgUnit };
+    else if (filter.orgUnit) query.orgUnit = filter.orgUnit;
+    const skip = filter.skip ?? 0;
+    const limit = Math.min(filter.limit ?? 50, 200);
+    const terms = queryTerms(filter.q);
+    const [docs, total] = terms.length
+      ? await matchingPage(
+          this.users.find(query).sort({ email: 1 }).lean<UserDoc[]>().cursor() as AsyncIterable<UserDoc>,
+          terms,
+          (d) => [d.name, d.email],
+          skip,
+          limit,
+        )
+      : await Promise.all([
+          this.users.find(query).sort({ email: 1 }).skip(skip).limit(limit).lean<UserDoc[]>(),
+          this.users.countDocuments(query),
+        ]);
     return { users: docs.map((d) => ({ ...toSessionUser(d), active: d.active ?? true, lastLoginAt: d.lastLoginAt ?? undefined })), total };
   }
 
@@ -343,8 +354,4 @@ export function toSessionUser(d: UserDoc): SessionUser {
 
 function sha256(s: string): string {
   return createHash('sha256').update(s).digest('hex');
-}
-
-export function escapeRegex(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

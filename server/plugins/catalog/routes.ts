@@ -191,21 +191,24 @@ export function catalogRoutes(d: CatalogDeps): Route[] {
     return units.includes(person.orgUnit);
   };
 
-  /** People the signed-in admin or HR officer may act for, by email prefix. */
+  /** People the signed-in admin or HR officer may act for, found by name or e-mail words. */
   const peoplePage = async (req: Request, res: Response) => {
     const q = str(req.query.q);
     const users = d.services.get('accounts.users');
+    const org = d.services.has('org.scope') ? d.services.get('org.scope') : undefined;
     const actor = req.user!;
     let people: Array<Awaited<ReturnType<typeof users.findById>> & {}> = [];
     if (actor.role === 'admin') people = (await users.list({ q, role: 'learner', limit: 100 })).users;
     else if (actor.orgUnit) {
-      const units = d.services.has('org.scope') ? await d.services.get('org.scope').subtree(actor.orgUnit) : [actor.orgUnit];
-      for (const orgUnit of units.slice(0, 200)) {
-        people.push(...(await users.list({ q, orgUnit, limit: 100 })).users.filter((p) => mayManagePerson(actor, p)));
-        if (people.length >= 100) break;
-      }
+      const units = org ? await org.subtree(actor.orgUnit) : [actor.orgUnit];
+      people = (await users.list({ q, orgUnit: units, limit: 200 })).users.filter((p) => mayManagePerson(actor, p));
     }
-    res.render('catalog/people', { title: req.t('catalog:people.title'), people: people.slice(0, 100), q });
+    people = people.slice(0, 100);
+    // Unit names, not codes, for the people who read this page.
+    const units = new Map<string, string>();
+    for (const code of new Set(people.map((p) => p.orgUnit).filter((c): c is string => !!c)))
+      units.set(code, org ? await org.name(code) : code);
+    res.render('catalog/people', { title: req.t('catalog:people.title'), people, q, unitName: (c: string) => units.get(c) ?? c });
   };
 
   const personPage = async (req: Request, res: Response, status = 200, message?: string, error?: string) => {

@@ -1,5 +1,5 @@
 import type { CatalogService, CourseSummary } from '../../core/contracts/catalog';
-import { matchesAll, queryTerms } from '../../core/search-text';
+import { matchingPage, queryTerms } from '../../core/search-text';
 import { DEFAULT_TIERS, LEVELS } from '../../core/taxonomy';
 import type { Person, PersonModel } from './person.model';
 import { ALL, type OrgService } from './org.service';
@@ -144,15 +144,9 @@ export class DashboardService {
   }
 
   /** By name, employee id or e-mail, accent- and case-insensitive: one scan of the scope, paged. */
-  private async searchPeople(filter: Record<string, unknown>, terms: string[], skip: number, limit: number): Promise<[Person[], number]> {
-    const page: Person[] = [];
-    let total = 0;
-    for await (const p of this.persons.find(filter).sort({ _id: 1 }).lean<Person[]>().cursor()) {
-      if (!matchesAll(terms, [p.name, p.employeeId, p.email])) continue;
-      if (total >= skip && page.length < limit) page.push(p as Person);
-      total++;
-    }
-    return [page, total];
+  private searchPeople(filter: Record<string, unknown>, terms: string[], skip: number, limit: number): Promise<[Person[], number]> {
+    const scan = this.persons.find(filter).sort({ _id: 1 }).lean<Person[]>().cursor() as AsyncIterable<Person>;
+    return matchingPage(scan, terms, (p) => [p.name, p.employeeId, p.email], skip, limit);
   }
 }
 
