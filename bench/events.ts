@@ -12,87 +12,24 @@
  * Prints figures, the two-to-one ratios and the machine's load average (before and after).
  *   BENCH_LEARNERS=20 BENCH_SECONDS=10 npm run bench:events
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { createLmsApp } from '../server/app';
-import { loadConfig, ROOT } from '../server/core/config';
+import { loadConfig } from '../server/core/config';
 import { openDatabase } from '../server/core/db/connect';
 import { startEngine } from '../server/core/db/engine';
 import { ThirdPartyAu } from '../test/catalog/third-party-au';
+import { launch, load, PASSWORD, pct, signIn, startServer, stopServer } from './http';
 
 const LEARNERS = Number(process.env.BENCH_LEARNERS ?? 20);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const PASSWORD = 'correct horse battery staple';
 const PORTS = [Number(process.env.BENCH_PORT ?? 4300), Number(process.env.BENCH_PORT ?? 4300) + 1];
 const COURSE = 'https://lms.example.gov/courses/bench-events';
 const AU = `${COURSE}/au/1`;
-
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-};
-const load = () =>
-  os
-    .loadavg()
-    .map((l) => l.toFixed(1))
-    .join(' / ');
-const cookieOf = (res: Response) =>
-  res.headers
-    .getSetCookie()
-    .map((c) => c.split(';')[0])
-    .join('; ');
-
-async function signIn(base: string, email: string): Promise<string> {
-  const page = await fetch(`${base}/accounts/login`);
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())![1];
-  const res = await fetch(`${base}/accounts/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { cookie: cookieOf(page), 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ _csrf: csrf, email, password: PASSWORD }),
-  });
-  if (res.status !== 303) throw new Error(`sign-in of ${email}: ${res.status}`);
-  return cookieOf(res);
-}
-
-/** Presses the course page's launch button; returns the AU's launch URL. */
-async function launch(base: string, cookie: string): Promise<string> {
-  const page = await (await fetch(`${base}/catalog/course?id=${encodeURIComponent(COURSE)}`, { headers: { cookie } })).text();
-  const registration = /name="registration" value="([^"]+)"/.exec(page)![1];
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(page)![1];
-  const res = await fetch(`${base}/catalog/launch`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ _csrf: csrf, registration, auId: AU }),
-  });
-  if (res.status !== 303) throw new Error(`launch: ${res.status}`);
-  return res.headers.get('location')!;
-}
-
-async function startServer(port: number, env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'server/index.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  for (let i = 0; i < 1200; i++) {
-    if (child.exitCode !== null) throw new Error(`server on ${port} exited with ${child.exitCode}`);
-    if (
-      await fetch(`http://127.0.0.1:${port}/health`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return child;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`server on ${port} did not start`);
-}
 
 /** 8 clients posting batches of 10 statements for SECONDS, spread over `bases`. */
 async function ingest(bases: string[], auth: string): Promise<number> {
@@ -183,7 +120,7 @@ async function main() {
     // 1. The statement that satisfies the course, every learner at once, one process.
     const cookies = await Promise.all(learners.map((u) => signIn(bases[0], u.email)));
     for (const cookie of cookies) await fetch(`${bases[0]}/catalog/my-path`, { headers: { cookie } }).then((r) => r.text());
-    const aus = await Promise.all(cookies.map(async (c) => new ThirdPartyAu(await launch(bases[0], c)).start()));
+    const aus = await Promise.all(cookies.map(async (c) => new ThirdPartyAu(await launch(bases[0], c, COURSE, AU)).start()));
     for (const au of aus) await au.send(au.statement('initialized'));
     const certificates = lms.db.collection('certificates_certificates');
     const postMs: number[] = [];
@@ -216,11 +153,7 @@ async function main() {
     console.log(`   one process ${pathOne.toFixed(0)} req/s, two ${pathTwo.toFixed(0)} req/s, ratio ${(pathTwo / pathOne).toFixed(2)}\n`);
     console.log(`load average after: ${load()}`);
   } finally {
-    for (const c of children) {
-      const exited = new Promise((r) => c.once('exit', r));
-      c.kill('SIGTERM');
-      await exited;
-    }
+    for (const c of children) await stopServer(c);
     await lms.close();
     await database.close();
     await engine.stop?.();

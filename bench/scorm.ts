@@ -16,7 +16,7 @@
  * Prints figures, ratios against the goals and the load average (before and after).
  *   nice -n 10 npm run bench:scorm
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdtempSync, openAsBlob, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
@@ -24,38 +24,22 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ZipFile } from 'yazl';
 import { createLmsApp } from '../server/app';
-import { loadConfig, ROOT } from '../server/core/config';
+import { loadConfig } from '../server/core/config';
 import { openDatabase } from '../server/core/db/connect';
 import { startEngine } from '../server/core/db/engine';
 import { manifestXml, scoHtml } from '../test/catalog/fixtures/scorm-packages';
+import { csrfOf, launch, load, PASSWORD, pct, signIn, startServer, stopServer } from './http';
 
 const PACKAGE_MB = Number(process.env.BENCH_PACKAGE_MB ?? 100);
 const LEARNERS = Number(process.env.BENCH_LEARNERS ?? 20);
 const COMMITS = Number(process.env.BENCH_COMMITS ?? 20);
 const PORT = Number(process.env.BENCH_PORT ?? 4400);
 const SCOS = 20;
-const PASSWORD = 'correct horse battery staple';
 const MB = 1024 * 1024;
 const IDENTIFIER = 'org.example.bench-scorm';
 /** Goals: import streamed like cmi5 (README: 100 MB media package 15.1 s, +39 MB); the AU POST goal (p95 ≤ 50 ms) for a commit. */
 const CMI5_100MB = { seconds: 15.1, growthMb: 39 };
 const COMMIT_P95_GOAL_MS = 50;
-
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-};
-const load = () =>
-  os
-    .loadavg()
-    .map((l) => l.toFixed(1))
-    .join(' / ');
-const cookieOf = (res: Response) =>
-  res.headers
-    .getSetCookie()
-    .map((c) => c.split(';')[0])
-    .join('; ');
-const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)![1];
 
 /** VmRSS / VmHWM of a process in MB, and its CPU seconds (user + system). */
 const procStatus = (pid: number, field: 'VmRSS' | 'VmHWM') =>
@@ -99,38 +83,6 @@ async function buildPackage(dir: string, mb: number, identifier: string): Promis
   return { file, entries, courseId: `urn:scorm:${identifier}` };
 }
 
-async function startServer(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'server/index.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, ...env, PORT: String(PORT), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  for (let i = 0; i < 1200; i++) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    if (
-      await fetch(`http://127.0.0.1:${PORT}/health`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return child;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('server did not start');
-}
-
-async function signIn(base: string, email: string): Promise<string> {
-  const page = await fetch(`${base}/accounts/login`);
-  const res = await fetch(`${base}/accounts/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { cookie: cookieOf(page), 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ _csrf: csrfOf(await page.text()), email, password: PASSWORD }),
-  });
-  if (res.status !== 303) throw new Error(`sign-in of ${email}: ${res.status}`);
-  return cookieOf(res);
-}
-
 /** The admin's upload form, as the browser sends it (multipart, the file streamed from disk). */
 async function upload(base: string, cookie: string, file: string): Promise<{ status: number; body: Record<string, unknown> }> {
   const csrf = csrfOf(await (await fetch(`${base}/catalog/admin/courses`, { headers: { cookie } })).text());
@@ -139,20 +91,6 @@ async function upload(base: string, cookie: string, file: string): Promise<{ sta
   form.set('package', await openAsBlob(file, { type: 'application/zip' }), path.basename(file));
   const res = await fetch(`${base}/catalog/admin/courses`, { method: 'POST', headers: { cookie, accept: 'application/json' }, body: form });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
-
-/** The course page's launch button for one SCO; returns the start id the SCO page is opened with. */
-async function launch(base: string, cookie: string, course: string, auId: string): Promise<URL> {
-  const page = await (await fetch(`${base}/catalog/course?id=${encodeURIComponent(course)}`, { headers: { cookie } })).text();
-  const registration = /name="registration" value="([^"]+)"/.exec(page)![1];
-  const res = await fetch(`${base}/catalog/launch`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ _csrf: csrfOf(page), registration, auId }),
-  });
-  if (res.status !== 303) throw new Error(`launch: ${res.status}`);
-  return new URL(res.headers.get('location')!, base);
 }
 
 /** The CMI data scorm-again sends on commit n (sendFullCommit, JSON): all of it, growing. */
@@ -195,13 +133,6 @@ async function main() {
   const database = await openDatabase(config, 'test', () => {});
   const lms = await createLmsApp({ config, database, mode: 'test' });
   let server: ChildProcess | undefined;
-  const stopServer = async () => {
-    if (server && server.exitCode === null) {
-      const exited = new Promise((r) => server!.once('exit', r));
-      server.kill('SIGTERM');
-      await exited;
-    }
-  };
   try {
     console.log('generating the packages…');
     const users = lms.services.get('accounts.users');
@@ -219,7 +150,7 @@ async function main() {
     const courses = lms.services.get('catalog.courses');
     const base = `http://127.0.0.1:${PORT}`;
     const importOnce = async (pkg: Package) => {
-      server = await startServer(env);
+      server = await startServer(PORT, env);
       const pid = server.pid!;
       const { file, entries } = pkg;
       const zipMb = statSync(file).size / MB;
@@ -273,7 +204,7 @@ async function main() {
       return { importMs, growthMb: peak - before, zipMb };
     };
     const s1 = await importOnce(small);
-    await stopServer();
+    await stopServer(server);
     const s2 = await importOnce(big);
     console.log(
       `\n   growth ${s1.growthMb.toFixed(0)} MB at ${s1.zipMb.toFixed(0)} MB, ${s2.growthMb.toFixed(0)} MB at ${s2.zipMb.toFixed(0)} MB: ratio ${(s2.growthMb / s1.growthMb).toFixed(2)} for ${(s2.zipMb / s1.zipMb).toFixed(0)} × the size (streamed: ≈ 1)`,
@@ -291,7 +222,7 @@ async function main() {
     for (const cookie of cookies) await fetch(`${base}/catalog/my-path`, { headers: { cookie } }).then((r) => r.text());
     const sessions: Array<{ key: string; commitUrl: string }> = [];
     for (const [i, cookie] of cookies.entries()) {
-      const url = await launch(base, cookie, course, `${course}/item_sco${(i % SCOS) + 1}`);
+      const url = new URL(await launch(base, cookie, course, `${course}/item_sco${(i % SCOS) + 1}`), base);
       // The SCO page (with the API scripts injected), then the player's one-time start request.
       const page = await fetch(url);
       if (page.status !== 200 || !(await page.text()).includes('/catalog/scorm/player.js')) throw new Error(`SCO page: ${page.status}`);
@@ -350,7 +281,7 @@ async function main() {
     console.log(`   SCOs completed and passed afterwards (progress): ${passedScos} / ${LEARNERS}`);
     console.log(`   load average before ${loadBefore}, after ${load()}`);
   } finally {
-    await stopServer();
+    await stopServer(server);
     await lms.close();
     await database.close();
     await engine.stop?.();
