@@ -88,11 +88,19 @@ describe('catalog: package admin pages and AU content over HTTP', function () {
     ]);
     const res = await upload(admin, bad, await token(admin)).expect(422);
     expect(res.text).to.include('El paquete no se importó');
-    expect(res.text).to.include('cmi5 §14.1: url &#34;missing.html&#34; refers to &#34;missing.html&#34;, which is not in the zip');
+    // The page is in the person's language (Spanish by default); the rule keeps the name cmi5 gives it.
+    expect(res.text).to.include('cmi5 §14.1: la url «missing.html» remite a «missing.html», que no está en el zip');
+    expect(res.text).not.to.include('which is not in the zip');
+    await admin.get('/lang/pt');
+    const pt = await upload(admin, bad, await token(admin)).expect(422);
+    await admin.get('/lang/es');
+    expect(pt.text).to.include(
+      'O pacote não foi importado: cmi5 §14.1: a url «missing.html» se refere a «missing.html», que não está no zip',
+    );
     const json = await upload(admin, bad, await token(admin))
       .set('Accept', 'application/json')
       .expect(422);
-    expect(json.body.error.message).to.match(/cmi5 §14\.1/);
+    expect(json.body.error.message).to.match(/cmi5 §14\.1: url "missing\.html" refers to "missing\.html", which is not in the zip/);
     const none = await admin
       .post('/catalog/admin/courses')
       .field('_csrf', await token(admin))

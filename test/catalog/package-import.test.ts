@@ -5,6 +5,8 @@ import { expect } from 'chai';
 import { mongo } from 'mongoose';
 import type { LmsApp } from '../../server/app';
 import { HttpError } from '../../server/core/errors';
+import { createI18n } from '../../server/core/i18n';
+import { PackageError } from '../../server/plugins/catalog/package/package-error';
 import { CoursesService } from '../../server/plugins/catalog/courses.service';
 import { packageSettings } from '../../server/plugins/catalog/package/settings';
 import { testApp } from '../helpers';
@@ -487,6 +489,80 @@ describe('catalog: cmi5 package import', function () {
         { rename: [['PAYLOAD-0123456789', 'PAYLOAD-0123456780']] },
       );
       await rejects(zip, 400, /CRC-32.*at zip entry "media\/clip\.bin"/);
+    });
+
+    it('reads the refusal in Spanish and Portuguese, keeping the rule names of cmi5 and the status', async () => {
+      const i18n = await createI18n();
+      const [es, pt] = [i18n.getFixedT('es'), i18n.getFixedT('pt')];
+      const missing = (await rejects(
+        await writeZip(path.join(dir, 'missing-es.zip'), [
+          { name: 'cmi5.xml', data: courseXml({ aus: [{ url: 'content/start.html' }] }) },
+          { name: 'content/other.html', data: 'x' },
+        ]),
+        422,
+        /which is not in the zip/,
+      )) as PackageError;
+      const au = 'au "https://example.org/courses/firma-digital/au/1"';
+      expect(missing.explain(es).reason).to.equal(
+        `cmi5 §14.1: la url «content/start.html» remite a «content/start.html», que no está en el zip (en ${au})`,
+      );
+      expect(missing.explain(pt).reason).to.equal(
+        `cmi5 §14.1: a url «content/start.html» se refere a «content/start.html», que não está no zip (local: ${au})`,
+      );
+
+      const none = (await rejects(
+        await writeZip(path.join(dir, 'none-es.zip'), [{ name: 'index.html', data: 'x' }]),
+        422,
+        /no cmi5\.xml/,
+      )) as PackageError;
+      expect(none.explain(es).reason).to.equal(
+        'cmi5 §14: el zip no tiene un cmi5.xml en su raíz (ni un imsmanifest.xml de SCORM) (en el zip)',
+      );
+      expect(none.explain(pt).reason).to.equal('cmi5 §14: o zip não tem um cmi5.xml na raiz (nem um imsmanifest.xml SCORM) (local: o zip)');
+
+      // Several problems: the first, how many more, and each one in the list.
+      const entries = (await rejects(
+        await writeZip(
+          path.join(dir, 'entries-es.zip'),
+          [
+            { name: 'cmi5.xml', data: courseXml() },
+            { name: 'index.html', data: 'x' },
+            { name: 'zz/evil.html', data: 'evil' },
+            { name: 'a_b.html', data: 'evil' },
+          ],
+          {
+            rename: [
+              ['zz/evil.html', '../evil.html'],
+              ['a_b.html', 'a\\b.html'],
+            ],
+          },
+        ),
+        422,
+        /climbs out of the package/,
+      )) as PackageError;
+      const esText = entries.explain(es);
+      expect(esText.reason).to.equal(
+        'cmi5 §14.1 (zip): el nombre sale fuera del paquete («..») (en la entrada «../evil.html» del zip) (y 1 problema más)',
+      );
+      expect(esText.details).to.deep.equal([
+        'cmi5 §14.1 (zip): el nombre sale fuera del paquete («..») (en la entrada «../evil.html» del zip)',
+        'cmi5 §14.1 (zip): el nombre contiene una barra invertida (en la entrada «a\\b.html» del zip)',
+      ]);
+      expect(entries.explain(pt).details[1]).to.equal(
+        'cmi5 §14.1 (zip): o nome contém uma barra invertida (local: a entrada «a\\b.html» do zip)',
+      );
+
+      const big = (await rejects(
+        await zipOf('big-es.zip', {}),
+        413,
+        /CATALOG_MAX_PACKAGE_MB/,
+        service({ CATALOG_MAX_PACKAGE_MB: '0.0001' }),
+      )) as PackageError;
+      expect(big.explain(es).reason).to.match(
+        /^limit: ocupa [\d.]+ MB; se aceptan como máximo 0 MB \(CATALOG_MAX_PACKAGE_MB\) \(en el archivo subido\)$/,
+      );
+      for (const t of [es, pt])
+        for (const e of [missing, none, entries, big]) expect(e.explain(t).reason).not.to.match(/ the zip| which | at most |\(at /);
     });
 
     it('left nothing behind after all the rejections', async () => {

@@ -195,6 +195,20 @@ describe('catalog: tiers, learning paths and enrolment', () => {
       .send({ _csrf: csrfFrom(page.text), tier: 'all', courses: [BASICS], due: '31/12/2027' });
     expect(badDue.status).to.equal(400);
     expect(badDue.text).to.contain('«31/12/2027» no es una fecha');
+    // Adding a tier: a bad code and a taken one, also in Spanish.
+    const badCode = await agent
+      .post('/catalog/admin/tiers')
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text), code: 'Bad Code!' });
+    expect(badCode.status).to.equal(400);
+    expect(badCode.text).to.contain('El código de función debe tener de 2 a 40 letras minúsculas');
+    const taken = await agent
+      .post('/catalog/admin/tiers')
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text), code: 'all' });
+    expect(taken.status).to.equal(409);
+    expect(taken.text).to.contain('La función «all» ya existe.');
+    expect(taken.text).not.to.contain('already exists');
     await agent
       .post('/catalog/admin/paths')
       .type('form')

@@ -25,7 +25,7 @@ import {
 } from './course.model';
 import { PACKAGE_FORMATS, type DescribedCourse } from './formats';
 import { sniffXmlEncoding } from './package/course-structure';
-import { PackageError, packageError } from './package/package-error';
+import { PackageError, at, packageError } from './package/package-error';
 import { createPackageStore, GridFsPackageStore, type PackageStore } from './package/package-store';
 import type { PackageSettings } from './package/settings';
 import { eachZipFile, inspectZip } from './package/zip-package';
@@ -95,12 +95,7 @@ export class CoursesService {
     const { filePath } = input;
     const size = (await stat(filePath)).size;
     if (size > this.settings.maxPackageBytes) {
-      throw packageError(
-        'limit',
-        'the uploaded file',
-        `it is ${mb(size)} MB; at most ${mb(this.settings.maxPackageBytes)} MB are accepted (CATALOG_MAX_PACKAGE_MB)`,
-        413,
-      );
+      throw packageError('limit', at('upload'), 'limit.package', { mb: mb(size), max: mb(this.settings.maxPackageBytes) }, 413);
     }
     const kind = await sniff(filePath, input.originalName);
     let parsed: DescribedCourse;
@@ -118,14 +113,11 @@ export class CoursesService {
         maxAus: this.settings.maxAus,
       });
     } else {
-      if (size > this.settings.maxXmlBytes) throw packageError('limit', 'cmi5.xml', `larger than ${mb(this.settings.maxXmlBytes)} MB`, 413);
+      if (size > this.settings.maxXmlBytes)
+        throw packageError('limit', 'cmi5.xml', 'limit.largerThan', { mb: mb(this.settings.maxXmlBytes) }, 413);
       const xml = await readFile(filePath);
       if (/^\s*(<\?xml[^>]*>\s*)?(<!--[\s\S]*?-->\s*)*<([A-Za-z_][\w.-]*:)?manifest[\s>]/.test(xml.subarray(0, 4096).toString('latin1')))
-        throw packageError(
-          'SCORM CAM §3.2 (PIF)',
-          input.originalName ? `"${input.originalName}"` : 'the uploaded file',
-          'a SCORM imsmanifest.xml is imported inside its package zip, with the files it refers to',
-        );
+        throw packageError('SCORM CAM §3.2 (PIF)', input.originalName ? `"${input.originalName}"` : at('upload'), 'scormAlone');
       parsed = await PACKAGE_FORMATS.find((f) => f.standalone)!.describe(xml, { source: 'xml', maxAus: this.settings.maxAus });
     }
     if (input.expectCourseId !== undefined && parsed.id !== input.expectCourseId) {
@@ -212,8 +204,9 @@ export class CoursesService {
       if (isZipDataError(err))
         throw packageError(
           PACKAGE_FORMATS.find((f) => f.id === parsed.format)!.zipRule,
-          'the zip',
-          `corrupt entry data: ${(err as Error).message}`,
+          at('zip'),
+          'zip.corruptEntry',
+          { error: (err as Error).message },
           400,
         );
       throw err;
@@ -300,15 +293,10 @@ const formatField = (p: DescribedCourse) => (p.format !== 'cmi5' ? { format: p.f
 /** No format's manifest at the zip's root: say where one was found, if it was (a zipped folder). */
 function noManifest(nested: Map<string, string>): PackageError {
   const cmi5 = nested.get('cmi5.xml');
-  if (cmi5) return packageError('cmi5 §14', 'the zip', `cmi5.xml must be at the root of the zip, but it was found at "${cmi5}"`);
+  if (cmi5) return packageError('cmi5 §14', at('zip'), 'notAtRoot', { manifest: 'cmi5.xml', path: cmi5 });
   const scorm = nested.get('imsmanifest.xml');
-  if (scorm)
-    return packageError(
-      'SCORM CAM §3.2 (PIF)',
-      'the zip',
-      `imsmanifest.xml must be at the root of the zip, but it was found at "${scorm}"`,
-    );
-  return packageError('cmi5 §14', 'the zip', 'the zip has no cmi5.xml at its root (nor a SCORM imsmanifest.xml)');
+  if (scorm) return packageError('SCORM CAM §3.2 (PIF)', at('zip'), 'notAtRoot', { manifest: 'imsmanifest.xml', path: scorm });
+  return packageError('cmi5 §14', at('zip'), 'noManifest');
 }
 
 const mb = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10;
@@ -325,12 +313,7 @@ async function sniff(filePath: string, originalName?: string): Promise<'zip' | '
   if (head[0] === 0x50 && head[1] === 0x4b) return 'zip';
   const text = head.toString('latin1').replace(/^\uFEFF|^\u00EF\u00BB\u00BF/, '');
   if (/^\s*</.test(text) || sniffXmlEncoding(head)) return 'xml';
-  throw packageError(
-    'cmi5 §14',
-    originalName ? `"${originalName}"` : 'the uploaded file',
-    'it is neither a zip archive nor a cmi5.xml course structure',
-    400,
-  );
+  throw packageError('cmi5 §14', originalName ? `"${originalName}"` : at('upload'), 'notAPackage', undefined, 400);
 }
 
 async function sha256Of(filePath: string): Promise<string> {

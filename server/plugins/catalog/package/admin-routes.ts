@@ -67,8 +67,8 @@ export function packageRoutes(courses: CoursesService, opts: PackageRouteOptions
       res.redirect(303, `/catalog/admin/course?${q}`);
     } catch (err) {
       if (!(err instanceof HttpError) || err.status >= 500 || req.accepts(['html', 'json']) === 'json') throw err;
-      const details = err instanceof PackageError ? (err.options.details as string[]) : [];
-      await listPage(req, res, err.status, req.t('catalog:import.rejected', { reason: err.message }), details.length > 1 ? details : []);
+      const { reason, details } = err instanceof PackageError ? err.explain(req.t) : { reason: errorText(req.t, err), details: [] };
+      await listPage(req, res, err.status, req.t('catalog:import.rejected', { reason }), details.length > 1 ? details : []);
     } finally {
       await got.cleanup();
     }

@@ -8,7 +8,7 @@ import { validateXML, memoryPages } from 'xmllint-wasm';
 import iconv from 'iconv-lite';
 import { LEVELS } from '../../../core/taxonomy';
 import type { AuNode, BlockNode, LangMap, MoveOn, StructureNode } from '../course.model';
-import { PackageError, type Problem } from './package-error';
+import { PackageError, at, ruleProblem, type Problem } from './package-error';
 import { parseXmlTree, type XmlElement } from './xml-tree';
 import { isCalendarDate } from '../../../core/review-date';
 
@@ -86,11 +86,7 @@ export function decodeXml(buf: Buffer, fileName = 'cmi5.xml'): string {
   const text = decodeBytes(buf, fileName);
   if (text.includes('\u0000'))
     throw new PackageError([
-      {
-        rule: 'XML 1.0 §2.2',
-        where: `${fileName} line ${lineOf(text, text.indexOf('\u0000'))}`,
-        message: 'the file contains NUL characters, which XML does not allow (a UTF-16 or UTF-32 file read with the wrong encoding?)',
-      },
+      ruleProblem('XML 1.0 §2.2', at('line', { file: fileName, line: lineOf(text, text.indexOf('\u0000')) }), 'xml.nul'),
     ]);
   return text.replace(/^\uFEFF/, '').replace(/^(\s*<\?xml[^>]*encoding\s*=\s*["'])[^"']+/, '$1UTF-8');
 }
@@ -106,14 +102,13 @@ function decodeBytes(buf: Buffer, fileName: string): string {
   if (declared && !/^utf-?8$/i.test(declared)) {
     // A 16- or 32-bit encoding was detected above when its bytes are there; declared alone, the bytes contradict it.
     if (!iconv.encodingExists(declared) || /^(utf-?(16|32)|ucs-?[24])/i.test(declared))
-      throw new PackageError([{ rule: 'XML 1.0 §4.3.3', where: `${fileName} line 1`, message: `unsupported encoding "${declared}"` }]);
+      throw new PackageError([
+        ruleProblem('XML 1.0 §4.3.3', at('line', { file: fileName, line: 1 }), 'xml.encoding', { encoding: declared }),
+      ]);
     return iconv.decode(buf, declared);
   }
   const text = new TextDecoder('utf-8', { fatal: false }).decode(buf);
-  if (text.includes('\uFFFD'))
-    throw new PackageError([
-      { rule: 'XML 1.0 §4.3.3', where: fileName, message: 'the file is not valid UTF-8 and declares no other encoding' },
-    ]);
+  if (text.includes('\uFFFD')) throw new PackageError([ruleProblem('XML 1.0 §4.3.3', fileName, 'xml.utf8')]);
   return text;
 }
 
@@ -123,11 +118,11 @@ export async function parseCourseStructure(input: Buffer | string, opts: ParseOp
   // laughs") and external entities (XXE) whatever the parser would do with them.
   if (/<!DOCTYPE|<!ENTITY/i.test(xml)) {
     throw new PackageError([
-      {
-        rule: 'cmi5 §14 (CourseStructure.xsd)',
-        where: `cmi5.xml line ${lineOf(xml, xml.search(/<!DOCTYPE|<!ENTITY/i))}`,
-        message: 'a DOCTYPE declaration is not allowed (no DTDs or entities in a course structure)',
-      },
+      ruleProblem(
+        'cmi5 §14 (CourseStructure.xsd)',
+        at('line', { file: 'cmi5.xml', line: lineOf(xml, xml.search(/<!DOCTYPE|<!ENTITY/i)) }),
+        'xml.doctype',
+      ),
     ]);
   }
   const result = await validateXML({
@@ -137,9 +132,12 @@ export async function parseCourseStructure(input: Buffer | string, opts: ParseOp
     maxMemoryPages: 512 * memoryPages.MiB,
   });
   if (!result.valid) {
-    const problems = result.errors.slice(0, MAX_PROBLEMS).map((e) => ({
+    // The validator's own words have no translation; the place does.
+    const problems: Problem[] = result.errors.slice(0, MAX_PROBLEMS).map((e) => ({
+      ...(e.loc
+        ? { where: `cmi5.xml line ${e.loc.lineNumber}`, place: at('line', { file: 'cmi5.xml', line: e.loc.lineNumber }) }
+        : { where: 'cmi5.xml' }),
       rule: 'cmi5 §14 (CourseStructure.xsd)',
-      where: e.loc ? `cmi5.xml line ${e.loc.lineNumber}` : 'cmi5.xml',
       message: e.message.replace(/\{https:\/\/w3id\.org\/xapi\/profiles\/cmi5\/v1\/CourseStructure\.xsd\}/g, '').trim(),
     }));
     if (problems.length === 0)
@@ -185,18 +183,10 @@ class StructureReader {
     const structure = this.members(root, 'courseStructure', 0);
     for (const ref of this.objectiveRefs) {
       if (!this.objectiveIds.has(ref.idref))
-        this.add(
-          'cmi5 §13.1.2/§13.1.4 (objectives)',
-          ref.where,
-          `objective idref "${ref.idref}" does not match any objective declared in the course`,
-        );
+        this.add('cmi5 §13.1.2/§13.1.4 (objectives)', ref.where, 'cs.idrefUnknown', { idref: ref.idref });
     }
     if (this.opts.maxAus && this.auCount > this.opts.maxAus)
-      this.add(
-        'limit',
-        'cmi5.xml',
-        `the course has ${this.auCount} AUs; this server accepts at most ${this.opts.maxAus} (CATALOG_MAX_AUS)`,
-      );
+      this.add('limit', 'cmi5.xml', 'limit.aus', { n: this.auCount, max: this.opts.maxAus });
     if (this.problems.length) throw new PackageError(this.problems);
     return {
       id,
@@ -208,8 +198,8 @@ class StructureReader {
     };
   }
 
-  private add(rule: string, where: string, message: string) {
-    if (this.problems.length < MAX_PROBLEMS) this.problems.push({ rule, where, message });
+  private add(rule: string, where: string, key: string, params?: Record<string, unknown>) {
+    if (this.problems.length < MAX_PROBLEMS) this.problems.push(ruleProblem(rule, where, key, params));
   }
 
   private cmi5Children(el: XmlElement): XmlElement[] {
@@ -220,9 +210,9 @@ class StructureReader {
   private iri(el: XmlElement, kind: string, rule: string): string {
     const id = (el.attrs.id ?? '').trim();
     const where = `${kind} "${id}"`;
-    if (!isAbsoluteIri(id)) this.add(rule, where, `the ${kind} id must be a full IRI (such as https://example.org/${kind}/1)`);
+    if (!isAbsoluteIri(id)) this.add(rule, where, 'cs.iri', { kind });
     const first = this.ids.get(id);
-    if (first) this.add(rule, where, `id is not unique within the course structure: it is also used by ${first}`);
+    if (first) this.add(rule, where, 'cs.idTwice', { first });
     else this.ids.set(id, kind);
     return id;
   }
@@ -247,7 +237,7 @@ class StructureReader {
       .filter((o) => o.name === 'objective')
       .map((o) => {
         const idref = (o.attrs.idref ?? '').trim();
-        if (!idref) this.add('cmi5 §13.1.2/§13.1.4 (objectives)', where, 'an objective reference has no idref');
+        if (!idref) this.add('cmi5 §13.1.2/§13.1.4 (objectives)', where, 'cs.noIdref');
         else this.objectiveRefs.push({ idref, where });
         return idref;
       });
@@ -255,7 +245,7 @@ class StructureReader {
 
   private members(parent: XmlElement, where: string, depth: number): StructureNode[] {
     if (depth > MAX_DEPTH) {
-      this.add('limit', where, `blocks are nested more than ${MAX_DEPTH} levels deep`);
+      this.add('limit', where, 'limit.blockDepth', { max: MAX_DEPTH });
       return [];
     }
     const out: StructureNode[] = [];
@@ -305,16 +295,12 @@ class StructureReader {
       const decimals = /\.(\d*?)0*$/.exec(mastery)?.[1] ?? '';
       const n = Number(mastery);
       if (!Number.isFinite(n) || n < 0 || n > 1 || decimals.length > 4) {
-        this.add(
-          'cmi5 §13.1.4 (masteryScore)',
-          where,
-          `masteryScore "${mastery}" must be a decimal between 0 and 1 with at most 4 decimal places`,
-        );
+        this.add('cmi5 §13.1.4 (masteryScore)', where, 'cs.masteryScore', { value: mastery });
       } else au.masteryScore = Number(mastery);
     }
     const activityType = el.attrs.activityType?.trim();
     if (activityType) {
-      if (!isAbsoluteIri(activityType)) this.add('cmi5 §13.1.4 (activityType)', where, `activityType "${activityType}" must be a full IRI`);
+      if (!isAbsoluteIri(activityType)) this.add('cmi5 §13.1.4 (activityType)', where, 'cs.activityType', { value: activityType });
       au.activityType = activityType;
     }
     const launchParameters = text('launchParameters');
@@ -328,50 +314,44 @@ class StructureReader {
 
   private checkUrl(url: string, where: string) {
     const rule = 'cmi5 §13.1.4 (url)';
-    if (!url) return this.add(rule, where, 'the AU url is empty');
+    if (!url) return this.add(rule, where, 'url.empty');
     // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused here
-    if (/[\s\u0000-\u001f\u007f]/.test(url)) return this.add(rule, where, `url "${url}" contains spaces or control characters (RFC 1738)`);
+    if (/[\s\u0000-\u001f\u007f]/.test(url)) return this.add(rule, where, 'url.spaces', { url });
     const absolute = /^[A-Za-z][A-Za-z0-9+.-]*:/.test(url);
     let parsed: URL;
     if (absolute) {
       try {
         parsed = new URL(url);
       } catch {
-        return this.add(rule, where, `url "${url}" is not a valid URL (RFC 1738)`);
+        return this.add(rule, where, 'url.invalid', { url });
       }
-      if (UNSAFE_SCHEMES.has(parsed.protocol))
-        return this.add(rule, where, `url "${url}" uses the ${parsed.protocol} scheme, which cannot launch an AU safely`);
+      if (UNSAFE_SCHEMES.has(parsed.protocol)) return this.add(rule, where, 'url.scheme', { url, scheme: parsed.protocol });
       if ((parsed.protocol === 'http:' || parsed.protocol === 'https:') && !parsed.hostname)
-        return this.add(rule, where, `url "${url}" has no host`);
+        return this.add(rule, where, 'url.noHost', { url });
     } else {
       if (this.opts.source === 'xml') {
-        return this.add('cmi5 §14.2', where, `url "${url}" is relative, but a cmi5.xml without a zip must use fully qualified URLs`);
+        return this.add('cmi5 §14.2', where, 'url.relativeAlone', { url });
       }
-      if (url.startsWith('/') || url.startsWith('\\'))
-        return this.add('cmi5 §14.1', where, `url "${url}" must be relative to the package root (no leading "/")`);
+      if (url.startsWith('/') || url.startsWith('\\')) return this.add('cmi5 §14.1', where, 'url.leadingSlash', { url });
       const base = 'http://package.invalid/root/';
       try {
         parsed = new URL(url, base);
       } catch {
-        return this.add(rule, where, `url "${url}" is not a valid relative URL (RFC 1738)`);
+        return this.add(rule, where, 'url.invalidRelative', { url });
       }
-      if (!parsed.href.startsWith(base)) return this.add('cmi5 §14.1', where, `url "${url}" points outside the package`);
+      if (!parsed.href.startsWith(base)) return this.add('cmi5 §14.1', where, 'url.outside', { url });
       let file: string;
       try {
         file = decodeURIComponent(parsed.pathname.slice('/root/'.length));
       } catch {
-        return this.add(rule, where, `url "${url}" has an invalid percent-encoding`);
+        return this.add(rule, where, 'url.percent', { url });
       }
-      if (!this.opts.files?.has(file)) return this.add('cmi5 §14.1', where, `url "${url}" refers to "${file}", which is not in the zip`);
+      if (!this.opts.files?.has(file)) return this.add('cmi5 §14.1', where, 'url.missing', { url, file });
     }
     const names = [...new URLSearchParams(parsed.search).keys()];
     const clash = names.filter((n) => (LAUNCH_PARAMETER_NAMES as readonly string[]).includes(n));
     if (clash.length)
-      this.add(
-        'cmi5 §8.1',
-        where,
-        `url "${url}" uses the launch parameter name${clash.length > 1 ? 's' : ''} ${clash.map((c) => `"${c}"`).join(', ')} in its query string`,
-      );
+      this.add('cmi5 §8.1', where, 'url.launchParameter', { url, names: clash.map((c) => `"${c}"`).join(', '), count: clash.length });
   }
 
   private meta(el: XmlElement): CourseMeta {
@@ -388,12 +368,12 @@ class StructureReader {
           break;
         case 'hours': {
           const h = Number(v);
-          if (!/^\d+(\.\d+)?$/.test(v) || h > 10000) this.add(rule, where, `hours "${v}" must be a number of hours between 0 and 10000`);
+          if (!/^\d+(\.\d+)?$/.test(v) || h > 10000) this.add(rule, where, 'meta.hours', { value: v });
           else meta.hours = h;
           break;
         }
         case 'reviewed':
-          if (!isCalendarDate(v)) this.add(rule, where, `reviewed "${v}" must be a date written YYYY-MM-DD`);
+          if (!isCalendarDate(v)) this.add(rule, where, 'meta.reviewed', { value: v });
           else meta.reviewed = v;
           break;
         case 'tiers':
@@ -401,14 +381,14 @@ class StructureReader {
         case 'languages': {
           const items = list(v);
           const bad = items.find((i) => !/^[a-z0-9][a-z0-9-]{0,63}$/i.test(i));
-          if (bad) this.add(rule, where, `"${bad}" is not a valid ${c.name.slice(0, -1)} code`);
+          if (bad) this.add(rule, where, 'meta.code', { value: bad, kind: c.name.slice(0, -1) });
           meta[c.name] = items;
           break;
         }
         case 'levels': {
           const items = list(v);
           const bad = items.find((i) => !(LEVELS as readonly string[]).includes(i));
-          if (bad) this.add(rule, where, `unknown level of government "${bad}" (expected ${LEVELS.join(', ')})`);
+          if (bad) this.add(rule, where, 'meta.level', { value: bad, allowed: LEVELS.join(', ') });
           meta.levels = items;
           break;
         }

@@ -7,7 +7,8 @@
 import { Transform, type Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
-import { PackageError, packageError, type Problem } from './package-error';
+import type { LocalizedProblem } from '../../../core/errors';
+import { PackageError, at, packageError, ruleProblem, type Problem } from './package-error';
 
 export interface ZipLimits {
   maxEntries: number;
@@ -41,7 +42,7 @@ async function open(filePath: string): Promise<ZipFile> {
       strictFileNames: true,
     });
   } catch (err) {
-    throw packageError(RULE, 'the uploaded file', `not a readable zip archive: ${(err as Error).message}`, 400);
+    throw packageError(RULE, at('upload'), 'zip.unreadable', { error: (err as Error).message }, 400);
   }
 }
 
@@ -49,21 +50,21 @@ export function entryName(entry: Entry): string {
   return yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, entry.fileNameRaw, entry.extraFields, true);
 }
 
-/** Why an entry cannot be stored, or null. Names become storage keys and URL paths. */
-export function entryProblem(entry: Entry, name: string): string | null {
-  if (name.includes('\\')) return 'the name contains a backslash';
+/** Why an entry cannot be stored (a `catalog:package.entry.*` key and its params), or null. Names become storage keys and URL paths. */
+export function entryProblem(entry: Entry, name: string): { key: string; params?: Record<string, unknown> } | null {
+  if (name.includes('\\')) return { key: 'entry.backslash' };
   // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused here
-  if (/[\u0000-\u001f\u007f]/.test(name)) return 'the name contains control characters';
-  if (name.startsWith('/') || /^[A-Za-z]:/.test(name)) return 'the name is an absolute path';
+  if (/[\u0000-\u001f\u007f]/.test(name)) return { key: 'entry.control' };
+  if (name.startsWith('/') || /^[A-Za-z]:/.test(name)) return { key: 'entry.absolute' };
   const parts = name.replace(/\/$/, '').split('/');
-  if (parts.includes('..')) return 'the name climbs out of the package ("..")';
-  if (parts.some((p) => p === '' || p === '.')) return 'the name has an empty or "." path segment';
-  if (Buffer.byteLength(name) > 1024) return 'the name is longer than 1024 bytes';
+  if (parts.includes('..')) return { key: 'entry.climbs' };
+  if (parts.some((p) => p === '' || p === '.')) return { key: 'entry.emptySegment' };
+  if (Buffer.byteLength(name) > 1024) return { key: 'entry.long' };
   if (UNIX_HOSTS.has(entry.versionMadeBy >> 8) && ((entry.externalFileAttributes >>> 16) & S_IFMT) === S_IFLNK)
-    return 'the entry is a symbolic link';
-  if (entry.isEncrypted()) return 'the entry is encrypted';
+    return { key: 'entry.symlink' };
+  if (entry.isEncrypted()) return { key: 'entry.encrypted' };
   if (entry.compressionMethod !== 0 && entry.compressionMethod !== 8)
-    return `unsupported compression method ${entry.compressionMethod} (only stored and deflate)`;
+    return { key: 'entry.compression', params: { method: entry.compressionMethod } };
   return null;
 }
 
@@ -74,7 +75,7 @@ async function readAll(stream: Readable, max: number, what: string): Promise<Buf
     n += (c as Buffer).length;
     if (n > max) {
       stream.destroy();
-      throw packageError('limit', what, `larger than ${Math.round(max / 1048576)} MB`, 413);
+      throw packageError('limit', what, 'limit.largerThan', { mb: Math.round(max / 1048576) }, 413);
     }
     parts.push(c as Buffer);
   }
@@ -96,12 +97,7 @@ export async function inspectZip(filePath: string, limits: ZipLimits, wanted: re
   const zip = await open(filePath);
   try {
     if (zip.entryCount > limits.maxEntries) {
-      throw packageError(
-        'limit',
-        'the zip',
-        `it has ${zip.entryCount} entries; at most ${limits.maxEntries} are accepted (CATALOG_MAX_ENTRIES)`,
-        413,
-      );
+      throw packageError('limit', at('zip'), 'limit.entries', { n: zip.entryCount, max: limits.maxEntries }, 413);
     }
     const problems: Problem[] = [];
     const files = new Set<string>();
@@ -111,16 +107,16 @@ export async function inspectZip(filePath: string, limits: ZipLimits, wanted: re
     const nested = new Map<string, string>();
     for await (const entry of zip.eachEntry()) {
       const name = entryName(entry);
-      const where = `zip entry "${name}"`;
+      const where: LocalizedProblem = at('entry', { name });
       const problem = entryProblem(entry, name);
       if (problem) {
-        problems.push({ rule: RULE, where, message: problem });
+        problems.push(ruleProblem(RULE, where, problem.key, problem.params));
         if (problems.length >= 20) break;
         continue;
       }
       const key = name.replace(/\/$/, '');
       if (seen.has(key)) {
-        problems.push({ rule: RULE, where, message: 'the name appears twice in the zip' });
+        problems.push(ruleProblem(RULE, where, 'entry.twice'));
         continue;
       }
       seen.add(key);
@@ -128,12 +124,7 @@ export async function inspectZip(filePath: string, limits: ZipLimits, wanted: re
       files.add(name);
       total += entry.uncompressedSize;
       if (total > limits.maxUncompressedBytes) {
-        throw packageError(
-          'limit',
-          where,
-          `the files add up to more than ${Math.round(limits.maxUncompressedBytes / 1048576)} MB uncompressed (CATALOG_MAX_UNCOMPRESSED_MB)`,
-          413,
-        );
+        throw packageError('limit', where, 'limit.uncompressed', { mb: Math.round(limits.maxUncompressedBytes / 1048576) }, 413);
       }
       if (manifestNames.includes(name)) {
         manifests.set(name, await readAll(await zip.openReadStreamPromise(entry), limits.maxXmlBytes, name));
@@ -151,7 +142,7 @@ export async function inspectZip(filePath: string, limits: ZipLimits, wanted: re
   } catch (err) {
     if (err instanceof PackageError) throw err;
     // yauzl reports corrupt archives and entries whose size differs from the directory's.
-    throw packageError(RULE, 'the zip', `corrupt archive: ${(err as Error).message}`, 400);
+    throw packageError(RULE, at('zip'), 'zip.corrupt', { error: (err as Error).message }, 400);
   } finally {
     zip.close();
   }
@@ -172,11 +163,7 @@ export async function eachZipFile(filePath: string, store: (name: string, body: 
           cb(null, chunk);
         },
         flush(cb) {
-          cb(
-            crc >>> 0 === entry.crc32 >>> 0
-              ? null
-              : packageError(rule, `zip entry "${name}"`, 'its data does not match its CRC-32 checksum (damaged archive)', 400),
-          );
+          cb(crc >>> 0 === entry.crc32 >>> 0 ? null : packageError(rule, at('entry', { name }), 'zip.crc', undefined, 400));
         },
       });
       const data = await zip.openReadStreamPromise(entry);

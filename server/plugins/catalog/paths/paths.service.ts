@@ -20,7 +20,7 @@ export const ALL_TIER = 'all';
 const TierCode = z
   .string()
   .trim()
-  .regex(/^[a-z][a-z0-9-]{1,39}$/, 'tier code must be lower-case letters, digits and dashes (2–40)');
+  .regex(/^[a-z][a-z0-9-]{1,39}$/); // its message is catalog:errors.tierCode
 const PathInput = z.object({
   tier: TierCode,
   level: z.enum(LEVELS).optional(),
@@ -68,12 +68,12 @@ export class PathsService {
 
   async addTier(code: string, label: Array<{ lang: string; text: string }>): Promise<void> {
     const parsed = TierCode.safeParse(code);
-    if (!parsed.success) throw new HttpError(400, `tier: ${parsed.error.issues[0].message}`);
+    if (!parsed.success) throw localizedError(400, 'catalog:errors.tierCode', { code });
     const labels = label.filter((l) => l.text.trim()).map((l) => ({ lang: l.lang, text: l.text.trim().slice(0, 120) }));
     try {
       await this.m.tiers.create({ _id: parsed.data, order: 100, label: labels });
     } catch (err) {
-      if (isDuplicateKey(err)) throw new HttpError(409, `tier: "${parsed.data}" already exists`);
+      if (isDuplicateKey(err)) throw localizedError(409, 'catalog:errors.tierExists', { tier: parsed.data });
       throw err;
     }
   }

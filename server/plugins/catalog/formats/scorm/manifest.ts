@@ -7,7 +7,7 @@
 import { XMLValidator } from 'fast-xml-parser';
 import type { AuNode, BlockNode, LangMap, MoveOn, StructureNode } from '../../course.model';
 import { decodeXml } from '../../package/course-structure';
-import { PackageError, type Problem } from '../../package/package-error';
+import { PackageError, at, ruleProblem, type Problem } from '../../package/package-error';
 import { parseXmlTree, type XmlElement } from '../../package/xml-tree';
 import type { DescribeOptions, DescribedCourse } from '../format';
 
@@ -37,19 +37,22 @@ export async function parseManifest(buf: Buffer, opts: DescribeOptions): Promise
   const doctype = xml.search(/<!DOCTYPE/i);
   if (doctype >= 0)
     throw new PackageError([
-      {
-        rule: 'SCORM CAM (imsmanifest.xml)',
-        where: `${MANIFEST} line ${lineOf(xml, doctype)}`,
-        message: 'a DOCTYPE declaration is not allowed',
-      },
+      ruleProblem('SCORM CAM (imsmanifest.xml)', at('line', { file: MANIFEST, line: lineOf(xml, doctype) }), 'scorm.doctype'),
     ]);
   const wellFormed = XMLValidator.validate(xml);
   if (wellFormed !== true)
     throw new PackageError([
-      { rule: 'XML 1.0 (well-formedness)', where: `${MANIFEST} line ${wellFormed.err.line}`, message: wellFormed.err.msg },
+      // The parser's own words have no translation; the place does.
+      {
+        rule: 'XML 1.0 (well-formedness)',
+        ...placeOf(at('line', { file: MANIFEST, line: wellFormed.err.line })),
+        message: wellFormed.err.msg,
+      },
     ]);
   return new ManifestReader(opts).read(parseXmlTree(xml));
 }
+
+const placeOf = (place: ReturnType<typeof at>) => ({ where: place.message, place });
 
 function lineOf(text: string, index: number): number {
   let n = 1;
@@ -77,8 +80,8 @@ class ManifestReader {
 
   constructor(private readonly opts: DescribeOptions) {}
 
-  private add(rule: string, where: string, message: string) {
-    if (this.problems.length < MAX_PROBLEMS) this.problems.push({ rule, where, message });
+  private add(rule: string, where: string, key: string, params?: Record<string, unknown>) {
+    if (this.problems.length < MAX_PROBLEMS) this.problems.push(ruleProblem(rule, where, key, params));
   }
 
   private kids(el: XmlElement, name: string, ns = this.cp): XmlElement[] {
@@ -92,34 +95,30 @@ class ManifestReader {
   read(root: XmlElement): DescribedCourse {
     if (root.name !== 'manifest' || (root.ns !== NS.cp12 && root.ns !== NS.cp2004))
       throw new PackageError([
-        {
-          rule: 'SCORM CAM §3.4 (manifest)',
-          where: MANIFEST,
-          message: `the root element must be <manifest> in the IMS Content Packaging namespace (${NS.cp12} for SCORM 1.2, ${NS.cp2004} for SCORM 2004), not <${root.name}>${root.ns ? ` in ${root.ns}` : ''}`,
-        },
+        ruleProblem('SCORM CAM §3.4 (manifest)', MANIFEST, root.ns ? 'scorm.rootIn' : 'scorm.root', {
+          cp12: NS.cp12,
+          cp2004: NS.cp2004,
+          name: root.name,
+          ns: root.ns,
+        }),
       ]);
     this.cp = root.ns;
     this.version = this.detectVersion(root);
     this.adlcp = this.version === '1.2' ? NS.adlcp12 : NS.adlcp2004;
     const identifier = this.identifier(root, 'manifest');
     this.courseId = scormCourseId(identifier);
-    if (this.kids(root, 'manifest').length)
-      this.add(
-        'SCORM CAM §3.4 (manifest)',
-        'manifest',
-        'sub-manifests (a <manifest> inside the manifest) are not supported; import each package on its own',
-      );
+    if (this.kids(root, 'manifest').length) this.add('SCORM CAM §3.4 (manifest)', 'manifest', 'scorm.subManifest');
 
     const base = this.base('', root);
     const resourcesEl = this.kid(root, 'resources');
-    if (!resourcesEl) this.add('SCORM CAM §3.4.1.15 (resources)', 'manifest', 'the manifest has no <resources> element');
+    if (!resourcesEl) this.add('SCORM CAM §3.4.1.15 (resources)', 'manifest', 'scorm.noResources');
     else this.readResources(resourcesEl, this.base(base, resourcesEl));
 
     const orgsEl = this.kid(root, 'organizations');
     const orgs = orgsEl ? this.kids(orgsEl, 'organization') : [];
     let org: XmlElement | undefined;
     if (!orgs.length) {
-      this.add('SCORM CAM §3.4.1.5 (organizations)', 'manifest', 'the manifest has no <organization>: there is nothing to launch');
+      this.add('SCORM CAM §3.4.1.5 (organizations)', 'manifest', 'scorm.noOrganization');
     } else {
       const def = (orgsEl!.attrs.default ?? '').trim();
       // A default naming no organization is a slip authoring tools make (the SCORM debugger's
@@ -128,14 +127,9 @@ class ManifestReader {
       for (const o of orgs) this.identifier(o, 'organization');
     }
     const structure = org ? this.items(org, `organization "${org.attrs.identifier ?? ''}"`, 0) : [];
-    if (org && !structure.length)
-      this.add('SCORM CAM §3.4.1.9 (item)', `organization "${org.attrs.identifier ?? ''}"`, 'the organization has no items');
+    if (org && !structure.length) this.add('SCORM CAM §3.4.1.9 (item)', `organization "${org.attrs.identifier ?? ''}"`, 'scorm.noItems');
     if (this.opts.maxAus && this.auCount > this.opts.maxAus)
-      this.add(
-        'limit',
-        MANIFEST,
-        `the course has ${this.auCount} SCOs and assets; this server accepts at most ${this.opts.maxAus} (CATALOG_MAX_AUS)`,
-      );
+      this.add('limit', MANIFEST, 'limit.scos', { n: this.auCount, max: this.opts.maxAus });
     if (this.problems.length) throw new PackageError(this.problems);
     const title = this.title(org!) || identifier;
     return {
@@ -158,11 +152,7 @@ class ManifestReader {
       if (/^2004 3rd Edition$/i.test(sv) || sv === 'CAM 1.3') return '2004 3rd Edition';
       if (/^2004 4th Edition$/i.test(sv)) return '2004 4th Edition';
       throw new PackageError([
-        {
-          rule: 'SCORM CAM §3.4.1.3 (schemaversion)',
-          where: 'manifest/metadata/schemaversion',
-          message: `schemaversion "${sv}" is not one this server runs (1.2, 2004 3rd Edition, 2004 4th Edition)`,
-        },
+        ruleProblem('SCORM CAM §3.4.1.3 (schemaversion)', 'manifest/metadata/schemaversion', 'scorm.schemaVersion', { value: sv }),
       ]);
     }
     return root.ns === NS.cp12 ? '1.2' : '2004 4th Edition';
@@ -173,12 +163,12 @@ class ManifestReader {
     const id = (el.attrs.identifier ?? '').trim();
     const rule = 'SCORM CAM §3.4 (identifier)';
     if (!id) {
-      this.add(rule, kind, `a <${kind}> has no identifier`);
+      this.add(rule, kind, 'scorm.noIdentifier', { kind });
       return '';
     }
-    if (!/^[A-Za-z_][\w.-]*$/u.test(id)) this.add(rule, `${kind} "${id}"`, `identifier "${id}" is not an XML name (xs:ID)`);
+    if (!/^[A-Za-z_][\w.-]*$/u.test(id)) this.add(rule, `${kind} "${id}"`, 'scorm.identifierName', { id });
     const first = this.ids.get(id);
-    if (first) this.add(rule, `${kind} "${id}"`, `identifier "${id}" is also used by a ${first}`);
+    if (first) this.add(rule, `${kind} "${id}"`, 'scorm.identifierTwice', { id, first });
     else this.ids.set(id, kind);
     return id;
   }
@@ -202,18 +192,14 @@ class ManifestReader {
         ?.trim()
         .toLowerCase();
       if (scormType !== 'sco' && scormType !== 'asset')
-        this.add(
-          'SCORM CAM §3.4.1.18 (adlcp:scormType)',
-          where,
-          `adlcp:scormType must be "sco" or "asset"${scormType ? `, not "${scormType}"` : ''}`,
-        );
+        this.add('SCORM CAM §3.4.1.18 (adlcp:scormType)', where, scormType ? 'scorm.typeNot' : 'scorm.type', { value: scormType });
       this.resources.set(identifier, { identifier, scormType, href: r.attrs.href?.trim(), base: this.base(base, r), where });
     }
   }
 
   private items(parent: XmlElement, where: string, depth: number): StructureNode[] {
     if (depth > MAX_DEPTH) {
-      this.add('limit', where, `items are nested more than ${MAX_DEPTH} levels deep`);
+      this.add('limit', where, 'limit.itemDepth', { max: MAX_DEPTH });
       return [];
     }
     const out: StructureNode[] = [];
@@ -226,8 +212,7 @@ class ManifestReader {
       if (children.length) {
         // SCORM 1.2 lets an item with children launch a resource too (SCORM 2004 does not): it
         // becomes the block's first unit, keeping the item's id (prerequisites name items).
-        if (ref && this.version !== '1.2')
-          this.add('SCORM CAM §3.4.1.11 (item@identifierref)', here, 'an item with child items cannot also launch a resource');
+        if (ref && this.version !== '1.2') this.add('SCORM CAM §3.4.1.11 (item@identifierref)', here, 'scorm.parentLaunches');
         const own = ref && this.version === '1.2' ? this.au(item, identifier, ref, title, here) : undefined;
         const block: BlockNode = {
           type: 'block',
@@ -238,7 +223,7 @@ class ManifestReader {
         };
         out.push(block);
       } else if (!ref) {
-        this.add('SCORM CAM §3.4.1.11 (item@identifierref)', here, 'a leaf item must reference a resource with identifierref');
+        this.add('SCORM CAM §3.4.1.11 (item@identifierref)', here, 'scorm.leafNoRef');
       } else {
         const au = this.au(item, identifier, ref, title, here);
         if (au) out.push(au);
@@ -251,11 +236,11 @@ class ManifestReader {
     this.auCount++;
     const res = this.resources.get(ref);
     if (!res) {
-      this.add('SCORM CAM §3.4.1.11 (item@identifierref)', where, `identifierref "${ref}" does not name any <resource> of the manifest`);
+      this.add('SCORM CAM §3.4.1.11 (item@identifierref)', where, 'scorm.refUnknown', { ref });
       return undefined;
     }
     if (!res.href) {
-      this.add('SCORM CAM §3.4.1.16 (resource@href)', res.where, 'a resource launched by an item must have an href');
+      this.add('SCORM CAM §3.4.1.16 (resource@href)', res.where, 'scorm.noHref');
       return undefined;
     }
     const isSco = res.scormType === 'sco';
@@ -284,7 +269,7 @@ class ManifestReader {
       if (v) {
         const n = Number(v);
         if (!/^\d+(\.\d+)?$/.test(v) || n > 1)
-          this.add('SCORM CAM (adlcp:completionThreshold)', where, `completionThreshold "${v}" must be a decimal from 0 to 1`);
+          this.add('SCORM CAM (adlcp:completionThreshold)', where, 'scorm.completionThreshold', { value: v });
         else au.scorm!.completionThreshold = n;
       }
     }
@@ -298,7 +283,7 @@ class ManifestReader {
     if (v === undefined) return undefined;
     const n = Number(v);
     if (!/^\d+(\.\d+)?$/.test(v) || n > 100) {
-      this.add('SCORM 1.2 CAM (adlcp:masteryscore)', where, `masteryscore "${v}" must be a number from 0 to 100`);
+      this.add('SCORM 1.2 CAM (adlcp:masteryscore)', where, 'scorm.masteryScore', { value: v });
       return undefined;
     }
     return Math.round(n * 100) / 10000;
@@ -312,7 +297,7 @@ class ManifestReader {
     const v = (this.kid(primary, 'minNormalizedMeasure', NS.imsss)?.text ?? '1.0').trim();
     const n = Number(v);
     if (!/^-?\d+(\.\d+)?$/.test(v) || n < -1 || n > 1) {
-      this.add('SCORM 2004 SN (imsss:minNormalizedMeasure)', where, `minNormalizedMeasure "${v}" must be a decimal from -1 to 1`);
+      this.add('SCORM 2004 SN (imsss:minNormalizedMeasure)', where, 'scorm.minNormalizedMeasure', { value: v });
       return undefined;
     }
     return Math.max(0, n);
@@ -324,17 +309,17 @@ class ManifestReader {
     const href = res.base + res.href!;
     // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused here
     if (/[\s\u0000-\u001f\u007f\\]/.test(href)) {
-      this.add(rule, res.where, `href "${href}" contains spaces, backslashes or control characters`);
+      this.add(rule, res.where, 'href.spaces', { href });
       return undefined;
     }
     if (UNSAFE_SCHEMES.test(href)) {
-      this.add(rule, res.where, `href "${href}" uses a scheme that cannot launch content safely`);
+      this.add(rule, res.where, 'href.scheme', { href });
       return undefined;
     }
     let url: string;
     if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(href)) {
       if (isSco || !/^https?:\/\/[^/]/i.test(href)) {
-        this.add(rule, res.where, `href "${href}" points outside the package; a SCO must be a file of the package to reach the SCORM API`);
+        this.add(rule, res.where, 'href.external', { href });
         return undefined;
       }
       url = href;
@@ -344,22 +329,22 @@ class ManifestReader {
       try {
         parsed = new URL(href, baseUrl);
       } catch {
-        this.add(rule, res.where, `href "${href}" is not a valid relative URL`);
+        this.add(rule, res.where, 'href.invalid', { href });
         return undefined;
       }
       if (href.startsWith('/') || !parsed.href.startsWith(baseUrl)) {
-        this.add(rule, res.where, `href "${href}" points outside the package`);
+        this.add(rule, res.where, 'href.outside', { href });
         return undefined;
       }
       let file: string;
       try {
         file = decodeURIComponent(parsed.pathname.slice('/root/'.length));
       } catch {
-        this.add(rule, res.where, `href "${href}" has an invalid percent-encoding`);
+        this.add(rule, res.where, 'href.percent', { href });
         return undefined;
       }
       if (!this.opts.files?.has(file)) {
-        this.add(rule, res.where, `href "${href}" refers to "${file}", which is not in the zip`);
+        this.add(rule, res.where, 'href.missing', { href, file });
         return undefined;
       }
       url = href;
