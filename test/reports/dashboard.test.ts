@@ -197,3 +197,51 @@ describe('reports: target dashboard on a hand-checked fixture', () => {
     expect(page.text).to.contain('85 %');
   });
 });
+
+describe('reports: dashboard before there is anything to count', () => {
+  let lms: LmsApp;
+  let admin: TestAgent;
+  const now = new Date();
+  before(async function () {
+    this.timeout(120_000);
+    lms = await reportsApp();
+    await seedOrg(lms);
+    await reportsOf(lms).settings.setBaseline({ date: '2024-12-31' }, 'test');
+    const a = await makeUser(lms, { role: 'admin', language: 'es' });
+    admin = await signIn(lms, a.email, a.password);
+  });
+  after(() => lms.close());
+
+  it('shows no trend of empty months and no target met or missed while nobody is counted', async () => {
+    const d = (await admin.get('/reports/api/dashboard').expect(200)).body;
+    expect(d.trend.map((m: { source: string }) => m.source)).to.deep.equal(['live']);
+    const page = (await admin.get('/reports').expect(200)).text;
+    expect(page).not.to.contain('Meta no alcanzada');
+    expect(page).to.contain('Meta 80 %: aún no hay servidores en este ámbito');
+    expect(page).to.contain('nadie estaba capacitado al 2024-12-31, así que no fija ninguna meta');
+    expect(page).not.to.contain('estimadas');
+  });
+
+  it('starts the trend at the first month someone was trained', async function () {
+    this.timeout(60_000);
+    const cat = lms.services.get('catalog.double');
+    await cat.addCourse('C1', 2, 'Ciudadanía digital');
+    await cat.setPath('all', ['C1']);
+    await importRoster(
+      lms,
+      'INST-A',
+      [HEADER, 'T1,Ana Uno,t1@fixture.example,A1,,all,,no,yes', 'T2,Beto Dos,t2@fixture.example,A1,,all,,no,yes'].join('\n'),
+    );
+    const [p] = await lms.db.collection<{ _id: string; userId: string }>('reports_people').find({ _id: /:T1$/ }).toArray();
+    const threeAgo = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 3, 10, 12));
+    await cat.insertProgress([cat.progressDoc(p.userId, 'C1', threeAgo)]);
+    await reportsOf(lms).recompute.request('test');
+    await reportsOf(lms).recompute.idle();
+    const d = (await admin.get('/reports/api/dashboard').expect(200)).body;
+    expect(d.trend.map((m: { month: string; trained: number }) => [m.month, m.trained])).to.deep.equal(
+      [3, 2, 1, 0].map((m) => [new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - m, 10)).toISOString().slice(0, 7), 1]),
+    );
+    const page = (await admin.get('/reports').expect(200)).text;
+    expect(page).to.contain('Meta no alcanzada'); // 1 of 2 trained: the 80 % target is missed
+  });
+});

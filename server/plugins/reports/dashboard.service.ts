@@ -170,7 +170,7 @@ export function trendMonths(now: Date): string[] {
  */
 export function trend(s: Summary, total: number, now: Date, recorded = new Map<string, Counter>()): Dashboard['trend'] {
   const months = trendMonths(now);
-  return months.map((month, i) => {
+  const all = months.map((month, i) => {
     if (i === months.length - 1)
       return { month, total, trained: s.all?.k ?? 0, share: share(s.all?.k ?? 0, total), source: 'live' as const };
     const r = recorded.get(month);
@@ -180,4 +180,8 @@ export function trend(s: Summary, total: number, now: Date, recorded = new Map<s
     const k = trainedUpTo(s, end.toISOString().slice(0, 10).replace(/-/g, ''));
     return { month, total, trained: k, share: share(k, total), source: 'estimated' as const };
   });
+  // Estimated months before anyone was trained say nothing (a fresh install would show 11 of
+  // "0 %"): the trend starts at the first month with a record or someone trained.
+  const first = all.findIndex((m) => m.source !== 'estimated' || m.trained > 0);
+  return all.slice(first);
 }

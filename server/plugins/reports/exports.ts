@@ -89,8 +89,11 @@ export async function writePdf(d: Dashboard, t: TFunction, out: Writable): Promi
     .fillColor('#000')
     .fontSize(13)
     .text(t('reports:dash.headline', { trained: d.trained, total: d.total, share: pct(d.share) }));
-  doc.fontSize(11).text(t('reports:dash.target80', { needed: d.target.needed, gap: d.target.gap }));
-  if (d.baseline)
+  doc
+    .fontSize(11)
+    .text(d.total ? t('reports:dash.target80', { needed: d.target.needed, gap: d.target.gap }) : t('reports:dash.target80Empty'));
+  if (d.baseline && !d.baseline.target) doc.text(t('reports:dash.targetBaselineEmpty', { date: d.baseline.date }));
+  else if (d.baseline)
     doc.text(
       t('reports:dash.targetBaseline', {
         date: d.baseline.date,
