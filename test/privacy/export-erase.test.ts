@@ -41,7 +41,16 @@ describe('privacy: a person’s data exported and erased through every plugin', 
 
     const manifest = json(files.get('manifest.json')) as { person: { email: string }; plugins: Record<string, unknown> };
     expect(manifest.person.email).to.equal(ana.email);
-    expect(Object.keys(manifest.plugins)).to.have.members(['core', 'accounts', 'lrs', 'catalog', 'certificates', 'reports', 'privacy']);
+    expect(Object.keys(manifest.plugins)).to.have.members([
+      'core',
+      'accounts',
+      'lrs',
+      'catalog',
+      'certificates',
+      'reports',
+      'privacy',
+      'notifications',
+    ]);
 
     const account = json(files.get('accounts/account.json')) as Record<string, unknown>;
     expect(account).to.include({ email: ana.email, name: ana.name });
