@@ -280,7 +280,11 @@ describe('catalog: SCORM runtime (commits, resume, xAPI, path, certificate, trai
       .field('_csrf', await token())
       .attach('package', evil)
       .expect(422);
-    expect(refused.text).to.include('El paquete no se importó').and.include('SCORM CAM §3.2 (PIF): the name climbs out of the package');
+    expect(refused.text)
+      .to.include('El paquete no se importó')
+      .and.include('SCORM CAM §3.2 (PIF)')
+      .and.include('el nombre sale fuera del paquete');
+    expect(refused.text).not.to.include('climbs out of the package');
     expect(await lms.db.collection('catalog_course_versions').countDocuments({})).to.equal(versions);
     expect(await lms.services.get('catalog.courses').getCourse('urn:scorm:org.example.evil')).to.equal(null);
   });
