@@ -55,8 +55,19 @@ export interface AccountsUsers {
   setPlacements(placements: Placement[]): Promise<number>;
 }
 
+/** How people sign in, as other plugins must respect it. */
+export interface AccountsSignIn {
+  /**
+   * The org units (with everything below them) whose people sign in only with an identity
+   * provider that requires it: they get no password and no invitation to set one; a roster records
+   * them and their account is made at their first sign-in (just in time, from the roster entry).
+   */
+  ssoOnlyUnits(): Promise<Set<string>>;
+}
+
 declare module '../services' {
   interface Services {
     'accounts.users': AccountsUsers;
+    'accounts.sign-in': AccountsSignIn;
   }
 }

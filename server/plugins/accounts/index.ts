@@ -65,6 +65,7 @@ export const accountsPlugin: Plugin = {
     const identity = await Identity.create(ctx, svc);
     ctx.declarePersonalData(accountsPersonalData(svc, ctx.sessions, identity));
     ctx.services.provide('accounts', 'accounts.identity', identity);
+    ctx.services.provide('accounts', 'accounts.sign-in', { ssoOnlyUnits: () => identity.ssoOnlyUnits() });
     samlPostRoutes(ctx.root, identity, ctx.log);
     const counters = new SignInCounters(ctx.db);
     mountRoutes(ctx.router, ctx.permissions, accountRoutes(svc, ctx.passport, ctx.config, identity, ctx.log, devices, counters));

@@ -66,7 +66,7 @@ export const reportCommands: CliCommand[] = [
         }
         const c = imp.counts;
         console.log(
-          `preview in ${((Date.now() - started) / 1000).toFixed(1)} s: ${c.created} new, ${c.changed} changed, ${c.unchanged} unchanged, ${c.deactivated} to deactivate; ${c.newAccounts} new accounts, ${c.linkedAccounts} existing accounts`,
+          `preview in ${((Date.now() - started) / 1000).toFixed(1)} s: ${c.created} new, ${c.changed} changed, ${c.unchanged} unchanged, ${c.deactivated} to deactivate; ${c.newAccounts} new accounts, ${c.linkedAccounts} existing accounts, ${c.atSignIn ?? 0} at first SSO sign-in`,
         );
         if (!o.confirm) {
           console.log('Nothing written (add --confirm to import).');
@@ -75,7 +75,7 @@ export const reportCommands: CliCommand[] = [
         const done = await r.roster.confirm(imp._id, 'cli');
         const d = done.counts;
         console.log(
-          `imported in ${((Date.now() - started) / 1000).toFixed(1)} s: ${d.created} new, ${d.changed} changed, ${d.unchanged} unchanged, ${d.deactivated} deactivated; ${d.newAccounts} accounts created (invitations pending: export them from /reports/roster)`,
+          `imported in ${((Date.now() - started) / 1000).toFixed(1)} s: ${d.created} new, ${d.changed} changed, ${d.unchanged} unchanged, ${d.deactivated} deactivated; ${d.newAccounts} accounts created (invitations pending: export them from /reports/roster), ${d.atSignIn ?? 0} at first SSO sign-in`,
         );
         return 0;
       }),

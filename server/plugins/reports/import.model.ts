@@ -25,7 +25,16 @@ export interface RosterImport {
   errorCount: number;
   /** The first errors only (capped), so a 100,000-row disaster stays a small document. */
   problems: RowError[];
-  counts: { created: number; changed: number; unchanged: number; deactivated: number; newAccounts: number; linkedAccounts: number };
+  counts: {
+    created: number;
+    changed: number;
+    unchanged: number;
+    deactivated: number;
+    newAccounts: number;
+    linkedAccounts: number;
+    /** People of SSO-only units without an account yet: made at their first sign-in (absent in older imports). */
+    atSignIn?: number;
+  };
   createdAt: Date;
   confirmedAt?: Date;
 }
@@ -44,7 +53,15 @@ const importSchema = new Schema<RosterImport>(
     rows: Number,
     errorCount: Number,
     problems: [{ _id: false, row: Number, column: String, key: String, params: Schema.Types.Mixed, message: String }],
-    counts: { created: Number, changed: Number, unchanged: Number, deactivated: Number, newAccounts: Number, linkedAccounts: Number },
+    counts: {
+      created: Number,
+      changed: Number,
+      unchanged: Number,
+      deactivated: Number,
+      newAccounts: Number,
+      linkedAccounts: Number,
+      atSignIn: Number,
+    },
     createdAt: { type: Date, default: Date.now },
     confirmedAt: Date,
   },

@@ -110,6 +110,7 @@ export const reportsPlugin: Plugin = {
       trained,
       invites,
       () => ctx.services.get('accounts.users'),
+      async () => (ctx.services.has('accounts.sign-in') ? ctx.services.get('accounts.sign-in').ssoOnlyUnits() : new Set<string>()),
       ctx.hooks,
       uploadDir,
     );

@@ -164,6 +164,8 @@ export class RosterService {
     private readonly trained: TrainedService,
     private readonly invites: InvitesService,
     private readonly users: () => Services['accounts.users'],
+    /** Units whose people sign in only with an identity provider (`accounts.sign-in`). */
+    private readonly ssoOnlyUnits: () => Promise<Set<string>>,
     private readonly hooks: Hooks,
     private readonly uploadDir: string,
   ) {}
@@ -205,16 +207,19 @@ export class RosterService {
       rows: 0,
       errorCount: 0,
       problems: [],
-      counts: { created: 0, changed: 0, unchanged: 0, deactivated: 0, newAccounts: 0, linkedAccounts: 0 },
+      counts: { created: 0, changed: 0, unchanged: 0, deactivated: 0, newAccounts: 0, linkedAccounts: 0, atSignIn: 0 },
       createdAt: new Date(),
     };
     try {
       const existing = await this.existing(args.institution);
+      const ssoOnly = await this.ssoOnlyUnits();
       const seen = new Set<string>();
       const emails = new Map<string, number>();
+      const ssoEmails = new Set<string>();
       const scan = await this.scan(doc, (r) => {
         seen.add(r.person._id);
         emails.set(r.person.email, r.row);
+        if (ssoOnly.has(r.person.unit)) ssoEmails.add(r.person.email);
         const e = existing.get(r.person._id);
         if (!e) doc.counts.created++;
         else if (e.rowHash === r.person.rowHash) doc.counts.unchanged++;
@@ -226,7 +231,8 @@ export class RosterService {
         const { accounts, problems } = await this.accountsFor(doc.institution, emails);
         if (problems.length) Object.assign(doc, { errorCount: problems.length, problems: problems.slice(0, MAX_SHOWN_ERRORS) });
         doc.counts.linkedAccounts = accounts.size;
-        doc.counts.newAccounts = emails.size - accounts.size;
+        doc.counts.atSignIn = [...ssoEmails].filter((e) => !accounts.has(e)).length;
+        doc.counts.newAccounts = emails.size - accounts.size - doc.counts.atSignIn;
       }
     } catch (err) {
       await rm(stored, { force: true });
@@ -432,10 +438,11 @@ export class RosterService {
     accounts.clear();
     emails.clear(); // 100,000 addresses not needed any more (the rows are streamed again below)
     const existing = await this.existing(doc.institution);
+    const ssoOnly = await this.ssoOnlyUnits();
     const rule = await this.settings.rule();
     const facts = this.trained.facts();
     const now = new Date();
-    const counts = { created: 0, changed: 0, unchanged: 0, deactivated: 0, newAccounts: 0, linkedAccounts: 0 };
+    const counts = { created: 0, changed: 0, unchanged: 0, deactivated: 0, newAccounts: 0, linkedAccounts: 0, atSignIn: 0 };
     const seen = new Set<string>();
     const inviteIds: string[] = [];
     const announce: Array<{ p: Person; v: Verdict }> = [];
@@ -448,7 +455,11 @@ export class RosterService {
       await this.summaries.gate.write(
         rows.map((r) => r.person._id),
         async () => {
-          const missingAccounts = rows.filter((r) => !accountIds.has(r.person.email));
+          // Where an identity provider requires SSO, nobody is invited to set a password: the person
+          // stays on the roster without an account until their first sign-in creates it from here.
+          const noAccount = rows.filter((r) => !accountIds.has(r.person.email));
+          const missingAccounts = noAccount.filter((r) => !ssoOnly.has(r.person.unit));
+          counts.atSignIn += noAccount.length - missingAccounts.length;
           const created = new Set<string>();
           if (missingAccounts.length) {
             const made = await users.createInvited(
@@ -487,14 +498,14 @@ export class RosterService {
           await Promise.all(
             rows.map(async ({ person }) => {
               const before = existing.get(person._id);
-              const userId = accountIds.get(person.email)!;
+              const userId = accountIds.get(person.email);
               if (before && before.rowHash === person.rowHash && before.userId === userId) {
                 counts.unchanged++;
                 return;
               }
               if (before) counts.changed++;
               else counts.created++;
-              if (!created.has(person.email)) {
+              if (userId && !created.has(person.email)) {
                 if (before?.userId !== userId) counts.linkedAccounts++;
                 // The roster is the source of truth for where someone works: their account (and so
                 // their learning path) follows a new unit, level or tier.
@@ -506,7 +517,7 @@ export class RosterService {
                 { userId, tier: person.tier, level: person.level },
                 rule,
                 now,
-                created.has(person.email) ? [] : undefined,
+                created.has(person.email) || !userId ? [] : undefined,
               );
               const after: Person = {
                 ...person,
@@ -520,13 +531,14 @@ export class RosterService {
                 importedAt: now,
               };
               const $unset: Record<string, 1> = {};
-              for (const k of ['position', 'nationalId', 'trainedAt', 'expiresAt'] as const) if (after[k] === undefined) $unset[k] = 1;
+              for (const k of ['position', 'nationalId', 'trainedAt', 'expiresAt', 'userId'] as const)
+                if (after[k] === undefined) $unset[k] = 1;
               const $set = Object.fromEntries(Object.entries(after).filter(([k, val]) => k !== '_id' && val !== undefined));
               if (before) updates.push({ id: person._id, update: Object.keys($unset).length ? { $set, $unset } : { $set } });
               else inserts.push(Object.fromEntries(Object.entries(after).filter(([, val]) => val !== undefined)) as unknown as Person);
               if (before?.userId !== userId) {
-                if (created.has(person.email)) newLinks.push({ _id: userId, people: [person._id] });
-                else linkUpdates.push({ id: userId, update: { $addToSet: { people: person._id } }, upsert: true });
+                if (userId && created.has(person.email)) newLinks.push({ _id: userId, people: [person._id] });
+                else if (userId) linkUpdates.push({ id: userId, update: { $addToSet: { people: person._id } }, upsert: true });
                 if (before?.userId) linkUpdates.push({ id: before.userId, update: { $pull: { people: person._id } }, upsert: false });
               }
               await tally.change(before?.state, after);

@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import supertest from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
 import type { LmsApp } from '../../../server/app';
+import { csrfFrom } from '../../helpers';
 import { HEADER, importRoster, reportsApp, seedOrg } from '../../reports/fixtures';
 
 /**
@@ -66,3 +67,13 @@ export const newAgent = (lms: LmsApp): TestAgent => supertest.agent(lms.app);
 
 /** The alert text of a page (the message a person reads). */
 export const alertOf = (html: string) => /role="alert"[^>]*>([^<]+)</.exec(html)?.[1]?.trim();
+
+/** A person's sign-in with their directory password through an LDAP provider's form. */
+export async function ldapSignIn(lms: LmsApp, provider: string, username: string, password: string, agent = newAgent(lms)) {
+  const page = await agent.get(`/accounts/identity/${provider}/start?next=/accounts/profile`).expect(200);
+  const answer = await agent
+    .post(`/accounts/identity/ldap/${provider}`)
+    .type('form')
+    .send({ _csrf: csrfFrom(page.text), username, password, next: '/accounts/profile' });
+  return { agent, answer, page, before: sessionCookie(page) };
+}

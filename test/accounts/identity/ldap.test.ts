@@ -1,40 +1,12 @@
 import { expect } from 'chai';
 import type { LmsApp } from '../../../server/app';
-import { csrfFrom } from '../../helpers';
-import { alertOf, identityApp, identityOf, newAgent, sessionCookie } from './fixtures';
-import { startSlapd, type Slapd } from './slapd';
+import { alertOf, identityApp, identityOf, ldapSignIn as ldapSignInAt, sessionCookie } from './fixtures';
+import { baseLdif, personEntry, startSlapd, type Slapd } from './slapd';
 
 const SUFFIX = 'dc=gob,dc=test';
-const entry = (uid: string, cn: string, mail: string, employee: string, password: string) => `
-dn: uid=${uid},ou=people,${SUFFIX}
-objectClass: inetOrgPerson
-uid: ${uid}
-cn: ${cn}
-sn: ${cn.split(' ').pop()}
-mail: ${mail}
-employeeNumber: ${employee}
-userPassword: ${password}
-`;
-const LDIF = `dn: ${SUFFIX}
-objectClass: dcObject
-objectClass: organization
-dc: gob
-o: Gobierno de prueba
-
-dn: ou=people,${SUFFIX}
-objectClass: organizationalUnit
-ou: people
-
-dn: ou=services,${SUFFIX}
-objectClass: organizationalUnit
-ou: services
-
-dn: cn=lms,ou=services,${SUFFIX}
-objectClass: person
-cn: lms
-sn: lms
-userPassword: service-password-123
-${entry('ana', 'Ana Souza', 'ana@a.gov', 'A-001', 'ana-password-123')}${entry('bruno', 'Bruno Lima', 'bruno@b.gov', 'B-001', 'bruno-password-123')}${entry('nadie', 'Nadie Nunca', 'nadie@a.gov', 'A-999', 'nadie-password-123')}`;
+const entry = (uid: string, cn: string, mail: string, employee: string, password: string) =>
+  personEntry(SUFFIX, uid, cn, mail, employee, password);
+const LDIF = `${baseLdif(SUFFIX)}${entry('ana', 'Ana Souza', 'ana@a.gov', 'A-001', 'ana-password-123')}${entry('bruno', 'Bruno Lima', 'bruno@b.gov', 'B-001', 'bruno-password-123')}${entry('nadie', 'Nadie Nunca', 'nadie@a.gov', 'A-999', 'nadie-password-123')}`;
 
 describe('accounts: sign-in with LDAP (OpenLDAP slapd)', function () {
   this.timeout(60_000);
@@ -64,19 +36,11 @@ describe('accounts: sign-in with LDAP (OpenLDAP slapd)', function () {
     await slapd?.stop();
   });
 
-  async function ldapSignIn(username: string, password: string, provider = 'red-a') {
-    const agent = newAgent(lms);
-    const page = await agent.get(`/accounts/identity/${provider}/start?next=/accounts/profile`).expect(200);
-    expect(page.text).to.contain('Red del Ministerio A');
-    const answer = await agent
-      .post(`/accounts/identity/ldap/${provider}`)
-      .type('form')
-      .send({ _csrf: csrfFrom(page.text), username, password, next: '/accounts/profile' });
-    return { agent, answer, before: sessionCookie(page) };
-  }
+  const ldapSignIn = (username: string, password: string, provider = 'red-a') => ldapSignInAt(lms, provider, username, password);
 
   it('searches then binds over TLS and links the roster account by employee id', async () => {
-    const { agent, answer, before } = await ldapSignIn('ana', 'ana-password-123');
+    const { agent, answer, before, page } = await ldapSignIn('ana', 'ana-password-123');
+    expect(page.text).to.contain('Red del Ministerio A');
     expect(answer.status, answer.text).to.equal(303);
     expect(answer.headers.location).to.equal('/accounts/profile');
     expect(sessionCookie(answer)).to.be.a('string').and.not.equal(before);

@@ -18,6 +18,40 @@ const freePort = () =>
     });
   });
 
+/** An inetOrgPerson entry of `ou=people` for a directory's LDIF. */
+export const personEntry = (suffix: string, uid: string, cn: string, mail: string, employee: string, password: string) => `
+dn: uid=${uid},ou=people,${suffix}
+objectClass: inetOrgPerson
+uid: ${uid}
+cn: ${cn}
+sn: ${cn.split(' ').pop()}
+mail: ${mail}
+employeeNumber: ${employee}
+userPassword: ${password}
+`;
+
+/** The directory's tree and the service account the LMS searches with (`cn=lms,ou=services`, password service-password-123). */
+export const baseLdif = (suffix: string) => `dn: ${suffix}
+objectClass: dcObject
+objectClass: organization
+dc: ${/^dc=([^,]+)/.exec(suffix)![1]}
+o: Gobierno de prueba
+
+dn: ou=people,${suffix}
+objectClass: organizationalUnit
+ou: people
+
+dn: ou=services,${suffix}
+objectClass: organizationalUnit
+ou: services
+
+dn: cn=lms,ou=services,${suffix}
+objectClass: person
+cn: lms
+sn: lms
+userPassword: service-password-123
+`;
+
 /**
  * Debian's OpenLDAP on a free loopback port with a throw-away directory: a slapd.conf written
  * here (no debconf), the entries loaded with slapadd, a self-signed certificate for ldaps://,

@@ -35,16 +35,12 @@ export class Identity {
   private constructor(
     private readonly ctx: PluginContext,
     users: UsersService,
+    providers: ProvidersService,
   ) {
     const env = ctx.config.env;
     this.signInTtlMs = positive(env, 'IDENTITY_SIGNIN_MINUTES', 10) * 60_000;
     this.recoveryRateLimit = positive(env, 'PASSWORD_RESET_RATE_LIMIT', 5);
-    this.providers = new ProvidersService(
-      providerModel(ctx.db),
-      SecretBox.fromConfig(ctx.config),
-      env.IDENTITY_PROVIDERS_FILE || undefined,
-      env,
-    );
+    this.providers = providers;
     this.linker = new IdentityLinker(users, linkModel(ctx.db), ctx.services);
     this.saml = new SamlClient(ctx.config.baseUrl, samlRequestModel(ctx.db), this.signInTtlMs);
     this.recovery = new RecoveryService(
@@ -65,7 +61,14 @@ export class Identity {
 
   static async create(ctx: PluginContext, users: UsersService): Promise<Identity> {
     await Promise.all([linkModel(ctx.db).init(), resetModel(ctx.db).init(), samlRequestModel(ctx.db).init()]);
-    const identity = new Identity(ctx, users);
+    const env = ctx.config.env;
+    const providers = await ProvidersService.create(
+      providerModel(ctx.db),
+      SecretBox.fromConfig(ctx.config),
+      env.IDENTITY_PROVIDERS_FILE || undefined,
+      env,
+    );
+    const identity = new Identity(ctx, users, providers);
     const sealed = await identity.providers.sealStored();
     if (sealed) ctx.log.info(`identity providers: the secrets of ${sealed} provider(s) encrypted with the current SECRETS_KEY`);
     return identity;
@@ -104,13 +107,18 @@ export class Identity {
     return out;
   }
 
+  /** The units covered by an enabled provider that requires SSO (`accounts.sign-in`). */
+  async ssoOnlyUnits(): Promise<Set<string>> {
+    const units = new Set<string>();
+    for (const p of await this.providers.list()) {
+      if (p.enabled && p.required) for (const u of await this.linker.unitsOf(p)) units.add(u);
+    }
+    return units;
+  }
+
   /** False when an enabled provider that requires SSO covers the person's unit. */
   async passwordAllowed(u: Pick<SessionUser, 'orgUnit'>): Promise<boolean> {
-    if (!u.orgUnit) return true;
-    for (const p of await this.providers.list()) {
-      if (p.enabled && p.required && (await this.linker.unitsOf(p)).has(u.orgUnit)) return false;
-    }
-    return true;
+    return !u.orgUnit || !(await this.ssoOnlyUnits()).has(u.orgUnit);
   }
 
   /** Ends every session the IdP's LogoutRequest names (its NameID, and SessionIndex if given). */
