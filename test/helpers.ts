@@ -1,9 +1,11 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
 import supertest from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
 import { createLmsApp, type AppOptions, type LmsApp } from '../server/app';
-import { loadConfig, type Config } from '../server/core/config';
+import { ROOT, loadConfig, type Config } from '../server/core/config';
 import { openDatabase } from '../server/core/db/connect';
 import { testRun } from './setup';
 
@@ -103,4 +105,23 @@ export function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+/** Runs `npm run lms -- <args>` on the shared test engine (a fresh database unless DB_NAME is given). */
+export function runCli(args: string[], env: Record<string, string> = {}, input?: string) {
+  const r = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'tsx'), ['server/cli.ts', ...args], {
+    cwd: ROOT,
+    input,
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      DATA_DIR: testRun.dataDir,
+      MONGODB_URI: testDbUri(),
+      DB_NAME: `t_${randomBytes(5).toString('hex')}`,
+      LOG_LEVEL: 'silent',
+      ...env,
+    },
+    timeout: 120_000,
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
 }

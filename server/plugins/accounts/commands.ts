@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { CliCommand } from '../../core/plugin';
 import type { SessionUser } from '../../core/permissions';
+import { HttpError } from '../../core/errors';
+import { SecretBox } from '../../core/secrets';
+import { fileSecretContext, isSecretField, OidcSettings } from './identity/providers';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -40,6 +43,27 @@ export const accountCommands: CliCommand[] = [
         language: o.language as never,
       });
       console.log(`created ${u.role} ${u.email} (id ${u.id})`);
+      return 0;
+    },
+  },
+  {
+    name: 'identity:seal',
+    description: 'encrypt a secret (from stdin) for IDENTITY_PROVIDERS_FILE with SECRETS_KEY; prints {"sealed": "…"} to put in the file',
+    options: [
+      { flags: '--provider <id>', description: 'the id of the provider in the file (the value opens only there)' },
+      { flags: '--field <field>', description: 'clientSecret | bindPassword | spPrivateKey (the value opens only in that field)' },
+    ],
+    async run(rt, o) {
+      const provider = String(o.provider ?? '');
+      const field = String(o.field ?? '');
+      if (!OidcSettings.shape.id.safeParse(provider).success)
+        throw new HttpError(400, `--provider: "${provider}" is not a provider id (lower-case letters, digits or "-")`);
+      if (!isSecretField(field)) throw new HttpError(400, `--field: "${field}" is not clientSecret, bindPassword or spPrivateKey`);
+      // From stdin, never the command line: arguments end up in shell histories and process lists.
+      const value = await readStdin();
+      if (!value.trim()) throw new HttpError(400, 'the secret to seal is read from stdin, and stdin was empty');
+      const sealed = await SecretBox.fromConfig(rt.config).seal(value, fileSecretContext(provider, field));
+      console.log(JSON.stringify({ sealed }));
       return 0;
     },
   },

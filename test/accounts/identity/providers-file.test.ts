@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { LmsApp } from '../../../server/app';
-import { csrfFrom, makeUser, signIn } from '../../helpers';
-import { identityApp, identityOf, newAgent } from './fixtures';
+import { csrfFrom, makeUser, runCli, signIn } from '../../helpers';
+import { identityApp, identityOf, ldapSignIn, newAgent } from './fixtures';
 import { startSlapd, type Slapd } from './slapd';
 
 const SUFFIX = 'dc=archivo,dc=test';
@@ -130,18 +131,78 @@ describe('accounts: identity providers from IDENTITY_PROVIDERS_FILE', function (
     expect((await identityOf(lms).providers.get('ad-file'))?.protocol).to.equal('ldap');
   });
 
+  it('opens secrets sealed by `lms identity:seal`; one that does not open stops start-up naming provider and field', async () => {
+    const key = randomBytes(32).toString('hex');
+    const seal = (provider: string, field: string, value: string, env = { SECRETS_KEY: key }) =>
+      runCli(['identity:seal', '--provider', provider, '--field', field], env, `${value}\n`);
+    const made = seal('ad-file', 'bindPassword', 'file-service-password');
+    expect(made.code, made.err).to.equal(0);
+    const sealed = JSON.parse(made.out.trim().split('\n').pop()!) as { sealed: string };
+    const f = file('sealed.json', [{ ...providers[0], bindPassword: sealed }, providers[1]]);
+    expect(readFileSync(f, 'utf8')).not.to.contain('file-service-password');
+    const ok = await identityApp({ IDENTITY_PROVIDERS_FILE: f, SECRETS_KEY: key });
+    try {
+      // The directory accepts the opened bind password: Ana signs in.
+      const { answer } = await ldapSignIn(ok, 'ad-file', 'ana', 'ana-file-password');
+      expect(answer.status, answer.text).to.equal(303);
+    } finally {
+      await ok.close();
+    }
+
+    const [header, cek, iv, ciphertext, tag] = sealed.sealed.split('.');
+    const flipped = (ciphertext[0] === 'A' ? 'B' : 'A') + ciphertext.slice(1);
+    const cases: Array<[string, unknown[], Record<string, string>, RegExp]> = [
+      [
+        'another key',
+        [{ ...providers[0], bindPassword: sealed }],
+        { SECRETS_KEY: randomBytes(32).toString('hex') },
+        /provider 1 \(ad-file\): bindPassword: the sealed value does not open \(encrypted with another key/,
+      ],
+      [
+        'tampered',
+        [{ ...providers[0], bindPassword: { sealed: [header, cek, iv, flipped, tag].join('.') } }],
+        { SECRETS_KEY: key },
+        /provider 1 \(ad-file\): bindPassword: the sealed value does not open \(decryption operation failed\)/,
+      ],
+      [
+        'copied onto another provider',
+        [providers[0], { ...providers[1], clientSecret: sealed }],
+        { SECRETS_KEY: key, TEST_AD_FILE_BIND_PASSWORD: 'file-service-password' },
+        /provider 2 \(gov-file\): clientSecret: the sealed value does not open \(sealed for [^ ]+ad-file:bindPassword/,
+      ],
+    ];
+    for (const [name, content, env, message] of cases) {
+      const err = await identityApp({ IDENTITY_PROVIDERS_FILE: file(`${name}.json`, content), ...env }).then(
+        async (l) => {
+          await l.close();
+          return undefined;
+        },
+        (e: Error) => e,
+      );
+      expect(err?.message, name).to.match(message);
+    }
+    const bad = seal('ad-file', 'password', 'x');
+    expect(bad.code).to.equal(1);
+    expect(bad.err).to.contain('--field: "password" is not clientSecret, bindPassword or spPrivateKey');
+    expect(seal('ad-file', 'bindPassword', '').err).to.contain('stdin was empty');
+  });
+
   it('stops start-up naming the file and the problem', async () => {
     const cases: Array<[string, unknown, RegExp]> = [
       ['broken.json', '[{"id": ', /IDENTITY_PROVIDERS_FILE .*broken\.json: .*JSON/],
       ['object.json', { id: 'x' }, /must hold a JSON array of providers/],
-      ['field.json', [{ ...providers[1], issuer: 'javascript:alert(1)' }], /provider 1: issuer: /],
+      ['field.json', [{ ...providers[1], issuer: 'javascript:alert(1)' }], /provider 1 \(gov-file\): issuer: /],
       ['twice.json', [providers[1], providers[1]], /provider id gov-file appears twice/],
       [
         'unset.json',
         [providers[1], providers[0]],
-        /provider 2: bindPassword: the environment variable TEST_AD_FILE_BIND_PASSWORD is not set/,
+        /provider 2 \(ad-file\): bindPassword: the environment variable TEST_AD_FILE_BIND_PASSWORD is not set/,
       ],
-      ['ref.json', [{ ...providers[0], bindPassword: { file: '/etc/x' } }], /provider 1: bindPassword: a secret is a string or \{"env"/],
+      [
+        'ref.json',
+        [{ ...providers[0], bindPassword: { file: '/etc/x' } }],
+        /provider 1 \(ad-file\): bindPassword: a secret is a string, \{"env": "VARIABLE_NAME"\} or \{"sealed"/,
+      ],
       ['missing.json', undefined, /IDENTITY_PROVIDERS_FILE .*missing\.json: ENOENT/],
     ];
     for (const [name, content, message] of cases) {

@@ -158,6 +158,9 @@ export function parseProvider(input: unknown): ProviderSettings {
 const SECRET_FIELDS = ['clientSecret', 'bindPassword', 'spPrivateKey'] as const;
 type Secrets = Partial<Record<(typeof SECRET_FIELDS)[number], string>>;
 const secretContext = (id: string) => `accounts.identity-provider:${id}`;
+/** What a sealed value of IDENTITY_PROVIDERS_FILE is bound to: moved to another provider or field, it does not open. */
+export const fileSecretContext = (id: string, field: string) => `accounts.identity-providers-file:${id}:${field}`;
+export const isSecretField = (f: string): f is (typeof SECRET_FIELDS)[number] => (SECRET_FIELDS as readonly string[]).includes(f);
 
 const providerSchema = new Schema(
   {
@@ -193,13 +196,22 @@ export class ProvidersService {
   private readonly fromFile: Provider[];
   private cache?: { at: number; list: Promise<Provider[]> };
 
-  constructor(
+  private constructor(
     private readonly model: ProviderModel,
     private readonly box: SecretBox,
+    fromFile: Provider[],
+  ) {
+    this.fromFile = fromFile;
+  }
+
+  /** Reads IDENTITY_PROVIDERS_FILE (if any) first: a problem in it stops start-up, naming provider and field. */
+  static async create(
+    model: ProviderModel,
+    box: SecretBox,
     file?: string,
     env: Readonly<Record<string, string | undefined>> = {},
-  ) {
-    this.fromFile = file ? readProvidersFile(file, env) : [];
+  ): Promise<ProvidersService> {
+    return new ProvidersService(model, box, file ? await readProvidersFile(file, env, box) : []);
   }
 
   async list(): Promise<Provider[]> {
@@ -284,26 +296,42 @@ export class ProvidersService {
 }
 
 /**
- * A secret of the file may be `{"env": "NAME"}`: taken from that environment variable, so the file
- * itself (often in a configuration repository) holds no secret in clear.
+ * A secret of the file need not be in clear (the file often lives in a configuration repository):
+ * `{"env": "NAME"}` takes it from that environment variable, `{"sealed": "…"}` is a JWE made by
+ * `npm run -s lms -- identity:seal` with SECRETS_KEY, bound to the provider's id and the field.
  */
-function withSecretsFromEnv(entry: unknown, env: Readonly<Record<string, string | undefined>>, where: string): unknown {
+async function fileSecrets(
+  entry: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+  box: SecretBox,
+  where: string,
+): Promise<unknown> {
   if (!entry || typeof entry !== 'object' || Array.isArray(entry)) return entry;
   const out: Record<string, unknown> = { ...(entry as Record<string, unknown>) };
   for (const f of SECRET_FIELDS) {
     const v = out[f];
     if (!v || typeof v !== 'object') continue;
+    const ref = v as { env?: unknown; sealed?: unknown };
     const keys = Object.keys(v);
-    const name = (v as { env?: unknown }).env;
-    if (keys.length !== 1 || typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
-      throw new Error(`${where}: ${f}: a secret is a string or {"env": "VARIABLE_NAME"}`);
-    if (!env[name]) throw new Error(`${where}: ${f}: the environment variable ${name} is not set`);
-    out[f] = env[name];
+    if (keys.length === 1 && typeof ref.env === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(ref.env)) {
+      if (!env[ref.env]) throw new Error(`${where}: ${f}: the environment variable ${ref.env} is not set`);
+      out[f] = env[ref.env];
+    } else if (keys.length === 1 && typeof ref.sealed === 'string') {
+      try {
+        out[f] = await box.open(ref.sealed, fileSecretContext(String(out.id), f));
+      } catch (err) {
+        throw new Error(
+          `${where}: ${f}: the sealed value does not open (${(err as Error).message}); seal it again with ` +
+            `\`npm run -s lms -- identity:seal --provider ${String(out.id)} --field ${f}\` and the SECRETS_KEY the server starts with`,
+          { cause: err },
+        );
+      }
+    } else throw new Error(`${where}: ${f}: a secret is a string, {"env": "VARIABLE_NAME"} or {"sealed": "…"}`);
   }
   return out;
 }
 
-function readProvidersFile(file: string, env: Readonly<Record<string, string | undefined>>): Provider[] {
+async function readProvidersFile(file: string, env: Readonly<Record<string, string | undefined>>, box: SecretBox): Promise<Provider[]> {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
@@ -312,16 +340,20 @@ function readProvidersFile(file: string, env: Readonly<Record<string, string | u
   }
   if (!Array.isArray(raw)) throw new Error(`IDENTITY_PROVIDERS_FILE ${file}: must hold a JSON array of providers`);
   const ids = new Set<string>();
-  return raw.map((entry, i) => {
-    const parsed = ProviderSettings.safeParse(withSecretsFromEnv(entry, env, `IDENTITY_PROVIDERS_FILE ${file}: provider ${i + 1}`));
+  const out: Provider[] = [];
+  for (const [i, entry] of raw.entries()) {
+    const id = (entry as { id?: unknown } | null)?.id;
+    const where = `IDENTITY_PROVIDERS_FILE ${file}: provider ${i + 1}${typeof id === 'string' && id ? ` (${id})` : ''}`;
+    const parsed = ProviderSettings.safeParse(await fileSecrets(entry, env, box, where));
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new Error(`IDENTITY_PROVIDERS_FILE ${file}: provider ${i + 1}: ${issue.path.join('.')}: ${issue.message}`);
+      throw new Error(`${where}: ${issue.path.join('.')}: ${issue.message}`);
     }
     if (ids.has(parsed.data.id)) throw new Error(`IDENTITY_PROVIDERS_FILE ${file}: provider id ${parsed.data.id} appears twice`);
     ids.add(parsed.data.id);
-    return { ...parsed.data, source: 'file' as const };
-  });
+    out.push({ ...parsed.data, source: 'file' as const });
+  }
+  return out;
 }
 
 export const labelOf = (p: ProviderSettings, lang: string) => p.label[(lang as Language) in p.label ? (lang as Language) : 'es'];
