@@ -31,6 +31,7 @@ import { Locks, lockSettings } from './core/locks';
 import { EVENTS_PERMISSION, eventAdminRoutes } from './core/events/admin-routes';
 import { mountRoutes, servedRoutes, type ServedRoute } from './core/routes';
 import { formatDate } from './core/dates';
+import { formatNumber, formatShare } from './core/numbers';
 import { allPlugins } from './plugins';
 
 export interface AppOptions {
@@ -205,6 +206,9 @@ export async function createLmsApp(opts: AppOptions = {}): Promise<LmsApp> {
       // In the language of the page (read when called: a profile change switches it mid-request).
       res.locals.day = (d: Date | string | number) => formatDate(d, req.lang, config.timeZone, 'day');
       res.locals.dateTime = (d: Date | string | number) => formatDate(d, req.lang, config.timeZone, 'dateTime');
+      // Counts and shares in the language of the page ("0,0 %" in Spanish, "0.0%" in English).
+      res.locals.num = (n: number) => formatNumber(n, req.lang);
+      res.locals.pct = (share: number | null | undefined) => formatShare(share, req.lang);
       // A problem (row error, package rule) in the language of the page.
       res.locals.explain = (p: Parameters<typeof problemText>[1]) => problemText(req.t, p);
     };

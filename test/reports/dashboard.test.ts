@@ -5,6 +5,9 @@ import type { LmsApp } from '../../server/app';
 import type { CourseProgress } from '../../server/core/contracts/catalog';
 import { makeUser, signIn, binaryParser } from '../helpers';
 import { HEADER, importRoster, reportsApp, reportsOf, seedOrg } from './fixtures';
+import { withPdfFile, run } from '../certificates/helpers';
+
+const pdfText = (pdf: Buffer) => withPdfFile(pdf, async (file) => (await run('pdftotext', ['-layout', file, '-'])).stdout);
 
 /**
  * 1,000 servants whose right answers are known by hand:
@@ -178,6 +181,12 @@ describe('reports: target dashboard on a hand-checked fixture', () => {
     expect(values).to.include('A1');
     const pdf = await admin.get('/reports/export/summary.pdf').buffer(true).parse(binaryParser).expect(200);
     expect((pdf.body as Buffer).subarray(0, 5).toString()).to.equal('%PDF-');
+    // Column headers over the figures, and numbers as HR writes them in Spanish.
+    const text = await pdfText(pdf.body as Buffer);
+    expect(text).to.match(/Grupo\s+Servidores\s+Capacitados\s+Porcentaje/);
+    expect(text).to.match(/850 de 1000 servidores capacitados \(85,0\s%\)/);
+    expect(text).to.match(/Ministerio A \(INST-A\)\s+600\s+540\s+90,0\s%/);
+    expect(text).not.to.match(/\d\.\d %/);
     const audit = await lms.db.collection('reports_audit').find().sort({ at: 1 }).toArray();
     expect(audit.length - before).to.equal(3);
     expect(audit.slice(-3).map((a) => `${a.action} ${a.format} ${a.scope}`)).to.deep.equal([
@@ -194,7 +203,7 @@ describe('reports: target dashboard on a hand-checked fixture', () => {
     expect(page.text).to.match(/<svg[^>]+role="img"[^>]+aria-labelledby="trend-title trend-desc"/);
     expect(page.text).to.contain('<caption>');
     expect(page.text).to.contain('scope="row"');
-    expect(page.text).to.contain('85 %');
+    expect(page.text).to.contain('85,0\u00a0%');
   });
 });
 

@@ -3,7 +3,7 @@ import type { Request, Response } from 'express';
 import { HttpError } from '../../core/errors';
 import { record, type Reports } from './bundle';
 import { writeCsv } from '../../core/csv';
-import { summaryTable, writePdf, writeXlsx, type Table } from './exports';
+import { summaryTable, writePdf, writeXlsx, type PdfFormat, type Table } from './exports';
 import type { Person } from './person.model';
 import type { CourseSummary } from '../../core/contracts/catalog';
 import { pageNumber } from '../../core/page-number';
@@ -109,7 +109,8 @@ export function dashboardHandlers(r: Reports) {
       if (format === 'pdf') {
         await record(r, req.user!, 'export:summary', format, scope);
         res.type(types.pdf).attachment(name);
-        return writePdf(d, req.t, res);
+        const { num, pct, dateTime } = res.locals as unknown as Pick<PdfFormat, 'num' | 'pct' | 'dateTime'>;
+        return writePdf(d, req.t, { lang: req.lang, num, pct, dateTime }, res);
       }
       table = summaryTable(d, req.t);
     } else {

@@ -66,15 +66,22 @@ export async function writeXlsx(table: Table, sheetName: string, out: Writable):
   return n;
 }
 
-const pct = (s: number | null) => (s === null ? '—' : `${(s * 100).toFixed(1)} %`);
+/** How the PDF writes numbers and dates: the reader's language (and the deployment's time zone). */
+export interface PdfFormat {
+  lang: string;
+  num(n: number): string;
+  pct(share: number | null | undefined): string;
+  dateTime(d: Date | string): string;
+}
 
 /** A printable report for ministers: headline figures, targets, breakdown tables and the trend. */
-export async function writePdf(d: Dashboard, t: TFunction, out: Writable): Promise<void> {
+export async function writePdf(d: Dashboard, t: TFunction, f: PdfFormat, out: Writable): Promise<void> {
+  const { num, pct } = f;
   const doc = new PDFDocument({
     size: 'A4',
     margin: 50,
     info: { Title: `${t('reports:dash.title')} — ${d.scope.name}` },
-    lang: 'es',
+    lang: f.lang,
     displayTitle: true,
     tagged: true,
   } as PDFKit.PDFDocumentOptions);
@@ -83,39 +90,47 @@ export async function writePdf(d: Dashboard, t: TFunction, out: Writable): Promi
   doc
     .fontSize(11)
     .fillColor('#444')
-    .text(`${d.scope.name} · ${d.generatedAt.slice(0, 10)}`)
+    .text(`${d.scope.name} · ${f.dateTime(d.generatedAt)}`)
     .moveDown();
   doc
     .fillColor('#000')
     .fontSize(13)
-    .text(t('reports:dash.headline', { trained: d.trained, total: d.total, share: pct(d.share) }));
+    .text(t('reports:dash.headline', { trained: num(d.trained), total: num(d.total), share: pct(d.share) }));
   doc
     .fontSize(11)
-    .text(d.total ? t('reports:dash.target80', { needed: d.target.needed, gap: d.target.gap }) : t('reports:dash.target80Empty'));
+    .text(d.total ? t('reports:dash.target80', { needed: num(d.target.needed), gap: num(d.target.gap) }) : t('reports:dash.target80Empty'));
   if (d.baseline && !d.baseline.target) doc.text(t('reports:dash.targetBaselineEmpty', { date: d.baseline.date }));
   else if (d.baseline)
     doc.text(
       t('reports:dash.targetBaseline', {
         date: d.baseline.date,
-        baseline: d.baseline.trained,
-        target: d.baseline.target,
-        gap: d.baseline.gap,
+        baseline: num(d.baseline.trained),
+        target: num(d.baseline.target),
+        gap: num(d.baseline.gap),
       }),
     );
   doc.text(t('reports:dash.ruleText', { minHours: d.rule.minHours, validityYears: d.rule.validityYears })).moveDown();
+  /** One row of four cells: label, then three right-aligned figures (also the column headers). */
+  const line = (cells: [string, string, string, string]) => {
+    const y = doc.y;
+    doc.text(cells[0], 50, y, { width: 250 });
+    const h = doc.y;
+    doc.text(cells[1], 310, y, { width: 70, align: 'right' });
+    doc.text(cells[2], 385, y, { width: 70, align: 'right' });
+    doc.text(cells[3], 460, y, { width: 80, align: 'right' });
+    doc.y = Math.max(h, doc.y);
+    doc.x = 50;
+  };
   const table = (title: string, rows: Array<[string, number, number, number | null]>) => {
     if (!rows.length) return;
-    if (doc.y > 700) doc.addPage();
+    if (doc.y > 680) doc.addPage();
     doc.fontSize(13).text(title).fontSize(10);
+    // Column headers under every table title: a printed page has no hover or caption to explain the figures.
+    doc.font('Helvetica-Bold');
+    line([t('reports:dash.group'), t('reports:dash.total'), t('reports:dash.trained'), t('reports:dash.share')]);
+    doc.font('Helvetica');
     for (const [label, total, trained, s] of rows) {
-      const y = doc.y;
-      doc.text(label, 50, y, { width: 250 });
-      const h = doc.y;
-      doc.text(String(total), 310, y, { width: 70, align: 'right' });
-      doc.text(String(trained), 385, y, { width: 70, align: 'right' });
-      doc.text(pct(s), 460, y, { width: 80, align: 'right' });
-      doc.y = Math.max(h, doc.y);
-      doc.x = 50;
+      line([label, num(total), num(trained), pct(s)]);
       if (doc.y > 760) doc.addPage();
     }
     doc.moveDown();
