@@ -164,8 +164,14 @@ export function accountRoutes(
     res.redirect(303, '/accounts/admin/users');
   };
 
-  const profile = (req: Request, res: Response, status = 200, message?: string, error?: string) =>
-    res.status(status).render('accounts/profile', { title: req.t('accounts:profile.title'), message, error });
+  const profile = async (req: Request, res: Response, status = 200, message?: string, error?: string) =>
+    res.status(status).render('accounts/profile', {
+      title: req.t('accounts:profile.title'),
+      message,
+      error,
+      // Where the institution requires its identity provider there is no password to change.
+      passwords: await identity.passwordAllowed(req.user!),
+    });
 
   const saveProfile = async (req: Request, res: Response) => {
     const lang = str(req.body.language);
@@ -176,10 +182,11 @@ export function accountRoutes(
       delete req.session.lang;
       req.setLanguage(lang);
     }
-    profile(req, res, 200, req.t('accounts:profile.saved'));
+    await profile(req, res, 200, req.t('accounts:profile.saved'));
   };
 
   const changePassword = async (req: Request, res: Response) => {
+    if (!(await identity.passwordAllowed(req.user!))) return profile(req, res, 403, undefined, req.t('accounts:profile.passwordsOff'));
     const current = await users.passwordHashOf(req.user!.id);
     if (!(await verifyPassword(str(req.body.current), current)))
       return profile(req, res, 400, undefined, req.t('accounts:profile.wrongPassword'));
@@ -190,7 +197,7 @@ export function accountRoutes(
       if (err instanceof HttpError && err.status === 400) return profile(req, res, 400, undefined, req.t('accounts:errors.password'));
       throw err;
     }
-    profile(req, res, 200, req.t('accounts:profile.passwordChanged'));
+    await profile(req, res, 200, req.t('accounts:profile.passwordChanged'));
   };
 
   const showSetup = async (req: Request, res: Response) => {

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { LmsApp } from '../../../server/app';
+import { csrfFrom } from '../../helpers';
 import { HEADER, importRoster, reportsApp, seedOrg } from '../../reports/fixtures';
 import { alertOf, identityOf, ldapSignIn, newAgent } from './fixtures';
 import { baseLdif, personEntry, startSlapd, type Slapd } from './slapd';
@@ -78,7 +79,17 @@ describe('accounts: just-in-time accounts from the roster where SSO is required 
   it('the first sign-in makes the account from the roster entry, linked to it; later sign-ins use it', async () => {
     const { agent, answer } = await ldapSignIn(lms, 'red-a', 'ana', 'ana-password-123');
     expect(answer.status, answer.text).to.equal(303);
-    expect((await agent.get('/accounts/profile').expect(200)).text).to.contain('ana@a.gov');
+    const profile = await agent.get('/accounts/profile').expect(200);
+    expect(profile.text).to.contain('ana@a.gov');
+    // No password to set where SSO is required: no form, and the form's address refuses.
+    expect(profile.text).not.to.contain('action="/accounts/profile/password"');
+    expect(profile.text).to.contain('no tiene contraseña que cambiar');
+    const setPassword = await agent
+      .post('/accounts/profile/password')
+      .type('form')
+      .send({ _csrf: csrfFrom(profile.text), current: '', password: 'a new long password', confirm: 'a new long password' });
+    expect(setPassword.status).to.equal(403);
+    expect(alertOf(setPassword.text)).to.match(/exige ingresar con su proveedor de identidad/);
     const ana = await lms.services.get('accounts.users').findByEmail('ana@a.gov');
     // The roster's name, unit, level and tier — not the directory's "Ana Directorio".
     expect(ana).to.include({ name: 'Ana Souza', orgUnit: 'A1', level: 'national', tier: 'manager', role: 'learner' });
