@@ -95,6 +95,7 @@ export async function seedDemoSite(lms: LmsApp): Promise<DemoSite> {
       '/reports/roster/:id': { id: String(roster._id) },
       '/reports/export/:file': { file: 'people.csv' },
       '/catalog/library/:file': { file: 'no-such-course.zip' },
+      '/catalog/library/scorm12/:file': { file: 'no-such-course.zip' },
       '/network/packages/:file': { file: 'no-such-package.zip' },
       // Pages for a link that is not (or no longer) valid: their error page is a page too.
       '/reports/invite/:token': { token: 'expired-or-mistyped-token' },

@@ -1,54 +1,28 @@
 /**
- * The script of every AU page of the built-in library (bundled by esbuild into runtime.js).
- * cmi5 handshake and defined statements through @xapi/cmi5; language from the learner's
- * cmi5LearnerPreferences; bookmark in the xAPI state API (the page runs in a sandboxed, opaque
- * origin: no cookies or localStorage). Without an LMS the page stays readable and says so.
+ * The script of every AU page of the built-in library (bundled by esbuild into runtime.js):
+ * lessons with their bookmark, the assessment, language switching. It talks to whatever launched
+ * it through a Tracker: a cmi5 LMS (the cmi5 package) or a SCORM 1.2 LMS (the SCORM export),
+ * detected at start. Without an LMS the page stays readable and says so.
  */
-import Cmi5 from '@xapi/cmi5';
-import { SCORING_EXTENSION, type AttemptView, type ScoredView } from './scoring';
+import { cmi5Launched, cmi5Tracker } from './cmi5-tracker';
+import { findScorm12Api, scorm12Tracker } from './scorm12-tracker';
+import type { AttemptView, ScoredView } from './scoring';
 import { UI, fmt, type UiLang } from './strings';
-
-interface Score {
-  scaled: number;
-  raw: number;
-  min: number;
-  max: number;
-}
-
-interface Bookmark {
-  section?: string;
-  completed?: boolean;
-  passed?: boolean;
-}
-
-// axios (inside @xapi/cmi5) reads document.cookie for an XSRF token whenever the LRS URL has the
-// page's host. In a sandboxed page (opaque origin) that read throws and every request would fail;
-// such a page has no cookies anyway, so it reads as empty.
-try {
-  void document.cookie;
-} catch {
-  Object.defineProperty(document, 'cookie', { configurable: true, get: () => '', set: () => undefined });
-}
+import type { Bookmark, Score, Tracker } from './tracker';
 
 const config = JSON.parse(document.getElementById('au-config')!.textContent!) as {
   kind: 'lesson' | 'assessment';
   languages: UiLang[];
   defaultLanguage: UiLang;
 };
-const BOOKMARK = 'bookmark';
-const CMI5_CATEGORY = { id: 'https://w3id.org/xapi/cmi5/context/categories/cmi5' };
-const MOVEON_CATEGORY = { id: 'https://w3id.org/xapi/cmi5/context/categories/moveon' };
-const MASTERY_SCORE = 'https://w3id.org/xapi/cmi5/context/extensions/masteryscore';
-
 let lang: UiLang = config.defaultLanguage;
-let cmi5: Cmi5 | null = null;
-let initializedAt = 0;
+let lms: Tracker | null = null;
 let terminated = false;
 let judgedThisSession = false;
 /**
- * A failed attempt waits for the end of the session: cmi5 allows one of passed/failed per
- * session (§9.3), so sending "failed" at once would leave a learner who retries and passes in
- * the same session unrecorded until another session. It goes out on exit (or as the page leaves).
+ * With one judgement per session (cmi5 §9.3), a failed attempt waits for the end of the session:
+ * sending "failed" at once would leave a learner who retries and passes in the same session
+ * unrecorded until another session. It goes out on exit (or as the page leaves).
  */
 let pendingFail: Score | null = null;
 let bookmark: Bookmark = {};
@@ -63,17 +37,12 @@ const reason = (err: unknown) => {
   const e = err as { response?: { status?: number }; message?: string };
   return e?.response?.status ? `HTTP ${e.response.status}` : (e?.message ?? String(err));
 };
-const normal = () => cmi5 !== null && cmi5.getLaunchData().launchMode === 'Normal';
-
-function stateParams() {
-  const lp = cmi5!.getLaunchParameters();
-  return { agent: lp.actor, activityId: lp.activityId, registration: lp.registration, stateId: BOOKMARK };
-}
+const normal = () => lms !== null && lms.normal;
 
 async function saveBookmark(): Promise<void> {
-  if (!cmi5 || terminated) return;
+  if (!lms || terminated) return;
   try {
-    await cmi5.xapi!.setState({ ...stateParams(), state: { ...bookmark } });
+    await lms.saveBookmark(bookmark);
     savedSection = bookmark.section;
   } catch (err) {
     say(fmt(ui().saveFailed, { reason: reason(err) }));
@@ -159,11 +128,11 @@ function resume(): boolean {
 }
 
 async function completeLesson(): Promise<void> {
-  if (!cmi5) return say(ui().completedOffline);
+  if (!lms) return say(ui().completedOffline);
   if (!normal()) return say(ui().browseMode);
   try {
-    // cmi5 §9.3.3: one "completed" per registration.
-    if (!bookmark.completed) await cmi5.complete();
+    // Once per registration (cmi5 §9.3.3).
+    if (!bookmark.completed) await lms.complete();
     bookmark.completed = true;
     await saveBookmark();
     say(ui().completedMsg);
@@ -172,24 +141,12 @@ async function completeLesson(): Promise<void> {
   }
 }
 
-// ---- assessment: questions drawn and scored by the LMS ------------------------------------------
+// ---- assessment: questions drawn and scored by the LMS (or, in SCORM, by the page) ------------------------------------------
 
 let attempt: AttemptView | null = null;
 let scored: ScoredView | null = null;
 
 const inLang = (m: Record<string, string>) => m[lang] ?? m[config.defaultLanguage] ?? Object.values(m)[0] ?? '';
-
-async function scoring<T>(path: string, body: unknown): Promise<T> {
-  const base = (cmi5!.getLaunchData() as unknown as Record<string, unknown>)[SCORING_EXTENSION];
-  if (typeof base !== 'string') throw new Error('no scoring service');
-  const res = await fetch(`${base}${path}`, {
-    method: 'POST',
-    headers: { Authorization: `Basic ${cmi5!.getAuthToken()}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`HTTP ${res.status}`);
-  return (await res.json()) as T;
-}
 
 function el(tag: string, props: Record<string, unknown> = {}, ...kids: Array<Node | string>): HTMLElement {
   const e = Object.assign(document.createElement(tag), props);
@@ -261,10 +218,10 @@ async function drawAttempt(): Promise<void> {
   scored = null;
   renderQuestions();
   $('#au-result')!.hidden = true;
-  if (!cmi5) return say(ui().platformOnly);
+  if (!lms) return say(ui().platformOnly);
   say(ui().drawing);
   try {
-    attempt = await scoring<AttemptView>('/attempts', {});
+    attempt = await lms.draw();
   } catch (err) {
     return say(fmt(ui().drawFailed, { reason: reason(err) }));
   }
@@ -287,7 +244,7 @@ async function submitAssessment(form: HTMLFormElement): Promise<void> {
   }
   let result: ScoredView;
   try {
-    result = await scoring<ScoredView>(`/attempts/${encodeURIComponent(attempt.attempt)}`, { answers });
+    result = await lms!.score(attempt.attempt, answers);
   } catch (err) {
     return say(fmt(ui().saveFailed, { reason: reason(err) }));
   }
@@ -301,16 +258,17 @@ async function submitAssessment(form: HTMLFormElement): Promise<void> {
   if (normal() && !judgedThisSession && !bookmark.passed) {
     // The score is the LMS's: it accepts "passed"/"failed" only as it scored this attempt.
     const s = { scaled: result.scaled, raw: result.raw, min: result.min, max: result.max };
-    if (!result.passed) {
+    if (!result.passed && lms!.oneJudgementPerSession) {
       pendingFail = s;
       lines.push(ui().failPending);
     } else {
       try {
         // cmi5 §9.3: one of passed/failed per session, one passed per registration, no failed after passed.
-        await cmi5!.pass(s);
-        judgedThisSession = true;
+        if (result.passed) await lms!.pass(s);
+        else await lms!.fail(s);
+        if (lms!.oneJudgementPerSession) judgedThisSession = true;
         pendingFail = null;
-        bookmark.passed = true;
+        if (result.passed) bookmark.passed = true;
         await saveBookmark();
         lines.push(ui().recorded);
       } catch (err) {
@@ -335,7 +293,7 @@ async function retryAssessment(): Promise<void> {
 
 async function exit(): Promise<void> {
   say(ui().exiting);
-  if (cmi5 && !terminated) {
+  if (lms && !terminated) {
     clearTimeout(saveTimer);
     if (bookmark.section !== savedSection) await saveBookmark();
     try {
@@ -344,79 +302,29 @@ async function exit(): Promise<void> {
         const fail = pendingFail;
         pendingFail = null;
         try {
-          await cmi5.fail(fail);
+          await lms.fail(fail);
         } catch (err) {
           pendingFail = fail;
           throw err;
         }
         judgedThisSession = true;
       }
-      await cmi5.terminate();
+      await lms.terminate();
       terminated = true;
     } catch (err) {
       return say(fmt(ui().saveFailed, { reason: reason(err) }));
     }
   }
-  const back = cmi5?.getLaunchData().returnURL;
+  const back = lms?.returnUrl();
   if (back) window.location.href = back;
   else say(ui().closed);
 }
 
-function uuid(): string {
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  b[6] = (b[6] & 0x0f) | 0x40;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  const h = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
-
-/**
- * Leaving without "Exit": the same statements (a pending failed, then terminated), sent as the
- * page goes away. It uses the xAPI 1.0.3 alternate request syntax (form-encoded, credentials in the body): a CORS "simple"
- * request, so sendBeacon can carry it and no preflight has to outlive the page.
- */
+/** Leaving without "Exit": the tracker ends the session as the page goes away. */
 function terminateOnLeave(): void {
-  if (!cmi5 || terminated) return;
+  if (!lms || terminated) return;
   terminated = true;
-  const lp = cmi5.getLaunchParameters();
-  const launchData = cmi5.getLaunchData();
-  const duration = `PT${((Date.now() - initializedAt) / 1000).toFixed(2)}S`;
-  const defined = (verb: string, result: Record<string, unknown>, moveOn: boolean, extensions: Record<string, unknown> = {}) => {
-    const context = JSON.parse(JSON.stringify(launchData.contextTemplate ?? {}));
-    context.registration = lp.registration;
-    context.contextActivities = { ...(context.contextActivities ?? {}) };
-    context.contextActivities.category = [
-      ...(context.contextActivities.category ?? []),
-      CMI5_CATEGORY,
-      ...(moveOn ? [MOVEON_CATEGORY] : []),
-    ];
-    context.extensions = { ...(context.extensions ?? {}), ...extensions };
-    return {
-      id: uuid(),
-      actor: lp.actor,
-      verb: { id: `http://adlnet.gov/expapi/verbs/${verb}`, display: { 'en-US': verb } },
-      object: { objectType: 'Activity', id: lp.activityId },
-      result,
-      context,
-      timestamp: new Date().toISOString(),
-    };
-  };
-  const statements: Array<ReturnType<typeof defined>> = [];
-  if (pendingFail && !judgedThisSession) {
-    const mastery = launchData.masteryScore;
-    statements.push(
-      defined('failed', { score: pendingFail, success: false, duration }, true, mastery !== undefined ? { [MASTERY_SCORE]: mastery } : {}),
-    );
-  }
-  statements.push(defined('terminated', { duration }, false));
-  const url = `${lp.endpoint.replace(/\/?$/, '/')}statements?method=POST`;
-  const form = new URLSearchParams({
-    Authorization: `Basic ${cmi5.getAuthToken()}`,
-    'X-Experience-API-Version': '1.0.3',
-    'Content-Type': 'application/json',
-    content: JSON.stringify(statements),
-  });
-  if (!navigator.sendBeacon?.(url, form)) void fetch(url, { method: 'POST', keepalive: true, body: form }).catch(() => undefined);
+  lms.leave(pendingFail && !judgedThisSession ? pendingFail : null);
 }
 
 // ---- start ----------------------------------------------------------------------------------------
@@ -441,27 +349,27 @@ document.addEventListener('submit', (ev) => {
 });
 window.addEventListener('pagehide', terminateOnLeave);
 
+/** Who launched the page: a cmi5 LMS (launch parameters in the URL), a SCORM 1.2 LMS (its API in a window), or nobody. */
+async function connect(): Promise<Tracker | null> {
+  if (cmi5Launched()) return cmi5Tracker();
+  const api = findScorm12Api();
+  return api ? scorm12Tracker(api) : null;
+}
+
 async function start(): Promise<void> {
   watchSections();
-  if (!Cmi5.isCmiAvailable) return say(config.kind === 'assessment' ? ui().platformOnly : ui().standalone);
+  if (!cmi5Launched() && !findScorm12Api()) return say(config.kind === 'assessment' ? ui().platformOnly : ui().standalone);
   say(ui().connecting);
   try {
-    const c = Cmi5.instance;
-    await c.initialize();
-    cmi5 = c;
-    initializedAt = Date.now();
+    lms = await connect();
   } catch (err) {
     return say(fmt(ui().failedConnect, { reason: reason(err) }));
   }
-  const preferred = pickLanguage(cmi5.getLearnerPreferences()?.languagePreference);
+  if (!lms) return;
+  const preferred = pickLanguage(lms.languagePreference());
   if (preferred) await showLanguage(preferred).catch(() => undefined);
-  try {
-    const res = await cmi5.xapi!.getState(stateParams());
-    if (res.data && typeof res.data === 'object') bookmark = res.data as Bookmark;
-    savedSection = bookmark.section;
-  } catch {
-    bookmark = {}; // 404: first session of this registration
-  }
+  bookmark = await lms.loadBookmark();
+  savedSection = bookmark.section;
   if (config.kind === 'assessment') return drawAttempt();
   const resumed = resume();
   if (!normal()) say(ui().browseMode);

@@ -1,6 +1,6 @@
 /**
  * Builds every course of the library into a cmi5 package: `<out>/<slug>/` (unpacked) and
- * `<out>/<slug>.zip`. Deterministic: same sources → same bytes (sorted entries, fixed
+ * `<out>/<slug>.zip`, and its SCORM 1.2 export `<out>/<slug>.scorm12.zip` (scorm12.ts). Deterministic: same sources → same bytes (sorted entries, fixed
  * timestamps, no build dates). A course whose sources did not change is not rebuilt.
  */
 import { createHash } from 'node:crypto';
@@ -14,6 +14,7 @@ import type { Lang } from './course-schema';
 import { CourseSourceError, courseDirs, loadCourse, type CourseSource } from './load-course';
 import { READING_WPM } from './study-time';
 import { assessmentFragment, lessonFragment, pageShell } from './render-au';
+import { scorm12Files } from './scorm12';
 
 export const CONTENT_ROOT = path.join(__dirname, '..');
 export const DEFAULT_SRC = path.join(CONTENT_ROOT, 'courses');
@@ -31,6 +32,9 @@ export interface BuiltCourse {
   zip: string;
   /** sha256 of the zip: what the catalog compares to recognise an already-installed package */
   sha256: string;
+  /** The SCORM 1.2 export (`<slug>.scorm12.zip`, scorm12.ts): same pages, imsmanifest.xml, the bank inside. */
+  scorm12Zip: string;
+  scorm12Sha256: string;
   /** sha256 of the sources (and of the builder): decides whether a rebuild is needed */
   sourceHash: string;
   /** derived study time (study-time.ts): what the package declares and certificates print */
@@ -203,9 +207,21 @@ export async function buildLibrary(opts: BuildOptions = {}): Promise<LibraryMani
     const before = previous.get(path.basename(dir).replace(/^\d+-/, ''));
     const zip = before && path.join(out, `${before.slug}.zip`);
     const reusable =
-      before?.sourceHash === sourceHash && !!before.bank && existsSync(path.join(out, before.bank)) && !!zip && existsSync(zip);
+      before?.sourceHash === sourceHash &&
+      !!before.bank &&
+      existsSync(path.join(out, before.bank)) &&
+      !!before.scorm12Zip &&
+      existsSync(path.join(out, before.scorm12Zip)) &&
+      !!zip &&
+      existsSync(zip);
     if (!opts.force && before && zip && reusable && sha256File(zip) === before.sha256) {
-      courses.push({ ...before, dir: path.join(out, before.slug), zip, bank: path.join(out, before.bank) });
+      courses.push({
+        ...before,
+        dir: path.join(out, before.slug),
+        zip,
+        bank: path.join(out, before.bank),
+        scorm12Zip: path.join(out, before.scorm12Zip),
+      });
       log(`unchanged ${before.slug}`);
       continue;
     }
@@ -230,6 +246,8 @@ export async function buildLibrary(opts: BuildOptions = {}): Promise<LibraryMani
     }
     const zipFile = path.join(out, `${slug}.zip`);
     await writeZip(files, zipFile);
+    const scormZip = path.join(out, `${slug}.scorm12.zip`);
+    await writeZip(scorm12Files(course, bank, files), scormZip);
     // The key stays out of the package (and of the public download): the installer gives it to the LMS.
     const bankFile = path.join(out, 'banks', `${slug}.json`);
     mkdirSync(path.dirname(bankFile), { recursive: true });
@@ -243,6 +261,8 @@ export async function buildLibrary(opts: BuildOptions = {}): Promise<LibraryMani
       dir: target,
       zip: zipFile,
       sha256: sha256File(zipFile),
+      scorm12Zip: scormZip,
+      scorm12Sha256: sha256File(scormZip),
       sourceHash,
       hours: course.studyTime.hours,
       lessonMinutes: course.studyTime.lessonMinutes,
@@ -269,6 +289,7 @@ export async function buildLibrary(opts: BuildOptions = {}): Promise<LibraryMani
       ...c,
       dir: path.relative(out, c.dir),
       zip: path.relative(out, c.zip),
+      scorm12Zip: path.relative(out, c.scorm12Zip),
       bank: path.relative(out, c.bank),
     })),
     errors,

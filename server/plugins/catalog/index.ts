@@ -5,6 +5,7 @@ import { packageRoutes } from './package/admin-routes';
 import { packageCommands } from './package/commands';
 import { packageSettings } from './package/settings';
 import { contentInstallCommand, installLibrary, installLibraryOnStart, libraryBuildDir, libraryRoutes } from './library';
+import { readManifest } from '../../../content/tools/build-library';
 import { LaunchService } from './launch/launch.service';
 import { sessionModels } from './launch/session.model';
 import { assessmentModels } from './assessment/assessment.model';
@@ -185,6 +186,7 @@ export const catalogPlugin: Plugin = {
       // The CSRF check alone: package uploads are multipart, which the plugin router does not parse.
       csrf: ctx.forms[ctx.forms.length - 1],
       tierOptions: async () => (await paths.tiers()).map((t) => t._id),
+      librarySlug: (courseId) => readManifest(libraryBuildDir(ctx.config.env))?.courses.find((c) => c.id === courseId)?.slug,
     });
     mountRoutes(ctx.router, ctx.permissions, pkg.routes);
     mountRoutes(ctx.root, ctx.permissions, pkg.rootRoutes);

@@ -8,35 +8,25 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { HttpError } from '../../../core/errors';
 import type { LrsCredential } from '../../../core/contracts/lrs';
 import type { SessionModels } from '../launch/session.model';
-import type { AttemptView, ScoredView, Texts } from '../../../../content/runtime/scoring';
+import {
+  drawQuestions,
+  questionsView,
+  scoreAnswers,
+  type AttemptView,
+  type Drawn,
+  type ScoredView,
+} from '../../../../content/runtime/scoring';
 import type { BankItem, ItemBank } from '../../../../content/tools/item-bank';
 import { bankId, type AssessmentModels, type AttemptDoc, type ItemBankDoc } from './assessment.model';
 
 /** Attempts one AU session may draw: plenty for practice, not a way to fill the database. */
 export const MAX_ATTEMPTS_PER_SESSION = 30;
 
-interface Drawn {
-  item: number;
-  options: number[];
-}
-
 export interface ScoredAttempt {
   passed: boolean;
   scaled: number;
   raw: number;
 }
-
-/** Fisher–Yates with a cryptographic source: the draw must not be predictable from earlier ones. */
-function shuffled<T>(xs: readonly T[]): T[] {
-  const a = [...xs];
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = randomInt(i + 1);
-    [a[i], a[j]] = [a[j], a[i]];
-  }
-  return a;
-}
-
-const isRight = (correct: number[], chosen: number[]) => correct.length === chosen.length && correct.every((i) => chosen.includes(i));
 
 export class AssessmentService {
   constructor(
@@ -103,9 +93,7 @@ export class AssessmentService {
     const { doc, items } = await this.bank(id);
     if ((await this.m.attempts.countDocuments({ sessionId: session._id })) >= MAX_ATTEMPTS_PER_SESSION)
       throw new HttpError(429, `At most ${MAX_ATTEMPTS_PER_SESSION} attempts per session: exit and open the assessment again`);
-    const drawn: Drawn[] = shuffled(items.map((_, i) => i))
-      .slice(0, doc.ask)
-      .map((item) => ({ item, options: shuffled(items[item].options.map((_, i) => i)) }));
+    const drawn = drawQuestions(items, doc.ask, (n) => randomInt(n));
     const masteryScore = session.masteryScore ?? doc.masteryScore;
     const attempt = randomBytes(18).toString('base64url');
     await this.m.attempts.create({
@@ -121,12 +109,7 @@ export class AssessmentService {
     return {
       attempt,
       masteryScore,
-      questions: drawn.map((d, qi) => ({
-        id: `q${qi + 1}`,
-        multiple: items[d.item].multiple,
-        text: items[d.item].text,
-        options: d.options.map((o) => ({ text: items[d.item].options[o].text })),
-      })),
+      questions: questionsView(drawn, items),
     };
   }
 
@@ -140,28 +123,15 @@ export class AssessmentService {
     const drawn = JSON.parse(attempt.drawn) as Drawn[];
     const answers = parseAnswers(body, drawn, items);
 
-    const questions: ScoredView['questions'] = {};
-    let raw = 0;
-    drawn.forEach((d, qi) => {
-      const id = `q${qi + 1}`;
-      const item = items[d.item];
-      const chosen = answers[id];
-      const correct = d.options.flatMap((o, shown) => (item.options[o].correct ? [shown] : []));
-      const right = isRight(correct, chosen);
-      if (right) raw++;
-      questions[id] = { right, chosen, feedback: chosen.map((shown): Texts => item.options[d.options[shown]].feedback) };
-    });
-    const max = drawn.length;
-    // Rounded so that e.g. 8/10 is exactly 0.8 and compares equal to a 0.8 mastery score.
-    const scaled = Math.round((raw / max) * 1e4) / 1e4;
-    const result = { raw, max, scaled, passed: scaled >= attempt.masteryScore };
+    const scored = scoreAnswers(drawn, items, answers, attempt.masteryScore);
+    const result = { raw: scored.raw, max: scored.max, scaled: scored.scaled, passed: scored.passed };
     // Conditional on not being scored yet: two racing submissions cannot both be scored.
     const set = await this.m.attempts.updateOne(
       { _id: attempt._id, scoredAt: { $exists: false } },
       { $set: { scoredAt: new Date(), result } },
     );
     if (set.modifiedCount !== 1) throw new HttpError(409, 'This attempt has already been scored: draw a new one');
-    return { raw, min: 0, max, scaled, passed: result.passed, questions };
+    return scored;
   }
 }
 

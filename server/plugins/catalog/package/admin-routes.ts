@@ -19,6 +19,8 @@ export interface PackageRouteOptions {
   csrf: RequestHandler;
   /** Role tiers offered in the metadata form (the paths store's list when there is one). */
   tierOptions?: () => Promise<string[]>;
+  /** The library slug of a built-in course, whose cmi5 and SCORM 1.2 packages the course page offers. */
+  librarySlug?: (courseId: string) => string | undefined;
 }
 
 const str = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
@@ -96,6 +98,7 @@ export function packageRoutes(courses: CoursesService, opts: PackageRouteOptions
       contentUrl: (url: string) => (current ? courses.contentUrl(current, url) : url),
       tiers: [...new Set([...tiers, ...course.tiers])],
       levels: LEVELS,
+      librarySlug: opts.librarySlug?.(course._id),
       pick,
       error,
       message:
