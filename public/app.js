@@ -50,4 +50,8 @@
   };
   labelTables();
   window.addEventListener('resize', labelTables);
+
+  // Back from a lesson, focus goes to what the page says about it and the next one (not the top).
+  var arrival = document.querySelector('[data-focus-on-load]');
+  if (arrival) arrival.focus();
 })();

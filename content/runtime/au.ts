@@ -14,6 +14,8 @@ const config = JSON.parse(document.getElementById('au-config')!.textContent!) as
   kind: 'lesson' | 'assessment';
   languages: UiLang[];
   defaultLanguage: UiLang;
+  /** A lesson's place among the course's lessons (absent on the assessment). */
+  position?: { n: number; total: number };
 };
 let lang: UiLang = config.defaultLanguage;
 let lms: Tracker | null = null;
@@ -33,6 +35,22 @@ const $ = <T extends HTMLElement>(sel: string) => document.querySelector<T>(sel)
 const say = (msg: string) => {
   $('#au-status')!.textContent = msg;
 };
+/**
+ * What the last button did, said next to the buttons (a lesson can be 5,000 px long: the status
+ * at the top is out of sight there). Kept as a function so a language switch says it again.
+ */
+let actionMsg: (() => string) | null = null;
+const sayNear = (msg: (() => string) | null) => {
+  actionMsg = msg;
+  const box = $('#au-action-status');
+  if (box) box.textContent = msg ? msg() : '';
+};
+/** After a lesson is completed, leaving leads on to the next one (the course page offers it). */
+const hasNext = () => !!config.position && config.position.n < config.position.total;
+function refreshActions(): void {
+  const exitButton = $<HTMLButtonElement>('[data-au-action="exit"]');
+  if (exitButton && config.kind === 'lesson' && bookmark.completed && hasNext()) exitButton.textContent = ui().exitNext;
+}
 const reason = (err: unknown) => {
   const e = err as { response?: { status?: number }; message?: string };
   return e?.response?.status ? `HTTP ${e.response.status}` : (e?.message ?? String(err));
@@ -90,6 +108,8 @@ async function showLanguage(next: UiLang): Promise<void> {
     $('#au-result-text')!.textContent = resultText;
     $('#au-result')!.hidden = false;
   }
+  sayNear(actionMsg);
+  refreshActions();
   watchSections();
 }
 
@@ -128,17 +148,21 @@ function resume(): boolean {
 }
 
 async function completeLesson(): Promise<void> {
-  if (!lms) return say(ui().completedOffline);
-  if (!normal()) return say(ui().browseMode);
+  if (!lms) return sayNear(() => ui().completedOffline);
+  if (!normal()) return sayNear(() => ui().browseMode);
   try {
     // Once per registration (cmi5 §9.3.3).
     if (!bookmark.completed) await lms.complete();
     bookmark.completed = true;
     await saveBookmark();
-    say(ui().completedMsg);
   } catch (err) {
-    say(fmt(ui().saveFailed, { reason: reason(err) }));
+    return sayNear(() => fmt(ui().saveFailed, { reason: reason(err) }));
   }
+  const pos = config.position;
+  sayNear(() => (pos && hasNext() ? fmt(ui().completedNext, { ...pos, next: pos.n + 1 }) : ui().completedMsg));
+  refreshActions();
+  // The next step is leaving for the next lesson: focus goes to that button, right below.
+  if (hasNext()) $<HTMLButtonElement>('[data-au-action="exit"]')?.focus();
 }
 
 // ---- assessment: questions drawn and scored by the LMS (or, in SCORM, by the page) ------------------------------------------
@@ -238,7 +262,8 @@ async function submitAssessment(form: HTMLFormElement): Promise<void> {
     if (!answers[q.id].length) missing.push(i);
   });
   if (missing.length) {
-    say(fmt(ui().unanswered, { list: missing.map((i) => i + 1).join(', ') }));
+    const list = missing.map((i) => i + 1).join(', ');
+    sayNear(() => fmt(ui().unanswered, { list }));
     form.querySelector<HTMLInputElement>(`input[name="${attempt.questions[missing[0]].id}"]`)?.focus();
     return;
   }
@@ -246,8 +271,10 @@ async function submitAssessment(form: HTMLFormElement): Promise<void> {
   try {
     result = await lms!.score(attempt.attempt, answers);
   } catch (err) {
-    return say(fmt(ui().saveFailed, { reason: reason(err) }));
+    return sayNear(() => fmt(ui().saveFailed, { reason: reason(err) }));
   }
+  // Graded: a "missing answers" note from an earlier try no longer applies.
+  sayNear(null);
   scored = result;
   renderQuestions();
   const mastery = attempt.masteryScore;
@@ -285,6 +312,7 @@ async function submitAssessment(form: HTMLFormElement): Promise<void> {
 }
 
 async function retryAssessment(): Promise<void> {
+  sayNear(null);
   await drawAttempt();
   $<HTMLInputElement>('#au-questions input')?.focus();
 }
@@ -292,7 +320,7 @@ async function retryAssessment(): Promise<void> {
 // ---- session end ----------------------------------------------------------------------------------
 
 async function exit(): Promise<void> {
-  say(ui().exiting);
+  sayNear(() => ui().exiting);
   if (lms && !terminated) {
     clearTimeout(saveTimer);
     if (bookmark.section !== savedSection) await saveBookmark();
@@ -312,12 +340,12 @@ async function exit(): Promise<void> {
       await lms.terminate();
       terminated = true;
     } catch (err) {
-      return say(fmt(ui().saveFailed, { reason: reason(err) }));
+      return sayNear(() => fmt(ui().saveFailed, { reason: reason(err) }));
     }
   }
   const back = lms?.returnUrl();
   if (back) window.location.href = back;
-  else say(ui().closed);
+  else sayNear(() => ui().closed);
 }
 
 /** Leaving without "Exit": the tracker ends the session as the page goes away. */
@@ -371,6 +399,7 @@ async function start(): Promise<void> {
   bookmark = await lms.loadBookmark();
   savedSection = bookmark.section;
   if (config.kind === 'assessment') return drawAttempt();
+  refreshActions();
   const resumed = resume();
   if (!normal()) say(ui().browseMode);
   else if (!resumed) say(ui().connected);

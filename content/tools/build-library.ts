@@ -119,8 +119,10 @@ export function packageFiles(src: CourseSource, bank: ItemBank = itemBank(src)):
     ),
   );
   const langs = c.languages as Lang[];
+  const lessonKeys = src.lessons.es.map((x) => x.key);
   for (const key of c.blocks.flatMap((b) => b.aus)) {
     const fragments = new Map<Lang, string>();
+    const position = key === 'assessment' ? undefined : { n: lessonKeys.indexOf(key) + 1, total: lessonKeys.length };
     for (const l of langs) {
       if (key === 'assessment') fragments.set(l, assessmentFragment(c, l, src.assessments[l]));
       else
@@ -130,6 +132,7 @@ export function packageFiles(src: CourseSource, bank: ItemBank = itemBank(src)):
             c,
             l,
             src.lessons[l].find((x) => x.key === key)!,
+            position!,
           ),
         );
       put(`${key}/${l}.html`, fragments.get(l)!);
@@ -137,7 +140,14 @@ export function packageFiles(src: CourseSource, bank: ItemBank = itemBank(src)):
     const auTitle = key === 'assessment' ? src.assessments.es.title : src.lessons.es.find((x) => x.key === key)!.meta.title;
     put(
       `${key}/index.html`,
-      pageShell({ course: c, lang: 'es', kind: key === 'assessment' ? 'assessment' : 'lesson', fragment: fragments.get('es')!, auTitle }),
+      pageShell({
+        course: c,
+        lang: 'es',
+        kind: key === 'assessment' ? 'assessment' : 'lesson',
+        fragment: fragments.get('es')!,
+        auTitle,
+        position,
+      }),
     );
   }
   // Images shipped next to the lessons of a language.

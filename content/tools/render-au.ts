@@ -74,12 +74,19 @@ function titles(course: CourseYaml, lang: Lang, auTitle: string) {
   return { courseTitle, pageTitle: `${auTitle} · ${courseTitle}` };
 }
 
-export function lessonFragment(course: CourseYaml, lang: Lang, lesson: LessonSource): string {
+/** Where a lesson stands among the course's lessons ("Lesson 1 of 3"), 1-based. */
+export interface LessonPosition {
+  n: number;
+  total: number;
+}
+
+export function lessonFragment(course: CourseYaml, lang: Lang, lesson: LessonSource, position: LessonPosition): string {
   return template('lesson')({
     lang,
     ui: UI[lang as UiLang],
     fmt,
     lesson,
+    position,
     body: renderMarkdown(lesson.markdown, lang, `../media/${lang}/`),
     ...titles(course, lang, lesson.meta.title),
   });
@@ -98,13 +105,18 @@ export function assessmentFragment(course: CourseYaml, lang: Lang, a: Assessment
 }
 
 /** The AU's index.html: the shell with the Spanish fragment inline, so it reads at once. */
-export function pageShell(p: PageCommon & { fragment: string; auTitle: string }): string {
+export function pageShell(p: PageCommon & { fragment: string; auTitle: string; position?: LessonPosition }): string {
   return template('page')({
     lang: p.lang,
     languages: p.course.languages,
     endonyms: ENDONYMS,
     fragment: p.fragment,
-    configJson: jsonInHtml({ kind: p.kind, languages: p.course.languages, defaultLanguage: p.lang }),
+    configJson: jsonInHtml({
+      kind: p.kind,
+      languages: p.course.languages,
+      defaultLanguage: p.lang,
+      ...(p.position ? { position: p.position } : {}),
+    }),
     ...titles(p.course, p.lang, p.auTitle),
   });
 }

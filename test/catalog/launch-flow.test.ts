@@ -86,7 +86,9 @@ describe('catalog: cmi5 launch flow over HTTP', () => {
 
     // LMS.LaunchData (§10) and learner preferences (§11).
     expect(au1.launchData).to.include({ launchMode: 'Normal', moveOn: 'Completed' });
-    expect(au1.launchData.returnURL).to.equal(`http://127.0.0.1/catalog/course?id=${encodeURIComponent(C)}`);
+    expect(au1.launchData.returnURL).to.equal(
+      `http://127.0.0.1/catalog/course?id=${encodeURIComponent(C)}&from=${encodeURIComponent(AU('leer'))}#returned`,
+    );
     expect((au1.launchData.contextTemplate as Json).contextActivities.grouping).to.deep.equal([{ id: AU('leer') }]);
     const prefs = await au1
       .xapi(

@@ -9,7 +9,7 @@ import { accountsPlugin } from '../../server/plugins/accounts';
 import { lrsPlugin } from '../../server/plugins/lrs';
 import { catalogPlugin } from '../../server/plugins/catalog';
 import { installLibrary } from '../../server/plugins/catalog/library';
-import { UI } from '../../content/runtime/strings';
+import { UI, fmt } from '../../content/runtime/strings';
 import { freePort, makeUser, testApp } from '../helpers';
 import { FIXTURE_SRC } from './library';
 import { loadCourse } from '../../content/tools/load-course';
@@ -115,7 +115,11 @@ for (const separateOrigin of [false, true])
       expect(describeViolations(await seriousViolations(page))).to.equal('');
 
       await page.click('[data-au-action="complete"]');
-      await page.waitForFunction((msg) => document.getElementById('au-status')?.textContent === msg, UI.en.completedMsg);
+      // Said next to the button (not in the status at the top), leading on to lesson 2.
+      const done = fmt(UI.en.completedNext, { n: 1, total: 3, next: 2 });
+      await page.waitForFunction((msg) => document.getElementById('au-action-status')?.textContent === msg, done);
+      expect(await page.textContent('#au-status')).to.equal(UI.en.connected);
+      expect(await page.textContent('[data-au-action="exit"]')).to.equal(UI.en.exitNext);
       await Promise.all([page.waitForURL((u) => u.href.startsWith(BASE)), page.click('[data-au-action="exit"]')]);
       const p = await progress();
       expect(p.status).to.not.equal('not-started');
@@ -137,7 +141,10 @@ for (const separateOrigin of [false, true])
       expect(await page.textContent('#au-status')).to.equal(UI.en.resumed.replace('{section}', heading!));
       expect(await page.evaluate(() => document.activeElement?.id)).to.equal('au-s-2');
       await page.click('[data-au-action="complete"]');
-      await page.waitForFunction((msg) => document.getElementById('au-status')?.textContent === msg, UI.en.completedMsg);
+      await page.waitForFunction(
+        (msg) => document.getElementById('au-action-status')?.textContent === msg,
+        fmt(UI.en.completedNext, { n: 2, total: 3, next: 3 }),
+      );
       // Leaving without "Exit" (tab closed): terminated goes out with keepalive on pagehide.
       await page.close({ runBeforeUnload: true });
       const state = async () =>
@@ -153,7 +160,9 @@ for (const separateOrigin of [false, true])
       const backAtLms = (u: URL) => u.href.startsWith(BASE) && !u.pathname.startsWith('/catalog/content/');
       let page = await launch('lesson-3');
       await page.click('[data-au-action="complete"]');
-      await page.waitForFunction((msg) => document.getElementById('au-status')?.textContent === msg, UI.en.completedMsg);
+      // The last lesson: no next one to lead on to.
+      await page.waitForFunction((msg) => document.getElementById('au-action-status')?.textContent === msg, UI.en.completedMsg);
+      expect(await page.textContent('[data-au-action="exit"]')).to.equal(UI.en.exit);
       await Promise.all([page.waitForURL(backAtLms), page.click('[data-au-action="exit"]')]);
       await page.close();
 
@@ -203,12 +212,14 @@ for (const separateOrigin of [false, true])
       expect(await page.isChecked('#q1-o1')).to.equal(true);
       // Submitting with answers missing names the questions and records nothing.
       await page.click('button[type="submit"]');
-      expect(await page.textContent('#au-status')).to.match(/^Missing answers in: 2, 3, 4/);
+      expect(await page.textContent('#au-action-status')).to.match(/^Missing answers in: 2, 3, 4/);
       await page.uncheck('#q1-o1').catch(() => undefined);
       await answer(page, 2);
       expect(await page.textContent('#au-result-text'))
         .to.contain(UI.en.failed)
         .and.contain(UI.en.failPending);
+      // Graded: the earlier "missing answers" note is gone from the page.
+      expect(await page.textContent('main')).to.not.contain('Missing answers');
       expect(await page.evaluate(() => document.activeElement?.id)).to.equal('au-result');
       // Verdicts per question and the feedback of the chosen options only; nothing says which option was right.
       expect(await page.textContent('#q1-verdict')).to.equal(UI.en.wrong);

@@ -11,6 +11,7 @@ import { LAUNCH_MODES, WAIVE_REASONS, launchModes, type LaunchMode } from './lau
 import type { AssessmentService } from './assessment/assessment.service';
 import type { LaunchService } from './launch/launch.service';
 import { allAus, pick, type CourseReader } from './paths/course-reader';
+import { auPositions, blockStates, returnedFrom } from './course-flow';
 import type { PathsService } from './paths/paths.service';
 import type { ProgressService } from './progress/progress.service';
 
@@ -118,6 +119,7 @@ export function catalogRoutes(d: CatalogDeps): Route[] {
     const graded = allAus(version.structure).filter((a) => a.moveOn.includes('Passed'));
     const scored = await Promise.all(graded.map((a) => assessments.scores(course._id, version.version, a.id)));
     const scoring = !graded.length ? undefined : scored.every(Boolean) ? 'platform' : 'course';
+    const from = str(req.query.from);
     res.render('catalog/course', {
       scoring,
       title: pick(course.title, req.lang),
@@ -126,8 +128,10 @@ export function catalogRoutes(d: CatalogDeps): Route[] {
       enrollment,
       progress: p,
       auState,
-      blocksDone: new Set(p?.satisfiedBlocks ?? []),
-      auCount: allAus(version.structure).length,
+      blockState: blockStates(version.structure, auState, new Set(p?.satisfiedBlocks ?? [])),
+      positions: auPositions(version.structure),
+      // Back from an AU (its returnURL names it): said next to it, with the next one to do.
+      returned: enrollment && from ? returnedFrom(version.structure, auState, from) : undefined,
       launchModes,
       pick,
     });

@@ -145,7 +145,8 @@ export class LaunchService {
       const fetchId = randomBytes(24).toString('base64url');
       await this.m.fetches.create({ _id: fetchId, sessionId, authToken: token.authToken, createdAt: now });
 
-      const returnURL = `${this.baseUrl}/catalog/course?id=${encodeURIComponent(reg.courseId)}`;
+      // Back on the course page at this AU (`from`): it says how the AU went and offers the next one, with focus there.
+      const returnURL = `${this.baseUrl}/catalog/course?id=${encodeURIComponent(reg.courseId)}&from=${encodeURIComponent(au.id)}#returned`;
       const scored = await this.assessments.scores(reg.courseId, reg.courseVersion, au.id);
       await this.lrs.documents().putState({
         activityId,
