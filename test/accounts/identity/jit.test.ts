@@ -57,16 +57,14 @@ describe('accounts: just-in-time accounts from the roster where SSO is required 
     await slapd?.stop();
   });
 
-  it('a roster of an SSO-only institution records its people without accounts or invitations', async () => {
-    const a = await importRoster(
-      lms,
-      'INST-A',
-      [
-        HEADER,
-        'A-001,Ana Souza,ana@a.gov,A1,national,manager,,no,yes',
-        'A-002,Alberto Paz,alberto@a.gov,A2,national,technical,,no,yes',
-      ].join('\n'),
+  /** Institution A's roster: imported twice below, the second time it must change nothing. */
+  const rosterA = () =>
+    [HEADER, 'A-001,Ana Souza,ana@a.gov,A1,national,manager,,no,yes', 'A-002,Alberto Paz,alberto@a.gov,A2,national,technical,,no,yes'].join(
+      '\n',
     );
+
+  it('a roster of an SSO-only institution records its people without accounts or invitations', async () => {
+    const a = await importRoster(lms, 'INST-A', rosterA());
     expect(a.counts).to.include({ created: 2, newAccounts: 0, linkedAccounts: 0, atSignIn: 2 });
     await importRoster(lms, 'INST-B', [HEADER, 'B-001,Bruno Lima,bruno@b.gov,B1,local,technical,,no,yes'].join('\n'));
     expect(await accounts().countDocuments({ email: { $in: ['ana@a.gov', 'alberto@a.gov', 'bruno@b.gov'] } })).to.equal(0);
@@ -101,15 +99,7 @@ describe('accounts: just-in-time accounts from the roster where SSO is required 
     expect((await ldapSignIn(lms, 'red-a', 'ana', 'ana-password-123')).answer.status).to.equal(303);
     expect(await accounts().countDocuments({ email: 'ana@a.gov' })).to.equal(1);
     // The same roster again changes nothing: Ana keeps her account, Alberto still waits for his first sign-in.
-    const again = await importRoster(
-      lms,
-      'INST-A',
-      [
-        HEADER,
-        'A-001,Ana Souza,ana@a.gov,A1,national,manager,,no,yes',
-        'A-002,Alberto Paz,alberto@a.gov,A2,national,technical,,no,yes',
-      ].join('\n'),
-    );
+    const again = await importRoster(lms, 'INST-A', rosterA());
     expect(again.counts).to.include({ unchanged: 2, newAccounts: 0, atSignIn: 1 });
     expect(await person('ana@a.gov')).to.include({ userId: ana!.id });
   });
