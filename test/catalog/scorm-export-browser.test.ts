@@ -200,9 +200,14 @@ describe('content: the SCORM 1.2 export, validated, imported and completed in Ch
         const api = await again.evaluate(() => {
           const w = window as unknown as { API?: { LMSGetValue(e: string): string } };
           const a = w.API ?? (window.parent as unknown as typeof w).API!;
-          return { status: a.LMSGetValue('cmi.core.lesson_status'), data: a.LMSGetValue('cmi.suspend_data') };
+          return {
+            status: a.LMSGetValue('cmi.core.lesson_status'),
+            data: a.LMSGetValue('cmi.suspend_data'),
+            entry: a.LMSGetValue('cmi.core.entry'),
+          };
         });
         expect(api.status).to.equal('completed');
+        expect(api.entry).to.equal('resume');
         expect(JSON.parse(api.data)).to.include({ completed: true });
         await exit(again);
         await sessionEnded(u.id);

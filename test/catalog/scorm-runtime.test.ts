@@ -172,6 +172,12 @@ describe('catalog: SCORM runtime (commits, resume, xAPI, path, certificate, trai
     const p = await progressOf(course12);
     expect(p).to.include({ status: 'satisfied', satisfied: true, score: 0.9 });
     expect(p.timeSpentSeconds).to.equal(210);
+    // Satisfied: Review reads back the attempt, which ended normally (entry ""); Browse starts with nothing.
+    const review = await start(await launch(course12, `${course12}/item_sco1`, 'Review'));
+    expect(review.cmi.core).to.deep.include({ entry: '', lesson_mode: 'review', lesson_status: 'completed' });
+    const browse = await start(await launch(course12, `${course12}/item_sco1`, 'Browse'));
+    expect(browse.cmi.core).to.deep.include({ entry: 'ab-initio', lesson_mode: 'browse' });
+    expect(browse.cmi.suspend_data).to.equal(undefined);
 
     const st = await statements(reg);
     const verbs = st.map((s) => s.verb.id);
@@ -216,8 +222,8 @@ describe('catalog: SCORM runtime (commits, resume, xAPI, path, certificate, trai
     await settled(lms);
     expect(await progressOf(course2004)).to.include({ satisfied: false });
     const s2 = await start(await launch(course2004, `${course2004}/item_sco1`));
-    // Not suspended: a new attempt, nothing carried over.
-    expect(s2.cmi).to.include({ entry: '' });
+    // Not suspended: a new attempt, nothing carried over, entered from the beginning.
+    expect(s2.cmi).to.include({ entry: 'ab-initio' });
     expect(s2.cmi.suspend_data).to.equal(undefined);
     await commit({ key: s2.key, seq: 1, event: 'initialize', at: new Date().toISOString() }).expect(200);
     await commit({

@@ -107,18 +107,22 @@ export class ScormRuntime implements FormatRuntime {
     let attemptIri: string;
     let entry: ScormSessionData['entry'];
     let resumeFrom: string | undefined;
+    // cmi.core.entry / cmi.entry (RTE 1.2 §3.4.2.1.4, 2004 §4.2.11) says whether the SCO gets earlier
+    // data: "resume" when it reads back a suspended (or interrupted) attempt, "ab-initio" when it
+    // starts with none, "" when it reads an attempt that ended normally.
     if (launchMode !== 'Normal') {
       // Browse and Review record nothing towards completion: an attempt of their own, not listed; Review shows the last one.
       attemptIri = `${activityId}?attemptId=${randomUUID()}`;
-      entry = '';
       if (launchMode === 'Review' && last) resumeFrom = last;
+      entry = !resumeFrom ? 'ab-initio' : open ? 'resume' : '';
     } else if (open && last) {
       attemptIri = last;
       entry = 'resume';
       resumeFrom = last;
     } else {
+      // A new attempt starts with no data of the last one, whichever version (as Moodle and SCORM Cloud do).
       attemptIri = `${activityId}?attemptId=${randomUUID()}`;
-      entry = attempts.length ? '' : 'ab-initio';
+      entry = 'ab-initio';
       if (isSco)
         await docs.putState({
           activityId,
@@ -261,7 +265,8 @@ export class ScormRuntime implements FormatRuntime {
       const initializing = !sc.initialized;
       if (initializing) {
         out.push(initializedStatement(c, k));
-        if (sc.entry === 'resume') out.push(resumedStatement(c, k));
+        // A Review reads the suspended attempt back but is an attempt of its own: nothing was resumed.
+        if (sc.entry === 'resume' && s.launchMode === 'Normal') out.push(resumedStatement(c, k));
       }
       if (event !== 'initialize') {
         out.push(...outcomeStatements(c, k, sc, outcome));
