@@ -20,6 +20,7 @@ import { FederatedCatalog } from '../server/plugins/network/federated';
 import { buildIndicators } from '../server/plugins/network/indicators';
 import { networkModels, type Published, type RemoteCourse } from '../server/plugins/network/network.model';
 import { Observatory } from '../server/plugins/network/observatory';
+import { pageCountries, removeIndicatorSet, storeIndicatorSet } from '../server/plugins/network/summaries';
 import { Feed } from '../server/plugins/network/peers';
 import { FEED_TYPE, Publisher } from '../server/plugins/network/publisher';
 import { loadSigningKey, verify } from '../server/plugins/network/signing';
@@ -93,7 +94,7 @@ async function main() {
         .join(' ')}`,
     );
     const m = networkModels(db.connection);
-    await Promise.all([m.published.init(), m.remote.init(), m.indicators.init(), m.state.init()]);
+    await Promise.all([m.published.init(), m.remote.init(), m.indicators.init(), m.summaries.init(), m.summaryRows.init(), m.state.init()]);
     const key = await loadSigningKey(work);
     const identity = { publisher: 'Escuela de Gobierno', country: 'PER', origin: 'https://a.example' };
     const publisher = new Publisher(m, () => undefined as never, key, identity, path.join(work, 'tmp'));
@@ -196,19 +197,34 @@ async function main() {
       `\nindicator set (60 months, ${rows} rows of level × tier × decision-makers with totals): tabulate + suppress + sign p50 ${pct(builds, 50).toFixed(0)} ms, max ${Math.max(...builds).toFixed(0)} ms; ${hidden.toFixed(1)} rows suppressed on average`,
     );
     console.log(
-      `\nhub\n${'countries'.padStart(10)} ${'comparison page data ms'.padStart(24)} ${'SDMX-CSV ms'.padStart(12)} ${'lines'.padStart(9)} ${'MB'.padStart(6)}`,
+      `\nhub\n${'countries'.padStart(10)} ${'store ms/set'.padStart(13)} ${'whole sets ms'.padStart(14)} ${'comparison page data ms'.padStart(24)} ${'SDMX-CSV ms'.padStart(12)} ${'lines'.padStart(9)} ${'MB'.padStart(6)}`,
     );
     const observatory = new Observatory(m);
     for (const n of COUNTRY_COUNTS) {
-      await m.indicators.deleteMany({});
-      await m.indicators.insertMany(sets.slice(0, n) as never[]);
+      for (const s of await m.indicators.find({}, { _id: 1 }).lean<Array<{ _id: string }>>()) await removeIndicatorSet(m, s._id);
+      t = performance.now();
+      for (const s of sets.slice(0, n)) await storeIndicatorSet(m, s as never);
+      const store = ms(t) / n;
       const sel = { level: 'national', tier: '_T', dm: '_T' };
       t = performance.now();
-      const countries = await observatory.countries();
-      Observatory.options(countries);
-      Observatory.compare(countries, sel);
-      Observatory.trend(countries, sel);
-      const page = ms(t);
+      const whole = await observatory.countries();
+      Observatory.options(whole);
+      Observatory.region(Observatory.compare(whole, sel));
+      Observatory.trend(whole, sel);
+      const wholePage = ms(t);
+      const same =
+        JSON.stringify(Observatory.compare(await pageCountries(m, sel), sel)) === JSON.stringify(Observatory.compare(whole, sel));
+      if (!same) throw new Error('the summaries do not give the comparison the whole sets give');
+      const pages: number[] = [];
+      for (let r = 0; r < 5; r++) {
+        t = performance.now();
+        const countries = await pageCountries(m, sel);
+        Observatory.summaryOptions(countries);
+        Observatory.region(Observatory.compare(countries, sel));
+        Observatory.trend(countries, sel);
+        pages.push(ms(t));
+      }
+      const page = pct(pages, 50);
       t = performance.now();
       let lines = 1;
       let bytes = Observatory.sdmxColumns.join(',').length;
@@ -218,11 +234,11 @@ async function main() {
       }
       const sdmx = ms(t);
       console.log(
-        `${String(n).padStart(10)} ${page.toFixed(0).padStart(24)} ${sdmx.toFixed(0).padStart(12)} ${String(lines).padStart(9)} ${(bytes / 1024 / 1024).toFixed(1).padStart(6)}`,
+        `${String(n).padStart(10)} ${store.toFixed(0).padStart(13)} ${wholePage.toFixed(0).padStart(14)} ${page.toFixed(0).padStart(24)} ${sdmx.toFixed(0).padStart(12)} ${String(lines).padStart(9)} ${(bytes / 1024 / 1024).toFixed(1).padStart(6)}`,
       );
     }
     console.log(
-      '\n"comparison page data" = reading every verified set and building the table and trend (what /network/observatory renders);',
+      '\n"store" = one verified set written with its summary and rows; "whole sets" = the page built from every signed set, as before summaries;\n"comparison page data" = what /network/observatory reads and builds now: the summaries and one row per country, table, region and trend (median of 5);',
     );
     console.log('"SDMX-CSV" = reading the sets and producing every observation line (the export, without the network).');
   } finally {

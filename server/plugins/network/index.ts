@@ -10,6 +10,7 @@ import { Observatory } from './observatory';
 import { Peers } from './peers';
 import { Publisher } from './publisher';
 import { Push } from './push';
+import { backfillSummaries, storeIndicatorSet } from './summaries';
 import { networkRoutes } from './routes';
 import { loadSigningKey } from './signing';
 
@@ -41,7 +42,17 @@ export const networkPlugin: Plugin = {
   async register(ctx) {
     const env = ctx.config.env;
     const m = networkModels(ctx.db);
-    await Promise.all([m.published.init(), m.peers.init(), m.remote.init(), m.indicators.init(), m.state.init(), m.subscribers.init()]);
+    await Promise.all([
+      m.published.init(),
+      m.peers.init(),
+      m.remote.init(),
+      m.indicators.init(),
+      m.summaries.init(),
+      m.summaryRows.init(),
+      m.state.init(),
+      m.subscribers.init(),
+    ]);
+    await backfillSummaries(m);
     const key = await loadSigningKey(ctx.config.dataDir, env.NETWORK_KEY_FILE || undefined);
     const country = (env.NETWORK_COUNTRY ?? '').trim().toUpperCase();
     if (country && !/^[A-Z]{3}$/.test(country))
@@ -71,7 +82,7 @@ export const networkPlugin: Plugin = {
         payload: payload as unknown as Record<string, unknown>,
         verifiedAt: new Date(),
       };
-      await m.indicators.replaceOne({ _id: 'self' }, doc, { upsert: true });
+      await storeIndicatorSet(m, doc);
       return jws;
     };
     const ownIndicators = async () => {

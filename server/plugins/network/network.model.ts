@@ -63,6 +63,39 @@ export interface IndicatorSet {
   verifiedAt: Date;
 }
 
+/**
+ * What the observatory page needs of a set, kept beside it when it is stored (summaries.ts): the
+ * page reads these small documents and the one row per country it compares, not every signed set.
+ */
+export interface IndicatorSummary {
+  _id: string; // the set's _id
+  country: string;
+  publisher: string;
+  origin: string;
+  generatedAt: Date;
+  verifiedAt: Date;
+  k: number;
+  rule: Record<string, unknown>;
+  baselineDate?: string;
+  targets: { share: number; baselineFactor: number };
+  months: string[];
+  levels: string[];
+  tiers: string[];
+}
+
+/** One level × tier × decision-maker row of a stored set, `_id` `${set}|${level}|${tier}|${dm}`. */
+export interface IndicatorSummaryRow {
+  _id: string;
+  set: string;
+  level: string;
+  tier: string;
+  dm: string;
+  suppressed?: true;
+  servants?: number;
+  trained?: number[];
+  baselineTrained?: number;
+}
+
 const mixed = { type: Schema.Types.Mixed };
 const feedFields = {
   id: { type: String, required: true },
@@ -118,6 +151,44 @@ export function networkModels(db: Connection) {
       { collection: 'network_indicator_sets', versionKey: false, minimize: false },
     ),
   );
+  const summaries = model(
+    'NetworkIndicatorSummary',
+    new Schema<IndicatorSummary>(
+      {
+        _id: String,
+        country: String,
+        publisher: String,
+        origin: String,
+        generatedAt: Date,
+        verifiedAt: Date,
+        k: Number,
+        rule: mixed,
+        baselineDate: String,
+        targets: mixed,
+        months: [String],
+        levels: [String],
+        tiers: [String],
+      },
+      { collection: 'network_indicator_summaries', versionKey: false, minimize: false },
+    ),
+  );
+  const summaryRows = model(
+    'NetworkIndicatorSummaryRow',
+    new Schema<IndicatorSummaryRow>(
+      {
+        _id: String,
+        set: String,
+        level: String,
+        tier: String,
+        dm: String,
+        suppressed: Boolean,
+        servants: Number,
+        trained: [Number],
+        baselineTrained: Number,
+      },
+      { collection: 'network_indicator_rows', versionKey: false },
+    ),
+  );
   /** Counters: `remote` moves whenever the federated catalogue changes (processes reload their index). */
   const state = model(
     'NetworkState',
@@ -128,7 +199,7 @@ export function networkModels(db: Connection) {
     'NetworkSubscriber',
     new Schema<{ _id: string; addedAt: Date }>({ _id: String, addedAt: Date }, { collection: 'network_subscribers', versionKey: false }),
   );
-  return { published, peers, remote, indicators, state, subscribers };
+  return { published, peers, remote, indicators, summaries, summaryRows, state, subscribers };
 }
 
 export type NetworkModels = ReturnType<typeof networkModels>;

@@ -62,6 +62,12 @@ export class Observatory {
     };
   }
 
+  /** The same options from the summaries the page reads (their rows are only the selected one). */
+  static summaryOptions(countries: Array<Country & { levels: string[]; tiers: string[] }>) {
+    const all = (f: (c: (typeof countries)[number]) => string[]) => [...new Set(countries.flatMap(f))].sort();
+    return { levels: all((c) => c.levels), tiers: all((c) => c.tiers), months: all((c) => c.payload.months) };
+  }
+
   /** One row per country for the selected combination and month (its latest when none is chosen). */
   static compare(countries: Country[], sel: Selection) {
     return countries.map((c) => {

@@ -20,6 +20,7 @@ import type { FeedCourse, NetworkModels, Peer, RemoteCourse } from './network.mo
 import { FEED_TYPE } from './publisher';
 import { INDICATORS_TYPE, IndicatorPayload } from './indicators';
 import { pinnedKey, verify, WELL_KNOWN_KEYS } from './signing';
+import { removeIndicatorSet, storeIndicatorSet } from './summaries';
 
 const isLoopback = (u: URL) => ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname);
 const TIMEOUT_MS = 30_000;
@@ -113,7 +114,7 @@ export class Peers {
     const r = await this.m.peers.deleteOne({ _id: url });
     if (!r.deletedCount) throw notFound(`No peer ${url}`);
     await this.m.remote.deleteMany({ peer: url });
-    await this.m.indicators.deleteOne({ _id: url });
+    await removeIndicatorSet(this.m, url);
     await this.bump();
   }
 
@@ -174,19 +175,15 @@ export class Peers {
       await this.m.remote.bulkWrite(docs.map((d) => ({ replaceOne: { filter: { _id: d._id }, replacement: d, upsert: true } })));
     await this.m.remote.deleteMany({ peer: p._id, _id: { $nin: docs.map((d) => d._id) } });
     if (indicators) {
-      await this.m.indicators.replaceOne(
-        { _id: p._id },
-        {
-          _id: p._id,
-          country: indicators.publisher.country,
-          publisher: indicators.publisher.publisher,
-          generatedAt: new Date(indicators.generatedAt),
-          jws: indicatorsJws,
-          payload: indicators,
-          verifiedAt: new Date(),
-        },
-        { upsert: true },
-      );
+      await storeIndicatorSet(this.m, {
+        _id: p._id,
+        country: indicators.publisher.country,
+        publisher: indicators.publisher.publisher,
+        generatedAt: new Date(indicators.generatedAt),
+        jws: indicatorsJws as Record<string, unknown>,
+        payload: indicators as unknown as Record<string, unknown>,
+        verifiedAt: new Date(),
+      });
     }
     await this.m.peers.updateOne(
       { _id: p._id },

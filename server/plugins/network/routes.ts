@@ -14,6 +14,7 @@ import type { Peers } from './peers';
 import type { Publisher } from './publisher';
 import type { Push } from './push';
 import type { SigningKey } from './signing';
+import { pageCountries } from './summaries';
 import { TOTAL } from './suppression';
 
 const str = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
@@ -124,13 +125,14 @@ export function networkRoutes(d: NetworkDeps): { routes: Route[]; rootRoutes: Ro
 
   const observatoryPage = async (req: Request, res: Response) => {
     await d.ownIndicators();
-    const countries = await d.observatory.countries();
     const sel = selection(req);
+    // Summaries and the one compared row per country (summaries.ts), not the whole signed sets.
+    const countries = await pageCountries(d.m, sel);
     const comparison = Observatory.compare(countries, sel);
     res.render('network/observatory', {
       title: req.t('network:obs.title'),
       sel,
-      options: Observatory.options(countries),
+      options: Observatory.summaryOptions(countries),
       comparison,
       region: Observatory.region(comparison),
       trend: Observatory.trend(countries, sel),
