@@ -123,37 +123,35 @@ export class Hooks {
   }
 
   /**
-   * Waits (at most `timeoutMs`) until an occurrence recorded by `emitWith` has been delivered to
-   * every consumer, or has failed. For the few writers whose clients read the follow-up at once.
+   * Waits (at most `timeoutMs`) until no occurrence of `event` in `group` is left to deliver (those
+   * that gave up do not count). For a writer whose client must find the follow-up of its earlier
+   * writes in place before the next one (a cmi5 AU: the LMS's "satisfied" statements are stored
+   * before the AU's next statement). Returns whether the group caught up in time.
    */
-  async followedUp<K extends keyof HookEvents & string>(event: K, payload: HookEvents[K], timeoutMs: number): Promise<boolean> {
-    const declared = this.specs.get(event);
+  async caughtUp<K extends keyof HookEvents & string>(event: K, group: string, timeoutMs: number): Promise<boolean> {
     const outbox = this.outbox;
-    if (!declared || !outbox) return true;
-    const id = `${event}|${declared.spec.key(payload as never)}`;
-    // Usually this process's worker delivers it (woken now) and says so at once; the database is
-    // read only every poll interval, for a delivery by another process. (Polling every 15 ms, 20
+    if (!outbox) return true;
+    const pending = () => outbox.m.entries.exists({ group, event, state: { $ne: 'failed' } });
+    if (!(await pending())) return true;
+    // Usually this process's worker delivers them and says so at once; the database is read again
+    // then, or every poll interval for a delivery by another process. (Polling every 15 ms, 20
     // waiting AUs made over 1,000 reads a second on the engine the deliveries themselves need.)
-    let done = false;
     let wakeUp = () => {};
-    const onSettled = () => {
-      done = true;
-      wakeUp();
-    };
-    outbox.settledHere.once(id, onSettled);
+    const onSettled = () => wakeUp();
+    const name = `group:${group}`;
+    outbox.settledHere.on(name, onSettled);
     this.wake();
     try {
-      for (const end = Date.now() + timeoutMs; !done && Date.now() < end;) {
-        const e = await outbox.m.entries.findById(id, { state: 1 }).lean();
-        if (!e || e.state === 'failed') return true;
+      for (const end = Date.now() + timeoutMs; Date.now() < end;) {
         await new Promise<void>((r) => {
           const t = setTimeout(r, Math.min(this.pollMs, Math.max(0, end - Date.now())));
           wakeUp = () => (clearTimeout(t), r());
         });
+        if (!(await pending())) return true;
       }
-      return done;
+      return false;
     } finally {
-      outbox.settledHere.off(id, onSettled);
+      outbox.settledHere.off(name, onSettled);
     }
   }
 

@@ -116,8 +116,8 @@ export interface Claimed {
 
 export class Outbox {
   /**
-   * Emits an entry's id when a worker of this process has delivered it or given it up, so a
-   * writer waiting for its follow-up (`Hooks.followedUp`) learns it at once instead of polling.
+   * Emits `group:<group>` when a worker of this process has delivered an entry of that group or
+   * given it up, so a writer waiting for the group (`Hooks.caughtUp`) learns it at once.
    */
   readonly settledHere = new EventEmitter().setMaxListeners(0);
 
@@ -224,7 +224,7 @@ export class Outbox {
       if (!isDuplicateKey(err)) throw err;
     }
     await this.m.entries.deleteOne({ _id: c.entry._id, owner: c.owner });
-    this.settledHere.emit(c.entry._id);
+    this.settled(c.entry);
   }
 
   /** Some consumers failed: try again at `retryAt`, or give up (`failed`). */
@@ -237,7 +237,11 @@ export class Outbox {
         $unset: { owner: 1 },
       },
     );
-    if (!retryAt) this.settledHere.emit(c.entry._id);
+    if (!retryAt) this.settled(c.entry);
+  }
+
+  private settled(e: OutboxEntry): void {
+    if (e.group) this.settledHere.emit(`group:${e.group}`);
   }
 
   /** Entries that gave up, newest first (the admin page). */

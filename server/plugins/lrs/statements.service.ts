@@ -64,8 +64,8 @@ function nextStored(): Date {
   return new Date(lastStored);
 }
 
-/** The longest an AU's statement POST waits for its follow-up before answering anyway. */
-const FOLLOW_UP_WAIT_MS = 5000;
+/** The longest an AU's request waits for the follow-up of its session's earlier batches. */
+const CATCH_UP_WAIT_MS = 5000;
 
 export class StatementsService {
   constructor(
@@ -106,6 +106,8 @@ export class StatementsService {
     });
     // Contents first: a stored statement must never point at an attachment that is not there.
     if (opts.parts?.size) await this.saveParts(opts.parts);
+    // Before this batch gets its place in the order: see `caughtUp`.
+    await this.caughtUp(opts.credential);
 
     const stored = nextStored();
     const docs: StoredDoc[] = [];
@@ -125,11 +127,18 @@ export class StatementsService {
       if (!freshDocs.length) return withdraw();
       await this.afterInsert(freshDocs);
     });
-    // An AU session's statements are answered once the LMS has followed them up (its progress and
-    // "satisfied" statements, cmi5 §9.3.9): AUs and conformance suites read those right after.
-    // Certificates and reports, further events of that follow-up, still run after the answer.
-    if (opts.credential.kind === 'launch') await this.hooks.followedUp('lrs.statements.stored', payload, FOLLOW_UP_WAIT_MS);
     return docs.map((d) => JSON.parse(d.raw).id as string);
+  }
+
+  /**
+   * An AU (launch credential) writing or reading statements first waits, at most 5 s, until its
+   * registration's earlier batches are followed up: the LMS's "satisfied" statements (cmi5 §9.3.9)
+   * are then stored before the AU's next statement and found by its next query, as AUs and the
+   * conformance suites expect. The POST that causes them does not wait: it answers once stored.
+   */
+  async caughtUp(credential: LrsCredential): Promise<void> {
+    const registration = credential.kind === 'launch' ? credential.launch?.registration : undefined;
+    if (registration) await this.hooks.caughtUp('lrs.statements.stored', registration, CATCH_UP_WAIT_MS);
   }
 
   /** The statements of `list` whose ids are not stored yet (each has an id). */

@@ -211,6 +211,7 @@ export function getStatements(svc: StatementsService) {
     for (const k of Object.keys(x.params)) if (!GET_PARAMS.includes(k)) throw param(k, 'is not a parameter of GET /statements');
     const c = x.credential!;
     const mineOnly = !allows(c, ['all/read', 'statements/read']);
+    await svc.caughtUp(c); // an AU finds the LMS's follow-up of what it sent (satisfied statements)
     res.set('X-Experience-API-Consistent-Through', new Date().toISOString());
 
     const single = x.params.statementId ?? x.params.voidedStatementId;
