@@ -18,7 +18,15 @@ const certificateSchema = new Schema(
     /** Course IRI, or `path:<tier>[:<level>]`. */
     subjectId: { type: String, required: true },
     subjectVersion: { type: Number, required: true },
+    /** In the issue language (what was printed first). */
     title: { type: String, required: true },
+    /**
+     * The title and the institution in every language, taken when issued (from the catalog's
+     * translations and the template): a copy in another language says what the original said,
+     * even after the course is renamed. Absent on certificates issued before copies existed.
+     */
+    titles: { type: { es: String, pt: String, en: String, _id: false }, default: undefined },
+    institutions: { type: { es: String, pt: String, en: String, _id: false }, default: undefined },
     hours: { type: Number, required: true },
     /** Percent 0..100. */
     score: { type: Number },
@@ -66,7 +74,8 @@ const claimSchema = new Schema(
 );
 
 /**
- * The signed PDF, byte for byte as signed, in its own small document (median ~40 KB) so that
+ * The signed PDF, byte for byte as signed (`_id` the code; a copy in another language
+ * `<code>.<lang>`, signed when first asked for), in its own small document (median ~40 KB) so that
  * lists never load PDFs and a download is one `_id` read. GridFS would split each file into
  * chunks for no gain at this size.
  */

@@ -16,6 +16,8 @@ import { renderCertificatePdf } from './pdf-render';
 import type { PdfSigner } from './pdf-sign';
 import type { BadgeKey } from './signing-keys';
 import { pickLanguage, type CertificateTemplate } from './templates';
+import { everyLanguage, institutionIn, pdfInLanguage, titleIn } from './languages';
+import type { Language } from '../../core/config';
 import { StatusLists } from './status-list';
 import { newVerificationCode, normaliseCode } from './verification-code';
 
@@ -27,7 +29,7 @@ interface IssueInput {
   userId: string;
   subjectId: string;
   subjectVersion: number;
-  /** Title by language; the learner's language is printed. */
+  /** Title by language; the learner's language is printed first, the others kept for copies. */
   title: Record<string, string> | ((lang: 'es' | 'pt' | 'en') => string);
   hours: number;
   score?: number;
@@ -193,11 +195,11 @@ export class CertificatesService {
   ) {
     const language = pickLanguage(user.language);
     const template = this.templateFor(user.orgUnit);
-    const title =
-      typeof input.title === 'function'
-        ? input.title(language)
-        : (input.title[language] ?? input.title.es ?? Object.values(input.title)[0] ?? input.subjectId);
-    const institution = template.institution[language];
+    const given = input.title;
+    const titles = everyLanguage((l) => (typeof given === 'function' ? given(l) : given[l]), input.subjectId);
+    const institutions = everyLanguage((l) => template.institution[l], template.institution.es);
+    const title = titles[language];
+    const institution = institutions[language];
     const issuedAt = new Date();
     const pdf = await this.renderAndSign(
       template,
@@ -227,6 +229,8 @@ export class CertificatesService {
         subjectId: input.subjectId,
         subjectVersion: input.subjectVersion,
         title,
+        titles,
+        institutions,
         hours: input.hours,
         score: input.score,
         completedAt: input.completedAt,
@@ -340,37 +344,79 @@ export class CertificatesService {
     return (await this.d.models.certificates.findById(code).lean<CertificateDoc>()) ?? undefined;
   }
 
-  /** What anyone holding the code may see: the minimum to confirm the document. */
-  async verify(codeInput: unknown): Promise<Verification> {
+  /** What anyone holding the code may see: the minimum to confirm the document, in `lang` (default: as issued). */
+  async verify(codeInput: unknown, lang?: Language): Promise<Verification> {
     const cert = await this.get(codeInput);
     if (!cert) return { status: 'unknown' };
+    const shownIn = lang ?? pickLanguage(cert.language);
+    const institution = institutionIn(cert, shownIn, this.d.templates);
     if (cert.status === 'withdrawn')
       return {
         status: 'withdrawn',
         code: cert._id,
         kind: cert.kind,
-        institution: cert.institution,
+        institution,
         withdrawnAt: cert.withdrawnAt ?? undefined,
       };
     return {
       status: cert.status as 'valid' | 'revoked' | 'replaced',
       code: cert._id,
       name: cert.learnerName,
-      title: cert.title,
+      title: titleIn(cert, shownIn),
       kind: cert.kind,
       completedAt: cert.completedAt,
       issuedAt: cert.issuedAt,
-      institution: cert.institution,
+      institution,
       ...(cert.status === 'revoked' ? { revokedAt: cert.revokedAt ?? undefined, revokeReason: cert.revokeReason ?? undefined } : {}),
       ...(cert.status === 'replaced' ? { replacedBy: cert.replacedBy ?? undefined } : {}),
     };
   }
 
   async pdf(code: string): Promise<Buffer> {
-    const doc = await this.d.models.pdfs.findById(code).lean();
-    if (!doc) throw new HttpError(404, 'No PDF for this certificate');
+    const pdf = await this.readPdf(code);
+    if (!pdf) throw new HttpError(404, 'No PDF for this certificate', { key: 'certificates:errors.notFound' });
+    return pdf;
+  }
+
+  private async readPdf(id: string): Promise<Buffer | undefined> {
+    const doc = await this.d.models.pdfs.findById(id).lean();
+    if (!doc) return undefined;
     const bin = doc.pdf as unknown as { buffer?: Uint8Array } | Buffer;
     return Buffer.isBuffer(bin) ? bin : Buffer.from((bin as { buffer: Uint8Array }).buffer);
+  }
+
+  /**
+   * The signed PDF in `lang`: the original in the issue language, else a copy drawn with the
+   * same facts (code, name, dates, hours, score) and the certificate's own template, signed and
+   * kept on first request.
+   */
+  async pdfIn(cert: CertificateDoc, lang: Language): Promise<Buffer> {
+    const template = this.d.templates.get(cert.template) ?? this.templateFor(undefined);
+    const pdf = await pdfInLanguage(
+      this.d.models,
+      cert,
+      lang,
+      (id) => this.readPdf(id),
+      () =>
+        this.renderAndSign(
+          template,
+          {
+            kind: cert.kind,
+            language: lang,
+            learnerName: cert.learnerName,
+            title: titleIn(cert, lang),
+            hours: cert.hours,
+            score: cert.score ?? undefined,
+            completedAt: cert.completedAt,
+            institution: institutionIn(cert, lang, this.d.templates),
+            code: cert._id,
+            verifyUrl: this.issuer.verifyUrl(cert._id),
+          },
+          new Date(),
+        ),
+    );
+    if (!pdf) throw new HttpError(404, 'No PDF for this certificate', { key: 'certificates:errors.notFound' });
+    return pdf;
   }
 
   async badge(cert: CertificateDoc): Promise<string> {
@@ -491,7 +537,7 @@ export class CertificatesService {
         userId: old.userId,
         subjectId: old.subjectId,
         subjectVersion: old.subjectVersion,
-        title: () => old.title,
+        title: (l) => titleIn(old, l),
         hours: old.hours,
         score: old.score ?? undefined,
         completedAt: old.completedAt,

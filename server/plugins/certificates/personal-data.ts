@@ -7,6 +7,7 @@
 import type { PersonalDataProvider } from '../../core/privacy';
 import type { CertificateDoc, CertificateModels } from './certificate.model';
 import type { CertificatesService } from './certificates.service';
+import { pdfIds } from './languages';
 
 const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -21,8 +22,9 @@ export function certificatesPersonalData(models: CertificateModels, svc: Certifi
       const certs = await models.certificates.find({ userId }).sort({ issuedAt: 1 }).lean<CertificateDoc[]>();
       archive.json('certificates', certs);
       for (const cert of certs) {
-        const pdf = await models.pdfs.exists({ _id: cert._id });
-        if (pdf) archive.file(`${cert._id}.pdf`, await svc.pdf(cert._id));
+        // The original and any copy signed in another language (`<code>.<lang>`).
+        for (const pdf of await models.pdfs.find({ _id: { $in: pdfIds(cert._id) } }, { _id: 1 }).lean())
+          archive.file(`${pdf._id}.pdf`, await svc.pdf(pdf._id));
         if (cert.status === 'valid') archive.file(`${cert._id}.jwt`, Buffer.from(await svc.badge(cert), 'utf8'));
       }
     },
@@ -37,7 +39,7 @@ export function certificatesPersonalData(models: CertificateModels, svc: Certifi
       }
       const now = new Date();
       for (const cert of await models.certificates.find({ userId }).lean<CertificateDoc[]>()) {
-        await models.pdfs.deleteOne({ _id: cert._id });
+        await models.pdfs.deleteMany({ _id: { $in: pdfIds(cert._id) } });
         await models.certificates.updateOne(
           { _id: cert._id },
           { $set: { status: 'withdrawn', withdrawnAt: now, learnerName: '', userId: pseudonym, key: rekey(cert.key) } },

@@ -11,9 +11,22 @@ import type { CertificatesService, Verification } from './certificates.service';
 import { formatDate } from './pdf-render';
 import type { BadgeKey } from './signing-keys';
 import { pageNumber } from '../../core/page-number';
+import { isLanguage } from '../../core/i18n';
+import type { Language } from '../../core/config';
+import { titleIn } from './languages';
 
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
 const PAGE = 50;
+
+/**
+ * `?lang=es|pt|en` asks for one language (a link handed to a reader of another language); without
+ * it, the viewer's own. An unknown value is ignored like any unknown language preference.
+ */
+function requestedLanguage(req: Request): Language {
+  const asked = req.query.lang;
+  if (isLanguage(asked) && asked !== req.lang) req.setLanguage(asked);
+  return req.lang;
+}
 
 function wantsJson(req: Request): boolean {
   return req.query.format === 'json' || req.accepts(['html', 'json']) === 'json';
@@ -61,7 +74,9 @@ export function verifyRoutes(svc: CertificatesService, limitPerMinute: number): 
   });
 
   const show: RequestHandler = async (req, res) => {
-    const v = await svc.verify(req.params.code);
+    // JSON answers in the issue language unless one is asked for; the page in the reader's.
+    const asked = isLanguage(req.query.lang) ? requestedLanguage(req) : undefined;
+    const v = await svc.verify(req.params.code, wantsJson(req) ? asked : req.lang);
     res.status(v.status === 'unknown' ? 404 : 200);
     if (wantsJson(req)) {
       res.json(verificationJson(v));
@@ -71,6 +86,7 @@ export function verifyRoutes(svc: CertificatesService, limitPerMinute: number): 
   };
 
   const form: RequestHandler = (req, res) => {
+    requestedLanguage(req);
     const code = str(req.query.code).replace(/[\s-]/g, '');
     if (code) return res.redirect(303, `/verify/${encodeURIComponent(code)}`);
     res.render('certificates/verify', {
@@ -113,9 +129,11 @@ export function certificateRoutes(svc: CertificatesService, permissions: Permiss
 
   const downloadPdf: RequestHandler = async (req, res) => {
     const cert = await downloadable(req);
-    const pdf = await svc.pdf(cert._id);
+    const lang = requestedLanguage(req);
+    const pdf = await svc.pdfIn(cert, lang);
     res.type('application/pdf');
-    res.setHeader('Content-Disposition', `attachment; filename="${fileName(cert, 'pdf')}"`);
+    res.setHeader('Content-Language', lang);
+    res.setHeader('Content-Disposition', `attachment; filename="${fileName(cert, lang === cert.language ? 'pdf' : `${lang}.pdf`)}"`);
     res.send(pdf);
   };
 
@@ -129,7 +147,12 @@ export function certificateRoutes(svc: CertificatesService, permissions: Permiss
 
   const mine: RequestHandler = async (req, res) => {
     const list = await svc.listForUser(req.user!.id);
-    res.render('certificates/mine', { title: req.t('certificates:mine.title'), list, date: (d: Date) => formatDate(d, req.lang) });
+    res.render('certificates/mine', {
+      title: req.t('certificates:mine.title'),
+      list,
+      titleOf: (c: CertificateDoc) => titleIn(c, req.lang),
+      date: (d: Date) => formatDate(d, req.lang),
+    });
   };
 
   const manageList: RequestHandler = async (req, res) => {
