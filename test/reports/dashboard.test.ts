@@ -179,6 +179,14 @@ describe('reports: target dashboard on a hand-checked fixture', () => {
     await wb.xlsx.load(xlsx.body as never);
     const values = wb.worksheets[0].getSheetValues().flat().map(String);
     expect(values).to.include('A1');
+    // Shares a spreadsheet computes with: the CSV's plain fraction says so in its header; the XLSX
+    // cell is the number 0.9 shown as a percentage.
+    expect(csv.text.split('\n')[0]).to.contain('Proporción capacitada (0 a 1)');
+    const sheet = wb.worksheets[0];
+    expect(sheet.getRow(1).getCell(6).value).to.equal('Porcentaje');
+    const instA = sheet.getRow(2);
+    expect(instA.getCell(6).value).to.equal(0.9);
+    expect(instA.getCell(6).numFmt).to.equal('0.0%');
     const pdf = await admin.get('/reports/export/summary.pdf').buffer(true).parse(binaryParser).expect(200);
     expect((pdf.body as Buffer).subarray(0, 5).toString()).to.equal('%PDF-');
     // Column headers over the figures, and numbers as HR writes them in Spanish.

@@ -112,7 +112,7 @@ export function dashboardHandlers(r: Reports) {
         const { num, pct, dateTime } = res.locals as unknown as Pick<PdfFormat, 'num' | 'pct' | 'dateTime'>;
         return writePdf(d, req.t, { lang: req.lang, num, pct, dateTime }, res);
       }
-      table = summaryTable(d, req.t);
+      table = summaryTable(d, req.t, format === 'xlsx' ? 'xlsx' : 'csv');
     } else {
       const status = statusOf(req.query.status);
       // Headers, yes/no, levels, tiers, units and course titles in the officer's language (BI tools

@@ -5,10 +5,15 @@ import type { TFunction } from 'i18next';
 import type { CsvRows } from '../../core/csv';
 import type { Dashboard, Row } from './dashboard.service';
 
-export type Table = { columns: string[]; rows: CsvRows };
+/** `fractions`: the columns holding a share as a fraction 0..1 (an XLSX cell shows it as a percentage). */
+export type Table = { columns: string[]; rows: CsvRows; fractions?: number[] };
 
-/** The dashboard as one flat table: section, key, name, total, trained, share. */
-export function summaryTable(d: Dashboard, t: TFunction): Table {
+/**
+ * The dashboard as one flat table: section, key, name, total, trained, share. The share is the
+ * plain fraction (0.9) a spreadsheet computes with: in CSV its header says "0 to 1", in XLSX the
+ * cell is a number formatted as a percentage, so 0.9 shows as 90.0 % in the reader's locale.
+ */
+export function summaryTable(d: Dashboard, t: TFunction, format: 'csv' | 'xlsx' = 'csv'): Table {
   const rows: unknown[][] = [];
   const add = (section: string, r: Row, label?: string) =>
     rows.push([section, r.key, label ?? r.label ?? r.key, r.total, r.trained, r.share ?? '']);
@@ -43,9 +48,10 @@ export function summaryTable(d: Dashboard, t: TFunction): Table {
       t('reports:export.name'),
       t('reports:export.total'),
       t('reports:export.trained'),
-      t('reports:export.share'),
+      t(format === 'xlsx' ? 'reports:export.share' : 'reports:export.shareFraction'),
     ],
     rows,
+    fractions: [5],
   };
 }
 
@@ -58,7 +64,9 @@ export async function writeXlsx(table: Table, sheetName: string, out: Writable):
   header.commit();
   let n = 0;
   for await (const r of table.rows) {
-    ws.addRow(r).commit();
+    const row = ws.addRow(r);
+    for (const i of table.fractions ?? []) if (typeof r[i] === 'number') row.getCell(i + 1).numFmt = '0.0%';
+    row.commit();
     n++;
   }
   ws.commit();
