@@ -4,6 +4,7 @@ import type TestAgent from 'supertest/lib/agent';
 import type { LmsApp } from '../../server/app';
 import { englishIn, englishInPage, plainTexts } from '../english-detector';
 import { csrfFrom, signIn, testApp } from '../helpers';
+import { certificateFor, completionFor } from '../../server/plugins/notifications/completion';
 import { digestFor } from '../../server/plugins/notifications/digest';
 import { remindersFor } from '../../server/plugins/notifications/reminders';
 import { crawl, ROLES, routePaths, seedDemoSite, type DemoSite, type Role } from '../site-pages';
@@ -122,12 +123,40 @@ describe('core: no English in Spanish and Portuguese pages', function () {
           ...(await remindersFor(person, catalog, mailer, settings, new Date(Date.now() + 20 * 86_400_000))),
           await digestFor(person, person.orgUnit!, lms.services.get('reports.figures'), mailer, lms.config.baseUrl, 1),
           await digestFor(person, '*', lms.services.get('reports.figures'), mailer, lms.config.baseUrl, 1),
+          completionFor(
+            person,
+            (await catalog.getCourse(all.courses[0]))!,
+            { registration: 'r1', updatedAt: new Date() },
+            mailer,
+            settings,
+          ),
+          ...(['course', 'path'] as const).map((kind) =>
+            certificateFor(
+              person,
+              {
+                code: 'C0DE',
+                kind,
+                userId: person.id,
+                subjectId: all.courses[0],
+                title: 'Información básica',
+                hours: 4,
+                issuedAt: new Date(),
+                status: 'valid',
+              },
+              undefined,
+              mailer,
+              settings,
+            ),
+          ),
         ];
         expect(messages.map((m) => m.key.split(':').slice(0, 3).join(':'))).to.deep.equal([
           `reminder:${person.id}:soon`,
           `reminder:${person.id}:overdue`,
           `digest:${person.id}:1`,
           `digest:${person.id}:1`,
+          `completion:${person.id}:r1`,
+          'certificate:C0DE',
+          'certificate:C0DE',
         ]);
         const problems: string[] = [];
         for (const m of messages) {

@@ -7,6 +7,10 @@ export interface OrgScope {
   subtree(code: string): Promise<string[]>;
   /** Display name of a unit (falls back to the code). */
   name(code: string): Promise<string>;
+  /** The institution a unit belongs to (itself or its nearest ancestor of kind institution). */
+  institutionOf(code: string): Promise<string | undefined>;
+  /** Institutions inside a scope ('*': all of them). */
+  institutionsIn(scope: string): Promise<string[]>;
 }
 
 declare module '../services' {

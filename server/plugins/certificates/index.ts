@@ -1,3 +1,4 @@
+import '../../core/contracts/certificates';
 import type { Plugin } from '../../core/plugin';
 import { mountRoutes } from '../../core/routes';
 import { SUPPORTED_LANGUAGES } from '../../core/config';
@@ -15,10 +16,6 @@ import { loadTemplates, type CertificateTemplate } from './templates';
 declare module '../../core/services' {
   interface Services {
     certificates: CertificatesService;
-  }
-  interface HookEvents {
-    /** A certificate was issued (its "earned" statement follows). */
-    'certificates.certificate.issued': { code: string };
   }
 }
 
@@ -102,6 +99,24 @@ export const certificatesPlugin: Plugin = {
       hooks: ctx.hooks,
     });
     ctx.services.provide('certificates', 'certificates', svc);
+    ctx.services.provide('certificates', 'certificates.directory', {
+      issued: async (code) => {
+        const c = await svc.get(code);
+        return (
+          c && {
+            code: c._id,
+            kind: c.kind,
+            userId: c.userId,
+            subjectId: c.subjectId,
+            title: c.title,
+            titles: c.titles ?? undefined,
+            hours: c.hours,
+            issuedAt: c.issuedAt,
+            status: c.status,
+          }
+        );
+      },
+    });
     ctx.declarePersonalData(certificatesPersonalData(models, svc));
 
     ctx.hooks.on('catalog.course.satisfied', async (p) => {

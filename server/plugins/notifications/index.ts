@@ -1,9 +1,12 @@
 import type { Plugin } from '../../core/plugin';
 import '../../core/contracts/accounts';
 import '../../core/contracts/catalog';
+import '../../core/contracts/certificates';
+import '../../core/contracts/org';
 import '../../core/contracts/figures';
 import { parseDuration } from '../../core/jobs';
 import { mountRoutes } from '../../core/routes';
+import { onCertificateIssued, onCourseSatisfied } from './completion';
 import { sendDigests } from './digest';
 import { Mailer } from './mailer';
 import { notificationModels } from './notifications.model';
@@ -29,17 +32,24 @@ export const notificationsPlugin: Plugin = {
     name: 'notifications',
     version: '1.0.0',
     core: 1,
-    description: 'E-mail: deadline reminders to servants, the weekly HR digest; preferences and unsubscribe',
+    description:
+      'E-mail: deadline reminders to servants, the weekly HR digest, completion and certificate notices; preferences and unsubscribe',
     dependencies: ['accounts', 'catalog', 'reports'],
     permissions: {
       'notifications:preferences': { roles: ['learner', 'hr', 'admin'], description: 'choose which e-mails one receives' },
       'notifications:admin': { roles: ['admin'], description: 'see the e-mails the mail server refused' },
     },
+    events: {
+      on: {
+        'catalog.course.satisfied': 'e-mails the learner that the course is completed (once per registration)',
+        'certificates.certificate.issued': 'e-mails the holder that the certificate is ready (once per certificate)',
+      },
+    },
   },
 
   async register(ctx) {
     const m = notificationModels(ctx.db);
-    await Promise.all([m.deliveries.init(), m.prefs.init()]);
+    await Promise.all([m.deliveries.init(), m.prefs.init(), m.institutions.init()]);
     const env = ctx.config.env;
     const mailer = new Mailer(
       m,
@@ -51,6 +61,7 @@ export const notificationsPlugin: Plugin = {
         secret: ctx.config.sessionSecret,
       },
       ctx.log,
+      (unit) => ctx.services.get('org.scope').institutionOf(unit),
     );
     ctx.services.provide('notifications', 'notifications', mailer);
     ctx.declarePersonalData(notificationsPersonalData(m));
@@ -70,6 +81,23 @@ export const notificationsPlugin: Plugin = {
         ctx.locks.exclusive('notifications.send', () =>
           sendReminders(ctx.services.get('accounts.users'), ctx.services.get('catalog'), mailer, reminders),
         ),
+    });
+    const completion = { timeZone: ctx.config.timeZone, baseUrl: ctx.config.baseUrl };
+    ctx.hooks.on('catalog.course.satisfied', async (p) => {
+      await onCourseSatisfied({ users: ctx.services.get('accounts.users'), mailer, settings: completion }, p);
+    });
+    // Without the certificates plugin nobody emits this event and the handler never runs.
+    ctx.hooks.on('certificates.certificate.issued', async ({ code }) => {
+      await onCertificateIssued(
+        {
+          users: ctx.services.get('accounts.users'),
+          catalog: ctx.services.get('catalog'),
+          certificate: (c) => ctx.services.get('certificates.directory').issued(c),
+          mailer,
+          settings: completion,
+        },
+        code,
+      );
     });
     const digestEveryMs = duration(env, 'NOTIFY_DIGEST_INTERVAL', '7d');
     ctx.jobs.every({

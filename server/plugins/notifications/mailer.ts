@@ -17,6 +17,8 @@ export interface Recipient {
   email: string;
   name: string;
   language: string;
+  /** The person's org unit: its institution may have switched a kind off for everyone in it. */
+  orgUnit?: string;
 }
 
 /** One e-mail, as words in the recipient's language; the plain-text and HTML bodies are made from it. */
@@ -46,6 +48,8 @@ export class Mailer {
     private readonly i18n: i18n,
     private readonly opts: { smtpUrl?: string; from: string; baseUrl: string; secret: string },
     private readonly log: Logger,
+    /** The institution of an org unit (the reports plugin's org tree). */
+    private readonly institutionOf: (orgUnit: string) => Promise<string | undefined>,
   ) {
     if (opts.smtpUrl) this.transport = nodemailer.createTransport(opts.smtpUrl);
   }
@@ -80,6 +84,12 @@ export class Mailer {
     return !!(await this.m.prefs.exists({ _id: userId, off: kind }));
   }
 
+  /** Whether the person's institution switched this kind off for everyone in it. */
+  async institutionOff(orgUnit: string | undefined, kind: Kind): Promise<boolean> {
+    const inst = orgUnit && (await this.institutionOf(orgUnit));
+    return !!inst && !!(await this.m.institutions.exists({ _id: inst, off: kind }));
+  }
+
   async render(msg: Message): Promise<{ text: string; html: string }> {
     const t = this.t(msg.to.language);
     const unsubscribe = this.unsubscribeUrl(msg.to.id, msg.kind);
@@ -100,7 +110,7 @@ export class Mailer {
   /** Sends the message unless it was sent already, its kind is turned off or it failed too often. */
   async deliver(msg: Message): Promise<Outcome> {
     if (!this.transport) return 'no-mail-server';
-    if (await this.isOff(msg.to.id, msg.kind)) return 'turned-off';
+    if ((await this.isOff(msg.to.id, msg.kind)) || (await this.institutionOff(msg.to.orgUnit, msg.kind))) return 'turned-off';
     const before = await this.m.deliveries.findById(msg.key).lean<DeliveryDoc>();
     if (before?.status === 'sent') return 'already-sent';
     if (before && before.attempts >= MAX_ATTEMPTS) return 'given-up';

@@ -1,13 +1,17 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 
-/** The kinds of e-mail a person can turn off on their preferences page (and by the unsubscribe link). */
-export const KINDS = ['reminders', 'digest'] as const;
+/**
+ * The kinds of notification: each can be turned off by a person (preferences page, unsubscribe
+ * link) and by an institution for all its people (its administrator or HR).
+ */
+export const KINDS = ['reminders', 'digest', 'completion', 'certificate'] as const;
 export type Kind = (typeof KINDS)[number];
 
 /**
  * notifications_deliveries: one document per e-mail the platform decided to send, `_id` = its
- * natural key (`reminder:<user>:<stage>:<due day>[:<repeat>]`, `digest:<user>:<period>`), so a job
- * run twice, or by two processes, sends it once. A failed one is retried at the next run, up to
+ * natural key (`reminder:<user>:<stage>:<due day>[:<repeat>]`, `digest:<user>:<period>`,
+ * `completion:<user>:<registration>`, `certificate:<code>`), so a job run twice, an event delivered
+ * again, or two processes, send it once. A failed one is retried at the next run, up to
  * MAX_ATTEMPTS, and meanwhile listed on the admin home page.
  */
 export interface DeliveryDoc {
@@ -52,8 +56,25 @@ const prefsSchema = new Schema<PrefsDoc>(
   { collection: 'notifications_prefs', versionKey: false },
 );
 
+/**
+ * notifications_institutions: `_id` = an institution's org unit code; the kinds switched off for
+ * everyone in it (absent = all on). Not personal data: it says nothing about a person.
+ */
+export interface InstitutionDoc {
+  _id: string;
+  off: Kind[];
+  updatedAt: Date;
+}
+const institutionSchema = new Schema<InstitutionDoc>(
+  { _id: String, off: { type: [String], default: [] }, updatedAt: Date },
+  { collection: 'notifications_institutions', versionKey: false },
+);
+
 export function notificationModels(db: Connection) {
   return {
+    institutions:
+      (db.models.NotificationsInstitution as Model<InstitutionDoc>) ??
+      db.model<InstitutionDoc>('NotificationsInstitution', institutionSchema),
     deliveries: (db.models.NotificationsDelivery as Model<DeliveryDoc>) ?? db.model<DeliveryDoc>('NotificationsDelivery', deliverySchema),
     prefs: (db.models.NotificationsPrefs as Model<PrefsDoc>) ?? db.model<PrefsDoc>('NotificationsPrefs', prefsSchema),
   };

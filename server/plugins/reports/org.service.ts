@@ -150,6 +150,11 @@ export class OrgService implements OrgScope {
     return undefined;
   }
 
+  async institutionOf(code: string): Promise<string | undefined> {
+    const t = await this.load();
+    return (await this.scopesOf(code)).find((c) => t.units.get(c)?.kind === 'institution');
+  }
+
   /** Institutions inside a scope, for the institution breakdown. */
   async institutionsIn(scope: string): Promise<string[]> {
     const t = await this.load();

@@ -1,0 +1,36 @@
+/** A real SMTP server for notification tests (smtp-server), keeping what it receives parsed. */
+import { simpleParser } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
+
+export interface Mail {
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  headers: Map<string, unknown>;
+}
+
+export async function startSmtp(): Promise<{ inbox: Mail[]; url: string; close(): Promise<void> }> {
+  const inbox: Mail[] = [];
+  const smtp = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    onData(stream, _session, done) {
+      simpleParser(stream)
+        .then((m) => {
+          inbox.push({
+            to: (Array.isArray(m.to) ? m.to[0] : m.to)?.text ?? '',
+            subject: m.subject ?? '',
+            text: m.text ?? '',
+            html: typeof m.html === 'string' ? m.html : '',
+            headers: m.headers,
+          });
+          done();
+        })
+        .catch(done);
+    },
+  });
+  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+  const port = (smtp.server.address() as { port: number }).port;
+  return { inbox, url: `smtp://127.0.0.1:${port}`, close: () => new Promise<void>((ok) => smtp.close(() => ok())) };
+}
