@@ -296,6 +296,63 @@ describe('catalog: SCORM package import', function () {
       );
     });
 
+    it('manifests that break the ADL/IMS schemas where the reader does not look: named by the XSD rule and line, whatever schemas the package names', async () => {
+      // SCORM 1.2: the mastery score before the title (IMS CP 1.1.2 item: title first).
+      const misordered = manifestXml({ identifier: 'org.example.order', items: [{ id: 'sco1', mastery: '80' }] }).replace(
+        /(<title>Lección sco1<\/title>)(<adlcp:masteryscore>80<\/adlcp:masteryscore>)/,
+        '$2$1',
+      );
+      const err = await rejects(
+        await rawZip('order.zip', misordered),
+        422,
+        /^Invalid course package: SCORM 1\.2 CAM \(XML Schema: IMS CP 1\.1\.2, ADL CP 1\.2\): Element '\{http:\/\/www\.imsproject\.org\/xsd\/imscp_rootv1p1p2\}title': This element is not expected\. \(at imsmanifest\.xml line 7\)$/,
+      );
+      expect(await svc.getCourse('urn:scorm:org.example.order')).to.equal(null);
+      expect(err.options.details).to.have.length(1);
+      // An element IMS CP does not have, in its namespace; an ADL CP 1.2 value of the wrong type.
+      await rejects(
+        await rawZip('unknown.zip', manifestXml().replace('<resources>', '<script>alert(1)</script><resources>')),
+        422,
+        /XML Schema.*Element '\{http:\/\/www\.imsproject\.org\/xsd\/imscp_rootv1p1p2\}script': This element is not expected/,
+      );
+      await rejects(
+        await rawZip(
+          'maxtime.zip',
+          manifestXml().replace(
+            '<title>Lección sco1</title>',
+            '<title>Lección sco1</title><adlcp:timelimitaction>explode</adlcp:timelimitaction>',
+          ),
+        ),
+        422,
+        /XML Schema.*timelimitaction.*'explode'/,
+      );
+      // SCORM 2004: IMS Simple Sequencing is checked too (a boolean that is not one).
+      const seq = manifestXml({ edition: '2004 4th Edition', identifier: 'org.example.seq' }).replace(
+        '</organization>',
+        '<imsss:sequencing><imsss:controlMode flow="perhaps"/></imsss:sequencing></organization>',
+      );
+      await rejects(
+        await rawZip('seq.zip', seq),
+        422,
+        /SCORM 2004 4th Edition CAM \(XML Schema.*flow.*'perhaps'.*at imsmanifest\.xml line \d+/,
+      );
+      // The package names a schema of its own that allows anything: ours are the ones read, never a package's or a URL's.
+      const anything =
+        '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="http://www.imsproject.org/xsd/imscp_rootv1p1p2"><xs:element name="manifest"><xs:complexType><xs:sequence><xs:any processContents="skip" minOccurs="0" maxOccurs="unbounded"/></xs:sequence><xs:anyAttribute processContents="skip"/></xs:complexType></xs:element></xs:schema>';
+      const hinted = manifestXml({ identifier: 'org.example.hint' })
+        .replace(
+          'version="1" ',
+          'version="1" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="http://www.imsproject.org/xsd/imscp_rootv1p1p2 anything.xsd http://www.adlnet.org/xsd/adlcp_rootv1p2 http://attacker.invalid/adlcp.xsd" ',
+        )
+        .replace('<resources>', '<script/><resources>');
+      const zip = await writeZip(path.join(dir, 'hint.zip'), [
+        { name: 'imsmanifest.xml', data: hinted },
+        { name: 'anything.xsd', data: anything },
+        { name: 'sco1/index.html', data: '<!doctype html><title>x</title>' },
+      ]);
+      await rejects(zip, 422, /XML Schema.*\}script': This element is not expected/);
+    });
+
     it('a standalone imsmanifest.xml (SCORM packages come as zips)', async () => {
       const f = path.join(dir, 'imsmanifest.xml');
       writeFileSync(f, manifestXml());

@@ -10,6 +10,7 @@ import { decodeXml } from '../../package/course-structure';
 import { PackageError, at, ruleProblem, type Problem } from '../../package/package-error';
 import { parseXmlTree, type XmlElement } from '../../package/xml-tree';
 import type { DescribeOptions, DescribedCourse } from '../format';
+import { manifestSchemaErrors, schemaRule } from './schema';
 
 export const MANIFEST = 'imsmanifest.xml';
 
@@ -49,7 +50,19 @@ export async function parseManifest(buf: Buffer, opts: DescribeOptions): Promise
         message: wellFormed.err.msg,
       },
     ]);
-  return new ManifestReader(opts).read(parseXmlTree(xml));
+  const course = new ManifestReader(opts).read(parseXmlTree(xml));
+  // The schemas last: the reader names the common mistakes in the reader's language; the XSDs
+  // then catch what it does not look at (order, unknown elements, value types), in libxml2's words.
+  const errors = await manifestSchemaErrors(xml, course.formatVersion as ScormVersion);
+  if (errors.length)
+    throw new PackageError(
+      errors.slice(0, MAX_PROBLEMS).map((e) => ({
+        rule: schemaRule(course.formatVersion as ScormVersion),
+        ...placeOf(at('line', { file: MANIFEST, line: e.line })),
+        message: e.message.replace(/^Schemas validity error : /, ''),
+      })),
+    );
+  return course;
 }
 
 const placeOf = (place: ReturnType<typeof at>) => ({ where: place.message, place });
