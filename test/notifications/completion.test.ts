@@ -7,7 +7,7 @@
  */
 import { expect } from 'chai';
 import type { LmsApp } from '../../server/app';
-import { makeUser, settled, testApp } from '../helpers';
+import { csrfFrom, makeUser, settled, signIn, testApp } from '../helpers';
 import { cmi5Xml, importXml } from '../catalog/launch-fixtures';
 import { seedOrg } from '../reports/fixtures';
 import { startSmtp, type Mail } from './smtp';
@@ -97,5 +97,29 @@ describe('notifications: completion and certificate e-mails', function () {
     expect(smtp.inbox.length).to.equal(before);
     const sent = await lms.db.collection('notifications_deliveries').countDocuments({ userId: people.ana.id, status: 'sent' });
     expect(sent).to.equal(2);
+  });
+
+  it('sends nothing of a kind that HR switched off for institution A, while B still gets it', async () => {
+    const hr = await signIn(lms, people.hr.email, people.hr.password);
+    const page = await hr.get('/notifications/institutions').expect(200);
+    expect(page.text).to.contain('Ministerio A').and.not.contain('Municipio B');
+    const _csrf = csrfFrom(page.text);
+    const saved = await hr
+      .post('/notifications/institutions')
+      .type('form')
+      .send({ _csrf, institution: 'INST-A', on: ['reminders', 'digest', 'certificate'] })
+      .expect(200);
+    expect(saved.text).to.contain('Avisos da instituição salvos.');
+    expect(saved.text).to.match(/id="i-INST-A-completion" name="on" value="completion">/);
+    // HR of A cannot switch B's.
+    const refused = await hr.post('/notifications/institutions').type('form').send({ _csrf, institution: 'INST-B' }).expect(403);
+    expect(refused.text).to.contain('Essa instituição não está sob sua responsabilidade.');
+    people.eva = await makeUser(lms, { email: 'eva@example.org', name: 'Eva', language: 'en', orgUnit: 'A2', tier: 'all' });
+    people.caio = await makeUser(lms, { email: 'caio@example.org', name: 'Caio', language: 'pt', orgUnit: 'B2', tier: 'all' });
+    await complete('eva');
+    await complete('caio');
+    const subjects = (addr: string) => mailsTo(addr).map((m) => m.subject.split(' ').slice(0, 2).join(' '));
+    expect(subjects('eva@example.org')).to.deep.equal(['Your certificate']);
+    expect(subjects('caio@example.org').sort()).to.deep.equal(['Seu certificado', 'Você concluiu']);
   });
 });

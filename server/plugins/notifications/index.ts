@@ -9,6 +9,7 @@ import { mountRoutes } from '../../core/routes';
 import { onCertificateIssued, onCourseSatisfied } from './completion';
 import { sendDigests } from './digest';
 import { Mailer } from './mailer';
+import { institutionRoutes } from './institutions';
 import { notificationModels } from './notifications.model';
 import { notificationsPersonalData } from './personal-data';
 import { sendReminders } from './reminders';
@@ -38,6 +39,7 @@ export const notificationsPlugin: Plugin = {
     permissions: {
       'notifications:preferences': { roles: ['learner', 'hr', 'admin'], description: 'choose which e-mails one receives' },
       'notifications:admin': { roles: ['admin'], description: 'see the e-mails the mail server refused' },
+      'notifications:institutions': { roles: ['hr', 'admin'], description: 'switch kinds of notification off for a whole institution' },
     },
     events: {
       on: {
@@ -114,6 +116,17 @@ export const notificationsPlugin: Plugin = {
         ),
     });
     mountRoutes(ctx.router, ctx.permissions, notificationRoutes(m, mailer));
+    mountRoutes(
+      ctx.router,
+      ctx.permissions,
+      institutionRoutes(m, () => ctx.services.get('org.scope')),
+    );
+    ctx.nav({
+      href: '/notifications/institutions',
+      label: 'notifications:nav.institutions',
+      permission: 'notifications:institutions',
+      order: 95,
+    });
     ctx.homeFigure({
       permission: 'notifications:admin',
       kind: 'attention',
