@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { HttpError } from './errors';
+import { HttpError, errorText } from './errors';
 import type { Logger } from './log';
 
 /** Clients that want JSON: API paths, or an Accept header that prefers JSON to HTML. */
@@ -75,7 +75,8 @@ export function errorHandler(log: Logger, preparePage: (req: Request, res: Respo
       title: t(`core:errors.${known}.title`),
       status,
       explanation: key ? t(key, params) : t(`core:errors.${known}.body`),
-      detail: status < 500 && !key ? message : undefined,
+      // An error that explains itself (a package's broken rule) is read in the page's language.
+      detail: status < 500 && !key ? (err instanceof HttpError ? errorText(t, err) : message) : undefined,
     };
     // A broken template must not turn an error page into a stack trace.
     res.render('errors/error', view, (renderErr: Error | null, html?: string) => {

@@ -28,9 +28,15 @@ export const conflict = (message: string) => new HttpError(409, message);
 export const localizedError = (status: number, key: string, params?: Record<string, unknown>, details?: unknown) =>
   new HttpError(status, english(key, params), { key, params, details });
 
+/** An error that says itself in the reader's language (a course package's broken rules, each named). */
+interface Explains {
+  explain(t: TFunction): { reason: string; details: string[] };
+}
+const explains = (err: unknown): err is Explains => typeof (err as Partial<Explains> | undefined)?.explain === 'function';
+
 /** What a person reads for an error shown on a page: its locale text, else the API message. */
 export const errorText = (t: TFunction, err: HttpError): string =>
-  err.options.key ? (t(err.options.key, err.options.params ?? {}) as string) : err.message;
+  explains(err) ? err.explain(t).reason : err.options.key ? (t(err.options.key, err.options.params ?? {}) as string) : err.message;
 
 /** One problem of many (a row of a file, a rule of a package), in the same two forms. */
 export interface LocalizedProblem {

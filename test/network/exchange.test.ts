@@ -257,6 +257,16 @@ describe('network: three instances exchange courses and indicators', function ()
     const imp = await adminB.post('/network/catalog/import', { peer: viaProxy, courseId: TAMPER });
     expect(imp.status).to.equal(422);
     expect(imp.body.error.message).to.match(/not the one its publisher signed.*nothing was imported/);
+    // From the page's form, the refusal is said on the federated catalogue, in the page's language.
+    const form = await adminB.request('/network/catalog/import', {
+      method: 'POST',
+      headers: { Accept: 'text/html', 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ _csrf: adminB.csrf, peer: viaProxy, courseId: TAMPER }).toString(),
+    });
+    expect(form.status).to.equal(422);
+    const html = await form.text();
+    expect(html).to.contain('El curso no se importó:');
+    expect(html).to.contain('action="/network/catalog"');
     expect((await adminB.page(`/catalog/admin/course?id=${encodeURIComponent(TAMPER)}`)).status).to.equal(404);
     expect(readdirSync(path.join(B.dataDir, 'network', 'tmp'))).to.deep.equal([]);
     // Straight from A, the same course imports.

@@ -3,7 +3,7 @@ import express from 'express';
 import type { Request, Response } from 'express';
 import type { CatalogExchange } from '../../core/contracts/catalog';
 import { writeCsv } from '../../core/csv';
-import { HttpError, localizedError } from '../../core/errors';
+import { HttpError, errorText, localizedError } from '../../core/errors';
 import type { Route } from '../../core/routes';
 import type { ServiceRegistry } from '../../core/services';
 import type { FederatedCatalog } from './federated';
@@ -82,7 +82,7 @@ export function networkRoutes(d: NetworkDeps): { routes: Route[]; rootRoutes: Ro
     res.redirect(303, `${to}${to.includes('?') ? '&' : '?'}done=${done}`);
   };
 
-  const federatedPage = async (req: Request, res: Response) => {
+  const federatedPage = async (req: Request, res: Response, status = 200, error?: string) => {
     const search = {
       q: str(req.query.q).slice(0, 200),
       lang: str(req.query.lang).slice(0, 20),
@@ -106,13 +106,14 @@ export function networkRoutes(d: NetworkDeps): { routes: Route[]; rootRoutes: Ro
     });
     if (wantsJson(req)) return res.json({ ...result, courses: rows.map((r) => ({ ...r.course, status: r.status })) });
     res.setHeader('Cache-Control', 'no-store');
-    res.render('network/catalog', {
+    res.status(status).render('network/catalog', {
       title: req.t('network:catalog.title'),
       search,
       result,
       rows,
       hasCatalog: hasCatalog(),
       done: str(req.query.done),
+      error,
     });
   };
 
@@ -260,14 +261,21 @@ export function networkRoutes(d: NetworkDeps): { routes: Route[]; rootRoutes: Ro
         back(req, res, 'synced', r);
       },
     },
-    { method: 'get', path: '/catalog', guard: 'network:manage', handler: federatedPage },
+    { method: 'get', path: '/catalog', guard: 'network:manage', handler: (req, res) => federatedPage(req, res) },
     {
       method: 'post',
       path: '/catalog/import',
       guard: 'network:manage',
       handler: async (req, res) => {
-        const r = await d.peers.importCourse(catalog(), str(req.body?.peer), str(req.body?.courseId), req.user?.id);
-        back(req, res, r.alreadyInstalled ? 'unchanged' : 'imported', r, '/network/catalog');
+        try {
+          const r = await d.peers.importCourse(catalog(), str(req.body?.peer), str(req.body?.courseId), req.user?.id);
+          back(req, res, r.alreadyInstalled ? 'unchanged' : 'imported', r, '/network/catalog');
+        } catch (err) {
+          // A refused package (a broken rule, a changed file) is said on the page it was imported
+          // from, in the reader's language, with its 4xx; API clients get the error as is.
+          if (!(err instanceof HttpError) || err.status >= 500 || wantsJson(req)) throw err;
+          await federatedPage(req, res, err.status, errorText(req.t, err));
+        }
       },
     },
   ];
