@@ -10,18 +10,22 @@
  * - concurrent writers failed with SQLITE_BUSY ("database is locked") once one had waited for
  *   SQLite's write lock longer than the busy timeout (10 s): they polled for it in SQLite's busy
  *   handler, in no order. (Since patch 050 they queue in the engine and fail only if the client gives up.)
+ * - checkpoints of the WAL into the database file ran inside the commit that filled the WAL past
+ *   1000 pages, holding the write lock every other writer waited for; they run in the background
+ *   after writes now (patch 080), so written documents reach the database file without such a commit.
  * They use the raw driver, as any client of the engine would.
  */
 import { expect } from 'chai';
 import mongoose from 'mongoose';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { ensureEngineBinary } from '../../server/core/db/engine';
 import { testDbUri } from '../helpers';
+import { testRun } from '../setup';
 
 const { MongoClient } = mongoose.mongo;
 
@@ -91,6 +95,23 @@ describe('core: the embedded engine keeps MongoDB promises', function () {
       }
     } finally {
       await one.close();
+    }
+  });
+
+  it('checkpoints written documents into the database file in the background, without a commit filling the WAL', async function () {
+    if (process.env.TEST_MONGODB_URI) this.skip(); // the file is the embedded engine's
+    const name = `t_checkpoint_${randomBytes(4).toString('hex')}`;
+    const file = path.join(testRun.dataDir, 'ferretdb', `${name}.sqlite`);
+    const c = client.db(name).collection<{ _id: number; text: string }>('docs');
+    try {
+      // About 1 MB: a few hundred pages, well under the 1000 pages at which a commit checkpoints.
+      await c.insertMany(Array.from({ length: 250 }, (_, i) => ({ _id: i, text: `${i}`.padEnd(4000, 'x') })));
+      const deadline = Date.now() + 5000;
+      while (statSync(file).size < 1_000_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(statSync(file).size, 'bytes in the database file').to.be.at.least(1_000_000);
+      expect(await c.countDocuments()).to.equal(250);
+    } finally {
+      await client.db(name).dropDatabase();
     }
   });
 
