@@ -5,7 +5,8 @@
  * version 2 and B is offered the update (the learner's registration keeps version 1); a
  * tampered feed or package (through a proxy that changes bytes on the way) is refused with
  * nothing stored; hub C pulls A's and B's signed indicator sets and compares them by level of
- * government and role, with the unit of 3 never published.
+ * government and role, with the unit of 3 never published; A also pushes its sets to C, which
+ * refuses a tampered, forged, unknown or replayed push storing nothing.
  */
 import { createServer, type Server } from 'node:http';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -42,6 +43,8 @@ describe('network: three instances exchange courses and indicators', function ()
         NETWORK_COUNTRY: 'AAA',
         NETWORK_PUBLISHER: 'Escuela de Gobierno A',
         NETWORK_INDICATORS_INTERVAL: '2s',
+        // A pushes its indicator sets to hub C (which takes them once its admin follows A).
+        NETWORK_HUBS: `http://127.0.0.1:${PORTS.C}`,
       }),
       startInstance('b', PORTS.B, {
         NETWORK_COUNTRY: 'BBB',
@@ -470,19 +473,67 @@ describe('network: three instances exchange courses and indicators', function ()
     expect(sdmx).to.not.match(/,SERVANTS,3,/);
   });
 
-  it('a hub refuses an indicator set whose signature does not verify', async () => {
-    // C's copy of A's set is kept as signed: changing a count breaks it for anyone re-verifying.
+  it('A pushes its signed indicator set to hub C; tampered, forged, unknown and replayed pushes reach C and are refused, nothing stored', async () => {
+    const push = (body: unknown) =>
+      fetch(`${C.url}/network/indicators`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
+    type SetInfo = { country: string; publisher: string; generatedAt: string; via?: string };
+    type ObsInfo = { country: string; level: string; tier: string; decisionMakers: string; servants: number | null; suppressed: boolean };
+    const atC = async () => {
+      const data = await fetch(`${C.url}/network/observatory/data.json`).then((r) => r.json());
+      return {
+        set: (data.countries as SetInfo[]).find((c) => c.country === 'AAA')!,
+        obs: (data.observations as ObsInfo[]).filter((o) => o.country === 'AAA'),
+      };
+    };
+    // A re-signs every 2 s and pushes each set to C (NETWORK_HUBS): C has it as pushed, no sync.
+    for (const t = Date.now(); (await atC()).set.via !== 'push'; await new Promise((r) => setTimeout(r, 250)))
+      if (Date.now() - t > 20_000) throw new Error(`A's push did not reach C in 20 s: ${JSON.stringify((await atC()).set)}`);
+
     const jws = await fetch(`${A.url}/network/indicators.json`).then((r) => r.json());
     const payload = JSON.parse(Buffer.from(jws.payload, 'base64url').toString());
-    payload.rows.push({ level: 'local', servants: 3, trained: 3 });
-    tamper = 'none';
-    const { flattenedVerify, importJWK } = await import('jose');
-    const key = (await fetch(`${A.url}/.well-known/network-jwks.json`).then((r) => r.json())).keys[0];
-    let refused = false;
-    await flattenedVerify(
-      { ...jws, payload: Buffer.from(JSON.stringify(payload)).toString('base64url') },
-      await importJWK(key, 'EdDSA'),
-    ).catch(() => (refused = true));
-    expect(refused).to.equal(true);
+    const forgedPayload = {
+      ...payload,
+      generatedAt: '2099-01-01T00:00:00.000Z',
+      publisher: { ...payload.publisher, publisher: 'Falsificado' },
+      rows: [...payload.rows, { level: 'local', tier: 'all', dm: 'yes', servants: 3, trained: payload.months.map(() => 3) }],
+    };
+    const b64 = (x: unknown) => Buffer.from(JSON.stringify(x)).toString('base64url');
+    const refused = async (body: unknown, status: number, message: RegExp) => {
+      const r = await push(body);
+      expect(r.status, JSON.stringify(body).slice(0, 200)).to.equal(status);
+      expect((await r.json()).error.message).to.match(message);
+    };
+    // A changed count under A's signature.
+    await refused({ ...jws, payload: b64(forgedPayload) }, 422, /signature does not verify with the pinned key/);
+    // Signed by someone else under A's key id, and under the attacker's own key id.
+    attacker ??= (await generateKeyPair('EdDSA', { crv: 'Ed25519' })).privateKey as CryptoKey;
+    const header = JSON.parse(Buffer.from(jws.protected, 'base64url').toString());
+    const forged = await new FlattenedSign(Buffer.from(JSON.stringify(forgedPayload))).setProtectedHeader(header).sign(attacker);
+    await refused(forged, 422, /signature does not verify with the pinned key/);
+    const stranger = await new FlattenedSign(Buffer.from(JSON.stringify(forgedPayload)))
+      .setProtectedHeader({ ...header, kid: 'x'.repeat(43) })
+      .sign(attacker);
+    await refused(stranger, 403, /follows no instance with the key/);
+    // Not a signed set at all.
+    await refused({ rows: [] }, 400, /flattened JWS/);
+    await refused('{"payload": ', 400, /./);
+    // A's genuine set replayed after A signed a newer one: refused, figures are not rolled back.
+    for (
+      const t = Date.now();
+      new Date((await atC()).set.generatedAt) <= new Date(payload.generatedAt);
+      await new Promise((r) => setTimeout(r, 250))
+    )
+      if (Date.now() - t > 20_000) throw new Error('A signed no newer set in 20 s');
+    await refused(jws, 409, /already has a newer set of AAA/);
+
+    const after = await atC();
+    expect(after.set.publisher).to.equal('Escuela de Gobierno A');
+    expect(new Date(after.set.generatedAt).getUTCFullYear()).to.be.below(2099);
+    expect(after.obs.filter((o) => o.servants === 3)).to.deep.equal([]);
+    expect(after.obs.find((o) => o.level === 'local' && o.tier === 'all' && o.decisionMakers === 'yes')!.suppressed).to.equal(true);
   });
 });

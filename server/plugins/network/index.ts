@@ -10,6 +10,7 @@ import { Observatory } from './observatory';
 import { Peers } from './peers';
 import { Publisher } from './publisher';
 import { Push } from './push';
+import { parseHubs, pushToHubs } from './indicator-push';
 import { backfillSummaries, storeIndicatorSet } from './summaries';
 import { networkRoutes } from './routes';
 import { loadSigningKey } from './signing';
@@ -67,6 +68,7 @@ export const networkPlugin: Plugin = {
     const maxPackageMb = int(env, 'CATALOG_MAX_PACKAGE_MB', 500, 1);
     const peers = new Peers(m, ctx.log, tmpDir, maxPackageMb * 1024 * 1024);
     const k = int(env, 'NETWORK_SUPPRESSION_K', 5, 2);
+    const hubs = parseHubs(env.NETWORK_HUBS);
     const months = int(env, 'NETWORK_INDICATOR_MONTHS', 12, 1);
 
     /** Computes, signs and keeps this instance's indicator set (with reports and a country only). */
@@ -83,6 +85,8 @@ export const networkPlugin: Plugin = {
         verifiedAt: new Date(),
       };
       await storeIndicatorSet(m, doc);
+      // Hubs that take pushes get it at once (they also pull it on their own schedule).
+      if (hubs.length) await pushToHubs(hubs, jws, ctx.log);
       return jws;
     };
     const ownIndicators = async () => {

@@ -61,6 +61,8 @@ export interface IndicatorSet {
   jws: Record<string, unknown>;
   payload: Record<string, unknown>;
   verifiedAt: Date;
+  /** How a peer's set arrived: pulled by the hub's sync, or pushed by the country (indicator-push.ts). */
+  via?: 'pull' | 'push';
 }
 
 /**
@@ -147,7 +149,7 @@ export function networkModels(db: Connection) {
   const indicators = model(
     'NetworkIndicatorSet',
     new Schema<IndicatorSet>(
-      { _id: String, country: String, publisher: String, generatedAt: Date, jws: mixed, payload: mixed, verifiedAt: Date },
+      { _id: String, country: String, publisher: String, generatedAt: Date, jws: mixed, payload: mixed, verifiedAt: Date, via: String },
       { collection: 'network_indicator_sets', versionKey: false, minimize: false },
     ),
   );

@@ -24,6 +24,8 @@ export interface Country {
   payload: IndicatorPayload;
   /** This instance's own set ("your country" beside the region). */
   own: boolean;
+  /** How a peer's set arrived (pulled or pushed); absent for this instance's own. */
+  via?: 'pull' | 'push';
 }
 
 export const SDMX_DATAFLOW = 'APRENDE_TIC:DF_ICT_TRAINED_SERVANTS(1.0)';
@@ -46,6 +48,7 @@ export class Observatory {
           k: payload.k,
           payload,
           own: s._id === 'self',
+          via: s.via,
         };
       })
       .sort((a, b) => a.country.localeCompare(b.country) || a.origin.localeCompare(b.origin));

@@ -183,6 +183,7 @@ export class Peers {
         jws: indicatorsJws as Record<string, unknown>,
         payload: indicators as unknown as Record<string, unknown>,
         verifiedAt: new Date(),
+        via: 'pull',
       });
     }
     await this.m.peers.updateOne(
@@ -244,7 +245,7 @@ const issue = (e: z.ZodError) => {
 };
 
 /** A published row below the publisher's own k is a broken publisher: refuse the whole set. */
-function checkSuppression(p: z.infer<typeof IndicatorPayload>): void {
+export function checkSuppression(p: z.infer<typeof IndicatorPayload>): void {
   const small = p.rows.find((r) => r.servants !== undefined && r.servants > 0 && r.servants < p.k);
   if (small) throw new HttpError(422, `the indicator set publishes a row of ${small.servants} servants, below its own threshold ${p.k}`);
 }

@@ -15,6 +15,7 @@ import type { Publisher } from './publisher';
 import type { Push } from './push';
 import type { SigningKey } from './signing';
 import { pageCountries } from './summaries';
+import { receiveIndicators } from './indicator-push';
 import { TOTAL } from './suppression';
 
 const str = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
@@ -156,6 +157,7 @@ export function networkRoutes(d: NetworkDeps): { routes: Route[]; rootRoutes: Ro
           generatedAt: c.generatedAt,
           k: c.k,
           rule: c.payload.rule,
+          ...(c.via ? { via: c.via } : {}),
         })),
         observations: [...Observatory.flat(countries)],
       });
@@ -305,6 +307,16 @@ export function networkRoutes(d: NetworkDeps): { routes: Route[]; rootRoutes: Ro
           await d.push.notified(str((req.body as Record<string, unknown> | undefined)?.peer));
           res.status(202).json({ pulled: true });
         },
+      ],
+    },
+    {
+      // A country pushing its signed indicator set (indicator-push.ts): trusted only once verified.
+      method: 'post',
+      path: '/network/indicators',
+      guard: 'public',
+      handler: [
+        express.json({ limit: '20mb' }),
+        async (req: Request, res: Response) => void res.status(201).json(await receiveIndicators(d.m, req.body)),
       ],
     },
     {
