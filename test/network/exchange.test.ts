@@ -2,7 +2,7 @@
  * Three independent instances, each its own server process and database: A publishes a course,
  * B subscribes with A's pinned key and imports it in one click, and a learner in B takes it
  * through a third-party AU (plain fetch) up to B's progress and certificate; A publishes
- * version 2 and B is offered the update (the learner's registration keeps version 1); a
+ * version 2 and B is offered the update and imports it (the learner keeps version 1, asserted); a
  * tampered feed or package (through a proxy that changes bytes on the way) is refused with
  * nothing stored; hub C pulls A's and B's signed indicator sets and compares them by level of
  * government and role, with the unit of 3 never published; A also pushes its sets to C, which
@@ -234,6 +234,15 @@ describe('network: three instances exchange courses and indicators', function ()
     const imp = await adminB.post('/network/catalog/import', { peer: A.url, courseId: COURSE });
     expect(imp.body).to.include({ version: 2, alreadyInstalled: false });
     expect((await adminB.json('/network/catalog')).body.courses[0].status).to.equal('installed');
+    // The learner who completed version 1 in B keeps it (her registration's version), still
+    // satisfied; the course itself is now at version 2, what a new enrolment gets.
+    const courseUrl = `/catalog/course?id=${encodeURIComponent(COURSE)}`;
+    const shown = (html: string) => /<dt>Versión<\/dt><dd>(\d+)<\/dd>/.exec(html)?.[1];
+    const learner = await new Browser(B.url).signIn(LEARNER.email, LEARNER.password);
+    const hers = (await learner.page(courseUrl)).text;
+    expect(shown(hers), 'the learner keeps version 1').to.equal('1');
+    expect(hers).to.match(/id="course-status">Cumplido</);
+    expect(shown((await adminB.page(courseUrl)).text), 'the course is at version 2').to.equal('2');
   });
 
   it('refuses a tampered feed and a tampered package, storing nothing', async () => {
