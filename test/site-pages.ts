@@ -90,6 +90,7 @@ export async function seedDemoSite(lms: LmsApp): Promise<DemoSite> {
       '/certificates/:code/pdf': { code },
       '/certificates/:code/badge': { code },
       '/catalog/people/:userId': { userId: users.learner.id },
+      '/accounts/admin/users/:id': { id: users.learner.id },
       '/privacy/admin/people/:id': { id: users.learner.id },
       '/privacy/admin/people/:id/export.zip': { id: users.learner.id },
       '/reports/roster/:id': { id: String(roster._id) },

@@ -83,10 +83,24 @@ export interface CatalogExchange {
   }): Promise<{ courseId: string; version: number; alreadyInstalled: boolean }>;
 }
 
+/**
+ * The role tiers of this deployment: the built-in ones (labelled by core:tiers.*) and those an
+ * admin added (labelled here, by language). Account pages offer them; rosters accept them.
+ */
+export interface CatalogTier {
+  code: string;
+  /** The admin's labels by language; empty for the built-in tiers. */
+  labels: Record<string, string>;
+}
+export interface CatalogTiers {
+  list(): Promise<CatalogTier[]>;
+}
+
 declare module '../services' {
   interface Services {
     catalog: CatalogService;
     'catalog.exchange': CatalogExchange;
+    'catalog.tiers': CatalogTiers;
   }
   interface HookEvents {
     /** A learner's progress document changed (reports update summaries from this). */

@@ -32,8 +32,30 @@ export interface RosterDirectory {
   linkAccount(personId: string, userId: string): Promise<boolean>;
 }
 
+/** A new sign-up link for a person whose account has no password yet. */
+export interface Invitation {
+  link: string;
+  /** Whether it went out by e-mail (a mail server is configured and accepted it). */
+  sent: boolean;
+}
+
+/** The sign-up invitations of accounts created without a password (rosters, admins). */
+export interface RosterInvitations {
+  /** When the person's latest pending invitation was made and sent, if they have one. */
+  pending(userId: string): Promise<{ createdAt: Date; sentAt?: Date; institution: string } | undefined>;
+  /**
+   * Replaces the person's pending invitations with a new one (earlier links stop working) and
+   * e-mails it with `mail` (subject and text in the person's language) when a mail server is set.
+   */
+  resend(
+    person: { id: string; email: string; name: string; institution: string },
+    mail: { subject: string; text: (name: string, link: string) => string },
+  ): Promise<Invitation>;
+}
+
 declare module '../services' {
   interface Services {
     'roster.directory': RosterDirectory;
+    'roster.invitations': RosterInvitations;
   }
 }

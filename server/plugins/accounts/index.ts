@@ -3,6 +3,7 @@ import type { Plugin } from '../../core/plugin';
 import type { SessionUser } from '../../core/permissions';
 import { mountRoutes } from '../../core/routes';
 import { accountRoutes } from './routes';
+import { adminUserRoutes } from './admin-user';
 import { accountCommands } from './commands';
 import { accountsPersonalData } from './personal-data';
 import { setupModel, userModel } from './user.model';
@@ -33,6 +34,10 @@ export const accountsPlugin: Plugin = {
     description: 'People, roles, sign-in, profile and language',
     permissions: {
       'accounts:manage': { roles: ['admin'], description: 'list, create and deactivate user accounts' },
+      'accounts:people': {
+        roles: ['hr', 'admin'],
+        description: "change an account's unit, level and tier (HR: own org subtree; role: admins) and resend its invitation",
+      },
     },
     events: {
       emits: {
@@ -69,6 +74,7 @@ export const accountsPlugin: Plugin = {
     samlPostRoutes(ctx.root, identity, ctx.log);
     const counters = new SignInCounters(ctx.db);
     mountRoutes(ctx.router, ctx.permissions, accountRoutes(svc, ctx.passport, ctx.config, identity, ctx.log, devices, counters));
+    mountRoutes(ctx.router, ctx.permissions, adminUserRoutes(svc, ctx.services));
     ctx.jobs.every({
       name: 'accounts.sign-in-counters-purge',
       intervalVar: 'LOGIN_COUNTERS_PURGE_INTERVAL',

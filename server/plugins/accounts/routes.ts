@@ -77,6 +77,8 @@ export function accountRoutes(
     res.status(status).render('accounts/login', {
       title: req.t('accounts:login.title'),
       error,
+      // Back from an invitation that set the password: say so before asking for it.
+      message: !error && str(req.query.invited) === '1' ? req.t('accounts:login.invited') : undefined,
       next: safeNext(req.body?.next ?? req.query.next),
       email: str(req.body?.email),
       providers: await identity.providersFor(req),

@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { isValidObjectId, Types } from 'mongoose';
 import { z } from 'zod';
 import { isDuplicateKey } from '../../core/db/connect';
-import { HttpError } from '../../core/errors';
+import { HttpError, localizedError } from '../../core/errors';
 import { ROLES, type Role, type SessionUser } from '../../core/permissions';
 import { LEVELS } from '../../core/taxonomy';
 import { SUPPORTED_LANGUAGES } from '../../core/config';
@@ -23,6 +23,19 @@ export const NewUserSchema = z.object({
   language: z.enum(SUPPORTED_LANGUAGES).default('es'),
 });
 export type NewUser = z.input<typeof NewUserSchema>;
+
+const AccountChangesSchema = z.object({
+  role: z.enum(ROLES),
+  orgUnit: z.string().trim().max(64),
+  level: z.union([z.enum(LEVELS), z.literal('')]),
+  tier: z
+    .string()
+    .trim()
+    .max(64)
+    .regex(/^[a-z0-9-]*$/),
+});
+/** As a form sends them: validated by updateAccount. */
+export type AccountChanges = Record<keyof z.input<typeof AccountChangesSchema>, string>;
 
 const isLevel = (l?: string): l is (typeof LEVELS)[number] => !!l && (LEVELS as readonly string[]).includes(l);
 
@@ -191,6 +204,39 @@ export class UsersService implements AccountsUsers {
       }
     }
     return changed;
+  }
+
+  /**
+   * An administrator's or HR officer's change of where someone works and what they may do (who
+   * may change what is the caller's rule). An empty unit, level or tier clears it. 400 with a
+   * translated message naming the field, 404 for an unknown account.
+   */
+  async updateAccount(id: string, changes: AccountChanges): Promise<SessionUser> {
+    const parsed = AccountChangesSchema.safeParse(changes);
+    if (!parsed.success) {
+      const field = String(parsed.error.issues[0].path[0] ?? 'role');
+      throw localizedError(400, `accounts:errors.${field}`, { value: String((changes as Record<string, unknown>)[field] ?? '') });
+    }
+    if (!isValidObjectId(id)) throw localizedError(404, 'accounts:errors.noUser');
+    const { role, orgUnit, level, tier } = parsed.data;
+    const $set: Record<string, unknown> = { role };
+    const $unset: Record<string, 1> = {};
+    for (const [k, v] of Object.entries({ orgUnit, level, tier })) {
+      if (v) $set[k] = v;
+      else $unset[k] = 1;
+    }
+    const doc = await this.users
+      .findOneAndUpdate({ _id: id }, { $set, ...(Object.keys($unset).length && { $unset }) }, { returnDocument: 'after' })
+      .lean<UserDoc>();
+    this.forget(id);
+    if (!doc) throw localizedError(404, 'accounts:errors.noUser');
+    return toSessionUser(doc);
+  }
+
+  /** Whether the account is active and has a password (an invited person has none until they set it). */
+  async signInState(id: string): Promise<{ active: boolean; hasPassword: boolean }> {
+    const doc = isValidObjectId(id) ? await this.users.findById(id, { active: 1, passwordHash: 1 }).lean<UserDoc>() : null;
+    return { active: !!doc && doc.active !== false, hasPassword: !!doc?.passwordHash };
   }
 
   async setActive(id: string, active: boolean): Promise<void> {

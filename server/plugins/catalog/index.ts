@@ -134,6 +134,10 @@ export const catalogPlugin: Plugin = {
       satisfiedProgress: () => progress.satisfied(),
     });
     ctx.services.provide('catalog', 'catalog.exchange', exchangeService(courses));
+    ctx.services.provide('catalog', 'catalog.tiers', {
+      list: async () =>
+        (await paths.tiers()).map((t) => ({ code: t._id, labels: Object.fromEntries((t.label ?? []).map((l) => [l.lang, l.text])) })),
+    });
 
     ctx.declarePersonalData(catalogPersonalData({ ...pm, enrollments: lm.enrollments, ...sm, attempts: am.attempts }));
 

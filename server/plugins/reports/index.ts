@@ -31,6 +31,8 @@ import { HistoryService } from './history.service';
 import { SummaryService } from './summary.service';
 import { TrainedService } from './trained.service';
 import { unitModel } from './unit.model';
+import { tierNames } from './tier-names';
+import { DEFAULT_TIERS } from '../../core/taxonomy';
 
 declare module '../../core/services' {
   interface Services {
@@ -113,6 +115,13 @@ export const reportsPlugin: Plugin = {
       async () => (ctx.services.has('accounts.sign-in') ? ctx.services.get('accounts.sign-in').ssoOnlyUnits() : new Set<string>()),
       ctx.hooks,
       uploadDir,
+      async () =>
+        tierNames(
+          ctx.services.has('catalog.tiers')
+            ? await ctx.services.get('catalog.tiers').list()
+            : DEFAULT_TIERS.map((code) => ({ code, labels: {} })),
+          ctx.i18n,
+        ),
     );
     const r: Reports = {
       rt: ctx,
@@ -166,6 +175,10 @@ export const reportsPlugin: Plugin = {
     });
     ctx.services.provide('reports', 'reports.indicators', indicatorSource(people, settings));
     ctx.services.provide('reports', 'roster.directory', new RosterDirectoryService(people, links, trained));
+    ctx.services.provide('reports', 'roster.invitations', {
+      pending: (userId) => invites.pendingFor(userId),
+      resend: (person, mail) => invites.resend(person, mail),
+    });
     org.onStructureChange((reason) => void recompute.request(reason, false));
 
     ctx.hooks.on('catalog.progress.changed', ({ progress }) => trained.onProgress(progress.userId));

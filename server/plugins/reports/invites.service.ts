@@ -68,6 +68,27 @@ export class InvitesService {
     return list.map((i) => ({ ...i, link: this.link(i._id) }));
   }
 
+  /** The person's latest pending (unused, unexpired) invitation. A scan: an admin's page, not a hot path. */
+  async pendingFor(userId: string): Promise<Invite | undefined> {
+    const list = await this.invites.find({ userId: String(userId), usedAt: { $exists: false } }).lean<Invite[]>();
+    const fresh = list.filter((i) => Date.now() - new Date(i.createdAt).getTime() <= VALID_DAYS * 86400_000);
+    return fresh.sort((a, b) => +new Date(b.createdAt) - +new Date(a.createdAt))[0];
+  }
+
+  /**
+   * A new invitation for one person, replacing their pending ones (so only the newest link
+   * works), e-mailed at once when a mail server is configured.
+   */
+  async resend(
+    person: { id: string; email: string; name: string; institution: string },
+    mail: { subject: string; text: (name: string, link: string) => string },
+  ): Promise<{ link: string; sent: boolean }> {
+    await this.invites.deleteMany({ userId: person.id, usedAt: { $exists: false } });
+    const [id] = await this.createMany([{ userId: person.id, email: person.email, name: person.name, institution: person.institution }]);
+    const sent = (await this.send([id], mail.subject, mail.text)) === 1;
+    return { link: this.link(id), sent };
+  }
+
   /** Sends the given invitations by email, in the background; failures stay pending for export. */
   async send(ids: string[], subject: string, text: (name: string, link: string) => string): Promise<number> {
     if (!this.mailer) return 0;

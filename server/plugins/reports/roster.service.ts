@@ -10,6 +10,7 @@ import type { Services } from '../../core/services';
 import type { Person, PersonModel, UserLinkModel } from './person.model';
 import type { ImportModel, RosterImport, RowError } from './import.model';
 import { zodRowErrors } from './row-errors';
+import { tierKey } from './tier-names';
 import type { OrgService } from './org.service';
 import type { SettingsService } from './settings.service';
 import type { PersonState, SummaryService } from './summary.service';
@@ -168,6 +169,8 @@ export class RosterService {
     private readonly ssoOnlyUnits: () => Promise<Set<string>>,
     private readonly hooks: Hooks,
     private readonly uploadDir: string,
+    /** Tier code by every name a roster may give it (tier-names.ts); the built-in codes without a catalog. */
+    private readonly tierNames: () => Promise<Map<string, string>> = async () => new Map(DEFAULT_TIERS.map((t) => [t, t])),
   ) {}
 
   /** Takes ownership of an uploaded file (moved into the staging dir) and previews it. */
@@ -269,6 +272,8 @@ export class RosterService {
       if (problems.length < MAX_SHOWN_ERRORS) problems.push(e);
     };
     const levels = new Map<string, string | undefined>();
+    const tiers = await this.tierNames();
+    const tierCodes = [...new Set(tiers.values())].join(', ');
     for await (const { row, values } of readTable(doc.path, {
       format: doc.format,
       encoding: doc.encoding,
@@ -297,8 +302,8 @@ export class RosterService {
         fail({ row, column, ...problem(`reports:rowErrors.${key}`, params) });
       };
       if (!units.has(r.unit)) err('unit', 'unknownUnit', { unit: r.unit, institution: doc.institution });
-      if (!(DEFAULT_TIERS as readonly string[]).includes(r.tier))
-        err('tier', 'unknownTier', { tier: r.tier, expected: DEFAULT_TIERS.join(', ') });
+      const tier = tiers.get(tierKey(r.tier));
+      if (!tier) err('tier', 'unknownTier', { tier: r.tier, expected: tierCodes });
       let level = r.level;
       if (level && !(LEVELS as readonly string[]).includes(level)) err('level', 'unknownLevel', { level, expected: LEVELS.join(', ') });
       if (!level && units.has(r.unit)) {
@@ -318,7 +323,7 @@ export class RosterService {
         email: r.email,
         unit: r.unit,
         level,
-        tier: r.tier,
+        tier: tier!,
         position: r.position,
         decisionMaker: r.decision_maker,
         active: r.active,
