@@ -36,6 +36,17 @@ export interface EventDeclarations {
 interface Subscriber {
   consumer: string;
   handler: Handler<never>;
+  when?: (payload: never) => boolean;
+}
+
+/**
+ * How a handler subscribes: `consumer` names it in the outbox (a plugin's name; the same in every
+ * process); `when` says which occurrences it wants at all (e.g. catalog only AU sessions' batches),
+ * so the others are never queued for it.
+ */
+export interface SubscribeOptions<T> {
+  consumer?: string;
+  when?: (payload: T) => boolean;
 }
 
 /** One event to record with a write. */
@@ -80,14 +91,19 @@ export class Hooks {
   }
 
   /**
-   * Subscribes `handler`. `consumer` names it in the outbox (a plugin's name; the same in every
-   * process); plugins get a view of the hooks that fills it in and checks their manifest.
+   * Subscribes `handler` (see `SubscribeOptions`); plugins get a view of the hooks that names the
+   * consumer after them and checks their manifest.
    */
-  on<K extends keyof HookEvents & string>(event: K, handler: Handler<HookEvents[K]>, consumer = 'app'): void {
+  on<K extends keyof HookEvents & string>(
+    event: K,
+    handler: Handler<HookEvents[K]>,
+    opts: string | SubscribeOptions<HookEvents[K]> = {},
+  ): void {
+    const { consumer = 'app', when } = typeof opts === 'string' ? { consumer: opts } : opts;
     const list = this.subscribers.get(event) ?? [];
     let name = consumer;
     for (let i = 2; list.some((s) => s.consumer === name); i++) name = `${consumer}#${i}`;
-    list.push({ consumer: name, handler: handler as Handler<never> });
+    list.push({ consumer: name, handler: handler as Handler<never>, when: when as ((p: never) => boolean) | undefined });
     this.subscribers.set(event, list);
   }
 
@@ -102,11 +118,11 @@ export class Hooks {
   /** A plugin's view: handlers are named after it and must be declared in its manifest. */
   forPlugin(plugin: string): Hooks {
     const view = Object.create(this) as Hooks;
-    view.on = (event, handler) => {
+    view.on = (event, handler, opts = {}) => {
       if (!this.handled.get(plugin)?.has(event)) {
         throw new Error(`Plugin "${plugin}" handles "${event}" without declaring it in its manifest (events.on).`);
       }
-      this.on(event, handler, plugin);
+      this.on(event, handler, { when: typeof opts === 'string' ? undefined : opts.when, consumer: plugin });
     };
     view.undelivered = (event, group) => this.undelivered(event, group, plugin);
     return view;
@@ -181,8 +197,10 @@ export class Hooks {
     const items = emissions.flatMap(({ event, payload }) => {
       const declared = this.specs.get(event);
       if (!declared) throw new Error(`After-event "${event}" is not declared in any enabled plugin's manifest (events.emits).`);
-      const pending = (this.subscribers.get(event) ?? []).map((s) => s.consumer);
-      if (!pending.length) return [];
+      const pending = (this.subscribers.get(event) ?? []).filter((s) => !s.when || s.when(payload as never)).map((s) => s.consumer);
+      // Nobody wants it: still recorded (held) around a write whose emitter finishes it after a
+      // crash (`recover`), then dropped instead of queued, so the worker never sees it.
+      if (!pending.length && !(write && this.recovers.has(event))) return [];
       const key = declared.spec.key(payload as never);
       const group = declared.spec.group?.(payload as never);
       return [{ _id: `${event}|${key}`, event, key, ...(group ? { group } : {}), payload: encodePayload(payload), pending }];
@@ -195,6 +213,7 @@ export class Hooks {
       return undefined as T;
     }
     const inserted = rows.length ? await this.outbox.record(rows, true) : [];
+    const mine = new Set(inserted);
     const outbox = this.outbox;
     const withdraw = () => outbox.cancel(inserted.splice(0));
     let result: T;
@@ -204,11 +223,16 @@ export class Hooks {
       await withdraw();
       throw err;
     }
-    if (rows.length) {
-      // Also entries an earlier, interrupted attempt of the same write left held.
-      await this.outbox.release(rows.map((r) => r._id));
+    const wanted = rows.filter((r) => r.pending.length);
+    const unwanted = rows.filter((r) => !r.pending.length);
+    // Also entries an earlier, interrupted attempt of the same write left held.
+    if (wanted.length) {
+      await this.outbox.release(wanted.map((r) => r._id));
       this.wake();
     }
+    // Only this call's: one an interrupted attempt left is still finished by `recover` when due.
+    const drop = unwanted.filter((r) => mine.has(r._id)).map((r) => r._id);
+    if (drop.length) await this.outbox.drop(drop);
     return result;
   }
 

@@ -138,9 +138,9 @@ export class Outbox {
   async record(items: Array<Omit<OutboxEntry, 'state' | 'runAt' | 'attempts' | 'createdAt' | 'seq'>>, held: boolean): Promise<string[]> {
     const now = new Date();
     const fresh: OutboxEntry[] = [];
-    const delivered = new Set(
-      (await this.m.done.find({ _id: { $in: items.map((it) => doneId(it._id)) } }, { _id: 1 }).lean()).map((d) => d._id),
-    );
+    // Only an entry with consumers can have been delivered (one without is dropped, never done).
+    const toTell = items.filter((it) => it.pending.length).map((it) => doneId(it._id));
+    const delivered = new Set(toTell.length ? (await this.m.done.find({ _id: { $in: toTell } }, { _id: 1 }).lean()).map((d) => d._id) : []);
     for (const it of items) {
       if (delivered.has(doneId(it._id))) continue;
       fresh.push({
@@ -169,6 +169,11 @@ export class Outbox {
   async release(ids: string[]): Promise<void> {
     const now = new Date();
     for (const _id of ids) await this.m.entries.updateOne({ _id, state: 'held' }, { $set: { state: 'ready', runAt: now } });
+  }
+
+  /** The write is done and nobody is to be told: the held entries go. */
+  async drop(ids: string[]): Promise<void> {
+    await this.m.entries.deleteMany({ _id: { $in: ids }, state: 'held' });
   }
 
   /** The write failed: the held entries this call inserted are removed. */

@@ -142,7 +142,8 @@ export const catalogPlugin: Plugin = {
     ctx.declarePersonalData(catalogPersonalData({ ...pm, enrollments: lm.enrollments, ...sm, attempts: am.attempts }));
 
     ctx.hooks.on('lrs.statements.validate', (p) => launch.validateStatements(p));
-    ctx.hooks.on('lrs.statements.stored', (p) => launch.statementsStored(p));
+    // Only AU sessions' batches move progress: other clients' ingest is never queued for catalog.
+    ctx.hooks.on('lrs.statements.stored', (p) => launch.statementsStored(p), { when: (p) => p.credential.kind === 'launch' });
     ctx.hooks.on('lrs.document.validate', (p) => launch.validateDocument(p));
     ctx.hooks.on('accounts.demo.seed', async ({ users }) => {
       const learners = users.filter((u) => u.role === 'learner');
