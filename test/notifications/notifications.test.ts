@@ -5,21 +5,12 @@
  * preferences page saved — and the jobs running on without sending anything twice.
  */
 import { expect } from 'chai';
-import { simpleParser } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
 import supertest from 'supertest';
 import type { LmsApp } from '../../server/app';
 import { csrfFrom, makeUser, settled, signIn, testApp } from '../helpers';
 import { cmi5Xml, importXml } from '../catalog/launch-fixtures';
 import { HEADER, importRoster, seedOrg, tmpFile } from '../reports/fixtures';
-
-interface Mail {
-  to: string;
-  subject: string;
-  text: string;
-  html: string;
-  headers: Map<string, unknown>;
-}
+import { startSmtp, type Mail } from './smtp';
 
 const day = (offsetDays: number) => new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
 const until = async (what: () => boolean, ms = 20_000) => {
@@ -31,41 +22,19 @@ const until = async (what: () => boolean, ms = 20_000) => {
 
 describe('notifications: deadline reminders and the HR digest by e-mail', function () {
   this.timeout(120_000);
-  let smtp: SMTPServer;
+  let smtp: Awaited<ReturnType<typeof startSmtp>>;
+  let inbox: Mail[] = [];
   let lms: LmsApp;
-  const inbox: Mail[] = [];
   let refuse = '';
   const people: Record<string, Awaited<ReturnType<typeof makeUser>>> = {};
 
   before(async () => {
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      onRcptTo(address, _session, done) {
-        // A mailbox the server refuses: the delivery is recorded as failed and retried.
-        if (refuse && address.address === refuse) return done(new Error('550 mailbox unavailable'));
-        done();
-      },
-      onData(stream, _session, done) {
-        simpleParser(stream)
-          .then((m) => {
-            inbox.push({
-              to: (Array.isArray(m.to) ? m.to[0] : m.to)?.text ?? '',
-              subject: m.subject ?? '',
-              text: m.text ?? '',
-              html: typeof m.html === 'string' ? m.html : '',
-              headers: m.headers,
-            });
-            done();
-          })
-          .catch(done);
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-    const port = (smtp.server.address() as { port: number }).port;
+    // A mailbox the server refuses: the delivery is recorded as failed and retried.
+    smtp = await startSmtp((address) => refuse !== '' && address === refuse);
+    inbox = smtp.inbox;
     lms = await testApp({
       env: {
-        SMTP_URL: `smtp://127.0.0.1:${port}`,
+        SMTP_URL: smtp.url,
         MAIL_FROM: 'aprende@example.org',
         NOTIFY_REMINDERS_INTERVAL: '300ms',
         NOTIFY_DIGEST_INTERVAL: '1h',
@@ -120,7 +89,7 @@ describe('notifications: deadline reminders and the HR digest by e-mail', functi
   });
   after(async () => {
     await lms?.close();
-    await new Promise<void>((ok) => smtp.close(() => ok()));
+    await smtp?.close();
   });
 
   const mailsTo = (addr: string) => inbox.filter((m) => m.to.includes(addr));

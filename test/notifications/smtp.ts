@@ -10,11 +10,17 @@ export interface Mail {
   headers: Map<string, unknown>;
 }
 
-export async function startSmtp(): Promise<{ inbox: Mail[]; url: string; close(): Promise<void> }> {
+/** `refuses(address)` makes the server turn a recipient away (550), as a full mailbox would. */
+export async function startSmtp(
+  refuses: (address: string) => boolean = () => false,
+): Promise<{ inbox: Mail[]; url: string; close(): Promise<void> }> {
   const inbox: Mail[] = [];
   const smtp = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
+    onRcptTo(address, _session, done) {
+      done(refuses(address.address) ? new Error('550 mailbox unavailable') : undefined);
+    },
     onData(stream, _session, done) {
       simpleParser(stream)
         .then((m) => {
