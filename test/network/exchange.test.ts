@@ -6,7 +6,8 @@
  * tampered feed or package (through a proxy that changes bytes on the way) is refused with
  * nothing stored; hub C pulls A's and B's signed indicator sets and compares them by level of
  * government and role, with the unit of 3 never published; A also pushes its sets to C, which
- * refuses a tampered, forged, unknown or replayed push storing nothing.
+ * refuses a tampered, forged, unknown or replayed push storing nothing; A's own dashboard shows
+ * its country beside the region read from C, and with C down says the regional figure is unavailable.
  */
 import { createServer, type Server } from 'node:http';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -45,6 +46,8 @@ describe('network: three instances exchange courses and indicators', function ()
         NETWORK_INDICATORS_INTERVAL: '2s',
         // A pushes its indicator sets to hub C (which takes them once its admin follows A).
         NETWORK_HUBS: `http://127.0.0.1:${PORTS.C}`,
+        // Its dashboard reads the region from C at every page (no kept answer) for the test.
+        NETWORK_REGION_CACHE: '1ms',
       }),
       startInstance('b', PORTS.B, {
         NETWORK_COUNTRY: 'BBB',
@@ -544,5 +547,44 @@ describe('network: three instances exchange courses and indicators', function ()
     expect(new Date(after.set.generatedAt).getUTCFullYear()).to.be.below(2099);
     expect(after.obs.filter((o) => o.servants === 3)).to.deep.equal([]);
     expect(after.obs.find((o) => o.level === 'local' && o.tier === 'all' && o.decisionMakers === 'yes')!.suppressed).to.equal(true);
+  });
+
+  it("A's dashboard sets its country beside the region from hub C, and still renders when C is down", async () => {
+    type Obs = { country: string; month: string; level: string; tier: string; decisionMakers: string; servants: number; trained: number };
+    const data = await fetch(`${C.url}/network/observatory/data.json`).then((r) => r.json());
+    const totals = (data.observations as Obs[]).filter((o) => o.level === '_T' && o.tier === '_T' && o.decisionMakers === '_T');
+    const latest = (c: string) =>
+      totals
+        .filter((o) => o.country === c)
+        .sort((x, y) => x.month.localeCompare(y.month))
+        .pop()!;
+    const [a, b] = [latest('AAA'), latest('BBB')];
+    expect(a.servants).to.equal(115);
+    const table = (html: string) => /<section aria-labelledby="region-h">([\s\S]*?)<\/section>/.exec(html)?.[1] ?? '';
+    const cells = (html: string) => [...html.matchAll(/<t[hd][^>]*>([^<]*)<\/t[hd]>/g)].map((m) => m[1]);
+
+    await adminA.request('/lang/en?next=/reports');
+    const page = await adminA.page('/reports');
+    expect(page.status).to.equal(200);
+    const up = table(page.text);
+    expect(up).to.match(/<caption>[^<]+<\/caption>/);
+    expect(up).to.include('<th scope="col"');
+    const share = (t: number, n: number) => `${((t / n) * 100).toFixed(1)}%`;
+    // Own row: the live dashboard total; region row: A's and B's published totals summed.
+    expect(cells(up)).to.include.members([`Region: 2 of 2 countries, ${[a.month, b.month].sort().pop()}`, String(a.servants + b.servants)]);
+    expect(cells(up)).to.include(share(a.trained + b.trained, a.servants + b.servants));
+    expect(cells(up)).to.include('Your country (today)');
+    expect(up).to.include(`from the hub ${C.url}`);
+
+    await C.stop();
+    await adminA.request('/lang/es?next=/reports');
+    const down = await adminA.page('/reports');
+    expect(down.status).to.equal(200);
+    const html = down.text;
+    expect(html).to.include('id="fig-h"');
+    const t = table(html);
+    expect(t).to.include('Su país (hoy)');
+    expect(t).to.include('La cifra regional no está disponible');
+    expect(cells(t)).to.include('115');
   });
 });

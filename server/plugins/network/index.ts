@@ -1,8 +1,10 @@
 import path from 'node:path';
 import type { Plugin } from '../../core/plugin';
 import { mountRoutes } from '../../core/routes';
+import { parseDuration } from '../../core/jobs';
 import '../../core/contracts/catalog';
 import '../../core/contracts/indicators';
+import '../../core/contracts/region';
 import { FederatedCatalog } from './federated';
 import { buildIndicators } from './indicators';
 import { networkModels, type IndicatorSet } from './network.model';
@@ -10,6 +12,7 @@ import { Observatory } from './observatory';
 import { Peers } from './peers';
 import { Publisher } from './publisher';
 import { Push } from './push';
+import { Region } from './region';
 import { parseHubs, pushToHubs } from './indicator-push';
 import { backfillSummaries, storeIndicatorSet } from './summaries';
 import { networkRoutes } from './routes';
@@ -94,6 +97,12 @@ export const networkPlugin: Plugin = {
       const doc = await m.indicators.findById('self').lean<IndicatorSet>();
       return doc ? doc.jws : publishIndicators();
     };
+
+    // "Your country vs the region" on the reports dashboard (from the hub it pushes to, or its own).
+    const keep = env.NETWORK_REGION_CACHE ? parseDuration(env.NETWORK_REGION_CACHE) : 10 * 60_000;
+    if (keep === undefined) throw new Error(`NETWORK_REGION_CACHE must be a duration such as 10m (got "${env.NETWORK_REGION_CACHE}")`);
+    const region = new Region(m, hubs, ctx.log, keep);
+    ctx.services.provide('network', 'network.region', { compare: () => region.compare() });
 
     ctx.jobs.every({
       name: 'network.sync',

@@ -7,6 +7,8 @@ import { summaryTable, writePdf, writeXlsx, type PdfFormat, type Table } from '.
 import type { Person } from './person.model';
 import type { CourseSummary } from '../../core/contracts/catalog';
 import { pageNumber } from '../../core/page-number';
+import '../../core/contracts/region';
+import type { RegionComparison } from '../../core/contracts/region';
 
 const PAGE = 50;
 const STATUSES = ['untrained', 'trained', 'all'] as const;
@@ -20,7 +22,13 @@ export function dashboardHandlers(r: Reports) {
     const scope = await r.scope.requested(req, req.query.unit);
     const d = await r.dashboard.build(scope);
     const root = r.scope.root(req);
-    res.render('reports/dashboard', { title: req.t('reports:dash.title'), d, units: await r.org.outline(root), scope });
+    res.render('reports/dashboard', {
+      title: req.t('reports:dash.title'),
+      d,
+      units: await r.org.outline(root),
+      scope,
+      region: scope === '*' ? await regionOf(r) : undefined,
+    });
   };
 
   const api = async (req: Request, res: Response) => {
@@ -130,6 +138,21 @@ export function dashboardHandlers(r: Reports) {
   };
 
   return { page, api, people, peopleApi, exportFile };
+}
+
+/**
+ * "Your country vs the region" (the whole programme only: the region's figures are national
+ * totals), when the network plugin offers one. Whatever goes wrong there, the dashboard renders
+ * and says the regional figure is unavailable.
+ */
+async function regionOf(r: Reports): Promise<RegionComparison | undefined> {
+  if (!r.rt.services.has('network.region')) return undefined;
+  try {
+    return await r.rt.services.get('network.region').compare();
+  } catch (err) {
+    r.rt.log.warn({ err: (err as Error).message }, 'reports: the regional figure could not be read');
+    return { source: '', region: null };
+  }
 }
 
 const PEOPLE_COLUMNS = [
