@@ -3,6 +3,7 @@ import type { LmsApp } from '../../server/app';
 import { accountsPlugin } from '../../server/plugins/accounts';
 import { lrsPlugin } from '../../server/plugins/lrs';
 import { catalogPlugin } from '../../server/plugins/catalog';
+import { englishInPage } from '../english-detector';
 import { csrfFrom, makeUser, settled, signIn, testApp } from '../helpers';
 import { cmi5Xml, importXml } from './launch-fixtures';
 
@@ -227,6 +228,33 @@ describe('catalog: tiers, learning paths and enrolment', () => {
       .expect(200);
     expect(await lms.services.get('catalog.paths').getPath('decision-maker', 'regional')).to.equal(null);
   });
+
+  for (const [lang, level, courses] of [
+    ['es', 'Nivel de gobierno: «municipal» no es un nivel de gobierno.', 'Cursos: una ruta exige como máximo 500 cursos'],
+    ['pt', 'Nível de governo: «municipal» não é um nível de governo.', 'Cursos: uma trilha exige no máximo 500 cursos'],
+  ] as const) {
+    it(`refuses a bad path in the page's language (${lang}), naming the field, and saves nothing`, async () => {
+      const admin = await makeUser(lms, { role: 'admin', language: lang, name: 'Ana Prueba' });
+      const agent = await signIn(lms, admin.email, admin.password);
+      const token = csrfFrom((await agent.get('/catalog/admin/paths').expect(200)).text);
+      const paths = lms.services.get('catalog.paths');
+      const before = await paths.getPath('technical');
+      const post = async (form: Record<string, unknown>, message: string) => {
+        const res = await agent
+          .post('/catalog/admin/paths')
+          .type('form')
+          .send({ _csrf: token, ...form });
+        expect(res.status, message).to.equal(400);
+        expect(res.text).to.contain(`<html lang="${lang}"`).and.contain(message);
+        expect(englishInPage(res.text, lang), message).to.deep.equal([]);
+      };
+      await post({ tier: 'technical', level: 'municipal', courses: [BASICS] }, level);
+      await post({ tier: 'technical', level: 'municipal', action: 'remove-override' }, level);
+      await post({ tier: 'technical', courses: Array.from({ length: 501 }, (_, i) => `${BASICS}-${i}`) }, courses);
+      expect(await paths.getPath('technical')).to.deep.equal(before);
+      expect(await paths.getPath('technical', 'municipal')).to.equal(null);
+    });
+  }
 
   it('demo:seed puts the demo learner on a path with courses', async () => {
     const users = lms.services.get('accounts.users');

@@ -12,8 +12,8 @@ import { hashPassword, passwordProblem, verifyPassword } from './password';
 import type { SetupModel, UserDoc, UserModel } from './user.model';
 
 export const NewUserSchema = z.object({
-  email: z.string().trim().toLowerCase().email('email is not a valid address').max(254),
-  name: z.string().trim().min(1, 'name is required').max(200),
+  email: z.string().trim().toLowerCase().email().max(254),
+  name: z.string().trim().min(1).max(200),
   role: z.enum(ROLES).default('learner'),
   password: z.string().optional(),
   nationalId: z.string().trim().max(64).optional(),
@@ -23,6 +23,20 @@ export const NewUserSchema = z.object({
   language: z.enum(SUPPORTED_LANGUAGES).default('es'),
 });
 export type NewUser = z.input<typeof NewUserSchema>;
+
+/** Account fields whose bad value has a locale message of its own (accounts:errors.<field>). */
+const FIELD_KEYS = new Set(['email', 'name', 'role', 'nationalId', 'orgUnit', 'level', 'tier', 'language']);
+
+/**
+ * A 400 naming the first bad field in the reader's language (the admin form, the profile), with
+ * the value given; zod's issues stay in `details` for API clients.
+ */
+function fieldError(issues: z.core.$ZodIssue[], input: object): never {
+  const path = String(issues[0]?.path[0] ?? '');
+  const field = FIELD_KEYS.has(path) ? path : 'input';
+  const value = (input as Record<string, unknown>)[path];
+  throw localizedError(400, `accounts:errors.${field}`, { value: typeof value === 'string' ? value : '' }, issues);
+}
 
 const AccountChangesSchema = z.object({
   role: z.enum(ROLES),
@@ -61,10 +75,7 @@ export class UsersService implements AccountsUsers {
   /** Creates an account; 400 naming the field on bad input, 409 if the email is taken. */
   async create(input: NewUser): Promise<SessionUser> {
     const parsed = NewUserSchema.safeParse(input);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new HttpError(400, `${issue.path.join('.') || 'input'}: ${issue.message}`, { details: parsed.error.issues });
-    }
+    if (!parsed.success) fieldError(parsed.error.issues, input);
     const { password, ...fields } = parsed.data;
     if (password !== undefined) {
       const problem = passwordProblem(password);
@@ -182,7 +193,7 @@ export class UsersService implements AccountsUsers {
     const parsed = z
       .object({ language: z.enum(SUPPORTED_LANGUAGES).optional(), name: z.string().trim().min(1).max(200).optional() })
       .safeParse(changes);
-    if (!parsed.success) throw new HttpError(400, `${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`);
+    if (!parsed.success) fieldError(parsed.error.issues, changes);
     await this.users.updateOne({ _id: id }, { $set: parsed.data });
     this.forget(id);
   }
@@ -240,13 +251,13 @@ export class UsersService implements AccountsUsers {
   }
 
   async setActive(id: string, active: boolean): Promise<void> {
-    if (!isValidObjectId(id)) throw new HttpError(404, 'No such user');
+    if (!isValidObjectId(id)) throw localizedError(404, 'accounts:errors.noUser');
     const res = await this.users.updateOne(
       { _id: id },
       active ? { $set: { active }, $unset: { deactivatedAt: 1 } } : { $set: { active, deactivatedAt: new Date() } },
     );
     this.forget(id);
-    if (res.matchedCount === 0) throw new HttpError(404, 'No such user');
+    if (res.matchedCount === 0) throw localizedError(404, 'accounts:errors.noUser');
   }
 
   /**
@@ -307,7 +318,7 @@ export class UsersService implements AccountsUsers {
     const now = new Date();
     const docs = inputs.map((i) => {
       const parsed = NewUserSchema.safeParse({ ...i, role: 'learner', password: undefined });
-      if (!parsed.success) throw new HttpError(400, `${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`);
+      if (!parsed.success) fieldError(parsed.error.issues, i);
       const { password: _pw, ...fields } = parsed.data;
       // Already validated above; lean inserts skip mongoose's per-document work (100,000-row rosters).
       return { _id: new Types.ObjectId(), ...fields, active: true, failedLogins: 0, createdAt: now, updatedAt: now };

@@ -123,7 +123,9 @@ export class PathsService {
       const field = String(parsed.error.issues[0].path[0] ?? '');
       if (field === 'due') throw localizedError(400, 'catalog:errors.pathDue', { value: input.due });
       if (field === 'tier') throw localizedError(400, 'catalog:errors.tierUnknown', { tier: input.tier });
-      throw new HttpError(400, `${parsed.error.issues[0].path.join('.') || 'path'}: ${parsed.error.issues[0].message}`);
+      if (field === 'level') throw localizedError(400, 'catalog:errors.pathLevel', { value: String(input.level) });
+      // What is left is the course list (too long, or an empty id): no form sends one.
+      throw localizedError(400, 'catalog:errors.pathCourses', {}, parsed.error.issues);
     }
     const { tier, level, due } = parsed.data;
     if (!(await this.m.tiers.findById(tier).lean())) throw localizedError(400, 'catalog:errors.tierUnknown', { tier });
@@ -155,7 +157,7 @@ export class PathsService {
 
   /** Removes a level-specific override, so that level follows the tier's general path again. */
   async removeOverride(tier: string, level: string): Promise<void> {
-    if (!(LEVELS as readonly string[]).includes(level)) throw new HttpError(400, `level: "${level}" is not a level of government`);
+    if (!(LEVELS as readonly string[]).includes(level)) throw localizedError(400, 'catalog:errors.pathLevel', { value: level });
     await this.m.paths.deleteOne({ _id: pathId(tier, level) });
     this.cache.delete(pathId(tier, level));
     await this.hooks.emit('catalog.paths.changed', { tier, at: new Date() });
