@@ -1,10 +1,8 @@
 import { expect } from 'chai';
-import type { AddressInfo } from 'node:net';
-import { simpleParser } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
 import supertest from 'supertest';
 import type { LmsApp } from '../../server/app';
 import { csrfFrom, makeUser, signIn, testApp } from '../helpers';
+import { startSmtp, type Mail } from '../notifications/smtp';
 
 /**
  * One account's page: an administrator changes anyone's role, unit, level and tier; an HR officer
@@ -15,25 +13,13 @@ import { csrfFrom, makeUser, signIn, testApp } from '../helpers';
 describe('accounts: editing an account and resending its invitation', function () {
   this.timeout(60_000);
   let lms: LmsApp;
-  let smtp: SMTPServer;
-  const inbox: Array<{ to: string; subject: string; text: string }> = [];
+  let smtp: Awaited<ReturnType<typeof startSmtp>>;
+  let inbox: Mail[] = [];
 
   before(async () => {
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      onData(stream, _session, done) {
-        simpleParser(stream)
-          .then((m) => {
-            inbox.push({ to: (Array.isArray(m.to) ? m.to[0] : m.to)?.text ?? '', subject: m.subject ?? '', text: m.text ?? '' });
-            done();
-          })
-          .catch(done);
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-    const port = (smtp.server.address() as AddressInfo).port;
-    lms = await testApp({ env: { SMTP_URL: `smtp://127.0.0.1:${port}?ignoreTLS=true`, MAIL_FROM: 'aprende@gob.test' } });
+    smtp = await startSmtp();
+    inbox = smtp.inbox;
+    lms = await testApp({ env: { SMTP_URL: `${smtp.url}?ignoreTLS=true`, MAIL_FROM: 'aprende@gob.test' } });
     const org = lms.services.get('reports.internal').org;
     for (const u of [
       { code: 'XC', name: 'País de prueba', parent: '', kind: 'country', level: '' },
@@ -46,7 +32,7 @@ describe('accounts: editing an account and resending its invitation', function (
   });
   after(async () => {
     await lms.close();
-    await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    await smtp?.close();
   });
 
   const form = async (agent: supertest.Agent, id: string) => {
