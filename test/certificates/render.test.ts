@@ -47,4 +47,18 @@ describe('certificates: PDF rendering', () => {
       .and.contain('Completion date: May 1, 2026');
     expect(text).to.not.contain('Score');
   });
+  it('keeps the widest possible verification code on one line, in groups of four', async () => {
+    // 32 random base32 letters can be all wide capitals; at the code's usual size they overflowed
+    // the column and pdftotext found the code split over two lines.
+    for (const code of ['M'.repeat(32), 'W'.repeat(32), 'MMDX55ZOJOKR52DNMHKNLMZWG745VGMW']) {
+      const pdf = await renderCertificatePdf(templates.get('DEMO-MUNI')!, {
+        ...base,
+        learnerName: 'Ana',
+        code,
+        verifyUrl: `http://localhost/verify/${code}`,
+      });
+      const text = await withPdfFile(pdf, async (file) => (await run('pdftotext', ['-layout', file, '-'])).stdout);
+      expect(text).to.contain(code.replace(/(.{4})(?=.)/g, '$1 '));
+    }
+  });
 });

@@ -192,11 +192,16 @@ export async function renderCertificatePdf(tpl: CertificateTemplate, content: Ce
     .fontSize(9)
     .fillColor(tpl.colours.muted)
     .text(texts.code, vX, qrY + 4, { width: vW, align: 'right' });
+  // The code must stay on one line to be read and typed back: 32 wide capitals (M, W) at 11 pt
+  // are wider than the column, so the size comes down until this code fits.
+  const grouped = groupCode(c.code);
+  doc.font('bold');
+  let codeSize = 11;
+  while (codeSize > 7 && doc.fontSize(codeSize).widthOfString(grouped) > vW) codeSize -= 0.5;
   doc
-    .font('bold')
-    .fontSize(11)
+    .fontSize(codeSize)
     .fillColor(tpl.colours.text)
-    .text(groupCode(c.code), vX, doc.y + 1, { width: vW, align: 'right' });
+    .text(grouped, vX, doc.y + 1, { width: vW, align: 'right' });
   doc
     .font('regular')
     .fontSize(9)
