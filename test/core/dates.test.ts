@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { loadConfig } from '../../server/core/config';
 import { formatDate } from '../../server/core/dates';
 
@@ -19,5 +21,22 @@ describe('core: dates in the deployment time zone', () => {
     expect(() => loadConfig({ DATA_DIR: '/tmp', SESSION_SECRET: 'x'.repeat(20), TIME_ZONE: 'Mars/Olympus' })).to.throw(
       /TIME_ZONE: "Mars\/Olympus"/,
     );
+  });
+  it('no page prints a raw UTC timestamp: ISO strings only in datetime or form values', () => {
+    // A UTC time read as local is hours off in the Americas (an audit entry at 02:30 UTC happened
+    // the evening before in Bogotá); pages show dateTime()/day() in TIME_ZONE instead.
+    const views = path.join(__dirname, '..', '..', 'views');
+    const offenders: string[] = [];
+    for (const file of readdirSync(views, { recursive: true })
+      .map(String)
+      .filter((f) => f.endsWith('.ejs'))) {
+      readFileSync(path.join(views, file), 'utf8')
+        .split('\n')
+        .forEach((line, i) => {
+          const shown = line.replace(/(datetime|value)="<%=[^%]*%>"/g, '');
+          if (/toISOString\(\)|toUTCString\(\)/.test(shown)) offenders.push(`${file}:${i + 1}`);
+        });
+    }
+    expect(offenders).to.deep.equal([]);
   });
 });
