@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import supertest from 'supertest';
 import type { LmsApp } from '../../server/app';
 import { csrfFrom, makeUser, signIn, testApp } from '../helpers';
-import { startSmtp, type Mail } from '../notifications/smtp';
+import { startSmtp, type Mail } from '../smtp';
 
 /**
  * One account's page: an administrator changes anyone's role, unit, level and tier; an HR officer

@@ -10,7 +10,7 @@ import type { LmsApp } from '../../server/app';
 import { csrfFrom, makeUser, settled, signIn, testApp } from '../helpers';
 import { cmi5Xml, importXml } from '../catalog/launch-fixtures';
 import { seedOrg } from '../reports/fixtures';
-import { startSmtp, type Mail } from './smtp';
+import { startSmtp, type Mail } from '../smtp';
 
 describe('notifications: completion and certificate e-mails', function () {
   this.timeout(120_000);

@@ -10,7 +10,7 @@ import type { LmsApp } from '../../server/app';
 import { csrfFrom, makeUser, settled, signIn, testApp } from '../helpers';
 import { cmi5Xml, importXml } from '../catalog/launch-fixtures';
 import { HEADER, importRoster, seedOrg, tmpFile } from '../reports/fixtures';
-import { startSmtp, type Mail } from './smtp';
+import { startSmtp, type Mail } from '../smtp';
 
 const day = (offsetDays: number) => new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
 const until = async (what: () => boolean, ms = 20_000) => {

@@ -1,37 +1,24 @@
-import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { simpleParser } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
 import supertest from 'supertest';
 import type { LmsApp } from '../../server/app';
 import { accountsPlugin } from '../../server/plugins/accounts';
 import { csrfFrom, makeUser, signIn, testApp } from '../helpers';
+import { startSmtp, type Mail } from '../smtp';
 
 /** A password change or reset signs out every other browser of the person (sessions are in the database). */
 describe('security: a new password ends the other sessions', function () {
   this.timeout(60_000);
   let lms: LmsApp;
   let other: LmsApp;
-  let smtp: SMTPServer;
-  const inbox: Array<{ to: string; text: string }> = [];
+  let smtp: Awaited<ReturnType<typeof startSmtp>>;
+  let inbox: Mail[] = [];
 
   before(async () => {
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      onData(stream, _session, done) {
-        simpleParser(stream)
-          .then((m) => {
-            inbox.push({ to: (Array.isArray(m.to) ? m.to[0] : m.to)?.text ?? '', text: m.text ?? '' });
-            done();
-          })
-          .catch(done);
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+    smtp = await startSmtp();
+    inbox = smtp.inbox;
     lms = await testApp({
       plugins: [accountsPlugin],
-      env: { SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}?ignoreTLS=true`, MAIL_FROM: 'a@gob.test' },
+      env: { SMTP_URL: `${smtp.url}?ignoreTLS=true`, MAIL_FROM: 'a@gob.test' },
     });
     // A second server process on the same database: a session it holds must end too.
     other = await testApp({ plugins: [accountsPlugin], config: lms.config });
@@ -39,7 +26,7 @@ describe('security: a new password ends the other sessions', function () {
   after(async () => {
     await other.close();
     await lms.close();
-    await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    await smtp.close();
   });
 
   const signedIn = async (agent: ReturnType<typeof supertest.agent>) => (await agent.get('/accounts/profile')).status === 200;

@@ -1,40 +1,20 @@
-import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { simpleParser } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
 import type { LmsApp } from '../../../server/app';
 import { csrfFrom, makeUser, signIn } from '../../helpers';
+import { startSmtp, type Mail } from '../../smtp';
 import { alertOf, identityApp, identityOf, newAgent } from './fixtures';
-
-interface Mail {
-  to: string;
-  subject: string;
-  text: string;
-}
 
 describe('accounts: forgot password by e-mail (a real SMTP server)', function () {
   this.timeout(60_000);
   let lms: LmsApp;
-  let smtp: SMTPServer;
-  const inbox: Mail[] = [];
+  let smtp: Awaited<ReturnType<typeof startSmtp>>;
+  let inbox: Mail[] = [];
 
   before(async () => {
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      onData(stream, _session, done) {
-        simpleParser(stream)
-          .then((m) => {
-            inbox.push({ to: (Array.isArray(m.to) ? m.to[0] : m.to)?.text ?? '', subject: m.subject ?? '', text: m.text ?? '' });
-            done();
-          })
-          .catch(done);
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-    const port = (smtp.server.address() as AddressInfo).port;
+    smtp = await startSmtp();
+    inbox = smtp.inbox;
     lms = await identityApp({
-      SMTP_URL: `smtp://127.0.0.1:${port}?ignoreTLS=true`,
+      SMTP_URL: `${smtp.url}?ignoreTLS=true`,
       MAIL_FROM: 'aprende@gob.test',
       PASSWORD_RESET_MINUTES: '1',
       PASSWORD_RESET_RATE_LIMIT: '8',
@@ -42,7 +22,7 @@ describe('accounts: forgot password by e-mail (a real SMTP server)', function ()
   });
   after(async () => {
     await lms.close();
-    await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    await smtp.close();
   });
 
   const mailFor = async (to: string, count: number) => {
@@ -91,8 +71,7 @@ describe('accounts: forgot password by e-mail (a real SMTP server)', function ()
 
   it('a link stops working once PASSWORD_RESET_MINUTES have passed', async () => {
     // A second server whose links last 1.2 seconds.
-    const port = (smtp.server.address() as AddressInfo).port;
-    const short = await identityApp({ SMTP_URL: `smtp://127.0.0.1:${port}?ignoreTLS=true`, PASSWORD_RESET_MINUTES: '0.02' });
+    const short = await identityApp({ SMTP_URL: `${smtp.url}?ignoreTLS=true`, PASSWORD_RESET_MINUTES: '0.02' });
     try {
       const u = await makeUser(short, { email: 'dario@a.gov' });
       expect(await identityOf(short).recovery.send(u.email)).to.equal(true);

@@ -1,4 +1,4 @@
-/** A real SMTP server for notification tests (smtp-server), keeping what it receives parsed. */
+/** A real SMTP server for tests that read the mail the server sends (smtp-server), keeping what it receives parsed. */
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 
