@@ -98,4 +98,26 @@ describe('certificates: in the reader’s language', function () {
     const page = await supertest(lms.app).get(`/verify/${cert._id}`).query({ lang: 'pt' }).set('Accept', 'text/html').expect(200);
     expect(page.text).to.contain('Segurança da informação na administração pública');
   });
+  it('the Open Badges credential follows the reader too: title, issuer and criteria in that language, inLanguage set, same code', async () => {
+    const { cert, agent } = await issuedInSpanish();
+    const vcOf = async (query: string) => {
+      const res = await agent.get(`/certificates/${cert._id}/badge${query}`).buffer(true).parse(binaryParser).expect(200);
+      const payload = JSON.parse(Buffer.from(res.body.toString().split('.')[1], 'base64url').toString());
+      return { lang: res.headers['content-language'], vc: payload.vc };
+    };
+    const es = await vcOf('');
+    expect(es.lang).to.equal('es');
+    expect(es.vc.name).to.equal(cert.title);
+    expect(es.vc.credentialSubject.achievement.inLanguage).to.equal('es');
+    expect(es.vc.credentialSubject.achievement.criteria.narrative).to.match(/^Curso aprobado/);
+    const pt = await vcOf('?lang=pt');
+    expect(pt.lang).to.equal('pt');
+    expect(pt.vc.id).to.equal(es.vc.id);
+    expect(pt.vc.name).to.equal('Segurança da informação na administração pública');
+    expect(pt.vc.issuer.name).to.equal('Prefeitura de Demonstração');
+    expect(pt.vc.credentialSubject.achievement.inLanguage).to.equal('pt');
+    expect(pt.vc.credentialSubject.achievement.criteria.narrative).to.match(/^Curso concluído/);
+    // Nothing of the English wording it used to carry whatever the language.
+    expect(JSON.stringify(pt.vc)).to.not.contain('Course satisfied');
+  });
 });

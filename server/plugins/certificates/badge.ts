@@ -18,15 +18,26 @@ export interface IssuerInfo {
   verifyUrl(code: string): string;
 }
 
+/**
+ * What the credential says in words, in one language (OB 3.0 `inLanguage`): the same certificate
+ * is handed out in the reader's language, like its PDF; code, person, dates and score do not change.
+ */
+export interface BadgeWording {
+  language: string;
+  title: string;
+  institution: string;
+  criteria: string;
+}
+
 /** The credential; `status` is its entry in the issuer's revocation list (Bitstring Status List). */
-export function credentialFor(cert: CertificateDoc, issuer: IssuerInfo, status?: StatusEntry) {
+export function credentialFor(cert: CertificateDoc, issuer: IssuerInfo, words: BadgeWording, status?: StatusEntry) {
   return {
     '@context': status ? [...OB3_CONTEXT, STATUS_CONTEXT] : OB3_CONTEXT,
     id: issuer.verifyUrl(cert._id),
     type: ['VerifiableCredential', 'OpenBadgeCredential'],
-    issuer: { id: issuer.id, type: ['Profile'], name: cert.institution },
+    issuer: { id: issuer.id, type: ['Profile'], name: words.institution },
     issuanceDate: cert.issuedAt.toISOString(),
-    name: cert.title,
+    name: words.title,
     credentialSubject: {
       type: ['AchievementSubject'],
       // The person is named, not identified by email: the credential travels with its holder.
@@ -35,12 +46,10 @@ export function credentialFor(cert: CertificateDoc, issuer: IssuerInfo, status?:
         id: cert.subjectId.startsWith('path:') ? `${issuer.id}#${cert.subjectId}` : cert.subjectId,
         type: ['Achievement'],
         achievementType: 'Certificate',
-        name: cert.title,
-        description: cert.title,
-        criteria: {
-          narrative:
-            cert.kind === 'path' ? 'All required courses of the learning path satisfied.' : 'Course satisfied (cmi5 moveOn criteria met).',
-        },
+        name: words.title,
+        description: words.title,
+        criteria: { narrative: words.criteria },
+        inLanguage: words.language,
         ...(cert.hours ? { creditsAvailable: cert.hours } : {}),
       },
       ...(cert.score !== undefined && cert.score !== null ? { result: [{ type: ['Result'], value: String(cert.score) }] } : {}),
@@ -50,8 +59,14 @@ export function credentialFor(cert: CertificateDoc, issuer: IssuerInfo, status?:
   };
 }
 
-export async function signCredential(cert: CertificateDoc, issuer: IssuerInfo, key: BadgeKey, status?: StatusEntry): Promise<string> {
-  const vc = credentialFor(cert, issuer, status);
+export async function signCredential(
+  cert: CertificateDoc,
+  issuer: IssuerInfo,
+  words: BadgeWording,
+  key: BadgeKey,
+  status?: StatusEntry,
+): Promise<string> {
+  const vc = credentialFor(cert, issuer, words, status);
   return new SignJWT({ vc })
     .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT', kid: key.kid })
     .setIssuer(issuer.id)

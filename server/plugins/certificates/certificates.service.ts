@@ -419,8 +419,15 @@ export class CertificatesService {
     return pdf;
   }
 
-  async badge(cert: CertificateDoc): Promise<string> {
-    return signCredential(cert, this.issuer, this.d.badgeKey, await this.d.statusLists.entryFor(cert._id));
+  /** The Open Badges credential in `lang` (default: as issued), signed on each request. */
+  async badge(cert: CertificateDoc, lang: Language = pickLanguage(cert.language)): Promise<string> {
+    const words = {
+      language: lang,
+      title: titleIn(cert, lang),
+      institution: institutionIn(cert, lang, this.d.templates),
+      criteria: this.d.i18n.t(`certificates:badge.criteria.${cert.kind === 'path' ? 'path' : 'course'}`, { lng: lang }),
+    };
+    return signCredential(cert, this.issuer, words, this.d.badgeKey, await this.d.statusLists.entryFor(cert._id));
   }
 
   /** A revocation list of the badges (Bitstring Status List credential, VC-JWT). */

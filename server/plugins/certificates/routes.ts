@@ -139,8 +139,10 @@ export function certificateRoutes(svc: CertificatesService, permissions: Permiss
 
   const downloadBadge: RequestHandler = async (req, res) => {
     const cert = await downloadable(req);
-    const jwt = await svc.badge(cert);
+    const lang = requestedLanguage(req);
+    const jwt = await svc.badge(cert, lang);
     res.type('application/vc+jwt');
+    res.setHeader('Content-Language', lang);
     res.setHeader('Content-Disposition', `attachment; filename="${fileName(cert, 'jwt')}"`);
     res.send(jwt);
   };
