@@ -70,7 +70,7 @@ export function errorHandler(log: Logger, preparePage: (req: Request, res: Respo
     }
     preparePage(req, res);
     const t = req.t;
-    const known = [400, 401, 403, 404, 413, 429, 500].includes(status) ? status : status >= 500 ? 500 : 400;
+    const known = [400, 401, 403, 404, 410, 413, 422, 429, 500].includes(status) ? status : status >= 500 ? 500 : 400;
     const view = {
       title: t(`core:errors.${known}.title`),
       status,

@@ -2,7 +2,9 @@ import { expect } from 'chai';
 import supertest from 'supertest';
 import type { LmsApp } from '../../server/app';
 import type { Plugin } from '../../server/core/plugin';
+import { HttpError } from '../../server/core/errors';
 import { accountsPlugin } from '../../server/plugins/accounts';
+import { englishInPage } from '../english-detector';
 import { csrfFrom, makeUser, signIn, testApp } from '../helpers';
 
 // A plugin whose route fails unexpectedly, to see what a 500 looks like from outside.
@@ -11,6 +13,13 @@ const failing: Plugin = {
   register: async (ctx) => {
     ctx.router.get('/boom', () => {
       throw new Error('secret internal detail');
+    });
+    // Statuses with a title of their own that no core page produces (a used link, a rejected package).
+    ctx.router.get('/gone', () => {
+      throw new HttpError(410, 'This link was already used');
+    });
+    ctx.router.get('/unprocessable', () => {
+      throw new HttpError(422, 'The package breaks a rule');
     });
     ctx.router.post('/echo', (req, res) => {
       res.json(req.body);
@@ -82,6 +91,27 @@ describe('core: pages, errors and languages', () => {
     const json = await supertest(lms.app).get('/no/such/page').set('Accept', 'application/json').expect(404);
     expect(json.body.error.status).to.equal(404);
   });
+
+  for (const [lang, gone, unprocessable] of [
+    ['es', 'Ya no está disponible', 'No se puede procesar'],
+    ['pt', 'Não está mais disponível', 'Não é possível processar'],
+    ['en', 'No longer available', 'Cannot be processed'],
+  ] as const)
+    it(`titles 410 and 422 pages for what they are, not as a 400 (${lang})`, async () => {
+      const bad = { es: 'Solicitud incorrecta', pt: 'Pedido inválido', en: 'Bad request' }[lang];
+      for (const [path, status, title] of [
+        ['/failing/gone', 410, gone],
+        ['/failing/unprocessable', 422, unprocessable],
+      ] as const) {
+        const res = await supertest(lms.app).get(path).set('Accept-Language', lang).expect(status);
+        expect(res.text)
+          .to.contain(`<html lang="${lang}"`)
+          .and.contain(`<title>${title}`)
+          .and.match(new RegExp(`<h1[^>]*>${title}</h1>`));
+        expect(res.text).not.to.contain(bad);
+        if (lang !== 'en') expect(englishInPage(res.text.replace(/<p class="detail">[^<]*<\/p>/, ''), lang)).to.deep.equal([]);
+      }
+    });
 
   it('never shows a stack trace or internal message on a 500', async () => {
     const res = await supertest(lms.app).get('/failing/boom').expect(500);

@@ -116,15 +116,15 @@ describe('accounts: SAML with an SP key — signed requests, encrypted assertion
     };
     const other = keyPair('someone-else.test');
     const cases: Array<[Record<string, unknown>, RegExp]> = [
-      [{ spCert: spKeys.cert }, /spPrivateKey: the SP private key is missing/],
-      [{ spPrivateKey: spKeys.key }, /spCert: the SP certificate is missing/],
-      [{ spCert: 'not a certificate', spPrivateKey: spKeys.key }, /spCert: not a PEM X.509 certificate/],
+      [{ spCert: spKeys.cert }, /spPrivateKey: This site’s private key is missing for the certificate/],
+      [{ spPrivateKey: spKeys.key }, /spCert: This site’s certificate is missing for the private key/],
+      [{ spCert: 'not a certificate', spPrivateKey: spKeys.key }, /spCert: This site’s certificate is not a PEM X\.509 certificate/],
       [
         { spCert: spKeys.cert, spPrivateKey: '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----' },
-        /spPrivateKey: not a PEM private key/,
+        /spPrivateKey: This site’s private key is not a PEM private key/,
       ],
-      [{ spCert: spKeys.cert, spPrivateKey: other.key }, /spPrivateKey: does not belong to the SP certificate/],
-      [{ encryptedAssertions: true }, /spPrivateKey: encrypted assertions need/],
+      [{ spCert: spKeys.cert, spPrivateKey: other.key }, /spPrivateKey: This site’s private key does not belong to its certificate/],
+      [{ encryptedAssertions: true }, /spPrivateKey: Encrypted assertions need this site’s certificate and private key/],
     ];
     for (const [extra, message] of cases) {
       const err = await providers.save({ ...base, ...extra }).then(

@@ -3,7 +3,7 @@ import type { ServiceRegistry } from '../../../core/services';
 import type { SessionUser } from '../../../core/permissions';
 import '../../../core/contracts/org';
 import type { RosterKey } from '../../../core/contracts/roster';
-import { HttpError } from '../../../core/errors';
+import { HttpError, localizedError } from '../../../core/errors';
 import type { UsersService } from '../users.service';
 import { linkId, type IdentityLink, type LinkModel } from './links';
 import type { ProviderSettings } from './providers';
@@ -164,7 +164,7 @@ export class IdentityLinker {
 
   async remove(id: string): Promise<void> {
     const r = await this.links.deleteOne({ _id: String(id) });
-    if (!r.deletedCount) throw new HttpError(404, 'No such link');
+    if (!r.deletedCount) throw localizedError(404, 'accounts:identity.noLink');
   }
 }
 

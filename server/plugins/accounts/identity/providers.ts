@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Schema, type Connection, type Model } from 'mongoose';
 import { z } from 'zod';
 import { HttpError } from '../../../core/errors';
+import { english } from '../../../core/i18n';
 import type { Language } from '../../../core/config';
 import type { SecretBox } from '../../../core/secrets';
 
@@ -19,7 +20,11 @@ const url = (schemes: string[]) =>
     .string()
     .trim()
     .url()
-    .refine((u) => schemes.includes(new URL(u).protocol), `must start with ${schemes.map((s) => s + '//').join(' or ')}`);
+    // zod runs this check after a failed .url() too: a text that is no URL must not throw here.
+    .refine(
+      (u) => URL.canParse(u) && schemes.includes(new URL(u).protocol),
+      `must start with ${schemes.map((s) => s + '//').join(' or ')}`,
+    );
 const pem = z.string().trim().min(1).max(20_000);
 
 /** Where the claims come from: names of the provider's claims, SAML attributes or LDAP attributes. */
@@ -85,29 +90,34 @@ export const SamlSettings = z
   })
   .superRefine((s, ctx) => {
     const problem = spKeyProblem(s.spCert, s.spPrivateKey);
-    if (problem) ctx.addIssue({ code: 'custom', path: [problem.field], message: problem.message });
-    else if (s.encryptedAssertions && !s.spPrivateKey)
-      ctx.addIssue({ code: 'custom', path: ['spPrivateKey'], message: 'encrypted assertions need the SP certificate and private key' });
+    if (problem) ctx.addIssue(keyedIssue(problem.field, problem.problem));
+    else if (s.encryptedAssertions && !s.spPrivateKey) ctx.addIssue(keyedIssue('spPrivateKey', 'encryptedNeedsKey'));
   });
 
+/** A rule of ours that zod has no code for: its English for the file's errors, its key for the admin form. */
+const keyedIssue = (field: string, problem: string) => {
+  const key = `accounts:identity.errors.${problem}`;
+  return { code: 'custom' as const, path: [field], message: english(key), params: { key } };
+};
+
 /** The SP key pair must be both or neither, readable, and one pair. */
-function spKeyProblem(cert?: string, key?: string): { field: string; message: string } | undefined {
+function spKeyProblem(cert?: string, key?: string): { field: 'spCert' | 'spPrivateKey'; problem: string } | undefined {
   if (!cert && !key) return undefined;
-  if (!cert) return { field: 'spCert', message: 'the SP certificate is missing for the private key' };
-  if (!key) return { field: 'spPrivateKey', message: 'the SP private key is missing for the certificate' };
+  if (!cert) return { field: 'spCert', problem: 'spCertMissing' };
+  if (!key) return { field: 'spPrivateKey', problem: 'spKeyMissing' };
   let x509: X509Certificate;
   try {
     x509 = new X509Certificate(cert);
   } catch {
-    return { field: 'spCert', message: 'not a PEM X.509 certificate' };
+    return { field: 'spCert', problem: 'spCertInvalid' };
   }
   let privateKey: KeyObject;
   try {
     privateKey = createPrivateKey(key);
   } catch {
-    return { field: 'spPrivateKey', message: 'not a PEM private key (unencrypted PKCS#8 or PKCS#1)' };
+    return { field: 'spPrivateKey', problem: 'spKeyInvalid' };
   }
-  if (!x509.checkPrivateKey(privateKey)) return { field: 'spPrivateKey', message: 'does not belong to the SP certificate' };
+  if (!x509.checkPrivateKey(privateKey)) return { field: 'spPrivateKey', problem: 'spKeyMismatch' };
   return undefined;
 }
 
@@ -144,12 +154,63 @@ export type SamlProvider = z.infer<typeof SamlSettings>;
 export type LdapProvider = z.infer<typeof LdapSettings>;
 export type Provider = ProviderSettings & { source: 'file' | 'admin' };
 
-/** Parses settings; 400 naming the field on bad input. */
+/** Settings fields whose bad value has a message of its own (accounts:identity.errors.<field>). */
+const FIELD_KEYS = new Set([
+  'id',
+  'protocol',
+  'match',
+  'issuer',
+  'clientId',
+  'clientSecret',
+  'scope',
+  'entryPoint',
+  'idpIssuer',
+  'idpCert',
+  'logoutUrl',
+  'spCert',
+  'spPrivateKey',
+  'url',
+  'ca',
+  'bindDn',
+  'bindPassword',
+  'searchBase',
+  'usernameAttribute',
+  'subjectAttribute',
+]);
+
+/** The locale key and the value given for the first problem of the settings (never a secret: no message shows one). */
+function problemOf(issue: z.core.$ZodIssue, input: Record<string, unknown>): { key: string; value: string } {
+  const [field, sub] = issue.path.map(String);
+  const given = (v: unknown) => (typeof v === 'string' ? (v.length > 80 ? v.slice(0, 80) + '…' : v) : '');
+  const custom = issue.code === 'custom' ? (issue.params as { key?: string } | undefined)?.key : undefined;
+  if (custom) return { key: custom, value: '' };
+  const nested = (input[field] ?? {}) as Record<string, unknown>;
+  if (field === 'label' && ['es', 'pt', 'en'].includes(sub)) return { key: `accounts:identity.errors.label_${sub}`, value: '' };
+  if (field === 'attributes') return { key: 'accounts:identity.errors.attributes', value: given(nested[sub]) };
+  if (field === 'orgUnits')
+    return sub === undefined
+      ? { key: 'accounts:identity.errors.orgUnitsMissing', value: '' }
+      : { key: 'accounts:identity.errors.orgUnits', value: given(nested[sub]) };
+  if (FIELD_KEYS.has(field)) return { key: `accounts:identity.errors.${field}`, value: given(input[field]) };
+  return { key: 'accounts:identity.errors.input', value: '' };
+}
+
+/**
+ * Parses settings; a 400 naming the field (and the value given) in the reader's language on bad
+ * input — the admin form's — with the field's path in the English message and zod's issues in
+ * `details` for API clients.
+ */
 export function parseProvider(input: unknown): ProviderSettings {
   const parsed = ProviderSettings.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new HttpError(400, `${issue.path.join('.') || 'provider'}: ${issue.message}`, { details: parsed.error.issues });
+    const fields = input && typeof input === 'object' ? (input as Record<string, unknown>) : {};
+    const { key, value } = problemOf(issue, fields);
+    throw new HttpError(400, `${issue.path.join('.') || 'provider'}: ${english(key, { value })}`, {
+      key,
+      params: { value },
+      details: parsed.error.issues,
+    });
   }
   return parsed.data;
 }

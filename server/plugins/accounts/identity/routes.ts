@@ -1,6 +1,6 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { rateLimit, type RateLimitRequestHandler } from 'express-rate-limit';
-import { HttpError, errorText } from '../../../core/errors';
+import { HttpError, errorText, localizedError } from '../../../core/errors';
 import type { Route } from '../../../core/routes';
 import type { Logger } from '../../../core/log';
 import { safeNext } from '../../../core/safe-next';
@@ -22,6 +22,12 @@ declare module 'express-session' {
 }
 
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
+
+const PROTOCOL_NAMES = { oidc: 'OpenID Connect', saml: 'SAML 2.0', ldap: 'LDAP' } as const;
+
+/** 404 for an address of one protocol under a provider of another (e.g. an LDAP provider's SAML metadata). */
+const wrongProtocol = (p: Provider, protocol: keyof typeof PROTOCOL_NAMES) =>
+  localizedError(404, 'accounts:identity.wrongProtocol', { id: p.id, protocol: PROTOCOL_NAMES[protocol] });
 
 /** A refused or failed sign-in: the sign-in page, with the reason in the person's language. */
 const refuser = (id: Identity) => async (req: Request, res: Response, status: number, key: string) =>
@@ -81,7 +87,7 @@ export function identityRoutes(id: Identity, log: Logger, loginLimiter: RateLimi
 
   const oidcCallback = async (req: Request, res: Response, next: NextFunction) => {
     const p = await id.providers.enabled(String(req.params.id));
-    if (p.protocol !== 'oidc') throw new HttpError(404, `No OpenID Connect provider "${p.id}"`);
+    if (p.protocol !== 'oidc') throw wrongProtocol(p, 'oidc');
     const pending = req.session.oidc;
     delete req.session.oidc;
     if (!pending || pending.provider !== p.id || Date.now() - pending.at > id.signInTtlMs)
@@ -99,7 +105,7 @@ export function identityRoutes(id: Identity, log: Logger, loginLimiter: RateLimi
 
   const ldapSignIn = async (req: Request, res: Response, next: NextFunction) => {
     const p = await id.providers.enabled(String(req.params.id));
-    if (p.protocol !== 'ldap') throw new HttpError(404, `No LDAP provider "${p.id}"`);
+    if (p.protocol !== 'ldap') throw wrongProtocol(p, 'ldap');
     const render = (status: number, key: string) =>
       res.status(status).render('accounts/identity-ldap', {
         title: labelOf(p, req.lang),
@@ -122,7 +128,7 @@ export function identityRoutes(id: Identity, log: Logger, loginLimiter: RateLimi
 
   const samlMetadata = async (req: Request, res: Response) => {
     const p = await id.providers.enabled(String(req.params.id));
-    if (p.protocol !== 'saml') throw new HttpError(404, `No SAML provider "${p.id}"`);
+    if (p.protocol !== 'saml') throw wrongProtocol(p, 'saml');
     res.type('application/samlmetadata+xml').send(id.saml.metadata(p));
   };
 
@@ -259,7 +265,7 @@ export function identityRoutes(id: Identity, log: Logger, loginLimiter: RateLimi
  */
 const samlLogout = (id: Identity, log: Logger) => async (req: Request, res: Response) => {
   const p = await id.providers.enabled(String(req.params.id));
-  if (p.protocol !== 'saml') throw new HttpError(404, `No SAML provider "${p.id}"`);
+  if (p.protocol !== 'saml') throw wrongProtocol(p, 'saml');
   const fields = (req.method === 'GET' ? req.query : (req.body ?? {})) as Record<string, string>;
   const message: SloMessage =
     req.method === 'GET'
@@ -300,7 +306,7 @@ export function samlPostRoutes(root: Router, id: Identity, log: Logger): void {
   root.post('/accounts/identity/saml/:id/acs', form, async (req, res, next) => {
     try {
       const p = await id.providers.enabled(String(req.params.id));
-      if (p.protocol !== 'saml') throw new HttpError(404, `No SAML provider "${p.id}"`);
+      if (p.protocol !== 'saml') throw wrongProtocol(p, 'saml');
       let result;
       try {
         result = await id.saml.finish(p, req.body ?? {});
