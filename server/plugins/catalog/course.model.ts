@@ -32,7 +32,12 @@ export interface AuNode {
   objectives?: string[];
   /** SCORM only: what the SCO is given at launch (SCORM CAM `adlcp:*` of its item and resource). */
   scorm?: ScormAuData;
+  /** Launchable only once this holds (SCORM prerequisites, its module's included): see prerequisites.ts. */
+  prerequisites?: Prerequisite;
 }
+
+/** Node ids of the same course (units or modules) combined with and / or / not; an id holds once it is done. */
+export type Prerequisite = { item: string } | { not: Prerequisite } | { all: Prerequisite[] } | { any: Prerequisite[] };
 
 export interface ScormAuData {
   /** `sco` talks to the SCORM API; an `asset` is only shown (satisfied at registration). */

@@ -12,6 +12,7 @@ import type { AssessmentService } from './assessment/assessment.service';
 import type { LaunchService } from './launch/launch.service';
 import { allAus, pick, type CourseReader } from './paths/course-reader';
 import { auPositions, blockStates, returnedFrom } from './course-flow';
+import { doneOf, explainPrerequisite, isMet, titleIn, titlesOf } from './prerequisites';
 import type { PathsService } from './paths/paths.service';
 import type { ProgressService } from './progress/progress.service';
 
@@ -120,7 +121,16 @@ export function catalogRoutes(d: CatalogDeps): Route[] {
     const scored = await Promise.all(graded.map((a) => assessments.scores(course._id, version.version, a.id)));
     const scoring = !graded.length ? undefined : scored.every(Boolean) ? 'platform' : 'course';
     const from = str(req.query.from);
+    // Units whose prerequisites are not met yet: shown with the reason instead of their launch form.
+    const done = doneOf(p);
+    const titles = titlesOf(version.structure);
+    const locked = new Map(
+      allAus(version.structure)
+        .filter((a) => a.prerequisites && !isMet(a.prerequisites, done))
+        .map((a) => [a.id, explainPrerequisite(req.t, a.prerequisites!, titleIn(titles, req.lang))]),
+    );
     res.render('catalog/course', {
+      locked,
       scoring,
       title: pick(course.title, req.lang),
       course,

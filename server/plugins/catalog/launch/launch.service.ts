@@ -35,6 +35,7 @@ import {
   type LaunchMode,
 } from './cmi5';
 import { formatOf, type FormatId, type FormatRuntime } from '../formats/format';
+import { PrerequisitesError, doneOf, isMet, titlesOf } from '../prerequisites';
 import { checkBatch, type RuleState } from './rules';
 import type { AssessmentService } from '../assessment/assessment.service';
 import { SCORING_EXTENSION } from '../../../../content/runtime/scoring';
@@ -93,6 +94,9 @@ export class LaunchService {
 
     return this.progress.serial(registration, async () => {
       const before = await this.progress.get(reg.userId, reg.courseId);
+      // Shown on the course page but closed until its prerequisites are met (read inside the lock, as progress moves).
+      if (au.prerequisites && !isMet(au.prerequisites, doneOf(before)))
+        throw new PrerequisitesError(au.prerequisites, titlesOf(version.structure));
       const modes = launchModes(
         au.moveOn,
         before?.aus.find((a) => a.auId === au.id),

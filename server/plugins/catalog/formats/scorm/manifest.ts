@@ -5,11 +5,13 @@
  * and completion thresholds are kept for the runtime. Every rule broken is named with its place.
  */
 import { XMLValidator } from 'fast-xml-parser';
-import type { AuNode, BlockNode, LangMap, MoveOn, StructureNode } from '../../course.model';
+import type { AuNode, BlockNode, LangMap, MoveOn, Prerequisite, StructureNode } from '../../course.model';
+import { requiredIds } from '../../prerequisites';
 import { decodeXml } from '../../package/course-structure';
 import { PackageError, at, ruleProblem, type Problem } from '../../package/package-error';
 import { parseXmlTree, type XmlElement } from '../../package/xml-tree';
 import type { DescribeOptions, DescribedCourse } from '../format';
+import { PREREQ_RULE_12, PREREQ_RULE_2004, parseAiccScript, sequencingPrerequisites, type ScriptProblem } from './prerequisites';
 import { manifestSchemaErrors, schemaRule } from './schema';
 
 export const MANIFEST = 'imsmanifest.xml';
@@ -90,6 +92,11 @@ class ManifestReader {
   private resources = new Map<string, Resource>();
   private courseId = '';
   private auCount = 0;
+  /** The organization's items by identifier, with the course node each names (prerequisites name items). */
+  private readonly itemIndex = new Map<string, { el: XmlElement; nodeId: string; where: string }>();
+  /** Each unit with the items whose prerequisites gate it: its own and its modules'. */
+  private readonly gated: Array<{ au: AuNode; gates: XmlElement[] }> = [];
+  private readonly blocks: BlockNode[] = [];
 
   constructor(private readonly opts: DescribeOptions) {}
 
@@ -139,7 +146,8 @@ class ManifestReader {
       org = (def && orgs.find((o) => (o.attrs.identifier ?? '').trim() === def)) || orgs[0];
       for (const o of orgs) this.identifier(o, 'organization');
     }
-    const structure = org ? this.items(org, `organization "${org.attrs.identifier ?? ''}"`, 0) : [];
+    const structure = org ? this.items(org, `organization "${org.attrs.identifier ?? ''}"`, 0, []) : [];
+    if (!this.problems.length) this.prerequisites();
     if (org && !structure.length) this.add('SCORM CAM §3.4.1.9 (item)', `organization "${org.attrs.identifier ?? ''}"`, 'scorm.noItems');
     if (this.opts.maxAus && this.auCount > this.opts.maxAus)
       this.add('limit', MANIFEST, 'limit.scos', { n: this.auCount, max: this.opts.maxAus });
@@ -210,7 +218,7 @@ class ManifestReader {
     }
   }
 
-  private items(parent: XmlElement, where: string, depth: number): StructureNode[] {
+  private items(parent: XmlElement, where: string, depth: number, gates: XmlElement[]): StructureNode[] {
     if (depth > MAX_DEPTH) {
       this.add('limit', where, 'limit.itemDepth', { max: MAX_DEPTH });
       return [];
@@ -222,30 +230,37 @@ class ManifestReader {
       const children = this.kids(item, 'item');
       const ref = item.attrs.identifierref?.trim();
       const title: LangMap = [{ lang: 'und', text: this.title(item) || identifier }];
+      const gatedBy = [...gates, item];
       if (children.length) {
         // SCORM 1.2 lets an item with children launch a resource too (SCORM 2004 does not): it
         // becomes the block's first unit, keeping the item's id (prerequisites name items).
         if (ref && this.version !== '1.2') this.add('SCORM CAM §3.4.1.11 (item@identifierref)', here, 'scorm.parentLaunches');
-        const own = ref && this.version === '1.2' ? this.au(item, identifier, ref, title, here) : undefined;
+        const own = ref && this.version === '1.2' ? this.au(item, identifier, ref, title, here, gatedBy) : undefined;
         const block: BlockNode = {
           type: 'block',
           id: `${this.courseId}/${encodeURIComponent(identifier)}${own ? '/items' : ''}`,
           title,
           description: [],
-          children: [...(own ? [own] : []), ...this.items(item, here, depth + 1)],
+          children: [...(own ? [own] : []), ...this.items(item, here, depth + 1, gatedBy)],
         };
+        // Its prerequisites and others' naming it speak of the item: its own unit when it launches, else the module.
+        this.itemIndex.set(identifier, { el: item, nodeId: own ? own.id : block.id, where: here });
+        this.blocks.push(block);
         out.push(block);
       } else if (!ref) {
         this.add('SCORM CAM §3.4.1.11 (item@identifierref)', here, 'scorm.leafNoRef');
       } else {
-        const au = this.au(item, identifier, ref, title, here);
-        if (au) out.push(au);
+        const au = this.au(item, identifier, ref, title, here, gatedBy);
+        if (au) {
+          this.itemIndex.set(identifier, { el: item, nodeId: au.id, where: here });
+          out.push(au);
+        }
       }
     }
     return out;
   }
 
-  private au(item: XmlElement, identifier: string, ref: string, title: LangMap, where: string): AuNode | undefined {
+  private au(item: XmlElement, identifier: string, ref: string, title: LangMap, where: string, gates: XmlElement[]): AuNode | undefined {
     this.auCount++;
     const res = this.resources.get(ref);
     if (!res) {
@@ -270,6 +285,7 @@ class ManifestReader {
       moveOn: 'NotApplicable',
       scorm: { scormType: isSco ? 'sco' : 'asset' },
     };
+    this.gated.push({ au, gates });
     if (!isSco) return au;
     const launchData = text(this.version === '1.2' ? 'datafromlms' : 'dataFromLMS');
     if (launchData) au.scorm!.launchData = launchData;
@@ -289,6 +305,57 @@ class ManifestReader {
     // Passing is what counts where the package sets a mastery score; otherwise completing or passing.
     au.moveOn = (mastery !== undefined ? 'Passed' : 'CompletedOrPassed') satisfies MoveOn;
     return au;
+  }
+
+  /**
+   * Prerequisites, once every item is known (a script may name an item further down): read per
+   * item, then each unit gets its own and its modules' together. Units that require each other
+   * (see requiredIds) would stay closed for ever: refused.
+   */
+  private prerequisites() {
+    const own = new Map<XmlElement, Prerequisite>();
+    if (this.version === '1.2') {
+      const nodeOf = (identifier: string) => this.itemIndex.get(identifier)?.nodeId;
+      for (const { el, where } of this.itemIndex.values()) {
+        const script = this.kid(el, 'prerequisites', this.adlcp);
+        if (!script) continue;
+        try {
+          own.set(el, parseAiccScript(script.text, nodeOf));
+        } catch (e) {
+          if (!(e as ScriptProblem).key) throw e;
+          this.add(PREREQ_RULE_12, where, (e as ScriptProblem).key, (e as ScriptProblem).params);
+        }
+      }
+    } else for (const [el, p] of sequencingPrerequisites([...this.itemIndex.values()])) own.set(el, p);
+    for (const { au, gates } of this.gated) {
+      const ps = gates.flatMap((g) => own.get(g) ?? []);
+      if (ps.length) au.prerequisites = ps.length === 1 ? ps[0] : { all: ps };
+    }
+    // X needs Y: a unit what its prerequisites require, a module what its item's do and its children (done when they are).
+    const needs = new Map<string, Set<string>>();
+    const need = (from: string, to: Iterable<string>) => {
+      const set = needs.get(from) ?? new Set<string>();
+      for (const t of to) set.add(t);
+      needs.set(from, set);
+    };
+    for (const { au } of this.gated) if (au.prerequisites) need(au.id, requiredIds(au.prerequisites));
+    for (const b of this.blocks)
+      need(
+        b.id,
+        b.children.map((c) => c.id),
+      );
+    for (const { el, nodeId } of this.itemIndex.values()) {
+      const p = own.get(el);
+      if (p) need(nodeId, requiredIds(p));
+    }
+    const cycle = findCycle(needs);
+    if (cycle) {
+      const names = new Map([...this.itemIndex].map(([identifier, { nodeId }]) => [nodeId, identifier]));
+      for (const b of this.blocks) if (!names.has(b.id)) names.set(b.id, names.get(b.children[0]?.id ?? '') ?? b.id);
+      const path = cycle.map((id) => names.get(id) ?? id);
+      const where = this.itemIndex.get(path[0])?.where ?? MANIFEST;
+      this.add(this.version === '1.2' ? PREREQ_RULE_12 : PREREQ_RULE_2004, where, 'scorm.prereqCycle', { cycle: path.join(' → ') });
+    }
   }
 
   /** SCORM 1.2 adlcp:masteryscore: 0–100 (cmi.student_data.mastery_score), kept scaled to 0–1. */
@@ -370,6 +437,35 @@ class ManifestReader {
     const frag = fragment ?? hash;
     return frag ? `${joined}#${frag}` : joined;
   }
+}
+
+/** A path X → … → X in a "needs" graph, if there is one (iterative: a manifest may be deep). */
+function findCycle(needs: Map<string, Set<string>>): string[] | undefined {
+  const state = new Map<string, 'open' | 'done'>();
+  for (const start of needs.keys()) {
+    if (state.has(start)) continue;
+    const stack: Array<{ id: string; next: Iterator<string> }> = [{ id: start, next: (needs.get(start) ?? new Set()).values() }];
+    state.set(start, 'open');
+    while (stack.length) {
+      const top = stack[stack.length - 1];
+      const step = top.next.next();
+      if (step.done) {
+        state.set(top.id, 'done');
+        stack.pop();
+        continue;
+      }
+      const to = step.value;
+      if (state.get(to) === 'open') {
+        const from = stack.findIndex((f) => f.id === to);
+        return [...stack.slice(from).map((f) => f.id), to];
+      }
+      if (!state.has(to)) {
+        state.set(to, 'open');
+        stack.push({ id: to, next: (needs.get(to) ?? new Set()).values() });
+      }
+    }
+  }
+  return undefined;
 }
 
 /** An attribute by its local name whatever its prefix (packages use adlcp: and other prefixes alike). */
