@@ -35,17 +35,21 @@ describe('network: three instances exchange courses and indicators', function ()
   let tamper: 'none' | 'feed' | 'package' | 'garbage' | 'huge' | 'resigned' | 'hugePackage' = 'none';
   let attacker: CryptoKey | undefined;
 
-  let PORTS: Record<'A' | 'B' | 'C' | 'proxy', number>;
+  let PORTS: Record<'A' | 'B' | 'C' | 'proxy' | 'dead', number>;
 
   before(async () => {
-    PORTS = { A: await freePort(), B: await freePort(), C: await freePort(), proxy: await freePort() };
+    // NETWORK_TEST_PORT_BASE keeps the instances in a given range (several runs on one machine).
+    const base = Number(process.env.NETWORK_TEST_PORT_BASE) || 0;
+    const port = async (i: number) => (base ? base + i : freePort());
+    PORTS = { A: await port(0), B: await port(1), C: await port(2), proxy: await port(3), dead: await port(4) };
     const started = await Promise.allSettled([
       startInstance('a', PORTS.A, {
         NETWORK_COUNTRY: 'AAA',
         NETWORK_PUBLISHER: 'Escuela de Gobierno A',
         NETWORK_INDICATORS_INTERVAL: '2s',
-        // A pushes its indicator sets to hub C (which takes them once its admin follows A).
-        NETWORK_HUBS: `http://127.0.0.1:${PORTS.C}`,
+        // A pushes its indicator sets to hub C (which takes them once its admin follows A), to B
+        // (whose observatory holds A's and its own sets, as it follows A) and to a hub nobody runs.
+        NETWORK_HUBS: [PORTS.C, PORTS.B, PORTS.dead].map((p) => `http://127.0.0.1:${p}`).join(','),
         // Its dashboard reads the region from C at every page (no kept answer) for the test.
         NETWORK_REGION_CACHE: '1ms',
       }),
@@ -99,6 +103,13 @@ describe('network: three instances exchange courses and indicators', function ()
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** Switches a signed-in browser's language and waits until its pages come in it. */
+  async function speak(b: Browser, lang: string, p: string) {
+    await b.request(`/lang/${lang}?next=${encodeURIComponent(p)}`);
+    for (const t = Date.now(); !(await b.page(p)).text.includes(`<html lang="${lang}"`); await new Promise((r) => setTimeout(r, 100)))
+      if (Date.now() - t > 5_000) throw new Error(`${b.base}${p} does not come in ${lang}`);
+  }
+
   const zipOf = async (name: string, id: string, title: string) =>
     readFileSync(await validZip(dir, name, { id, title, meta: META, aus: [{ url: 'index.html', moveOn: 'Completed' }] }));
 
@@ -129,6 +140,37 @@ describe('network: three instances exchange courses and indicators', function ()
     const page = await adminA.page('/network/admin');
     thumbA = /id="own-thumbprint">([^<]+)</.exec(page.text)![1];
     expect(thumbA).to.have.length(43);
+  });
+
+  it("A's admin page says how its last indicator push went at each hub: refused by C (which does not follow A yet), the dead hub not reached", async () => {
+    const rowOf = (html: string, port: number) =>
+      new RegExp(`<tr data-hub="http://127.0.0.1:${port}">([\\s\\S]*?)</tr>`).exec(html)?.[1] ?? '';
+    let html = '';
+    // A signs and pushes every 2 s (NETWORK_INDICATORS_INTERVAL): wait for a push to have been recorded.
+    for (const t = Date.now(); !/Rechazado/.test(rowOf(html, PORTS.C)); await new Promise((r) => setTimeout(r, 250))) {
+      html = (await adminA.page('/network/admin')).text;
+      if (Date.now() - t > 20_000) throw new Error(`no push result on A's page in 20 s: ${rowOf(html, PORTS.C)}`);
+    }
+    const table = /<table id="hub-pushes">([\s\S]*?)<\/table>/.exec(html)![1];
+    expect(table).to.match(/<caption>[^<]+<\/caption>/);
+    expect(table).to.include('<th scope="col">Nodo</th>');
+    expect(rowOf(html, PORTS.C))
+      .to.include('Rechazado (HTTP 403)')
+      .and.match(/follows no instance with the key/);
+    expect(rowOf(html, PORTS.C)).to.match(/<time datetime="\d{4}-\d{2}-\d{2}T/);
+    for (const t = Date.now(); !/Sin contacto/.test(rowOf(html, PORTS.dead)); await new Promise((r) => setTimeout(r, 250))) {
+      html = (await adminA.page('/network/admin')).text;
+      if (Date.now() - t > 40_000) throw new Error(`no result for the dead hub in 40 s: ${rowOf(html, PORTS.dead)}`);
+    }
+    expect(rowOf(html, PORTS.dead)).to.match(/fetch failed/);
+    // In the reader's language: the same table in Portuguese and English.
+    await speak(adminA, 'pt', '/network/admin');
+    const pt = rowOf((await adminA.page('/network/admin')).text, PORTS.dead);
+    expect(pt, pt).to.include('Sem contato');
+    await speak(adminA, 'en', '/network/admin');
+    const en = rowOf((await adminA.page('/network/admin')).text, PORTS.C);
+    expect(en, en).to.include('Refused (HTTP 403)');
+    await speak(adminA, 'es', '/network/admin');
   });
 
   it('B refuses a peer whose key does not match the pinned fingerprint, and stores nothing', async () => {
@@ -549,42 +591,94 @@ describe('network: three instances exchange courses and indicators', function ()
     expect(after.obs.find((o) => o.level === 'local' && o.tier === 'all' && o.decisionMakers === 'yes')!.suppressed).to.equal(true);
   });
 
-  it("A's dashboard sets its country beside the region from hub C, and still renders when C is down", async () => {
+  it("A's dashboard sets its country beside the region merged from hubs C and B, by level, tier and decision-makers; a hub down hides no other's figures", async () => {
     type Obs = { country: string; month: string; level: string; tier: string; decisionMakers: string; servants: number; trained: number };
     const data = await fetch(`${C.url}/network/observatory/data.json`).then((r) => r.json());
-    const totals = (data.observations as Obs[]).filter((o) => o.level === '_T' && o.tier === '_T' && o.decisionMakers === '_T');
-    const latest = (c: string) =>
-      totals
-        .filter((o) => o.country === c)
+    const latest = (c: string, level = '_T', tier = '_T', dm = '_T') =>
+      (data.observations as Obs[])
+        .filter((o) => o.country === c && o.level === level && o.tier === tier && o.decisionMakers === dm)
         .sort((x, y) => x.month.localeCompare(y.month))
         .pop()!;
     const [a, b] = [latest('AAA'), latest('BBB')];
     expect(a.servants).to.equal(115);
+    const month = [a.month, b.month].sort().pop();
     const table = (html: string) => /<section aria-labelledby="region-h">([\s\S]*?)<\/section>/.exec(html)?.[1] ?? '';
     const cells = (html: string) => [...html.matchAll(/<t[hd][^>]*>([^<]*)<\/t[hd]>/g)].map((m) => m[1]);
+    // The cells of the row headed `label`: own servants, trained, share, then the region's.
+    const rowCells = (html: string, label: string) => {
+      const row = [...html.matchAll(/<tr>\s*<th scope="row">([^<]*)<\/th>([\s\S]*?)<\/tr>/g)].find((m) => m[1] === label);
+      return row ? cells(row[2]) : [];
+    };
+    const share = (t: number, n: number) => `${((t / n) * 100).toFixed(1)}%`;
+    // A group summed over the countries that publish it (a confidential one adds nothing).
+    const both = (level = '_T', tier = '_T', dm = '_T') => {
+      const xs = ['AAA', 'BBB'].map((c) => latest(c, level, tier, dm)).filter((o) => o && o.servants !== null);
+      return { servants: xs.reduce((n, o) => n + o.servants, 0), trained: xs.reduce((n, o) => n + o.trained, 0) };
+    };
 
-    await adminA.request('/lang/en?next=/reports');
+    await speak(adminA, 'en', '/reports');
     const page = await adminA.page('/reports');
     expect(page.status).to.equal(200);
     const up = table(page.text);
     expect(up).to.match(/<caption>[^<]+<\/caption>/);
-    expect(up).to.include('<th scope="col"');
-    const share = (t: number, n: number) => `${((t / n) * 100).toFixed(1)}%`;
-    // Own row: the live dashboard total; region row: A's and B's published totals summed.
-    expect(cells(up)).to.include.members([`Region: 2 of 2 countries, ${[a.month, b.month].sort().pop()}`, String(a.servants + b.servants)]);
-    expect(cells(up)).to.include(share(a.trained + b.trained, a.servants + b.servants));
-    expect(cells(up)).to.include('Your country (today)');
-    expect(up).to.include(`from the hub ${C.url}`);
+    expect(up).to.include('<th scope="colgroup" colspan="3">Your country (today)</th>');
+    expect(up).to.include('<th scope="rowgroup" colspan="8">By level of government</th>');
+    // A is held by C and by B: it counts once ("2 of 2"), its newest set.
+    const whole = both();
+    expect(rowCells(up, 'Whole programme')).to.deep.equal([
+      '115',
+      String(a.trained),
+      share(a.trained, 115),
+      String(whole.servants),
+      String(whole.trained),
+      share(whole.trained, whole.servants),
+      `2 of 2 countries, ${month}`,
+    ]);
+    // By level: A's live national servants (30 + 12 + 20 + 10) beside A's and B's national figures.
+    const national = both('national');
+    expect(rowCells(up, 'National').slice(0, 1)).to.deep.equal(['72']);
+    expect(rowCells(up, 'National').slice(3, 5)).to.deep.equal([String(national.servants), String(national.trained)]);
+    // Local exists only in A: one country in the sum.
+    expect(rowCells(up, 'Local / municipal').slice(3)).to.deep.equal([
+      String(latest('AAA', 'local').servants),
+      String(latest('AAA', 'local').trained),
+      share(latest('AAA', 'local').trained, latest('AAA', 'local').servants),
+      `1 of 2 countries, ${a.month}`,
+    ]);
+    const dm = both('_T', '_T', 'yes');
+    expect(rowCells(up, 'Decision-makers').slice(0, 1)).to.deep.equal(['40']);
+    expect(rowCells(up, 'Decision-makers').slice(3, 5)).to.deep.equal([String(dm.servants), String(dm.trained)]);
+    expect(rowCells(up, 'Technical / professional').slice(3, 4)).to.deep.equal([String(both('_T', 'technical').servants)]);
+    expect(up).to.include(`hubs http://127.0.0.1:${PORTS.C}, http://127.0.0.1:${PORTS.B}`);
+    expect(up).to.include(`Did not answer: http://127.0.0.1:${PORTS.dead}.`);
 
+    // A unit's dashboard: the unit's groups beside the region's (countries publish no units).
+    const unit = table((await adminA.page('/reports?unit=U1')).text);
+    expect(unit).to.include('<th scope="colgroup" colspan="3">Unidad (today)</th>');
+    expect(rowCells(unit, 'National').slice(0, 1)).to.deep.equal(['72']);
+    expect(unit).to.include('countries publish no figures per unit');
+
+    // C stops: B still answers, with its own set and A's (twice: followed directly and through the
+    // proxy, the pushed one newest) — the region stays whole, A counted once at its newest.
     await C.stop();
-    await adminA.request('/lang/es?next=/reports');
+    await speak(adminA, 'es', '/reports');
     const down = await adminA.page('/reports');
     expect(down.status).to.equal(200);
-    const html = down.text;
-    expect(html).to.include('id="fig-h"');
-    const t = table(html);
-    expect(t).to.include('Su país (hoy)');
-    expect(t).to.include('La cifra regional no está disponible');
-    expect(cells(t)).to.include('115');
+    const t = table(down.text);
+    expect(rowCells(t, 'Todo el programa').slice(0, 1)).to.deep.equal(['115']);
+    expect(rowCells(t, 'Todo el programa').slice(3, 4)).to.deep.equal([String(whole.servants)]);
+    expect(rowCells(t, 'Todo el programa')[6]).to.match(/^2 de 2 países, /);
+    expect(t).to.include(`No respondieron: http://127.0.0.1:${PORTS.C}, http://127.0.0.1:${PORTS.dead}.`);
+    expect(t).to.include(`del nodo http://127.0.0.1:${PORTS.B}`);
+
+    // B stops too: no hub answers; the dashboard renders and says the figure is unavailable.
+    await B.stop();
+    const none = await adminA.page('/reports');
+    expect(none.status).to.equal(200);
+    expect(none.text).to.include('id="fig-h"');
+    const n = table(none.text);
+    expect(n).to.include('Su país (hoy)');
+    expect(n).to.include('La cifra regional no está disponible');
+    expect(cells(n)).to.include('115');
   });
 });

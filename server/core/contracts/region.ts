@@ -1,10 +1,11 @@
 /**
  * What the `network` plugin offers the `reports` dashboard: the region's share trained, to set
- * beside the country's own ("your country vs the region"). Counts only — what the countries
- * signed and published, already suppressed.
+ * beside the country's own ("your country vs the region") — for the whole programme and for the
+ * breakdowns the countries' indicator sets carry (level of government, role tier,
+ * decision-makers). Counts only — what the countries signed and published, already suppressed.
  */
 export interface RegionFigures {
-  /** Countries whose whole-programme total is in the sum, of those the source holds. */
+  /** Countries whose figure for this group is in the sum, of those the sources hold. */
   countries: number;
   of: number;
   servants: number;
@@ -14,11 +15,25 @@ export interface RegionFigures {
   month: string;
 }
 
+/** The region by group; a group no country publishes (or only confidentially) is absent. */
+export interface RegionGroups {
+  /** The whole programme (every level, tier and decision-maker value). */
+  total?: RegionFigures;
+  /** By level of government code (`national`, …), every tier. */
+  byLevel: Record<string, RegionFigures>;
+  /** By role tier code, every level. */
+  byTier: Record<string, RegionFigures>;
+  /** Decision-makers only, every level and tier. */
+  decisionMakers?: RegionFigures;
+}
+
 export interface RegionComparison {
-  /** Where the regional figure comes from: a hub's URL, or this instance's own observatory. */
-  source: string;
-  /** Null when the source could not be read (hub down, unreadable answer, no country yet). */
-  region: RegionFigures | null;
+  /** `hubs`: read from NETWORK_HUBS; `self`: this instance's own observatory (it is a hub). */
+  source: 'hubs' | 'self';
+  /** Every hub asked and whether it answered something readable (empty for `self`). */
+  hubs: Array<{ url: string; answered: boolean }>;
+  /** Null when no source could be read (every hub down or unreadable, no country yet). */
+  region: RegionGroups | null;
 }
 
 export interface RegionSource {

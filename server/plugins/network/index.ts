@@ -55,6 +55,7 @@ export const networkPlugin: Plugin = {
       m.summaryRows.init(),
       m.state.init(),
       m.subscribers.init(),
+      m.hubPushes.init(),
     ]);
     await backfillSummaries(m);
     const key = await loadSigningKey(ctx.config.dataDir, env.NETWORK_KEY_FILE || undefined);
@@ -89,7 +90,7 @@ export const networkPlugin: Plugin = {
       };
       await storeIndicatorSet(m, doc);
       // Hubs that take pushes get it at once (they also pull it on their own schedule).
-      if (hubs.length) await pushToHubs(hubs, jws, ctx.log);
+      if (hubs.length) await pushToHubs(m, hubs, jws, doc.generatedAt, ctx.log);
       return jws;
     };
     const ownIndicators = async () => {
@@ -129,6 +130,7 @@ export const networkPlugin: Plugin = {
       observatory: new Observatory(m),
       services: ctx.services,
       baseUrl: ctx.config.baseUrl,
+      hubs,
       ownIndicators,
       syncNow: () => peers.syncAll(),
     });

@@ -17,6 +17,7 @@ import { verify } from './signing';
 import { storeIndicatorSet } from './summaries';
 
 const PUSH_TIMEOUT_MS = 30_000;
+const MESSAGE_MAX = 500;
 
 /** `NETWORK_HUBS`: comma-separated hub base URLs (https, or http on the loopback interface). */
 export function parseHubs(raw: string | undefined): string[] {
@@ -37,10 +38,32 @@ export function parseHubs(raw: string | undefined): string[] {
   ];
 }
 
-/** Posts a signed set to every hub; a hub that refuses or is down is logged (it still pulls). */
-export async function pushToHubs(hubs: string[], jws: unknown, log: Logger): Promise<Array<{ hub: string; status: number | string }>> {
+/** What a hub said, short: its error message when it answered one in JSON, else the start of its text. */
+async function hubSays(res: Response): Promise<string> {
+  const text = (await res.text()).slice(0, 4000);
+  try {
+    const body = JSON.parse(text) as { error?: { message?: unknown } };
+    if (typeof body?.error?.message === 'string') return body.error.message.slice(0, MESSAGE_MAX);
+    return res.ok ? '' : text.slice(0, MESSAGE_MAX);
+  } catch {
+    return text.slice(0, MESSAGE_MAX);
+  }
+}
+
+/**
+ * Posts a signed set to every hub; a hub that refuses or is down is logged (it still pulls), and
+ * each hub's outcome is kept in `network_hub_pushes` for the admin page.
+ */
+export async function pushToHubs(
+  m: NetworkModels,
+  hubs: string[],
+  jws: unknown,
+  generatedAt: Date,
+  log: Logger,
+): Promise<Array<{ hub: string; status?: number; accepted: boolean; message: string }>> {
   return Promise.all(
     hubs.map(async (hub) => {
+      let result: { hub: string; status?: number; accepted: boolean; message: string };
       try {
         const res = await fetch(`${hub}/network/indicators`, {
           method: 'POST',
@@ -49,14 +72,19 @@ export async function pushToHubs(hubs: string[], jws: unknown, log: Logger): Pro
           redirect: 'error',
           signal: AbortSignal.timeout(PUSH_TIMEOUT_MS),
         });
-        if (!res.ok)
-          log.warn({ hub, status: res.status, body: (await res.text()).slice(0, 300) }, 'network: a hub refused our indicator set');
-        else await res.body?.cancel();
-        return { hub, status: res.status };
+        const message = await hubSays(res);
+        if (!res.ok) log.warn({ hub, status: res.status, message }, 'network: a hub refused our indicator set');
+        result = { hub, status: res.status, accepted: res.ok, message };
       } catch (err) {
-        log.warn({ hub, err: (err as Error).message }, 'network: a hub could not be reached with our indicator set');
-        return { hub, status: (err as Error).message };
+        const cause = (err as Error).cause as Error | undefined;
+        const message = `${(err as Error).message}${cause?.message ? ` (${cause.message})` : ''}`.slice(0, MESSAGE_MAX);
+        log.warn({ hub, err: message }, 'network: a hub could not be reached with our indicator set');
+        result = { hub, accepted: false, message };
       }
+      const { hub: _id, ...outcome } = result;
+      // Replaced whole: an unreachable hub leaves no status of an earlier answer behind.
+      await m.hubPushes.replaceOne({ _id }, { _id, at: new Date(), generatedAt, ...outcome }, { upsert: true });
+      return result;
     }),
   );
 }

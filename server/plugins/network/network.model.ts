@@ -98,6 +98,19 @@ export interface IndicatorSummaryRow {
   baselineTrained?: number;
 }
 
+/** How the last push of our indicator set to a hub went, `_id` the hub's URL. */
+export interface HubPush {
+  _id: string;
+  at: Date;
+  /** When the pushed set was signed. */
+  generatedAt: Date;
+  /** The hub's HTTP status; absent when it could not be reached. */
+  status?: number;
+  accepted: boolean;
+  /** What the hub said (its error message when it refused), or why it could not be reached. */
+  message: string;
+}
+
 const mixed = { type: Schema.Types.Mixed };
 const feedFields = {
   id: { type: String, required: true },
@@ -201,7 +214,15 @@ export function networkModels(db: Connection) {
     'NetworkSubscriber',
     new Schema<{ _id: string; addedAt: Date }>({ _id: String, addedAt: Date }, { collection: 'network_subscribers', versionKey: false }),
   );
-  return { published, peers, remote, indicators, summaries, summaryRows, state, subscribers };
+  /** The last push of this instance's indicator set to each hub of NETWORK_HUBS (indicator-push.ts). */
+  const hubPushes = model(
+    'NetworkHubPush',
+    new Schema<HubPush>(
+      { _id: String, at: Date, generatedAt: Date, status: Number, accepted: Boolean, message: String },
+      { collection: 'network_hub_pushes', versionKey: false },
+    ),
+  );
+  return { published, peers, remote, indicators, summaries, summaryRows, state, subscribers, hubPushes };
 }
 
 export type NetworkModels = ReturnType<typeof networkModels>;

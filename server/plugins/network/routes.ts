@@ -7,7 +7,7 @@ import { HttpError, errorText, localizedError } from '../../core/errors';
 import type { Route } from '../../core/routes';
 import type { ServiceRegistry } from '../../core/services';
 import type { FederatedCatalog } from './federated';
-import type { NetworkModels } from './network.model';
+import type { HubPush, NetworkModels } from './network.model';
 import { oaiResponse } from './oai-pmh';
 import { Observatory, type Selection } from './observatory';
 import type { Peers } from './peers';
@@ -31,6 +31,8 @@ export interface NetworkDeps {
   observatory: Observatory;
   services: ServiceRegistry;
   baseUrl: string;
+  /** NETWORK_HUBS: where this instance pushes its indicator sets. */
+  hubs: string[];
   /** This instance's own indicator set, computed when first asked for. */
   ownIndicators: () => Promise<unknown | undefined>;
   syncNow: () => Promise<unknown>;
@@ -60,7 +62,12 @@ export function networkRoutes(d: NetworkDeps): { routes: Route[]; rootRoutes: Ro
   };
 
   const admin = async (req: Request, res: Response) => {
-    const [published, peers] = await Promise.all([d.publisher.list(), d.peers.list()]);
+    const [published, peers, pushes] = await Promise.all([
+      d.publisher.list(),
+      d.peers.list(),
+      d.m.hubPushes.find({ _id: { $in: d.hubs } }).lean<HubPush[]>(),
+    ]);
+    const pushOf = new Map(pushes.map((p) => [p._id, p]));
     const byId = new Map(published.map((p) => [p.id, p]));
     const courses = hasCatalog() ? await catalog().courses() : [];
     res.setHeader('Cache-Control', 'no-store');
@@ -74,6 +81,8 @@ export function networkRoutes(d: NetworkDeps): { routes: Route[]; rootRoutes: Ro
       hasCatalog: hasCatalog(),
       courses: courses.map((c) => ({ course: c, published: byId.get(c.id) })),
       peers,
+      // Every configured hub, with its last push when there was one.
+      hubPushes: d.hubs.map((hub) => ({ hub, push: pushOf.get(hub) })),
       done: str(req.query.done),
     });
   };

@@ -27,7 +27,7 @@ export function dashboardHandlers(r: Reports) {
       d,
       units: await r.org.outline(root),
       scope,
-      region: scope === '*' ? await regionOf(r) : undefined,
+      region: await regionOf(r),
     });
   };
 
@@ -141,9 +141,10 @@ export function dashboardHandlers(r: Reports) {
 }
 
 /**
- * "Your country vs the region" (the whole programme only: the region's figures are national
- * totals), when the network plugin offers one. Whatever goes wrong there, the dashboard renders
- * and says the regional figure is unavailable.
+ * "Your country vs the region", when the network plugin offers one: the scope's figures beside the
+ * region's by the groups the indicator sets carry (on a unit's dashboard, the unit's groups beside
+ * the region's national ones — countries publish no units). Whatever goes wrong there, the
+ * dashboard renders and says the regional figure is unavailable.
  */
 async function regionOf(r: Reports): Promise<RegionComparison | undefined> {
   if (!r.rt.services.has('network.region')) return undefined;
@@ -151,7 +152,7 @@ async function regionOf(r: Reports): Promise<RegionComparison | undefined> {
     return await r.rt.services.get('network.region').compare();
   } catch (err) {
     r.rt.log.warn({ err: (err as Error).message }, 'reports: the regional figure could not be read');
-    return { source: '', region: null };
+    return { source: 'hubs', hubs: [], region: null };
   }
 }
 
