@@ -12,7 +12,9 @@
  *      running its session as the player's scorm-again adapter does (player.js): the one-time start
  *      URL, then initialize, BENCH_COMMITS (default 20) commits with the whole CMI data (growing
  *      suspend_data and interactions), and terminate, one at a time per learner: p50/p95 of the
- *      commit round trip and commits/s, with the server's CPU per commit.
+ *      commit round trip (LMSCommit) and commits/s, with the server's CPU per commit and the
+ *      statements the commits stored (each commit's in one LRS write, in order).
+ * BENCH_PACKAGE_MB=4 measures the commits without the long import.
  * Prints figures, ratios against the goals and the load average (before and after).
  *   nice -n 10 npm run bench:scorm
  */
@@ -261,12 +263,15 @@ async function main() {
     const runCpu = cpuSeconds(pid) - cpu1;
     const requests = sessions.length * (COMMITS + 2);
     // Each learner's SCO passed (the session's last commit), read from the progress documents.
-    const passedScos = (
-      await lms.db
-        .collection<{ aus: Array<{ passed: boolean; completed: boolean }> }>('catalog_progress')
-        .find({ _id: { $in: learners.map((u) => `${u.id}:${course}`) } as never })
-        .toArray()
-    ).filter((p) => p.aus.some((a) => a.passed && a.completed)).length;
+    const progressDocs = await lms.db
+      .collection<{ registration: string; aus: Array<{ passed: boolean; completed: boolean }> }>('catalog_progress')
+      .find({ _id: { $in: learners.map((u) => `${u.id}:${course}`) } as never })
+      .toArray();
+    const passedScos = progressDocs.filter((p) => p.aus.some((a) => a.passed && a.completed)).length;
+    // What the commits stored (the SCORM profile's statements and the LMS's satisfied ones): each commit's in one LRS write.
+    const statementsStored = await lms.db
+      .collection('lrs_statements')
+      .countDocuments({ reg: { $in: progressDocs.map((p) => p.registration.toLowerCase()) } });
     const p95 = pct(commitMs, 95);
     console.log(
       `\n2. ${LEARNERS} learners at once, each: start, initialize, ${COMMITS} commits, terminate (closed loop, one at a time each)`,
@@ -278,7 +283,9 @@ async function main() {
       `   ${(commitMs.length / runS).toFixed(1)} commits/s (${(requests / runS).toFixed(1)} requests/s incl. initialize/terminate), server CPU ${((runCpu / requests) * 1000).toFixed(1)} ms a request`,
     );
     console.log(`   p95 vs the AU POST goal (${COMMIT_P95_GOAL_MS} ms): ratio ${(p95 / COMMIT_P95_GOAL_MS).toFixed(2)}`);
-    console.log(`   SCOs completed and passed afterwards (progress): ${passedScos} / ${LEARNERS}`);
+    console.log(
+      `   SCOs completed and passed afterwards (progress): ${passedScos} / ${LEARNERS}; ${statementsStored} statements stored (${(statementsStored / requests).toFixed(1)} a request; each commit's in one LRS write)`,
+    );
     console.log(`   load average before ${loadBefore}, after ${load()}`);
   } finally {
     await stopServer(server);

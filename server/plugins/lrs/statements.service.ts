@@ -54,14 +54,16 @@ export const MAX_LIMIT = 500;
 
 let lastStored = 0;
 /**
- * The `stored` time of a new batch: now, but always later than the previous batch of this
- * process, so that `ascending` lists batches in the order they were stored (a cmi5 AU's
- * statement, then the LMS's satisfied statements for the block, then the course) instead of by
- * random statement id when two batches land in the same millisecond.
+ * The `stored` times of a new batch of n statements: from now, one millisecond apart, always
+ * later than the previous batch of this process, so that `ascending` lists statements in the
+ * order they were stored (a cmi5 AU's statement, then the LMS's satisfied statements for the
+ * block, then the course; a SCORM commit's suspended, then terminated, in one write) instead of
+ * by random statement id when they share a millisecond.
  */
-function nextStored(): Date {
-  lastStored = Math.max(Date.now(), lastStored + 1);
-  return new Date(lastStored);
+function nextStored(n: number): Date[] {
+  const first = Math.max(Date.now(), lastStored + 1);
+  lastStored = first + n - 1;
+  return Array.from({ length: n }, (_, i) => new Date(first + i));
 }
 
 /** The longest an AU's request waits for the follow-up of its session's earlier batches. */
@@ -109,9 +111,9 @@ export class StatementsService {
     // Before this batch gets its place in the order: see `caughtUp`.
     await this.caughtUp(opts.credential);
 
-    const stored = nextStored();
+    const stored = nextStored(received.length);
     const docs: StoredDoc[] = [];
-    for (const s of received) docs.push(await this.wrap(s, stored, opts));
+    for (const [i, s] of received.entries()) docs.push(await this.wrap(s, stored[i], opts));
 
     // The follow-up (progress, certificates, reports) is recorded with the write and runs after it.
     const statements = docs.map((d) => parsePlain<XapiStatement>(d.raw));
@@ -149,7 +151,7 @@ export class StatementsService {
   }
 
   /**
-   * The part of a recorded batch that was stored by that very write (same `stored` time), if any,
+   * The part of a recorded batch that was stored by that very write (each its own `stored` time), if any,
    * once the rest of that write (voiding, definitions) is finished: the process may have died in it.
    */
   async storedOf<T extends { stored: StoredStatement[]; statements: XapiStatement[] }>(p: T): Promise<T | undefined> {

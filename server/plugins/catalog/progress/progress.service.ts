@@ -176,7 +176,13 @@ export class ProgressService {
     registration: string,
     auId: string | undefined,
     delta: AuChange,
-    opts: { sessionId: string; addSeconds?: number; activeSessionId?: string | null },
+    opts: {
+      sessionId: string;
+      addSeconds?: number;
+      activeSessionId?: string | null;
+      /** What the unit's session said that makes this change (a SCORM commit's statements): stored first, in the same write. */
+      statements?: XapiStatement[];
+    },
   ): Promise<ProgressDoc> {
     const reg = await this.registration(registration);
     if (!reg) throw new Error(`unknown registration ${registration}`);
@@ -236,10 +242,12 @@ export class ProgressService {
       );
     }
     // Statements first: if storing fails, progress is unchanged and the next statement retries.
-    // One at a time, inner blocks first and the course last: each gets a later `stored` than the
-    // one before, so reports and AUs listing by `stored` see them in that order (§9.3.9). Their ids
-    // are named by registration and object: a change repeated after a crash stores none twice.
-    for (const st of out) await this.statements().storeAsSystem([st], { once: true });
+    // One write, in order — the session's own, inner blocks, the course last: the LRS gives each a
+    // later `stored` than the one before, so reports and AUs listing by `stored` see them in that
+    // order (§9.3.9). Their ids are named by registration and object (a SCORM commit's by session
+    // and sequence number): a change repeated after a crash stores none twice.
+    const batch = [...(opts.statements ?? []), ...out];
+    if (batch.length) await this.statements().storeAsSystem(batch, { once: true });
 
     const list = [...aus.values()];
     const addSeconds = doc.timedSessions?.includes(opts.sessionId) ? 0 : (opts.addSeconds ?? 0);

@@ -276,9 +276,6 @@ export class ScormRuntime implements FormatRuntime {
       }
       const ending = event === 'terminate';
       if (ending) out.push(...endStatements(c, k, outcome));
-      // Statements first: if anything after fails, the retried commit re-sends the same ids. One at
-      // a time, so each has a later `stored` than the one before (suspended before terminated).
-      for (const st of out) await this.lrs.statements().storeAsSystem([st]);
 
       const normal = s.launchMode === 'Normal';
       const docs = this.lrs.documents();
@@ -344,8 +341,13 @@ export class ScormRuntime implements FormatRuntime {
           : normal
             ? { attempted: true }
             : {};
+      // The commit's statements go with the progress change, in one LRS write before the
+      // `satisfied` statements they lead to: the LRS keeps a batch's order in `stored`
+      // (suspended before terminated). If anything after fails, the retried commit re-sends the
+      // same ids, and the statements already stored are not stored again.
       await this.progress.change(s.registration, s.auId, delta, {
         sessionId,
+        statements: out,
         ...(ending ? { addSeconds: outcome.sessionSeconds ?? 0, activeSessionId: null } : {}),
       });
       // Last: until the session records this sequence number, a retried commit is applied again
