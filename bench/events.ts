@@ -11,6 +11,7 @@
  *   3. "my path" (BENCH_LEARNERS signed-in learners, autocannon) against one process, then two.
  * Prints figures, the two-to-one ratios and the machine's load average (before and after).
  *   BENCH_LEARNERS=20 BENCH_SECONDS=10 npm run bench:events
+ * BENCH_ONLY=certificate runs part 1 alone (a quick look at the follow-up's latency).
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -140,6 +141,7 @@ async function main() {
     console.log(`   POST → certificate exists: p50 ${pct(certMs, 50).toFixed(0)} ms, p95 ${pct(certMs, 95).toFixed(0)} ms\n`);
 
     // 2 and 3 with one process, then two.
+    if (process.env.BENCH_ONLY === 'certificate') return;
     const ingestOne = await ingest([bases[0]], auth);
     const pathOne = await myPath([bases[0]], cookies);
     children.push(await startServer(PORTS[1], env));

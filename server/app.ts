@@ -74,7 +74,7 @@ export async function createLmsApp(opts: AppOptions = {}): Promise<LmsApp> {
     const outbox = new Outbox(outboxModels(database.connection), eventSettings.leaseMs);
     await outbox.init();
     const worker = new EventWorker(outbox, hooks, eventSettings, log.child({ core: 'events' }));
-    hooks.attach(outbox, () => worker.wake(), eventSettings.pollMs);
+    hooks.attach(outbox, worker, eventSettings.pollMs);
     const locks = new Locks(database.connection, lockSettings(config.env), log.child({ core: 'locks' }));
     await locks.init();
     const permissions = new Permissions();

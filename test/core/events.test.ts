@@ -123,6 +123,57 @@ describe('core: after-events in the outbox', () => {
   });
 });
 
+describe('core: a process delivers the after-events of its own writes', () => {
+  let lms: LmsApp;
+  before(async () => {
+    lms = await testApp({ env: { PLUGINS: 'accounts,lrs', EVENTS_CONCURRENCY: '1', EVENTS_POLL_MS: '20' } });
+  });
+  after(() => lms.close());
+
+  it('leases them to itself as the write finishes (no other worker can claim them), and gives back what it did not deliver when it stops', async () => {
+    const [first, second] = [randomUUID(), randomUUID()];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const seen: string[] = [];
+    lms.hooks.on('lrs.statements.stored', async ({ stored }) => {
+      if (stored.some((s) => s.id === first)) await gate; // keeps the one delivery slot busy
+      if (stored.some((s) => s.id === second)) seen.push(second);
+    });
+    const entries = outboxModels(lms.db).entries;
+    const entryOf = (id: string) => entries.findOne({ event: 'lrs.statements.stored', payload: { $regex: id } }).lean();
+    const c = await xapiClient(lms);
+    await c
+      .post('/xapi/statements')
+      .send(statement({ id: first }))
+      .expect(200);
+    await until('the first delivery to start', async () => (await entryOf(first))?.state === 'leased');
+    await c
+      .post('/xapi/statements')
+      .send(statement({ id: second }))
+      .expect(200);
+    // Waiting here for the busy slot, but already this process's: another worker finds nothing.
+    const waiting = await entryOf(second);
+    expect(waiting?.state).to.equal('leased');
+    const other = new Outbox(outboxModels(lms.db), 60_000);
+    const claimed = await other.claim();
+    expect(claimed?.entry._id).not.to.equal(waiting?._id);
+    if (claimed) await other.defer(claimed, 0);
+
+    const stopped = lms.events.worker.stop();
+    release();
+    await stopped;
+    expect(seen).to.deep.equal([]);
+    // Stopped before its turn: given back at once, not left leased until the lease expires.
+    const back = await other.claim();
+    expect(back?.entry._id).to.equal(waiting?._id);
+    await other.defer(back!, 0);
+    lms.events.worker.start();
+    await settled(lms);
+    expect(seen).to.deep.equal([second]);
+    expect(await entryOf(second)).to.equal(null);
+  });
+});
+
 describe('core: the events table in the README', () => {
   it('is the one the manifests declare', async () => {
     const lms = await testApp();

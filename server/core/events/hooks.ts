@@ -63,6 +63,10 @@ export class Hooks {
   private readonly recovers = new Map<string, (payload: never) => Promise<unknown>>();
   private outbox?: Outbox;
   private wake: () => void = () => {};
+  private handOff: (ids: string[]) => Promise<void> = async (ids) => {
+    await this.outbox?.release(ids);
+    this.wake();
+  };
   private pollMs = 250;
 
   /** Reads a plugin's manifest declarations; a malformed one stops start-up naming the plugin. */
@@ -81,12 +85,14 @@ export class Hooks {
   }
 
   /**
-   * Connects the outbox (after-events are recorded there), the local worker's wake-up and how
+   * Connects the outbox (after-events are recorded there), the local worker (`wake`: look for
+   * work now; `handOff`: take the entries of a write just done, see `EventWorker.handOff`) and how
    * often to look for deliveries made by other processes (`EVENTS_POLL_MS`).
    */
-  attach(outbox: Outbox, wake: () => void, pollMs = 250): void {
+  attach(outbox: Outbox, worker: { wake(): void; handOff(ids: string[]): Promise<void> }, pollMs = 250): void {
     this.outbox = outbox;
-    this.wake = wake;
+    this.wake = () => worker.wake();
+    this.handOff = (ids) => worker.handOff(ids);
     this.pollMs = pollMs;
   }
 
@@ -226,10 +232,7 @@ export class Hooks {
     const wanted = rows.filter((r) => r.pending.length);
     const unwanted = rows.filter((r) => !r.pending.length);
     // Also entries an earlier, interrupted attempt of the same write left held.
-    if (wanted.length) {
-      await this.outbox.release(wanted.map((r) => r._id));
-      this.wake();
-    }
+    if (wanted.length) await this.handOff(wanted.map((r) => r._id));
     // Only this call's: one an interrupted attempt left is still finished by `recover` when due.
     const drop = unwanted.filter((r) => mine.has(r._id)).map((r) => r._id);
     if (drop.length) await this.outbox.drop(drop);

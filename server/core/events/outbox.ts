@@ -171,6 +171,33 @@ export class Outbox {
     for (const _id of ids) await this.m.entries.updateOne({ _id, state: 'held' }, { $set: { state: 'ready', runAt: now } });
   }
 
+  /**
+   * The write is done and this process delivers the entries itself: the held entries become
+   * leased to it in the update `release` would make, so none needs a claim (a sorted scan under
+   * the outbox's write lock) or a worker's next look. If the process dies before delivering, the
+   * lease expires and any worker claims them. An entry no longer held (another attempt of the
+   * same write released it) is left to whoever has it.
+   */
+  async releaseTo(ids: string[]): Promise<Claimed[]> {
+    const owner = randomUUID();
+    const lease = { $set: { state: 'leased', owner, runAt: new Date(Date.now() + this.leaseMs) } };
+    let entries: OutboxEntry[];
+    if (ids.length === 1) {
+      const one = await this.m.entries
+        .findOneAndUpdate({ _id: ids[0], state: 'held' }, lease, { returnDocument: 'after' })
+        .lean<OutboxEntry>();
+      entries = one ? [one] : [];
+    } else {
+      // One write for all (every write queues for the engine's single writer), then one read.
+      await this.m.entries.updateMany({ _id: { $in: ids }, state: 'held' }, lease);
+      entries = await this.m.entries
+        .find({ _id: { $in: ids }, owner })
+        .sort({ seq: 1 })
+        .lean<OutboxEntry[]>();
+    }
+    return entries.map((entry) => ({ entry, unconfirmed: false, owner }));
+  }
+
   /** The write is done and nobody is to be told: the held entries go. */
   async drop(ids: string[]): Promise<void> {
     await this.m.entries.deleteMany({ _id: { $in: ids }, state: 'held' });
@@ -205,8 +232,13 @@ export class Outbox {
     return !!(await this.m.entries.exists({ group: e.group, seq: { $lt: e.seq }, state: { $ne: 'failed' } }));
   }
 
-  async extend(c: Claimed): Promise<void> {
-    await this.m.entries.updateOne({ _id: c.entry._id, owner: c.owner }, { $set: { runAt: new Date(Date.now() + this.leaseMs) } });
+  /** Renews a lease; false if it was lost (it expired and another worker claimed the entry). */
+  async extend(c: Claimed): Promise<boolean> {
+    const r = await this.m.entries.updateOne(
+      { _id: c.entry._id, owner: c.owner },
+      { $set: { runAt: new Date(Date.now() + this.leaseMs) } },
+    );
+    return r.matchedCount === 1;
   }
 
   /** Puts a claimed entry back untouched (it waits for an earlier one of its group). */

@@ -35,12 +35,19 @@ export function workerSettings(env: Readonly<Record<string, string | undefined>>
 }
 
 const MAX_BACKOFF_MS = 5 * 60_000;
+/** Handed-off entries one process keeps waiting for a free delivery slot, per slot; more go to the outbox for any worker. */
+const HANDED_PER_SLOT = 16;
 
 export class EventWorker {
   private running = false;
   private timer?: NodeJS.Timeout;
   private loops = new Set<Promise<void>>();
   private again = false;
+  /** Entries of writes done here, leased to this worker and waiting for a slot (oldest first). */
+  private handed: Array<{ c: Claimed; at: number }> = [];
+  /** When a loop last claimed from the outbox, and when a claim last found nothing. */
+  private lastLook = 0;
+  private lastMiss = 0;
 
   constructor(
     private readonly outbox: Outbox,
@@ -59,6 +66,40 @@ export class EventWorker {
     this.running = false;
     clearTimeout(this.timer);
     await Promise.all([...this.loops]);
+    await this.giveBack(this.handed.splice(0).map((h) => h.c));
+  }
+
+  /**
+   * The entries of a write just done here: this worker leases them at once and delivers them as
+   * soon as a slot is free, so the follow-up starts without a claim or a poll (the writer does not
+   * wait for the delivery). When the worker is off or already has plenty waiting, they are
+   * released to the outbox instead, for whichever worker looks first.
+   */
+  async handOff(ids: string[]): Promise<void> {
+    if (!this.running || this.handed.length >= this.s.concurrency * HANDED_PER_SLOT) {
+      await this.outbox.release(ids);
+      this.wake();
+      return;
+    }
+    const taken = await this.outbox.releaseTo(ids);
+    if (!this.running) return await this.giveBack(taken); // stopped meanwhile
+    const at = Date.now();
+    for (const c of taken) this.handed.push({ c, at });
+    for (let i = 0; i < taken.length; i++) this.tick();
+  }
+
+  /** Leased entries this worker will not deliver become claimable at once. */
+  private async giveBack(list: Claimed[]): Promise<void> {
+    for (const c of list)
+      await this.outbox.defer(c, 0).catch((err: unknown) => this.log.warn({ err }, 'events: could not give an entry back'));
+  }
+
+  /** The next handed-off entry still leased to this worker (its lease renewed if it waited long). */
+  private async nextHanded(): Promise<Claimed | undefined> {
+    for (let h = this.handed.shift(); h; h = this.handed.shift()) {
+      if (Date.now() - h.at < this.s.leaseMs / 3 || (await this.outbox.extend(h.c))) return h.c;
+    }
+    return undefined;
   }
 
   /** Something was recorded here: look now rather than at the next poll. */
@@ -89,18 +130,35 @@ export class EventWorker {
     this.timer.unref();
   }
 
+  /**
+   * One delivery loop. Entries handed off here go first, but the outbox is still claimed from
+   * at least every poll interval (other processes' entries, retries, overflow), at once after a
+   * `wake`, and whenever nothing is handed — except right after a claim found nothing: on the
+   * embedded engine an empty claim takes the outbox's write lock like a found one, and ending
+   * every handed delivery with one made a claim per entry that found nothing.
+   */
   private async loop(): Promise<void> {
     while (this.running) {
-      this.again = false;
       let claimed: Claimed | undefined;
       try {
-        claimed = await this.outbox.claim();
+        const now = Date.now();
+        if (this.handed.length && !this.again && now - this.lastLook < this.s.pollMs) claimed = await this.nextHanded();
+        if (!claimed) {
+          if (!this.again && !this.handed.length && now - this.lastMiss < this.s.pollMs) return;
+          this.again = false;
+          this.lastLook = now;
+          claimed = await this.outbox.claim();
+          if (!claimed) {
+            this.lastMiss = Date.now();
+            claimed = await this.nextHanded();
+          }
+          if (!claimed) {
+            if (this.again) continue; // something was recorded while this claim looked
+            return;
+          }
+        }
       } catch (err) {
         this.log.warn({ err }, 'events: could not claim work');
-        return;
-      }
-      if (!claimed) {
-        if (this.again) continue; // something was recorded while this claim looked
         return;
       }
       this.tick();
@@ -126,6 +184,7 @@ export class EventWorker {
 
   async deliver(c: Claimed): Promise<void> {
     const e = c.entry;
+    const started = Date.now();
     try {
       if (await this.outbox.blockedByEarlier(e)) return await this.outbox.defer(c, 50);
       let payload = decodePayload(e.payload);
@@ -143,12 +202,13 @@ export class EventWorker {
       const still: string[] = [];
       let error: { consumer: string; message: string } | undefined;
       try {
-        for (const consumer of e.pending) {
+        for (const [i, consumer] of e.pending.entries()) {
           const handler = this.hooks.subscriber(e.event, consumer);
           try {
             if (!handler) throw new Error(`no consumer "${consumer}" of ${e.event} in this process`);
             await handler(payload);
-            if (e.pending.length > 1) await this.outbox.consumerDone(c, consumer);
+            // Struck off so a crash after it does not repeat it; the last one is struck off by `complete` or `failed`.
+            if (i < e.pending.length - 1) await this.outbox.consumerDone(c, consumer);
           } catch (err) {
             still.push(consumer);
             error = { consumer, message: (err as Error)?.message ?? String(err) };
@@ -158,7 +218,15 @@ export class EventWorker {
       } finally {
         clearInterval(renew);
       }
-      if (!still.length) return await this.outbox.complete(c);
+      if (!still.length) {
+        await this.outbox.complete(c);
+        // Where the time goes (LOG_LEVEL=debug): waiting to be delivered vs delivering.
+        this.log.debug(
+          { event: e.event, waitedMs: started - new Date(e.createdAt).getTime(), ms: Date.now() - started },
+          'events: delivered',
+        );
+        return;
+      }
       const attempts = e.attempts + 1;
       const giveUp = attempts >= this.s.maxAttempts;
       if (giveUp)

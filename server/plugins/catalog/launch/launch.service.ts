@@ -298,9 +298,12 @@ export class LaunchService {
     const launch = credential.launch;
     const session = launch && (await this.m.sessions.findById(launch.sessionId).lean<SessionDoc>());
     if (!launch || !session) throw new HttpError(403, 'cmi5: this launch token has no open AU session');
-    const p = await this.progress.get(session.userId, session.courseId);
+    // Independent reads, at once: this runs inside every AU statement request.
+    const [p, scored] = await Promise.all([
+      this.progress.get(session.userId, session.courseId),
+      this.assessments.scores(session.courseId, session.courseVersion, session.auId),
+    ]);
     const au = p?.aus.find((a) => a.auId === session.auId);
-    const scored = await this.assessments.scores(session.courseId, session.courseVersion, session.auId);
     return {
       session,
       state: {
@@ -328,11 +331,17 @@ export class LaunchService {
   private async currentState(
     credential: LrsCredential,
   ): Promise<{ session: SessionDoc; state: RuleState; known: Set<string>; terminatedBy?: string }> {
-    const { session, state: recorded } = await this.ruleState(credential);
+    // The outbox is read beside the session (the token names its registration), not after it.
+    const named = credential.launch?.registration;
+    const [{ session, state: recorded }, early] = await Promise.all([
+      this.ruleState(credential),
+      named ? this.lrs.undelivered(named) : Promise.resolve(undefined),
+    ]);
     let state = recorded;
     let terminatedBy = session.terminatedBy;
     const known = new Set(session.statementIds ?? []);
-    for (const batch of await this.lrs.undelivered(session.registration)) {
+    const batches = named === session.registration && early ? early : await this.lrs.undelivered(session.registration);
+    for (const batch of batches) {
       const sameSession = batch.credential.launch?.sessionId === session._id;
       for (const { id, statement } of batch.stored) {
         if (known.has(id.toLowerCase())) continue;
