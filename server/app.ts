@@ -186,6 +186,11 @@ export async function createLmsApp(opts: AppOptions = {}): Promise<LmsApp> {
       getTokenFromRequest: (req) =>
         (req.body as Record<string, string> | undefined)?._csrf ?? (req.headers['x-csrf-token'] as string | undefined),
     });
+    /** The links a person may follow in one place, in their order. */
+    const navOf = (user: NonNullable<Request['user']>, place: NavItem['place']) =>
+      nav
+        .filter((n) => (n.place ?? 'main') === place && (!n.permission || permissions.allows(user, n.permission)))
+        .sort((a, b) => (a.order ?? 50) - (b.order ?? 50));
     /** What every page's layout reads. */
     const pageLocals = (req: Request, res: Response) => {
       res.locals.user = req.user;
@@ -194,12 +199,9 @@ export async function createLmsApp(opts: AppOptions = {}): Promise<LmsApp> {
       res.locals.baseUrl = config.baseUrl;
       res.locals.csrfToken = () => (req.session ? generateToken(req) : '');
       res.locals.can = (perm: string) => permissions.allows(req.user, perm);
-      res.locals.nav = (place: NavItem['place'] = 'main') =>
-        req.user
-          ? nav
-              .filter((n) => (n.place ?? 'main') === place && (!n.permission || permissions.allows(req.user, n.permission)))
-              .sort((a, b) => (a.order ?? 50) - (b.order ?? 50))
-          : [];
+      res.locals.nav = (place: NavItem['place'] = 'main') => (req.user ? navOf(req.user, place) : []);
+      // Counts beside links (unread notifications), filled in for the signed-in person by the middleware below.
+      res.locals.navCounts ??= new Map<string, number>();
       res.locals.title = '';
       res.locals.operator = config.operator;
       res.locals.privacyNotice = plugins.some((p) => p.manifest.name === 'privacy');
@@ -214,6 +216,22 @@ export async function createLmsApp(opts: AppOptions = {}): Promise<LmsApp> {
     };
     app.use((req: Request, res: Response, next: NextFunction) => {
       pageLocals(req, res);
+      next();
+    });
+    // A failing count leaves its link without a number rather than the page without content.
+    app.use(async (req: Request, res: Response, next: NextFunction) => {
+      if (!req.user || !['GET', 'POST'].includes(req.method)) return next();
+      const counts = res.locals.navCounts as Map<string, number>;
+      await Promise.all(
+        navOf(req.user, 'main')
+          .filter((n) => n.count)
+          .map((n) =>
+            n.count!.of(req.user!).then(
+              (c) => void counts.set(n.href, c),
+              (err: unknown) => log.warn({ err, href: n.href }, 'navigation count failed'),
+            ),
+          ),
+      );
       next();
     });
     const bodyLimit = '1mb';

@@ -5,7 +5,7 @@ import type { i18n } from 'i18next';
 import type { PassportStatic } from 'passport';
 import type { Config } from './config';
 import type { Logger } from './log';
-import type { PermissionSpec, Permissions } from './permissions';
+import type { PermissionSpec, Permissions, SessionUser } from './permissions';
 import type { Jobs } from './jobs';
 import type { PersonalDataProvider, PersonalDataRegistry } from './privacy';
 import type { Hooks, ServiceRegistry } from './services';
@@ -52,6 +52,11 @@ export interface NavItem {
   order?: number;
   /** Where the link is shown: the main navigation (default) or the person's profile page. */
   place?: 'main' | 'profile';
+  /**
+   * A count shown beside the link when above zero (unread notifications), read for the signed-in
+   * person on each page; `label` is a locale key taking `{{count}}` (what the number means).
+   */
+  count?: { of(user: SessionUser): Promise<number>; label: string };
 }
 
 /**

@@ -8,10 +8,21 @@ describe('core: accessibility of the everyday pages @browser', function () {
   this.timeout(180_000);
   const s = browserSuite(() => testApp({ env: { CONTENT_LIBRARY: 'off' } }));
 
-  it('notification preferences, the unsubscribe page (asking, then done), the admin home, failing e-mails and the searches have no serious axe violations, in every language', async () => {
+  it('notification preferences and the in-app list, the unsubscribe page (asking, then done), the admin home, failing e-mails and the searches have no serious axe violations, in every language', async () => {
     const hr = await makeUser(s.lms, { role: 'hr', name: 'Helena RH', orgUnit: 'INST-A' });
     const admin = await makeUser(s.lms, { role: 'admin', name: 'Ana Admin' });
     const token = new URL(s.lms.services.get('notifications').unsubscribeUrl(hr.id, 'digest')).pathname;
+    // A notice in Helena's in-app list, unread (with its button) and in every language.
+    const mailer = s.lms.services.get('notifications');
+    const digest = (language: string) => ({
+      kind: 'digest' as const,
+      key: `digest:${hr.id}:1`,
+      to: { ...hr, language },
+      subject: mailer.t(language)('notifications:digest.subject', { unit: 'Ministerio A' }),
+      paragraphs: [mailer.t(language)('notifications:digest.empty', { unit: 'Ministerio A' })],
+      action: { label: mailer.t(language)('notifications:digest.action'), href: '/reports' },
+    });
+    await mailer.inbox.record(digest('es'), () => [digest('pt'), digest('en')]);
     for (const locale of ['es-ES', 'pt-BR', 'en-GB']) {
       const context = await s.browser.newContext({ locale, bypassCSP: true });
       const page = await context.newPage();
@@ -26,6 +37,9 @@ describe('core: accessibility of the everyday pages @browser', function () {
       await page.click('main button[type=submit]');
       await page.waitForSelector('[role=status]');
       expect(describeViolations(await seriousViolations(page)), `${locale} preferences`).to.equal('');
+      await page.goto(`${s.url}/notifications/inbox`);
+      expect(await page.locator('main ol.notices > li').count(), 'the notice is listed').to.equal(1);
+      expect(describeViolations(await seriousViolations(page)), `${locale} notifications`).to.equal('');
       await context.clearCookies();
       // The administrator's home (what needs attention, counts), the failing e-mails, and the searches.
       await signInPage(page, s.url, admin);

@@ -2,7 +2,8 @@ import type { AccountsUsers } from '../../core/contracts/accounts';
 import type { CatalogService, CourseProgress, CourseSummary } from '../../core/contracts/catalog';
 import type { IssuedCertificate } from '../../core/contracts/certificates';
 import { formatDate } from '../../core/dates';
-import type { Mailer, Message, Outcome, Recipient } from './mailer';
+import type { Versions } from './inbox';
+import { inOtherLanguages, type Mailer, type Message, type Outcome, type Recipient } from './mailer';
 
 export interface CompletionSettings {
   timeZone: string;
@@ -60,9 +61,9 @@ export function certificateFor(
  * process): the message's key makes the second delivery 'already-sent'. A refused delivery
  * throws, so the outbox retries the event with its back-off until the mailer gives up.
  */
-async function send(mailer: Mailer, msg: Message | undefined): Promise<Outcome | undefined> {
+async function send(mailer: Mailer, msg: Message | undefined, versions: Versions): Promise<Outcome | undefined> {
   if (!msg) return undefined;
-  const outcome = await mailer.deliver(msg);
+  const outcome = await mailer.notify(msg, versions);
   if (outcome === 'failed') throw new Error(`notification e-mail ${msg.key} was refused by the mail server`);
   return outcome;
 }
@@ -77,9 +78,10 @@ export async function onCourseSatisfied(
   d: { users: AccountsUsers; mailer: Mailer; settings: CompletionSettings },
   p: { userId: string; course: CourseSummary; progress: CourseProgress },
 ): Promise<Outcome | undefined> {
-  if (!d.mailer.configured) return 'no-mail-server';
   const u = await recipient(d.users, p.userId);
-  return send(d.mailer, u && completionFor(u, p.course, p.progress, d.mailer, d.settings));
+  if (!u) return undefined;
+  const build = (to: Recipient) => completionFor(to, p.course, p.progress, d.mailer, d.settings);
+  return send(d.mailer, build(u), inOtherLanguages(u, build));
 }
 
 export async function onCertificateIssued(
@@ -92,7 +94,6 @@ export async function onCertificateIssued(
   },
   code: string,
 ): Promise<Outcome | undefined> {
-  if (!d.mailer.configured) return 'no-mail-server';
   const cert = await d.certificate(code);
   // A certificate revoked or replaced before this delivery is not announced.
   if (!cert || cert.status !== 'valid') return undefined;
@@ -100,5 +101,6 @@ export async function onCertificateIssued(
   if (!u) return undefined;
   // The title in the holder's language: the certificate's own copy, else the catalog's (older ones).
   const course = cert.kind === 'course' && !cert.titles ? await d.catalog.getCourse(cert.subjectId) : undefined;
-  return send(d.mailer, certificateFor(u, cert, course && title(course.title, u.language), d.mailer, d.settings));
+  const build = (to: Recipient) => certificateFor(to, cert, course && title(course.title, to.language), d.mailer, d.settings);
+  return send(d.mailer, build(u), inOtherLanguages(u, build));
 }

@@ -1,6 +1,6 @@
 import type { AccountsUsers } from '../../core/contracts/accounts';
 import type { FiguresSource } from '../../core/contracts/figures';
-import type { Mailer, Message, Outcome, Recipient } from './mailer';
+import { inOtherLanguages, type Mailer, type Message, type Outcome, type Recipient } from './mailer';
 
 /** The whole country: the national programme's (administrators') scope. */
 const ALL = '*';
@@ -19,7 +19,6 @@ export async function sendDigests(
   now = new Date(),
 ): Promise<Record<Outcome, number>> {
   const tally: Record<Outcome, number> = { sent: 0, 'already-sent': 0, 'turned-off': 0, failed: 0, 'given-up': 0, 'no-mail-server': 0 };
-  if (!mailer.configured) return tally;
   const period = Math.floor(now.getTime() / s.everyMs);
   const page = 200;
   for (const role of ['hr', 'admin'] as const) {
@@ -28,7 +27,8 @@ export async function sendDigests(
       for (const u of batch) {
         const scope = role === 'admin' ? ALL : u.orgUnit;
         if (!u.active || !scope || !u.email) continue;
-        tally[await mailer.deliver(await digestFor(u, scope, figures, mailer, s.baseUrl, period))]++;
+        const build = (to: Recipient) => digestFor(to, scope, figures, mailer, s.baseUrl, period);
+        tally[await mailer.notify(await build(u), inOtherLanguages(u, build))]++;
       }
       if (batch.length < page) break;
     }

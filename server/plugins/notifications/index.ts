@@ -9,6 +9,8 @@ import { mountRoutes } from '../../core/routes';
 import { onCertificateIssued, onCourseSatisfied } from './completion';
 import { sendDigests } from './digest';
 import { Mailer } from './mailer';
+import { Inbox, inboxModel } from './inbox';
+import { inboxRoutes } from './inbox-routes';
 import { institutionRoutes } from './institutions';
 import { notificationModels } from './notifications.model';
 import { notificationsPersonalData } from './personal-data';
@@ -34,10 +36,13 @@ export const notificationsPlugin: Plugin = {
     version: '1.0.0',
     core: 1,
     description:
-      'E-mail: deadline reminders to servants, the weekly HR digest, completion and certificate notices; preferences and unsubscribe',
+      'E-mail and an in-app list: deadline reminders to servants, the weekly HR digest, completion and certificate notices; preferences and unsubscribe',
     dependencies: ['accounts', 'catalog', 'reports'],
     permissions: {
-      'notifications:preferences': { roles: ['learner', 'hr', 'admin'], description: 'choose which e-mails one receives' },
+      'notifications:preferences': {
+        roles: ['learner', 'hr', 'admin'],
+        description: 'see one’s own notifications and choose which e-mails one receives',
+      },
       'notifications:admin': { roles: ['admin'], description: 'see the e-mails the mail server refused' },
       'notifications:institutions': { roles: ['hr', 'admin'], description: 'switch kinds of notification off for a whole institution' },
     },
@@ -51,7 +56,8 @@ export const notificationsPlugin: Plugin = {
 
   async register(ctx) {
     const m = notificationModels(ctx.db);
-    await Promise.all([m.deliveries.init(), m.prefs.init(), m.institutions.init()]);
+    const inbox = new Inbox(inboxModel(ctx.db), ctx.config.baseUrl);
+    await Promise.all([m.deliveries.init(), m.prefs.init(), m.institutions.init(), inbox.init()]);
     const env = ctx.config.env;
     const mailer = new Mailer(
       m,
@@ -64,9 +70,10 @@ export const notificationsPlugin: Plugin = {
       },
       ctx.log,
       (unit) => ctx.services.get('org.scope').institutionOf(unit),
+      inbox,
     );
     ctx.services.provide('notifications', 'notifications', mailer);
-    ctx.declarePersonalData(notificationsPersonalData(m));
+    ctx.declarePersonalData(notificationsPersonalData(m, inboxModel(ctx.db)));
     const reminders = {
       beforeMs: duration(env, 'NOTIFY_REMIND_BEFORE', '7d'),
       overdueEveryMs: duration(env, 'NOTIFY_OVERDUE_EVERY', '7d'),
@@ -116,6 +123,14 @@ export const notificationsPlugin: Plugin = {
         ),
     });
     mountRoutes(ctx.router, ctx.permissions, notificationRoutes(m, mailer));
+    mountRoutes(ctx.router, ctx.permissions, inboxRoutes(inbox));
+    ctx.nav({
+      href: '/notifications/inbox',
+      label: 'notifications:nav.inbox',
+      permission: 'notifications:preferences',
+      order: 5,
+      count: { of: (user) => inbox.unread(user.id), label: 'notifications:nav.unread' },
+    });
     mountRoutes(
       ctx.router,
       ctx.permissions,

@@ -3,8 +3,9 @@ import path from 'node:path';
 import ejs from 'ejs';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { i18n, TFunction } from 'i18next';
-import { ROOT } from '../../core/config';
+import { ROOT, SUPPORTED_LANGUAGES } from '../../core/config';
 import type { Logger } from '../../core/log';
+import type { Inbox, Versions } from './inbox';
 import { KINDS, type DeliveryDoc, type Kind, type NotificationModels } from './notifications.model';
 
 /** Attempts at one e-mail before it stays failed (listed for the administrator). */
@@ -35,6 +36,12 @@ export interface Message {
 
 export type Outcome = 'sent' | 'already-sent' | 'turned-off' | 'failed' | 'given-up' | 'no-mail-server';
 
+/** The same message for the person in each other language of the site, made by its builder (for the in-app list). */
+export const inOtherLanguages =
+  <R extends Recipient>(to: R, build: (to: R) => Message | undefined | Promise<Message | undefined>): Versions =>
+  () =>
+    Promise.all(SUPPORTED_LANGUAGES.filter((l) => l !== to.language).map((language) => build({ ...to, language })));
+
 /**
  * Sends the platform's notification e-mails through nodemailer (`SMTP_URL`), each once, in the
  * recipient's language, with a plain-text and an HTML part and a one-click unsubscribe link
@@ -50,6 +57,8 @@ export class Mailer {
     private readonly log: Logger,
     /** The institution of an org unit (the reports plugin's org tree). */
     private readonly institutionOf: (orgUnit: string) => Promise<string | undefined>,
+    /** The in-app list every notice is also kept in. */
+    readonly inbox: Inbox,
   ) {
     if (opts.smtpUrl) this.transport = nodemailer.createTransport(opts.smtpUrl);
   }
@@ -105,6 +114,17 @@ export class Mailer {
     ].join('\n\n');
     const html = await ejs.renderFile(MAIL_VIEW, { lang: msg.to.language, t, msg, greeting, footer, unsubscribe, preferences });
     return { text, html };
+  }
+
+  /**
+   * A notice for the person: kept in their in-app list — also without a mail server and whatever
+   * e-mails they turned off (their preferences choose e-mails) — and e-mailed. A kind their
+   * institution switched off for everyone is neither.
+   */
+  async notify(msg: Message, versions: Versions): Promise<Outcome> {
+    if (await this.institutionOff(msg.to.orgUnit, msg.kind)) return 'turned-off';
+    await this.inbox.record(msg, versions);
+    return this.deliver(msg);
   }
 
   /** Sends the message unless it was sent already, its kind is turned off or it failed too often. */

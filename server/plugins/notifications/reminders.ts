@@ -1,7 +1,8 @@
 import type { AccountsUsers } from '../../core/contracts/accounts';
 import type { CatalogService } from '../../core/contracts/catalog';
 import { formatDate } from '../../core/dates';
-import type { Mailer, Outcome, Recipient } from './mailer';
+import type { Mailer, Message, Outcome, Recipient } from './mailer';
+import { SUPPORTED_LANGUAGES } from '../../core/config';
 
 const DAY_MS = 86_400_000;
 
@@ -30,14 +31,21 @@ export async function sendReminders(
   now = new Date(),
 ): Promise<Record<Outcome, number>> {
   const tally: Record<Outcome, number> = { sent: 0, 'already-sent': 0, 'turned-off': 0, failed: 0, 'given-up': 0, 'no-mail-server': 0 };
-  if (!mailer.configured) return tally;
   const page = 200;
   for (let skip = 0; ; skip += page) {
     const { users: batch } = await users.list({ skip, limit: page });
     for (const u of batch) {
       // Administrators run the programme; servants (learners and HR officers) follow paths.
       if (!u.active || u.role === 'admin' || !u.email) continue;
-      for (const msg of await remindersFor(u, catalog, mailer, s, now)) tally[await mailer.deliver(msg)]++;
+      const msgs = await remindersFor(u, catalog, mailer, s, now);
+      if (!msgs.length) continue;
+      // The same reminders in the other languages, for the in-app list (made only when there are some).
+      let made: Promise<Message[]> | undefined;
+      const others = () =>
+        (made ??= Promise.all(
+          SUPPORTED_LANGUAGES.filter((l) => l !== u.language).map((language) => remindersFor({ ...u, language }, catalog, mailer, s, now)),
+        ).then((all) => all.flat()));
+      for (const msg of msgs) tally[await mailer.notify(msg, others)]++;
     }
     if (batch.length < page) break;
   }
