@@ -187,23 +187,23 @@ export function networkModels(db: Connection) {
       { collection: 'network_indicator_summaries', versionKey: false, minimize: false },
     ),
   );
-  const summaryRows = model(
-    'NetworkIndicatorSummaryRow',
-    new Schema<IndicatorSummaryRow>(
-      {
-        _id: String,
-        set: String,
-        level: String,
-        tier: String,
-        dm: String,
-        suppressed: Boolean,
-        servants: Number,
-        trained: [Number],
-        baselineTrained: Number,
-      },
-      { collection: 'network_indicator_rows', versionKey: false },
-    ),
+  const summaryRowSchema = new Schema<IndicatorSummaryRow>(
+    {
+      _id: String,
+      set: String,
+      level: String,
+      tier: String,
+      dm: String,
+      suppressed: Boolean,
+      servants: Number,
+      trained: [Number],
+      baselineTrained: Number,
+    },
+    { collection: 'network_indicator_rows', versionKey: false },
   );
+  // The exports read one set's rows at a time.
+  summaryRowSchema.index({ set: 1 });
+  const summaryRows = model('NetworkIndicatorSummaryRow', summaryRowSchema);
   /** Counters: `remote` moves whenever the federated catalogue changes (processes reload their index). */
   const state = model(
     'NetworkState',

@@ -28,6 +28,19 @@ export interface Country {
   via?: 'pull' | 'push';
 }
 
+/** A set as the exports read it: its header, and its rows one at a time (summaries.ts exportSets). */
+export interface ExportSet {
+  country: string;
+  publisher: string;
+  origin: string;
+  generatedAt: Date;
+  k: number;
+  rule: Record<string, unknown>;
+  via?: 'pull' | 'push';
+  payload: Pick<IndicatorPayload, 'months' | 'targets' | 'baselineDate'>;
+  rows: () => AsyncIterable<IndicatorRow> | Iterable<IndicatorRow>;
+}
+
 export const SDMX_DATAFLOW = 'APRENDE_TIC:DF_ICT_TRAINED_SERVANTS(1.0)';
 const MEASURES = ['SERVANTS', 'TRAINED', 'SHARE', 'PROGRESS_80', 'BASELINE_TRAINED', 'PROGRESS_3X'] as const;
 
@@ -131,17 +144,26 @@ export class Observatory {
     };
   }
 
-  /** Every row of every set, month by month (the CSV and JSON exports). */
-  static *flat(countries: Country[]) {
-    for (const c of countries) {
-      const last = c.payload.months.length - 1;
-      for (const r of c.payload.rows) {
+  /** A whole set held in memory as an export reads it (the page's countries, the bench's comparison). */
+  static exportSet(c: Country): ExportSet {
+    return { ...c, rule: c.payload.rule, rows: () => c.payload.rows };
+  }
+
+  /**
+   * Every row of every set, month by month (the CSV, SDMX-CSV and JSON exports), one set's rows at
+   * a time: each set's observations come together, in the order of the sets.
+   */
+  static async *flat(sets: Iterable<ExportSet>) {
+    for (const c of sets) {
+      const p = c.payload as IndicatorPayload;
+      const last = p.months.length - 1;
+      for await (const r of c.rows()) {
         for (let i = 0; i <= last; i++) {
-          const f = derive(c.payload, r, i);
+          const f = derive(p, r, i);
           yield {
             country: c.country,
             publisher: c.publisher,
-            month: c.payload.months[i],
+            month: p.months[i],
             level: r.level,
             tier: r.tier,
             decisionMakers: r.dm,
@@ -176,8 +198,8 @@ export class Observatory {
     'progress_baseline_3x',
   ];
 
-  static *csvRows(countries: Country[]): Iterable<unknown[]> {
-    for (const r of Observatory.flat(countries)) {
+  static async *csvRows(sets: Iterable<ExportSet>): AsyncIterable<unknown[]> {
+    for await (const r of Observatory.flat(sets)) {
       yield [
         r.country,
         r.publisher,
@@ -217,8 +239,8 @@ export class Observatory {
     'CONF_STATUS',
   ];
 
-  static *sdmxRows(countries: Country[]): Iterable<unknown[]> {
-    for (const r of Observatory.flat(countries)) {
+  static async *sdmxRows(sets: Iterable<ExportSet>): AsyncIterable<unknown[]> {
+    for await (const r of Observatory.flat(sets)) {
       const dm = r.decisionMakers === TOTAL ? TOTAL : r.decisionMakers === 'yes' ? 'Y' : 'N';
       const base = [SDMX_DATAFLOW, r.country, r.month, r.level, r.tier, dm];
       const values: Record<(typeof MEASURES)[number], number | null> = {

@@ -14,7 +14,8 @@ import type { Peers } from './peers';
 import type { Publisher } from './publisher';
 import type { Push } from './push';
 import type { SigningKey } from './signing';
-import { pageCountries } from './summaries';
+import { exportSets, pageCountries } from './summaries';
+import { writeJsonExport } from './json-export';
 import { receiveIndicators } from './indicator-push';
 import { TOTAL } from './suppression';
 
@@ -151,32 +152,22 @@ export function networkRoutes(d: NetworkDeps): { routes: Route[]; rootRoutes: Ro
     });
   };
 
-  const exportFile = (kind: 'csv' | 'sdmx' | 'json') => async (req: Request, res: Response) => {
+  // Streamed (summaries.ts exportSets): the first line goes out before the last set is read.
+  const exportFile = (kind: 'csv' | 'sdmx' | 'json') => async (_req: Request, res: Response) => {
     await d.ownIndicators();
-    const countries = await d.observatory.countries();
+    const sets = await exportSets(d.m);
     const day = new Date().toISOString().slice(0, 10);
     if (kind === 'json') {
+      res.type('application/json; charset=utf-8');
       res.setHeader('Content-Disposition', `attachment; filename="observatory-${day}.json"`);
-      return res.json({
-        generatedAt: new Date().toISOString(),
-        countries: countries.map((c) => ({
-          country: c.country,
-          publisher: c.publisher,
-          origin: c.origin,
-          generatedAt: c.generatedAt,
-          k: c.k,
-          rule: c.payload.rule,
-          ...(c.via ? { via: c.via } : {}),
-        })),
-        observations: [...Observatory.flat(countries)],
-      });
+      return writeJsonExport(sets, res);
     }
     res.type('text/csv; charset=utf-8');
     res.setHeader('Content-Disposition', `attachment; filename="observatory-${day}${kind === 'sdmx' ? '.sdmx' : ''}.csv"`);
     await writeCsv(
       kind === 'sdmx'
-        ? { columns: Observatory.sdmxColumns, rows: Observatory.sdmxRows(countries) }
-        : { columns: Observatory.csvColumns, rows: Observatory.csvRows(countries) },
+        ? { columns: Observatory.sdmxColumns, rows: Observatory.sdmxRows(sets) }
+        : { columns: Observatory.csvColumns, rows: Observatory.csvRows(sets) },
       res,
     );
   };

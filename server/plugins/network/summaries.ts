@@ -3,11 +3,13 @@
  * large (the JWS repeats the payload) and the page needs only one row of it per country: reading
  * 33 whole sets took most of the page's time. So every set is stored with a summary (what the
  * selectors and the source notes need) and its rows one document each; the page reads the
- * summaries and, by `_id`, the one row it compares. The exports still read the signed sets.
+ * summaries and, by `_id`, the one row it compares. The exports stream the rows set by set
+ * (exportSets): a hub of 33 countries × 60 months is 855,000 SDMX lines, and the signed sets
+ * (each JWS repeating its payload) were read whole before the first line went out.
  */
-import type { IndicatorPayload } from './indicators';
+import type { IndicatorPayload, IndicatorRow } from './indicators';
 import type { IndicatorSet, IndicatorSummary, IndicatorSummaryRow, NetworkModels } from './network.model';
-import type { Country, Selection } from './observatory';
+import type { Country, ExportSet, Selection } from './observatory';
 import { TOTAL } from './suppression';
 
 const rowId = (set: string, level: string, tier: string, dm: string) => `${set}|${level}|${tier}|${dm}`;
@@ -109,4 +111,35 @@ export async function pageCountries(m: NetworkModels, sel: Selection): Promise<A
       };
     })
     .sort((a, b) => a.country.localeCompare(b.country) || a.origin.localeCompare(b.origin));
+}
+
+/**
+ * The exports' source: every stored set in the observatory's order (country, then origin), each
+ * with its rows read by a cursor when the export reaches it — only the small summaries are held.
+ * The rows are the verified sets' own, as storeIndicatorSet wrote them.
+ */
+export async function exportSets(m: NetworkModels): Promise<ExportSet[]> {
+  const [summaries, sets] = await Promise.all([
+    m.summaries.find({}).lean<IndicatorSummary[]>(),
+    m.indicators.find({}, { via: 1 }).lean<Array<Pick<IndicatorSet, '_id' | 'via'>>>(),
+  ]);
+  const via = new Map(sets.map((s) => [s._id, s.via]));
+  return summaries
+    .sort((a, b) => a.country.localeCompare(b.country) || a.origin.localeCompare(b.origin))
+    .map((s) => ({
+      country: s.country,
+      publisher: s.publisher,
+      origin: s.origin,
+      generatedAt: s.generatedAt,
+      k: s.k,
+      rule: s.rule,
+      ...(via.get(s._id) ? { via: via.get(s._id) } : {}),
+      payload: { months: s.months, targets: s.targets, ...(s.baselineDate ? { baselineDate: s.baselineDate } : {}) },
+      rows: () =>
+        m.summaryRows
+          .find({ set: s._id })
+          .sort({ _id: 1 })
+          .lean<IndicatorSummaryRow[]>()
+          .cursor({ batchSize: 200 }) as AsyncIterable<IndicatorRow>,
+    }));
 }
