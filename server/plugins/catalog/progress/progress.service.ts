@@ -45,6 +45,9 @@ export function toSummary(c: CourseRecord, version = c.currentVersion): CourseSu
   };
 }
 
+/** Compare-and-set attempts on a learner's summary before giving up (each lost one means another write got in). */
+const MAX_LINE_ATTEMPTS = 50;
+
 export class ProgressService {
   constructor(
     private readonly m: ProgressModels,
@@ -86,25 +89,39 @@ export class ProgressService {
     return doc ? parseLines(doc.courses) : [];
   }
 
-  /** Read-modify-write of one line of the learner's summary, serialised per learner (two of their courses may change at once). */
-  private updateLine(
+  /**
+   * Read-modify-write of one line of the learner's summary (two of their courses may change at
+   * once, in any process): a compare-and-set on the summary's text, tried again if another write
+   * came in between. One write instead of a lease's three (take, check, give up), and every write
+   * queues for the embedded engine's single writer.
+   */
+  private async updateLine(
     userId: string,
     courseId: string,
     change: (line: LearnerCourse | undefined) => LearnerCourse | undefined,
   ): Promise<void> {
-    return this.locks.exclusive(`catalog.learner|${userId}`, async () => {
-      const lines = await this.learnerCourses(userId);
+    for (let attempt = 0; attempt < MAX_LINE_ATTEMPTS; attempt++) {
+      const doc = await this.m.learners.findById(userId, { courses: 1 }).lean<LearnerDoc>();
+      const lines = doc ? parseLines(doc.courses) : [];
       const i = lines.findIndex((l) => l.courseId === courseId);
       const next = change(i >= 0 ? lines[i] : undefined);
       if (!next) return;
       if (i >= 0) lines[i] = next;
       else lines.push(next);
-      await this.m.learners.updateOne(
-        { _id: userId },
-        { $set: { courses: JSON.stringify(lines), updatedAt: new Date() } },
-        { upsert: true },
-      );
-    });
+      const courses = JSON.stringify(lines);
+      if (doc) {
+        const r = await this.m.learners.updateOne({ _id: userId, courses: doc.courses }, { $set: { courses, updatedAt: new Date() } });
+        if (r.matchedCount === 1) return;
+      } else {
+        try {
+          await this.m.learners.create({ _id: userId, courses, updatedAt: new Date() });
+          return;
+        } catch (err) {
+          if (!isDuplicateKey(err)) throw err;
+        }
+      }
+    }
+    throw new Error(`the course summary of ${userId} kept changing under ${MAX_LINE_ATTEMPTS} attempts to update it`);
   }
 
   /**
