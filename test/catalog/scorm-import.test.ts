@@ -95,15 +95,26 @@ describe('catalog: SCORM package import', function () {
       filePath: await zipWith('s2004.zip', {
         edition: '2004 4th Edition',
         identifier: 'org.example.s2004',
-        items: [{ id: 'a', mastery: '0.7' }, { id: 'b' }],
+        items: [
+          { id: 'a', mastery: '0.7' },
+          { id: 'b' },
+          {
+            id: 'c',
+            sequencing:
+              '<imsss:sequencing><imsss:deliveryControls completionSetByContent="true" objectiveSetByContent="true"/></imsss:sequencing>',
+          },
+        ],
       }),
     });
     const v4 = await svc.getVersion(r4.courseId, 1);
     expect(v4!.formatVersion).to.equal('2004 4th Edition');
-    const [a, b] = allAus(v4!.structure);
+    const [a, b, c] = allAus(v4!.structure);
     expect(a).to.include({ moveOn: 'Passed', masteryScore: 0.7 });
     expect(b).to.include({ moveOn: 'CompletedOrPassed' });
     expect(b.masteryScore).to.equal(undefined);
+    // Delivery controls: kept only when the SCO, not the LMS, decides (their default is false).
+    expect(b.scorm).to.deep.equal({ scormType: 'sco' });
+    expect(c.scorm).to.deep.equal({ scormType: 'sco', completionSetByContent: true, objectiveSetByContent: true });
     const r3 = await svc.importPackage({
       filePath: await zipWith('s3rd.zip', { edition: '2004 3rd Edition', identifier: 'org.example.s3rd' }),
     });

@@ -46,6 +46,12 @@ export interface ScormAuData {
   launchData?: string;
   /** SCORM 2004 adlcp:completionThreshold → cmi.completion_threshold */
   completionThreshold?: number;
+  /**
+   * SCORM 2004 imsss:deliveryControls, set only when true (their default is false: the LMS then
+   * completes, and satisfies, an attempt that ends without the SCO having said so).
+   */
+  completionSetByContent?: true;
+  objectiveSetByContent?: true;
 }
 
 export type StructureNode = BlockNode | AuNode;

@@ -68,7 +68,15 @@ export function cmiOf(body: unknown): Obj {
 export function outcomeOf(
   version: ScormRuntimeVersion,
   cmi: Obj,
-  rules: { masteryScore?: number; completionThreshold?: number; finished?: boolean; normal?: boolean },
+  rules: {
+    masteryScore?: number;
+    completionThreshold?: number;
+    /** SCORM 2004 delivery controls (default false). */
+    completionSetByContent?: boolean;
+    objectiveSetByContent?: boolean;
+    finished?: boolean;
+    normal?: boolean;
+  },
 ): Outcome {
   const interactions = list(cmi.interactions)
     .map((i) => ({
@@ -112,6 +120,14 @@ export function outcomeOf(
     completion = progress >= rules.completionThreshold ? 'completed' : 'incomplete';
   let success = str(cmi.success_status);
   if (rules.masteryScore !== undefined && scaled !== undefined) success = scaled >= rules.masteryScore ? 'passed' : 'failed';
+  // SN End Attempt Process (UP.4), delivery controls false by default: an attempt of a credit
+  // session that ends (not suspended) with completion (or success) "unknown" — the SCO never
+  // said — is completed (its primary objective satisfied) by the LMS. The golf "minimum calls"
+  // SCOs only call Initialize and Terminate. An objective satisfied by measure needs a measure.
+  if (rules.finished && rules.normal && str(cmi.exit) !== 'suspend') {
+    if (!rules.completionSetByContent && (completion === 'unknown' || completion === '')) completion = 'completed';
+    if (!rules.objectiveSetByContent && rules.masteryScore === undefined && (success === 'unknown' || success === '')) success = 'passed';
+  }
   return {
     completed: completion === 'completed',
     success: success === 'passed' || success === 'failed' ? success : undefined,

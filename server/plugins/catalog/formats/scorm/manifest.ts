@@ -301,6 +301,10 @@ class ManifestReader {
           this.add('SCORM CAM (adlcp:completionThreshold)', where, 'scorm.completionThreshold', { value: v });
         else au.scorm!.completionThreshold = n;
       }
+      // SN §3.13 (delivery controls): whether the SCO, not the LMS, decides completion and the primary objective.
+      const delivery = this.kid(this.kid(item, 'sequencing', NS.imsss) ?? item, 'deliveryControls', NS.imsss);
+      if (delivery?.attrs.completionSetByContent?.trim() === 'true') au.scorm!.completionSetByContent = true;
+      if (delivery?.attrs.objectiveSetByContent?.trim() === 'true') au.scorm!.objectiveSetByContent = true;
     }
     // Passing is what counts where the package sets a mastery score; otherwise completing or passing.
     au.moveOn = (mastery !== undefined ? 'Passed' : 'CompletedOrPassed') satisfies MoveOn;

@@ -245,6 +245,8 @@ export class ScormRuntime implements FormatRuntime {
       const outcome = outcomeOf(sc.version, cmi, {
         masteryScore: au.masteryScore,
         completionThreshold: au.scorm?.completionThreshold,
+        completionSetByContent: au.scorm?.completionSetByContent,
+        objectiveSetByContent: au.scorm?.objectiveSetByContent,
         finished: event === 'terminate',
         normal: s.launchMode === 'Normal',
       });
