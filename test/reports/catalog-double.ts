@@ -76,6 +76,14 @@ export class CatalogDouble implements CatalogService {
     return new Map();
   }
 
+  async deadlinesFor(): Promise<Map<string, Date>> {
+    return new Map();
+  }
+
+  async personDeadlines(): Promise<Map<string, Date>> {
+    return new Map();
+  }
+
   async progressOf(userId: string, courseIds: string[]): Promise<CourseProgress[]> {
     const docs = await Promise.all(courseIds.map((c) => this.m.progress.findById(`${userId}:${c}`).lean<CourseProgress>()));
     return docs.filter((d): d is CourseProgress => !!d);

@@ -35,6 +35,10 @@ export interface CatalogService {
   requiredCourses(tier: string, level?: string): Promise<string[]>;
   /** The deadline of each required course that has one (its path's due date). */
   deadlines(tier: string | undefined, level?: string): Promise<Map<string, Date>>;
+  /** One person's deadline of each required course: the one HR set for them, else their path's. */
+  deadlinesFor(person: { id: string; tier?: string; level?: string }): Promise<Map<string, Date>>;
+  /** The deadlines HR set for these people (not their paths'), by account id. */
+  personDeadlines(userIds: string[]): Promise<Map<string, Date>>;
   /** Progress documents of one learner (by _id lookups, not scans). */
   progressOf(userId: string, courseIds: string[]): Promise<CourseProgress[]>;
   /** Every satisfied progress document, streamed in one pass (a full recompute reads them once). */

@@ -12,6 +12,7 @@ import { assessmentModels } from './assessment/assessment.model';
 import { AssessmentService } from './assessment/assessment.service';
 import { mountAssessmentRoutes } from './assessment/assessment-routes';
 import { pathModels } from './paths/paths.model';
+import { PersonDeadlines, personDeadlineModel } from './paths/person-deadlines';
 import { PathsService } from './paths/paths.service';
 import { progressModels } from './progress/progress.model';
 import { ProgressService, publicProgress, toSummary } from './progress/progress.service';
@@ -85,7 +86,9 @@ export const catalogPlugin: Plugin = {
     const assessments = new AssessmentService(am, sm.sessions, baseUrl);
 
     const progress = new ProgressService(pm, courses, () => ctx.services.get('lrs.statements'), ctx.hooks, baseUrl, ctx.locks);
-    const paths = new PathsService(lm, courses, progress, ctx.hooks);
+    const personDeadlines = new PersonDeadlines(personDeadlineModel(ctx.db));
+    await personDeadlines.init();
+    const paths = new PathsService(lm, courses, progress, ctx.hooks, personDeadlines);
     const scorm = new ScormRuntime(
       sm,
       courses,
@@ -128,6 +131,8 @@ export const catalogPlugin: Plugin = {
       },
       requiredCourses: (tier, level) => paths.requiredCourses(tier, level),
       deadlines: (tier, level) => paths.deadlines(tier, level),
+      deadlinesFor: (person) => paths.deadlinesFor(person),
+      personDeadlines: (userIds) => personDeadlines.many(userIds),
       async progressOf(userId, courseIds) {
         return (await progress.many(userId, courseIds)).map(publicProgress);
       },
@@ -139,7 +144,15 @@ export const catalogPlugin: Plugin = {
         (await paths.tiers()).map((t) => ({ code: t._id, labels: Object.fromEntries((t.label ?? []).map((l) => [l.lang, l.text])) })),
     });
 
-    ctx.declarePersonalData(catalogPersonalData({ ...pm, enrollments: lm.enrollments, ...sm, attempts: am.attempts }));
+    ctx.declarePersonalData(
+      catalogPersonalData({
+        ...pm,
+        enrollments: lm.enrollments,
+        ...sm,
+        attempts: am.attempts,
+        personDeadlines: personDeadlineModel(ctx.db),
+      }),
+    );
 
     ctx.hooks.on('lrs.statements.validate', (p) => launch.validateStatements(p));
     // Only AU sessions' batches move progress: other clients' ingest is never queued for catalog.

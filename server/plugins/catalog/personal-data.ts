@@ -8,6 +8,7 @@ import type { PersonalDataProvider } from '../../core/privacy';
 import type { FetchDoc, SessionDoc } from './launch/session.model';
 import type { AttemptDoc } from './assessment/assessment.model';
 import type { EnrollmentDoc } from './paths/paths.model';
+import type { PersonDeadlineDoc } from './paths/person-deadlines';
 import type { LearnerDoc, ProgressDoc, RegistrationDoc } from './progress/progress.model';
 
 interface Models {
@@ -18,6 +19,7 @@ interface Models {
   sessions: Model<SessionDoc>;
   fetches: Model<FetchDoc>;
   attempts: Model<AttemptDoc>;
+  personDeadlines: Model<PersonDeadlineDoc>;
 }
 
 export function catalogPersonalData(m: Models): PersonalDataProvider {
@@ -51,6 +53,7 @@ export function catalogPersonalData(m: Models): PersonalDataProvider {
       { store: 'catalog_sessions, catalog_registrations', purpose: 'catalog:personalData.sessions', onErase: 'pseudonymised' },
       { store: 'catalog_learners, catalog_fetch', purpose: 'catalog:personalData.summary', onErase: 'deleted' },
       { store: 'catalog_attempts', purpose: 'catalog:personalData.attempts', onErase: 'pseudonymised' },
+      { store: 'catalog_person_deadlines', purpose: 'catalog:personalData.deadline', onErase: 'deleted' },
     ],
 
     async export({ userId }, archive) {
@@ -61,6 +64,7 @@ export function catalogPersonalData(m: Models): PersonalDataProvider {
       archive.json('assessment-attempts', await m.attempts.find({ userId }).sort({ createdAt: 1 }).lean());
       const learner = await m.learners.findById(userId).lean();
       if (learner) archive.json('my-path', JSON.parse(learner.courses) as unknown);
+      archive.json('deadline', await m.personDeadlines.findById(userId).lean());
     },
 
     async erase({ userId, pseudonym }) {
@@ -73,6 +77,7 @@ export function catalogPersonalData(m: Models): PersonalDataProvider {
       await rekey(m.enrollments, userId, pseudonym, true);
       await rekey(m.progress, userId, pseudonym);
       await m.learners.deleteOne({ _id: userId });
+      await m.personDeadlines.deleteOne({ _id: userId });
     },
   };
 }

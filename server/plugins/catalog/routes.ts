@@ -45,7 +45,11 @@ export function catalogRoutes(d: CatalogDeps): Route[] {
 
   const myPath = async (req: Request, res: Response) => {
     const user = req.user!;
-    const [{ lines, required }, deadlines] = await Promise.all([myCourses(user), paths.deadlines(user.tier, user.level)]);
+    const [{ lines, required }, deadlines, personalDeadline] = await Promise.all([
+      myCourses(user),
+      paths.deadlinesFor(user),
+      paths.personDeadlines.of(user.id),
+    ]);
     const byId = new Map(lines.map((l) => [l.courseId, l]));
     const requiredLines = required.map((id) => byId.get(id)).filter((l) => !!l);
     const optional = lines.filter((l) => !required.includes(l.courseId));
@@ -59,6 +63,7 @@ export function catalogRoutes(d: CatalogDeps): Route[] {
       hoursLeft,
       unavailable: required.length - requiredLines.length,
       deadlines,
+      personalDeadline,
       now: new Date(),
       pick,
     });
@@ -222,10 +227,28 @@ export function catalogRoutes(d: CatalogDeps): Route[] {
     const units = new Map<string, string>();
     for (const code of new Set(people.map((p) => p.orgUnit).filter((c): c is string => !!c)))
       units.set(code, org ? await org.name(code) : code);
-    res.render('catalog/people', { title: req.t('catalog:people.title'), people, q, unitName: (c: string) => units.get(c) ?? c });
+    // The deadlines HR set for these people; one passed with a required course missing is overdue.
+    const deadlines = await paths.personDeadlines.many(people.map((p) => p.id));
+    const now = new Date();
+    const overdue = new Set<string>();
+    for (const p of people) {
+      const due = deadlines.get(p.id);
+      if (!due || due >= now) continue;
+      const required = await paths.requiredCourses(p.tier, p.level);
+      const satisfied = (await progress.many(p.id, required)).filter((x) => x.satisfied).length;
+      if (satisfied < required.length) overdue.add(p.id);
+    }
+    res.render('catalog/people', {
+      title: req.t('catalog:people.title'),
+      people,
+      q,
+      unitName: (c: string) => units.get(c) ?? c,
+      deadlines,
+      overdue,
+    });
   };
 
-  const personPage = async (req: Request, res: Response, status = 200, message?: string, error?: string) => {
+  const personPage = async (req: Request, res: Response, status = 200, message?: string, error?: string, deadlineValue?: string) => {
     const userId = str(req.params.userId);
     if (!(await inScope(req.user!, userId))) throw new HttpError(403, 'This person is outside your scope', { key: 'core:errors.403.body' });
     const person = await d.services.get('accounts.users').findById(userId);
@@ -238,7 +261,35 @@ export function catalogRoutes(d: CatalogDeps): Route[] {
         return { line: l, progress: p, aus: v ? allAus(v.structure) : [] };
       }),
     );
-    res.status(status).render('catalog/person', { title: person.name, person, details, reasons: WAIVE_REASONS, message, error, pick });
+    const [own, pathDue] = await Promise.all([paths.personDeadlines.of(userId), paths.deadlines(person.tier, person.level)]);
+    const earliest = [...pathDue.values()].sort((a, b) => a.getTime() - b.getTime())[0];
+    res.status(status).render('catalog/person', {
+      title: person.name,
+      person,
+      details,
+      reasons: WAIVE_REASONS,
+      message,
+      error,
+      pick,
+      deadline: { own, path: earliest, value: deadlineValue ?? (own ? own.toISOString().slice(0, 10) : '') },
+    });
+  };
+
+  /** HR sets or clears the deadline of one of their own institution's people (another's: 403, nothing written). */
+  const setDeadline = async (req: Request, res: Response) => {
+    const userId = str(req.params.userId);
+    if (!(await inScope(req.user!, userId))) throw localizedError(403, 'catalog:personDeadline.notYours');
+    const due = str(req.body?.due);
+    try {
+      const org = d.services.has('org.scope') ? d.services.get('org.scope') : undefined;
+      const unit = req.user!.orgUnit;
+      const institution = unit && org ? await org.institutionOf(unit) : unit;
+      await paths.personDeadlines.set(userId, due, { id: req.user!.id, institution });
+    } catch (err) {
+      if (!(err instanceof HttpError) || err.status >= 500) throw err;
+      return personPage(req, res, err.status, undefined, errorText(req.t, err), due);
+    }
+    res.redirect(303, `/catalog/people/${encodeURIComponent(userId)}?deadline=${due ? 'set' : 'cleared'}#deadline`);
   };
 
   const waive = async (req: Request, res: Response) => {
@@ -329,8 +380,19 @@ export function catalogRoutes(d: CatalogDeps): Route[] {
       method: 'get',
       path: '/people/:userId',
       guard: 'catalog:waive',
-      handler: (req, res) => personPage(req, res, 200, req.query.waived ? req.t('catalog:waive.done') : undefined),
+      handler: (req, res) =>
+        personPage(
+          req,
+          res,
+          200,
+          req.query.waived
+            ? req.t('catalog:waive.done')
+            : req.query.deadline === 'set' || req.query.deadline === 'cleared'
+              ? req.t(`catalog:personDeadline.${req.query.deadline}`)
+              : undefined,
+        ),
     },
+    { method: 'post', path: '/people/:userId/deadline', guard: 'catalog:waive', handler: setDeadline },
     { method: 'post', path: '/waive', guard: 'catalog:waive', handler: waive },
     { method: 'get', path: '/admin/paths', guard: 'catalog:manage', handler: (req, res) => pathsPage(req, res) },
     { method: 'post', path: '/admin/paths', guard: 'catalog:manage', handler: savePath },

@@ -60,7 +60,8 @@ export async function remindersFor(
   s: ReminderSettings,
   now = new Date(),
 ) {
-  const deadlines = await catalog.deadlines(u.tier, u.level);
+  // The deadline HR set for the person, else their path's.
+  const deadlines = await catalog.deadlinesFor(u);
   if (!deadlines.size) return [];
   const satisfied = new Set((await catalog.progressOf(u.id, [...deadlines.keys()])).filter((p) => p.satisfied).map((p) => p.courseId));
   const byDay = new Map<string, { dueAt: Date; courses: string[] }>();

@@ -13,6 +13,7 @@ import { DEFAULT_TIERS, LEVELS } from '../../../core/taxonomy';
 import type { ProgressService } from '../progress/progress.service';
 import type { CourseReader } from './course-reader';
 import type { EnrollmentDoc, PathDoc, PathModels, TierDoc } from './paths.model';
+import type { PersonDeadlines } from './person-deadlines';
 
 /** The tier every servant belongs to, whatever their own tier (digital basics, security...). */
 export const ALL_TIER = 'all';
@@ -51,6 +52,7 @@ export class PathsService {
     private readonly courses: CourseReader,
     private readonly progress: ProgressService,
     private readonly hooks: Hooks,
+    readonly personDeadlines: PersonDeadlines,
   ) {}
 
   /** First start: the core's default tiers (idempotent; admins may add more). */
@@ -115,6 +117,16 @@ export class PathsService {
       for (const c of d.courses) if (!due.has(c) || at < due.get(c)!) due.set(c, at);
     }
     return due;
+  }
+
+  /**
+   * One person's deadlines: their path's (above), unless HR set a deadline for them — then that
+   * date for every required course of their path, earlier or later than the path's.
+   */
+  async deadlinesFor(person: { id: string; tier?: string; level?: string }): Promise<Map<string, Date>> {
+    const [own, path] = await Promise.all([this.personDeadlines.of(person.id), this.deadlines(person.tier, person.level)]);
+    if (!own) return path;
+    return new Map((await this.requiredCourses(person.tier, person.level)).map((c) => [c, own]));
   }
 
   async setPath(input: { tier: string; level?: string; courses: string[]; due?: string }, by?: string): Promise<PathDoc> {
