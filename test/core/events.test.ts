@@ -174,6 +174,33 @@ describe('core: a process delivers the after-events of its own writes', () => {
   });
 });
 
+describe('core: a statement write nobody follows up', () => {
+  let lms: LmsApp;
+  before(async () => {
+    lms = await testApp({ env: { PLUGINS: 'accounts,lrs' } }); // no consumer of lrs.statements.stored
+  });
+  after(() => lms.close());
+
+  it('is recorded in the outbox only while it has something to finish after a crash (new definitions)', async () => {
+    const recorded: string[] = [];
+    lms.db.set('debug', (collection: string, method: string) => {
+      if (collection === 'core_outbox' && method === 'insertMany') recorded.push(method);
+    });
+    try {
+      const c = await xapiClient(lms);
+      const activity = `http://example.org/course/${randomUUID()}`;
+      const object = { objectType: 'Activity', id: activity, definition: { name: { es: 'Curso nuevo' } } };
+      await c.post('/xapi/statements').send(statement({ object })).expect(200);
+      expect(recorded).to.have.length(1); // its definition is new: held until written
+      await c.post('/xapi/statements').send(statement({ object })).expect(200);
+      expect(recorded).to.have.length(1); // the same definition again: nothing to finish, nothing recorded
+      expect(await outboxModels(lms.db).entries.countDocuments({ payload: { $regex: activity } })).to.equal(0);
+    } finally {
+      lms.db.set('debug', false);
+    }
+  });
+});
+
 describe('core: the events table in the README', () => {
   it('is the one the manifests declare', async () => {
     const lms = await testApp();

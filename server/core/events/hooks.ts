@@ -134,6 +134,11 @@ export class Hooks {
     return view;
   }
 
+  /** Whether any handler wants this occurrence (an emitter may then skip recording one that needs no recovery either). */
+  wanted<K extends keyof HookEvents & string>(event: K, payload: HookEvents[K]): boolean {
+    return (this.subscribers.get(event) ?? []).some((s) => !s.when || s.when(payload as never));
+  }
+
   /**
    * Occurrences of `event` in `group` recorded but not yet delivered to `consumer`, oldest first:
    * a consumer that keeps state for a check (the cmi5 session rules) counts them as if delivered.

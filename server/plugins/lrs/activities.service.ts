@@ -37,15 +37,26 @@ export class ActivitiesService {
   constructor(private readonly activities: Model<ActivityDoc>) {}
 
   async learnFrom(statements: Obj[]): Promise<void> {
-    const defs = new Map<string, Obj>();
-    for (const s of statements) definitionsIn(s, defs);
-    for (const [id, def] of defs) {
-      const text = stringifyExact(def);
-      if (this.seen.get(id) === text) continue;
+    for (const [id, def, text] of this.unwritten(statements)) {
       await this.merge(id, def);
       if (this.seen.size > 10_000) this.seen.clear();
       this.seen.set(id, text);
     }
+  }
+
+  /** Whether `learnFrom` would write anything for these statements. */
+  wouldLearn(statements: Obj[]): boolean {
+    return this.unwritten(statements).length > 0;
+  }
+
+  /** The definitions the statements carry that this process has not written as they are. */
+  private unwritten(statements: Obj[]): Array<[string, Obj, string]> {
+    const defs = new Map<string, Obj>();
+    for (const s of statements) definitionsIn(s, defs);
+    return [...defs].flatMap(([id, def]): Array<[string, Obj, string]> => {
+      const text = stringifyExact(def);
+      return this.seen.get(id) === text ? [] : [[id, def, text]];
+    });
   }
 
   /** Compare-and-set on the definition text, so concurrent batches merging one activity lose nothing. */

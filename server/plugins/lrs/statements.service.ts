@@ -122,7 +122,14 @@ export class StatementsService {
       credential: opts.credential,
       stored: docs.map((d, i): StoredStatement => ({ id: statements[i].id as string, statement: statements[i], stored: d.stored })),
     };
-    await this.hooks.emitWith([{ event: 'lrs.statements.stored', payload }], async (withdraw) => {
+    // Recorded (held until the write is done) when someone follows it up, or when the write's own
+    // end — what the batch voids, definitions not written yet — would need finishing after a crash
+    // (`storedOf`). Otherwise not at all: two writes fewer for the LMS's own statements (satisfied,
+    // earned), whose activities are known, on the engine's single writer.
+    const unfinished = docs.some((d) => d.voiding) || this.activities.wouldLearn(docs.map((d) => parseExact(d.raw) as Obj));
+    const emissions =
+      unfinished || this.hooks.wanted('lrs.statements.stored', payload) ? [{ event: 'lrs.statements.stored' as const, payload }] : [];
+    await this.hooks.emitWith(emissions, async (withdraw) => {
       const fresh = await this.insertAll(docs);
       const freshDocs = docs.filter((d) => fresh.has(d._id));
       // A pure re-post changes nothing: its entry goes (one left by an interrupted first attempt stays).
