@@ -9,7 +9,7 @@ import type { LmsApp } from '../../server/app';
 import { englishInPage } from '../english-detector';
 import { csrfFrom, makeUser, signIn, testApp } from '../helpers';
 import { cmi5Xml, importXml } from './launch-fixtures';
-import { seedOrg } from '../reports/fixtures';
+import { HEADER, importRoster, seedOrg } from '../reports/fixtures';
 
 const day = (n: number) => new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10);
 
@@ -106,5 +106,23 @@ describe('catalog: a deadline per person, set by HR', function () {
     expect(path.text).not.to.contain('Su unidad de recursos humanos le fijó').and.not.contain('class="overdue"');
     const due = await lms.services.get('catalog').deadlinesFor(people.ana);
     expect([...due.values()].map((d) => d.toISOString().slice(0, 10))).to.deep.equal([day(30)]);
+  });
+
+  it("HR's people export has the personal deadline and whether it is overdue, for their institution only", async () => {
+    await importRoster(lms, 'INST-A', [HEADER, 'A-901,Carla Núñez,carla@a.gov,A1,national,all,,no,yes'].join('\n'));
+    await importRoster(lms, 'INST-B', [HEADER, 'B-901,Diego Prado,diego@b.gov,B1,local,all,,no,yes'].join('\n'));
+    const users = lms.services.get('accounts.users');
+    const carla = (await users.findByEmail('carla@a.gov'))!;
+    const diego = (await users.findByEmail('diego@b.gov'))!;
+    expect((await post(hrA, carla.id, day(-1))).status).to.equal(303);
+    expect((await post(hrB, diego.id, day(10))).status).to.equal(303);
+    const csv = (await hrA.get('/reports/export/people.csv?status=all').expect(200)).text;
+    const [head, ...rows] = csv.trim().split('\n');
+    expect(head).to.match(/Fecha límite personal,Vencida\s*$/);
+    expect(rows.find((r) => r.includes('carla@a.gov'))).to.match(new RegExp(`,${day(-1)},sí\\s*$`));
+    expect(csv).not.to.contain('diego@b.gov');
+    const pt = (await hrB.get('/reports/export/people.csv?status=all').expect(200)).text;
+    expect(pt.trim().split('\n')[0]).to.match(/Prazo pessoal,Vencido\s*$/);
+    expect(pt.split('\n').find((r) => r.includes('diego@b.gov'))).to.match(new RegExp(`,${day(10)},não\\s*$`));
   });
 });

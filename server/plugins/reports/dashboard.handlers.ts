@@ -169,7 +169,12 @@ const PEOPLE_COLUMNS = [
   'trainedAt',
   'missing',
   'hoursShort',
+  'deadline',
+  'overdue',
 ] as const;
+
+/** People read from the cursor before their personal deadlines are looked up together. */
+const DEADLINE_BATCH = 500;
 
 async function* peopleRows(r: Reports, units: string[] | '*', status: Status, t: TFunction, lang: string): AsyncIterable<unknown[]> {
   const catalog = r.rt.services.get('catalog');
@@ -188,20 +193,34 @@ async function* peopleRows(r: Reports, units: string[] | '*', status: Status, t:
   if (units !== '*') filter.unit = { $in: units };
   if (status !== 'all') filter.trained = status === 'trained';
   const people = r.rt.db.model<Person>('ReportsPerson');
+  const now = new Date();
+  const row = async (p: Person, due: Date | undefined) => [
+    await unitName(p.institution),
+    p.employeeId,
+    p.name,
+    p.email,
+    await unitName(p.unit),
+    t(`core:levels.${p.level}`, { defaultValue: p.level }),
+    t(`core:tiers.${p.tier}`, { defaultValue: p.tier }),
+    yes(p.decisionMaker),
+    yes(p.trained),
+    p.trainedAt ? new Date(p.trainedAt).toISOString().slice(0, 10) : '',
+    (await Promise.all((p.missing ?? []).map(title))).join('; '),
+    p.hoursShort ?? 0,
+    // The deadline HR set for the person (catalog), and whether it passed before they were trained.
+    due ? due.toISOString().slice(0, 10) : '',
+    due ? yes(!p.trained && due < now) : '',
+  ];
+  let batch: Person[] = [];
+  const flush = async function* () {
+    const ids = batch.map((p) => p.userId).filter((id): id is string => !!id);
+    const deadlines = await catalog.personDeadlines(ids);
+    for (const p of batch) yield await row(p, p.userId ? deadlines.get(p.userId) : undefined);
+    batch = [];
+  };
   for await (const p of people.find(filter).sort({ _id: 1 }).lean<Person[]>().cursor({ batchSize: 1000 })) {
-    yield [
-      await unitName(p.institution),
-      p.employeeId,
-      p.name,
-      p.email,
-      await unitName(p.unit),
-      t(`core:levels.${p.level}`, { defaultValue: p.level }),
-      t(`core:tiers.${p.tier}`, { defaultValue: p.tier }),
-      yes(p.decisionMaker),
-      yes(p.trained),
-      p.trainedAt ? new Date(p.trainedAt).toISOString().slice(0, 10) : '',
-      (await Promise.all((p.missing ?? []).map(title))).join('; '),
-      p.hoursShort ?? 0,
-    ];
+    batch.push(p);
+    if (batch.length >= DEADLINE_BATCH) yield* flush();
   }
+  yield* flush();
 }
