@@ -44,6 +44,10 @@ describe('core: the server address without BASE_URL', function () {
         server.once('exit', () => reject(new Error(`server exited early: ${out}${err}`)));
       });
       expect(url).to.not.equal('http://localhost:0');
+      // The warnings are written to stderr before the server listens, but stdout and stderr are
+      // separate pipes: under load the "Listening" line can be read first.
+      for (let i = 0; i < 100 && !(err.includes('BASE_URL is not set') && err.includes('SECRETS_KEY is not set')); i++)
+        await new Promise((r) => setTimeout(r, 50));
       expect(err).to.contain('*** WARNING: BASE_URL is not set');
       expect(err).to.contain('*** WARNING: SECRETS_KEY is not set');
       const health = await fetch(`${url}/health`);
