@@ -7,41 +7,23 @@
  */
 import { expect } from 'chai';
 import type { LmsApp } from '../../server/app';
-import { csrfFrom, makeUser, settled, signIn, testApp } from '../helpers';
-import { cmi5Xml, importXml } from '../catalog/launch-fixtures';
-import { seedOrg } from '../reports/fixtures';
-import { startSmtp, type Mail } from '../smtp';
+import { csrfFrom, makeUser, settled, signIn } from '../helpers';
+import type { startSmtp, Mail } from '../smtp';
+import { completionWorld, type CompletionWorld } from './fixtures';
 
 describe('notifications: completion and certificate e-mails', function () {
   this.timeout(120_000);
   let smtp: Awaited<ReturnType<typeof startSmtp>>;
   let lms: LmsApp;
   let course: string;
-  const people: Record<string, Awaited<ReturnType<typeof makeUser>>> = {};
+  let people: CompletionWorld['people'] = {};
   const mailsTo = (addr: string): Mail[] => smtp.inbox.filter((m) => m.to.includes(addr));
 
-  const complete = async (who: keyof typeof people) => {
-    const enrolment = await lms.services.get('catalog.paths').enrol(people[who], course, 'path');
-    await lms.services.get('catalog.launch').waive(enrolment.registration, 'https://ex.org/c/basics/au1', 'Tested Out', {
-      comment: 'Passed the equivalent exam',
-      by: people.hr.id,
-    });
-    await settled(lms);
-  };
+  let complete: CompletionWorld['complete'];
 
   before(async () => {
-    smtp = await startSmtp();
-    lms = await testApp({ env: { SMTP_URL: smtp.url, MAIL_FROM: 'aprende@example.org', CONTENT_LIBRARY: 'off' } });
-    await seedOrg(lms);
-    course = await importXml(
-      lms,
-      cmi5Xml('https://ex.org/c/basics', 'Información básica', [{ au: 'https://ex.org/c/basics/au1', moveOn: 'Completed' }]),
-    );
-    people.ana = await makeUser(lms, { email: 'ana@example.org', name: 'Ana', language: 'es', orgUnit: 'A1', tier: 'all' });
-    people.bia = await makeUser(lms, { email: 'bia@example.org', name: 'Beatriz', language: 'pt', orgUnit: 'B1', tier: 'all' });
-    people.hr = await makeUser(lms, { role: 'hr', email: 'hr@example.org', name: 'Helena', language: 'pt', orgUnit: 'INST-A' });
-    await complete('ana');
-    await complete('bia');
+    const world = await completionWorld({ ana: 'Ana', bia: 'Beatriz', hr: 'Helena' });
+    ({ smtp, lms, course, complete, people } = world);
   });
   after(async () => {
     await lms?.close();

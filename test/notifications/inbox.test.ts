@@ -11,24 +11,18 @@ import { englishInPage } from '../english-detector';
 import { csrfFrom, makeUser, settled, signIn, testApp } from '../helpers';
 import { cmi5Xml, importXml } from '../catalog/launch-fixtures';
 import { seedOrg } from '../reports/fixtures';
-import { startSmtp } from '../smtp';
+import type { startSmtp } from '../smtp';
+import { completionWorld, type CompletionWorld } from './fixtures';
 
 describe('notifications: the in-app list', function () {
   this.timeout(180_000);
   let smtp: Awaited<ReturnType<typeof startSmtp>>;
   let lms: LmsApp;
   let course: string;
-  const people: Record<string, Awaited<ReturnType<typeof makeUser>>> = {};
+  let people: CompletionWorld['people'] = {};
   const agents: Record<string, TestAgent> = {};
 
-  const complete = async (who: string) => {
-    const enrolment = await lms.services.get('catalog.paths').enrol(people[who], course, 'path');
-    await lms.services.get('catalog.launch').waive(enrolment.registration, 'https://ex.org/c/basics/au1', 'Tested Out', {
-      comment: 'Passed the equivalent exam',
-      by: people.hr.id,
-    });
-    await settled(lms);
-  };
+  let complete: CompletionWorld['complete'];
   /** The headings of the list, in order. */
   const headings = (html: string) =>
     [...html.matchAll(/<h2 id="n-[^"]+" tabindex="-1">(.*?)<\/h2>/g)].map((m) => m[1].replace(/<[^>]+>/g, ''));
@@ -36,18 +30,8 @@ describe('notifications: the in-app list', function () {
   const notices = (userId: string) => lms.db.collection('notifications_inbox').find({ userId }).toArray();
 
   before(async () => {
-    smtp = await startSmtp();
-    lms = await testApp({ env: { SMTP_URL: smtp.url, MAIL_FROM: 'aprende@example.org', CONTENT_LIBRARY: 'off' } });
-    await seedOrg(lms);
-    course = await importXml(
-      lms,
-      cmi5Xml('https://ex.org/c/basics', 'Información básica', [{ au: 'https://ex.org/c/basics/au1', moveOn: 'Completed' }]),
-    );
-    people.ana = await makeUser(lms, { email: 'ana@example.org', name: 'Ana Prueba', language: 'es', orgUnit: 'A1', tier: 'all' });
-    people.bia = await makeUser(lms, { email: 'bia@example.org', name: 'Beatriz Lima', language: 'pt', orgUnit: 'B1', tier: 'all' });
-    people.hr = await makeUser(lms, { role: 'hr', email: 'hr@example.org', name: 'Helena Souza', language: 'pt', orgUnit: 'INST-A' });
-    await complete('ana');
-    await complete('bia');
+    const world = await completionWorld({ ana: 'Ana Prueba', bia: 'Beatriz Lima', hr: 'Helena Souza' });
+    ({ smtp, lms, course, complete, people } = world);
     for (const who of ['ana', 'bia']) agents[who] = await signIn(lms, people[who].email, people[who].password);
   });
   after(async () => {
